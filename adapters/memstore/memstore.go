@@ -1,0 +1,359 @@
+// Package memstore keeps everything in memory: a real implementation of every storage port,
+// held to the same contract suite as the database stores, for use-case and HTTP tests.
+package memstore
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/identity"
+	"github.com/kupe-voice/kupe/domain/money"
+)
+
+// Store is safe for concurrent use.
+type Store struct {
+	mu        sync.RWMutex
+	users     map[string]identity.User
+	keys      map[string]identity.APIKey // by id
+	lines     map[string]call.Line
+	agents    map[string]call.Agent
+	workflows map[string]call.Workflow
+	sessions  map[string]call.Session // by id; copies, so callers never share our maps
+	versions  map[string]int64
+	statuses  map[string]call.Status
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		users: map[string]identity.User{}, keys: map[string]identity.APIKey{},
+		lines: map[string]call.Line{}, agents: map[string]call.Agent{}, workflows: map[string]call.Workflow{},
+		sessions: map[string]call.Session{}, versions: map[string]int64{}, statuses: map[string]call.Status{},
+	}
+}
+
+// Ping always succeeds: memory does not go away.
+func (s *Store) Ping(context.Context) error { return nil }
+
+// DialPlan implements application.DialPlanStore.
+func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target) (application.DialPlan, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	plan := application.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
+	plan.Credits = s.users[userID].Credits
+	addTarget := func(t call.Target) {
+		if a, ok := s.agents[t.AgentID]; ok && a.UserID == userID {
+			plan.Agents[a.ID] = a
+		}
+		if w, ok := s.workflows[t.WorkflowID]; ok && w.UserID == userID {
+			plan.Workflows[w.ID] = w
+		}
+	}
+	addTarget(requested)
+	for _, l := range s.lines {
+		if l.UserID != userID {
+			continue
+		}
+		l.Credentials = cloneMap(l.Credentials)
+		plan.Lines = append(plan.Lines, l)
+		addTarget(l.Mapping)
+	}
+	call.SortLines(plan.Lines)
+	return plan, nil
+}
+
+// CreateSession implements application.SessionStore.
+func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[cs.ID]; ok {
+		return application.ErrAlreadyExists
+	}
+	for _, o := range s.sessions {
+		if o.RequestID == cs.RequestID {
+			return application.ErrAlreadyExists
+		}
+	}
+	s.put(cs)
+	return nil
+}
+
+// SaveSession implements application.SessionStore.
+func (s *Store) SaveSession(_ context.Context, cs *call.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.versions[cs.ID]
+	if !ok {
+		return application.ErrNotFound
+	}
+	if v != cs.Version() {
+		return application.ErrConflict
+	}
+	cs.Saved()
+	s.put(cs)
+	return nil
+}
+
+func (s *Store) put(cs *call.Session) {
+	c := *cs
+	c.VariableValues = cloneMap(cs.VariableValues)
+	s.sessions[cs.ID] = c
+	s.versions[cs.ID] = cs.Version()
+	s.statuses[cs.ID] = cs.Status()
+}
+
+func (s *Store) get(id string) *call.Session {
+	c := s.sessions[id]
+	c.VariableValues = cloneMap(c.VariableValues)
+	return call.RestoreSession(c, s.statuses[id], s.versions[id])
+}
+
+// Session implements application.SessionStore.
+func (s *Store) Session(_ context.Context, id string) (*call.Session, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.sessions[id]; !ok {
+		return nil, application.ErrNotFound
+	}
+	return s.get(id), nil
+}
+
+// SessionByRequestID implements application.SessionQueries.
+func (s *Store) SessionByRequestID(_ context.Context, userID, requestID string) (*call.Session, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for id, c := range s.sessions {
+		if c.RequestID == requestID && c.UserID == userID {
+			return s.get(id), nil
+		}
+	}
+	return nil, application.ErrNotFound
+}
+
+// ListSessions implements application.SessionQueries.
+func (s *Store) ListSessions(_ context.Context, userID string, offset, limit int) ([]*call.Session, int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var all []*call.Session
+	for id, c := range s.sessions {
+		if c.UserID == userID {
+			all = append(all, s.get(id))
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
+			return all[i].CreatedAt.After(all[j].CreatedAt)
+		}
+		return all[i].ID > all[j].ID
+	})
+	total := len(all)
+	if offset >= total {
+		return []*call.Session{}, total, nil
+	}
+	return all[offset:min(total, offset+limit)], total, nil
+}
+
+// APIKeyByHash implements application.APIKeyStore.
+func (s *Store) APIKeyByHash(_ context.Context, hash identity.KeyHash) (identity.APIKey, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, k := range s.keys {
+		if k.Hash == hash && k.RevokedAt.IsZero() {
+			return k, nil
+		}
+	}
+	return identity.APIKey{}, application.ErrNotFound
+}
+
+// CreateUser implements application.AccountStore.
+func (s *Store) CreateUser(_ context.Context, u identity.User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.ID]; ok {
+		return application.ErrAlreadyExists
+	}
+	for _, o := range s.users {
+		if u.Email != "" && o.Email == u.Email {
+			return application.ErrAlreadyExists
+		}
+	}
+	s.users[u.ID] = u
+	return nil
+}
+
+// User implements application.AccountStore.
+func (s *Store) User(_ context.Context, id string) (identity.User, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.users[id]
+	if !ok {
+		return identity.User{}, application.ErrNotFound
+	}
+	return u, nil
+}
+
+// CountUsers implements application.AccountStore.
+func (s *Store) CountUsers(context.Context) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.users), nil
+}
+
+// SetCredits implements application.AccountStore.
+func (s *Store) SetCredits(_ context.Context, userID string, amount money.Amount) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[userID]
+	if !ok {
+		return application.ErrNotFound
+	}
+	u.Credits = amount
+	s.users[userID] = u
+	return nil
+}
+
+// CreateAPIKey implements application.AccountStore.
+func (s *Store) CreateAPIKey(_ context.Context, k identity.APIKey) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[k.UserID]; !ok {
+		return application.ErrNotFound
+	}
+	for _, o := range s.keys {
+		if o.ID == k.ID || o.Hash == k.Hash {
+			return application.ErrAlreadyExists
+		}
+	}
+	s.keys[k.ID] = k
+	return nil
+}
+
+// RevokeAPIKey implements application.AccountStore.
+func (s *Store) RevokeAPIKey(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[id]
+	if !ok || !k.RevokedAt.IsZero() {
+		return application.ErrNotFound
+	}
+	k.RevokedAt = at
+	s.keys[id] = k
+	return nil
+}
+
+// CreateLine implements application.AccountStore.
+func (s *Store) CreateLine(_ context.Context, l call.Line) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[l.UserID]; !ok {
+		return application.ErrNotFound
+	}
+	for _, o := range s.lines {
+		if o.ID == l.ID || (o.UserID == l.UserID && o.Number == l.Number) {
+			return application.ErrAlreadyExists
+		}
+	}
+	l.Mapping = call.Target{}
+	l.Credentials = cloneMap(l.Credentials)
+	s.lines[l.ID] = l
+	return nil
+}
+
+// Line implements application.AccountStore.
+func (s *Store) Line(_ context.Context, id string) (call.Line, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l, ok := s.lines[id]
+	if !ok {
+		return call.Line{}, application.ErrNotFound
+	}
+	l.Credentials = cloneMap(l.Credentials)
+	return l, nil
+}
+
+// CreateAgent implements application.AccountStore.
+func (s *Store) CreateAgent(_ context.Context, a call.Agent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[a.UserID]; !ok {
+		return application.ErrNotFound
+	}
+	if _, ok := s.agents[a.ID]; ok {
+		return application.ErrAlreadyExists
+	}
+	s.agents[a.ID] = a
+	return nil
+}
+
+// Agent implements application.AccountStore.
+func (s *Store) Agent(_ context.Context, id string) (call.Agent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.agents[id]
+	if !ok {
+		return call.Agent{}, application.ErrNotFound
+	}
+	return a, nil
+}
+
+// CreateWorkflow implements application.AccountStore.
+func (s *Store) CreateWorkflow(_ context.Context, w call.Workflow) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[w.UserID]; !ok {
+		return application.ErrNotFound
+	}
+	if _, ok := s.workflows[w.ID]; ok {
+		return application.ErrAlreadyExists
+	}
+	s.workflows[w.ID] = w
+	return nil
+}
+
+// Workflow implements application.AccountStore.
+func (s *Store) Workflow(_ context.Context, id string) (call.Workflow, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	w, ok := s.workflows[id]
+	if !ok {
+		return call.Workflow{}, application.ErrNotFound
+	}
+	return w, nil
+}
+
+// SetMapping implements application.AccountStore.
+func (s *Store) SetMapping(_ context.Context, lineID string, t call.Target) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.lines[lineID]
+	if !ok {
+		return application.ErrNotFound
+	}
+	if (t.AgentID == "") == (t.WorkflowID == "") {
+		return &application.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
+	}
+	if _, ok := s.agents[t.AgentID]; t.AgentID != "" && !ok {
+		return application.ErrNotFound
+	}
+	if _, ok := s.workflows[t.WorkflowID]; t.WorkflowID != "" && !ok {
+		return application.ErrNotFound
+	}
+	l.Mapping = t
+	s.lines[lineID] = l
+	return nil
+}
+
+func cloneMap[M ~map[string]string](m M) M {
+	if m == nil {
+		return nil
+	}
+	c := make(M, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

@@ -1,0 +1,34 @@
+package application
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kupe-voice/kupe/domain/identity"
+)
+
+// APIKeyStore finds who an API key stands for.
+type APIKeyStore interface {
+	// APIKeyByHash returns the live (unrevoked) key with that hash, or ErrNotFound.
+	APIKeyByHash(ctx context.Context, hash identity.KeyHash) (identity.APIKey, error)
+}
+
+// Authenticator turns a request's credential into a Principal.
+type Authenticator struct {
+	Keys APIKeyStore
+}
+
+// APIKey authenticates an x-api-key value. A key of the wrong shape is refused without a lookup.
+func (a *Authenticator) APIKey(ctx context.Context, plain string) (identity.Principal, error) {
+	if identity.CheckAPIKey(plain) != nil {
+		return identity.Principal{}, ErrUnauthenticated
+	}
+	k, err := a.Keys.APIKeyByHash(ctx, identity.HashAPIKey(plain))
+	if errors.Is(err, ErrNotFound) {
+		return identity.Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return identity.Principal{}, err
+	}
+	return identity.Principal{UserID: k.UserID, Method: identity.AuthAPIKey, KeyID: k.ID}, nil
+}

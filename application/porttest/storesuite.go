@@ -1,0 +1,333 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/identity"
+	"github.com/kupe-voice/kupe/domain/money"
+)
+
+// RunStoreSuite is the storage ports' acceptance test. newStore returns an empty store.
+func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
+	ctx := context.Background()
+	// Stores keep time to the microsecond at least (PostgreSQL's precision).
+	base := time.Date(2026, 11, 28, 9, 0, 0, 123456000, time.UTC)
+
+	t.Run("users", func(t *testing.T) {
+		s := newStore(t)
+		u := identity.User{ID: uuid.NewString(), Email: "ada@example.com", Credits: money.FromUnits(25), CreatedAt: base}
+		must(t, s.CreateUser(ctx, u))
+		got, err := s.User(ctx, u.ID)
+		must(t, err)
+		if got.ID != u.ID || got.Email != u.Email || got.Credits != u.Credits || !got.CreatedAt.Equal(base) {
+			t.Fatalf("User = %+v, want %+v", got, u)
+		}
+		dup := identity.User{ID: uuid.NewString(), Email: u.Email, CreatedAt: base}
+		if err := s.CreateUser(ctx, dup); !errors.Is(err, application.ErrAlreadyExists) {
+			t.Fatalf("CreateUser with a taken email = %v, want ErrAlreadyExists", err)
+		}
+		if _, err := s.User(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("User(unknown) = %v, want ErrNotFound", err)
+		}
+		n, err := s.CountUsers(ctx)
+		must(t, err)
+		if n != 1 {
+			t.Fatalf("CountUsers = %d, want 1", n)
+		}
+		must(t, s.SetCredits(ctx, u.ID, money.Amount(-1)))
+		got, _ = s.User(ctx, u.ID)
+		if got.Credits != -1 {
+			t.Fatalf("credits after SetCredits = %v, want -0.000001", got.Credits)
+		}
+		if err := s.SetCredits(ctx, uuid.NewString(), 1); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("SetCredits(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("api keys", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(t, s, base)
+		plain := identity.NewAPIKey()
+		k := identity.APIKey{ID: uuid.NewString(), UserID: u.ID, Name: "crm", Prefix: identity.DisplayPrefix(plain),
+			Hash: identity.HashAPIKey(plain), CreatedAt: base}
+		must(t, s.CreateAPIKey(ctx, k))
+		got, err := s.APIKeyByHash(ctx, k.Hash)
+		must(t, err)
+		if got.ID != k.ID || got.UserID != u.ID || got.Prefix != k.Prefix || got.Name != "crm" {
+			t.Fatalf("APIKeyByHash = %+v, want %+v", got, k)
+		}
+		if _, err := s.APIKeyByHash(ctx, identity.HashAPIKey(identity.NewAPIKey())); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("APIKeyByHash(unknown) = %v, want ErrNotFound", err)
+		}
+		must(t, s.RevokeAPIKey(ctx, k.ID, base.Add(time.Minute)))
+		if _, err := s.APIKeyByHash(ctx, k.Hash); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("APIKeyByHash(revoked) = %v, want ErrNotFound", err)
+		}
+		if err := s.RevokeAPIKey(ctx, k.ID, base); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("RevokeAPIKey twice = %v, want ErrNotFound", err)
+		}
+		orphan := identity.APIKey{ID: uuid.NewString(), UserID: uuid.NewString(), Hash: identity.HashAPIKey(identity.NewAPIKey()), CreatedAt: base}
+		if err := s.CreateAPIKey(ctx, orphan); err == nil {
+			t.Fatal("CreateAPIKey for a user that does not exist succeeded")
+		}
+	})
+
+	t.Run("lines, agents, workflows and mappings make the dial plan", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(t, s, base)
+		other := newUser(t, s, base)
+		creds := call.Credentials{"account_sid": "AC123", "auth_token": "tok456"}
+		sim := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+14155550123", Provider: call.ProviderSimulated, Active: true, CreatedAt: base}
+		tw := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+14155550124", Provider: call.ProviderTwilio, Active: true, CreatedAt: base.Add(time.Second), Credentials: creds}
+		off := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+919876543210", Provider: call.ProviderExotel, Active: false, CreatedAt: base}
+		theirs := call.Line{ID: uuid.NewString(), UserID: other.ID, Number: "+14155550123", Provider: call.ProviderSimulated, Active: true, CreatedAt: base}
+		for _, l := range []call.Line{sim, tw, off, theirs} {
+			must(t, s.CreateLine(ctx, l))
+		}
+		dup := sim
+		dup.ID = uuid.NewString()
+		if err := s.CreateLine(ctx, dup); !errors.Is(err, application.ErrAlreadyExists) {
+			t.Fatalf("CreateLine with the user's number again = %v, want ErrAlreadyExists", err)
+		}
+		gotLine, err := s.Line(ctx, tw.ID)
+		must(t, err)
+		if gotLine.Number != tw.Number || gotLine.Provider != call.ProviderTwilio || !gotLine.Active ||
+			gotLine.UserID != u.ID || gotLine.Credentials["auth_token"] != "tok456" || gotLine.Credentials["account_sid"] != "AC123" {
+			t.Fatalf("Line = %+v (credentials %v)", gotLine, map[string]string(gotLine.Credentials))
+		}
+		if _, err := s.Line(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("Line(unknown) = %v, want ErrNotFound", err)
+		}
+
+		agent := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: "Sales", SystemPrompt: "Hi {{name}}", FirstMessage: "Hello", Active: true, CreatedAt: base}
+		mapped := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: "Support", Active: false, CreatedAt: base}
+		foreign := call.Agent{ID: uuid.NewString(), UserID: other.ID, Name: "Theirs", Active: true, CreatedAt: base}
+		wf := call.Workflow{ID: uuid.NewString(), UserID: u.ID, Name: "Flow", Active: true, CreatedAt: base}
+		for _, a := range []call.Agent{agent, mapped, foreign} {
+			must(t, s.CreateAgent(ctx, a))
+		}
+		must(t, s.CreateWorkflow(ctx, wf))
+		gotAgent, err := s.Agent(ctx, agent.ID)
+		must(t, err)
+		if gotAgent.Name != "Sales" || gotAgent.SystemPrompt != "Hi {{name}}" || gotAgent.FirstMessage != "Hello" || !gotAgent.Active || gotAgent.UserID != u.ID {
+			t.Fatalf("Agent = %+v", gotAgent)
+		}
+		gotWf, err := s.Workflow(ctx, wf.ID)
+		must(t, err)
+		if gotWf.Name != "Flow" || !gotWf.Active || gotWf.UserID != u.ID {
+			t.Fatalf("Workflow = %+v", gotWf)
+		}
+		if _, err := s.Agent(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("Agent(unknown) = %v, want ErrNotFound", err)
+		}
+		if _, err := s.Workflow(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("Workflow(unknown) = %v, want ErrNotFound", err)
+		}
+
+		must(t, s.SetMapping(ctx, sim.ID, call.Target{WorkflowID: wf.ID}))
+		must(t, s.SetMapping(ctx, sim.ID, call.Target{AgentID: mapped.ID})) // replaces the workflow
+		if err := s.SetMapping(ctx, uuid.NewString(), call.Target{AgentID: agent.ID}); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("SetMapping(unknown line) = %v, want ErrNotFound", err)
+		}
+
+		plan, err := s.DialPlan(ctx, u.ID, call.Target{AgentID: agent.ID})
+		must(t, err)
+		if plan.Credits != money.FromUnits(10) {
+			t.Fatalf("plan credits = %v, want 10", plan.Credits)
+		}
+		if len(plan.Lines) != 3 {
+			t.Fatalf("plan has %d lines, want the user's 3 (active or not)", len(plan.Lines))
+		}
+		byID := map[string]call.Line{}
+		for _, l := range plan.Lines {
+			byID[l.ID] = l
+		}
+		if l := byID[sim.ID]; l.Mapping != (call.Target{AgentID: mapped.ID}) || l.Number != sim.Number || !l.CreatedAt.Equal(base) {
+			t.Fatalf("plan line %+v, want mapped to %s", l, mapped.ID)
+		}
+		if l := byID[tw.ID]; l.Credentials["auth_token"] != "tok456" || l.Provider != call.ProviderTwilio || !l.Mapping.IsZero() {
+			t.Fatalf("plan line %+v lacks its provider, credentials or has a mapping", l)
+		}
+		if l := byID[off.ID]; l.Active {
+			t.Fatalf("inactive line came back active")
+		}
+		if _, ok := byID[theirs.ID]; ok {
+			t.Fatal("plan holds another user's line")
+		}
+		if a, ok := plan.Agents[agent.ID]; !ok || a.Name != "Sales" || !a.Active {
+			t.Fatalf("plan lacks the requested agent: %+v", plan.Agents)
+		}
+		if a, ok := plan.Agents[mapped.ID]; !ok || a.Active {
+			t.Fatalf("plan lacks the mapped (inactive) agent: %+v", plan.Agents)
+		}
+		if len(plan.Agents) != 2 || len(plan.Workflows) != 0 {
+			t.Fatalf("plan agents %v workflows %v, want exactly the requested and the mapped agent", plan.Agents, plan.Workflows)
+		}
+
+		// Another user's agent, asked for by id, is not in the plan.
+		plan, err = s.DialPlan(ctx, u.ID, call.Target{AgentID: foreign.ID})
+		must(t, err)
+		if _, ok := plan.Agents[foreign.ID]; ok {
+			t.Fatal("plan holds another user's agent")
+		}
+		plan, err = s.DialPlan(ctx, u.ID, call.Target{WorkflowID: wf.ID})
+		must(t, err)
+		if w, ok := plan.Workflows[wf.ID]; !ok || w.Name != "Flow" {
+			t.Fatalf("plan lacks the requested workflow: %+v", plan.Workflows)
+		}
+
+		// A user with nothing has an empty plan.
+		plan, err = s.DialPlan(ctx, uuid.NewString(), call.Target{})
+		if err != nil && !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("DialPlan(unknown user) = %v", err)
+		}
+		if len(plan.Lines) != 0 || plan.Credits.Positive() {
+			t.Fatalf("unknown user's plan = %+v", plan)
+		}
+	})
+
+	t.Run("sessions", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(t, s, base)
+		other := newUser(t, s, base)
+		line := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+14155550123", Provider: call.ProviderSimulated, Active: true, CreatedAt: base}
+		must(t, s.CreateLine(ctx, line))
+		agent := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: "A", Active: true, CreatedAt: base}
+		must(t, s.CreateAgent(ctx, agent))
+
+		cs := call.NewSession(call.Session{
+			ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: u.ID, AgentID: agent.ID, LineID: line.ID,
+			Provider: call.ProviderSimulated, From: line.Number, To: "+919876543210",
+			VariableValues: map[string]string{"name": "Alex", "balance": "$50"},
+		}, base)
+		must(t, s.CreateSession(ctx, cs))
+		got, err := s.Session(ctx, cs.ID)
+		must(t, err)
+		if got.Status() != call.StatusDialing || got.Version() != cs.Version() || got.RequestID != cs.RequestID ||
+			got.UserID != u.ID || got.AgentID != agent.ID || got.WorkflowID != "" || got.LineID != line.ID ||
+			got.Provider != call.ProviderSimulated || got.From != line.Number || got.To != "+919876543210" ||
+			got.VariableValues["name"] != "Alex" || got.VariableValues["balance"] != "$50" || !got.CreatedAt.Equal(base) {
+			t.Fatalf("Session = %+v (status %s), want %+v", got, got.Status(), cs)
+		}
+		if _, err := s.Session(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("Session(unknown) = %v, want ErrNotFound", err)
+		}
+		again := *cs
+		again.ID = uuid.NewString()
+		if err := s.CreateSession(ctx, call.NewSession(again, base)); err == nil {
+			t.Fatal("CreateSession with a request id in use succeeded")
+		}
+
+		// A save based on the current version goes through and moves the version on.
+		v := got.Version()
+		must(t, got.MarkDialed("LEG1", base.Add(time.Second)))
+		must(t, s.SaveSession(ctx, got))
+		if got.Version() != v+1 {
+			t.Fatalf("version after save = %d, want %d", got.Version(), v+1)
+		}
+		// A save based on a stale read is refused.
+		must(t, cs.MarkFailed("late", base.Add(2*time.Second)))
+		if err := s.SaveSession(ctx, cs); !errors.Is(err, application.ErrConflict) {
+			t.Fatalf("stale SaveSession = %v, want ErrConflict", err)
+		}
+		got, err = s.Session(ctx, cs.ID)
+		must(t, err)
+		if got.Status() != call.StatusInitiated || got.LegID != "LEG1" || got.Detail != "" {
+			t.Fatalf("after stale save: status %s leg %q detail %q", got.Status(), got.LegID, got.Detail)
+		}
+		// Every field a settled session carries survives a round trip.
+		_, _ = got.Advance(call.StatusInProgress, base.Add(3*time.Second))
+		_, _ = got.Advance(call.StatusCompleted, base.Add(65*time.Second))
+		got.Duration = 62 * time.Second
+		got.Cost = money.Amount(21_500)
+		must(t, s.SaveSession(ctx, got))
+		got2, err := s.Session(ctx, cs.ID)
+		must(t, err)
+		if got2.Status() != call.StatusCompleted || got2.Duration != 62*time.Second || got2.Cost != 21_500 ||
+			!got2.AnsweredAt.Equal(base.Add(3*time.Second)) || !got2.EndedAt.Equal(base.Add(65*time.Second)) ||
+			!got2.UpdatedAt.Equal(base.Add(65*time.Second)) || got2.Version() != got.Version() {
+			t.Fatalf("settled session round trip = %+v (status %s, version %d)", got2, got2.Status(), got2.Version())
+		}
+
+		// Two writers from the same read: exactly one wins.
+		a, _ := s.Session(ctx, cs.ID)
+		b, _ := s.Session(ctx, cs.ID)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, x := range []*call.Session{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				x.Detail = fmt.Sprint("writer ", i)
+				errs[i] = s.SaveSession(ctx, x)
+			}()
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("concurrent saves from one read: %v, %v; want exactly one ErrConflict", errs[0], errs[1])
+		}
+
+		// Lookups by request id and lists are the owner's alone.
+		byReq, err := s.SessionByRequestID(ctx, u.ID, cs.RequestID)
+		must(t, err)
+		if byReq.ID != cs.ID {
+			t.Fatalf("SessionByRequestID = %s, want %s", byReq.ID, cs.ID)
+		}
+		if _, err := s.SessionByRequestID(ctx, other.ID, cs.RequestID); !errors.Is(err, application.ErrNotFound) {
+			t.Fatalf("another user's SessionByRequestID = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("list sessions newest first", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(t, s, base)
+		other := newUser(t, s, base)
+		var ids []string
+		for i := 0; i < 5; i++ {
+			cs := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: u.ID,
+				Provider: call.ProviderSimulated, From: "+14155550123", To: "+14155550124"}, base.Add(time.Duration(i)*time.Second))
+			must(t, s.CreateSession(ctx, cs))
+			ids = append(ids, cs.ID)
+		}
+		must(t, s.CreateSession(ctx, call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: other.ID,
+			Provider: call.ProviderSimulated, From: "+14155550123", To: "+14155550124"}, base.Add(time.Hour))))
+		page, total, err := s.ListSessions(ctx, u.ID, 0, 2)
+		must(t, err)
+		if total != 5 || len(page) != 2 || page[0].ID != ids[4] || page[1].ID != ids[3] {
+			t.Fatalf("first page: total %d, %d items", total, len(page))
+		}
+		page, total, err = s.ListSessions(ctx, u.ID, 4, 2)
+		must(t, err)
+		if total != 5 || len(page) != 1 || page[0].ID != ids[0] {
+			t.Fatalf("last page: total %d, %d items", total, len(page))
+		}
+		page, _, err = s.ListSessions(ctx, u.ID, 10, 2)
+		must(t, err)
+		if len(page) != 0 {
+			t.Fatalf("page past the end has %d items", len(page))
+		}
+	})
+}
+
+func newUser(t *testing.T, s Store, at time.Time) identity.User {
+	t.Helper()
+	u := identity.User{ID: uuid.NewString(), Email: uuid.NewString()[:8] + "@example.com", Credits: money.FromUnits(10), CreatedAt: at}
+	must(t, s.CreateUser(context.Background(), u))
+	return u
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

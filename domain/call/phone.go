@@ -1,0 +1,89 @@
+package call
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// ErrInvalidPhoneNumber is returned for any input that is not a valid, dialable E.164 number.
+var ErrInvalidPhoneNumber = errors.New("invalid phone number")
+
+// maxPhoneInput bounds the work done on hostile input: no real number with separators comes close.
+const maxPhoneInput = 64
+
+// PhoneNumber is a valid telephone number in E.164 form (+14155550123). Its zero value is not a
+// number; build one with ParsePhoneNumber.
+type PhoneNumber struct {
+	e164   string
+	region string
+}
+
+// ParsePhoneNumber accepts a number with its country code, tolerating what reaches an HTTP query
+// in practice: a leading space where an unencoded "+" was turned into a space, and the usual
+// separators ("+1 (415) 555-0123"). It refuses anything libphonenumber does not consider valid,
+// so numbers in unassigned ranges (the US 555 area code, for one) are rejected before any dial.
+func ParsePhoneNumber(s string) (PhoneNumber, error) {
+	if len(s) > maxPhoneInput {
+		return PhoneNumber{}, ErrInvalidPhoneNumber
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return PhoneNumber{}, ErrInvalidPhoneNumber
+	}
+	// A "+" that arrived unencoded in a query string is decoded as a space and trimmed above; a
+	// number that starts with its country code's digits is still meant as international.
+	if s[0] != '+' {
+		if s[0] < '0' || s[0] > '9' {
+			return PhoneNumber{}, ErrInvalidPhoneNumber
+		}
+		s = "+" + s
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == ' ', c == '-', c == '.', c == '(', c == ')':
+		default:
+			return PhoneNumber{}, ErrInvalidPhoneNumber
+		}
+	}
+	num, err := phonenumbers.Parse(s, "")
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return PhoneNumber{}, ErrInvalidPhoneNumber
+	}
+	return PhoneNumber{
+		e164:   phonenumbers.Format(num, phonenumbers.E164),
+		region: phonenumbers.GetRegionCodeForNumber(num),
+	}, nil
+}
+
+// MustParsePhoneNumber is ParsePhoneNumber for constants in tests and examples; it panics on error.
+func MustParsePhoneNumber(s string) PhoneNumber {
+	p, err := ParsePhoneNumber(s)
+	if err != nil {
+		panic("call: " + s + ": " + err.Error())
+	}
+	return p
+}
+
+// String returns the E.164 form.
+func (p PhoneNumber) String() string { return p.e164 }
+
+// IsZero reports whether p was never parsed.
+func (p PhoneNumber) IsZero() bool { return p.e164 == "" }
+
+// Region is the ISO 3166 region the number belongs to ("US", "IN").
+func (p PhoneNumber) Region() string { return p.region }
+
+// Masked hides all but the country code's first digits and the last four, for logs:
+// +14155550123 becomes +14*****0123.
+func (p PhoneNumber) Masked() string { return MaskNumber(p.e164) }
+
+// MaskNumber masks any number-like string the way Masked does, for strings that never became a
+// PhoneNumber.
+func MaskNumber(s string) string {
+	if len(s) <= 7 {
+		return strings.Repeat("*", len(s))
+	}
+	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
+}

@@ -1,0 +1,285 @@
+package application_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kupe-voice/kupe/adapters/memstore"
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/money"
+)
+
+// scriptedCarrier answers every dial with err (or a fresh leg id) and counts dials.
+type scriptedCarrier struct {
+	mu    sync.Mutex
+	err   error
+	dials []application.DialRequest
+	// during runs inside Dial, to change the world while the carrier "is dialling".
+	during func(req application.DialRequest)
+}
+
+func (c *scriptedCarrier) Dial(_ context.Context, req application.DialRequest) (string, error) {
+	c.mu.Lock()
+	c.dials = append(c.dials, req)
+	n := len(c.dials)
+	c.mu.Unlock()
+	if c.during != nil {
+		c.during(req)
+	}
+	if c.err != nil {
+		return "", c.err
+	}
+	return fmt.Sprintf("LEG%d", n), nil
+}
+
+type fixture struct {
+	store    *memstore.Store
+	accounts *application.Accounts
+	carrier  *scriptedCarrier
+	h        *application.CreateCallHandler
+	userID   string
+	line     call.Line
+	agent    call.Agent
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{store: memstore.New(), carrier: &scriptedCarrier{}}
+	f.accounts = &application.Accounts{Store: f.store}
+	f.h = &application.CreateCallHandler{Plans: f.store, Sessions: f.store,
+		Carriers: application.CarrierSet{call.ProviderSimulated: f.carrier, call.ProviderTwilio: f.carrier}}
+	u, err := f.accounts.CreateUser(ctx, "ada@example.com", money.FromUnits(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.userID = u.ID
+	f.line, err = f.accounts.AddLine(ctx, application.AddLine{UserID: u.ID, Number: "+14155550100", Provider: "simulated",
+		Credentials: map[string]string{"token": "secret-token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.agent, err = f.accounts.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.accounts.SetMapping(ctx, f.line.ID, call.Target{AgentID: f.agent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) stored(t *testing.T, id string) *call.Session {
+	t.Helper()
+	s, err := f.store.Session(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestCreateCallSuccess(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.h.Handle(context.Background(), application.CreateCall{UserID: f.userID, To: " 1 (415) 555-0123",
+		VariableValues: map[string]any{"name": "Alex", "n": 3.5, "vip": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Success || res.Session.LegID != "LEG1" || res.Session.To != "+14155550123" || res.Session.From != "+14155550100" {
+		t.Fatalf("result %+v", res)
+	}
+	s := f.stored(t, res.Session.ID)
+	if s.Status() != call.StatusInitiated || s.LegID != "LEG1" || s.AgentID != f.agent.ID || s.LineID != f.line.ID ||
+		s.VariableValues["n"] != "3.5" || s.VariableValues["vip"] != "true" || s.RequestID == "" || s.RequestID == s.ID {
+		t.Fatalf("stored session %+v status %s", s, s.Status())
+	}
+	d := f.carrier.dials[0]
+	if d.SessionID != s.ID || d.RequestID != s.RequestID || d.To != "+14155550123" || d.Credentials["token"] != "secret-token" {
+		t.Fatalf("dial request %+v", d)
+	}
+}
+
+func TestSessionIsWrittenBeforeTheDial(t *testing.T) {
+	f := newFixture(t)
+	var seen call.Status
+	f.carrier.during = func(req application.DialRequest) {
+		s, err := f.store.Session(context.Background(), req.SessionID)
+		if err != nil {
+			t.Errorf("session not stored before the dial: %v", err)
+			return
+		}
+		seen = s.Status()
+	}
+	if _, err := f.h.Handle(context.Background(), application.CreateCall{UserID: f.userID, To: "+14155550123"}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != call.StatusDialing {
+		t.Fatalf("status during the dial = %s, want dialing", seen)
+	}
+}
+
+func TestCarrierEventDuringDialIsKept(t *testing.T) {
+	f := newFixture(t)
+	// The carrier's ringing callback lands before create_call records the leg id.
+	f.carrier.during = func(req application.DialRequest) {
+		s, _ := f.store.Session(context.Background(), req.SessionID)
+		err := application.UpdateSession(context.Background(), f.store, s, func(s *call.Session) error {
+			_, err := s.Advance(call.StatusRinging, time.Now())
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	res, err := f.h.Handle(context.Background(), application.CreateCall{UserID: f.userID, To: "+14155550123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.stored(t, res.Session.ID)
+	if s.Status() != call.StatusRinging || s.LegID != "LEG1" {
+		t.Fatalf("status %s leg %q; want ringing with the leg id recorded", s.Status(), s.LegID)
+	}
+}
+
+func TestCreateCallCarrierRefusal(t *testing.T) {
+	f := newFixture(t)
+	f.carrier.err = &application.DialError{Kind: application.DialInvalidDestination, Reason: "The destination number is invalid", Err: errors.New("raw 21211 payload")}
+	res, err := f.h.Handle(context.Background(), application.CreateCall{UserID: f.userID, To: "+14155550199"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Success || res.Detail != "The destination number is invalid" {
+		t.Fatalf("result %+v", res)
+	}
+	s := f.stored(t, res.Session.ID)
+	if s.Status() != call.StatusFailed || s.Detail != res.Detail || s.EndedAt.IsZero() {
+		t.Fatalf("stored %s %q", s.Status(), s.Detail)
+	}
+}
+
+func TestCreateCallUnknownOutcomeStaysOpen(t *testing.T) {
+	f := newFixture(t)
+	f.carrier.err = context.DeadlineExceeded // unclassified: may have reached the carrier
+	res, err := f.h.Handle(context.Background(), application.CreateCall{UserID: f.userID, To: "+14155550123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Success || res.Detail == "" {
+		t.Fatalf("result %+v", res)
+	}
+	s := f.stored(t, res.Session.ID)
+	if s.Status() != call.StatusDialing || len(f.carrier.dials) != 1 {
+		t.Fatalf("status %s after %d dials; want dialing after exactly one", s.Status(), len(f.carrier.dials))
+	}
+}
+
+func TestCreateCallOutcomeSurvivesCancelledClient(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.carrier.during = func(application.DialRequest) { cancel() } // the client hangs up mid-dial
+	res, err := f.h.Handle(ctx, application.CreateCall{UserID: f.userID, To: "+14155550123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := f.stored(t, res.Session.ID); s.Status() != call.StatusInitiated || s.LegID == "" {
+		t.Fatalf("status %s leg %q", s.Status(), s.LegID)
+	}
+}
+
+func TestCreateCallRefusals(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	other, _ := f.accounts.CreateUser(ctx, "bob@example.com", money.FromUnits(5))
+	theirAgent, _ := f.accounts.CreateAgent(ctx, application.CreateAgent{UserID: other.ID, Name: "X"})
+	theirLine, _ := f.accounts.AddLine(ctx, application.AddLine{UserID: other.ID, Number: "+14155550101", Provider: "simulated"})
+	theirFlow, _ := f.accounts.CreateWorkflow(ctx, other.ID, "Flow")
+	offLine, _ := f.accounts.AddLine(ctx, application.AddLine{UserID: f.userID, Number: "+14155550102", Provider: "simulated", Inactive: true})
+	unmapped, _ := f.accounts.AddLine(ctx, application.AddLine{UserID: f.userID, Number: "+14155550103", Provider: "twilio"})
+	invalid := func(err error) bool {
+		var ie *application.InvalidInputError
+		return errors.As(err, &ie)
+	}
+	is := func(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+	tests := []struct {
+		name string
+		cmd  application.CreateCall
+		ok   func(error) bool
+	}{
+		{"no user", application.CreateCall{To: "+14155550123"}, is(application.ErrUnauthenticated)},
+		{"no number", application.CreateCall{UserID: f.userID}, invalid},
+		{"invalid number", application.CreateCall{UserID: f.userID, To: "+15551234567"}, invalid},
+		{"malformed agent id", application.CreateCall{UserID: f.userID, To: "+14155550123", AgentID: "42"}, invalid},
+		{"malformed line id", application.CreateCall{UserID: f.userID, To: "+14155550123", LineID: "x"}, invalid},
+		{"both agent and workflow", application.CreateCall{UserID: f.userID, To: "+14155550123", AgentID: f.agent.ID, WorkflowID: theirFlow.ID}, is(call.ErrTargetBoth)},
+		{"another user's agent", application.CreateCall{UserID: f.userID, To: "+14155550123", AgentID: theirAgent.ID}, is(call.ErrAgentNotFound)},
+		{"unknown agent", application.CreateCall{UserID: f.userID, To: "+14155550123", AgentID: application.NewID()}, is(call.ErrAgentNotFound)},
+		{"another user's workflow", application.CreateCall{UserID: f.userID, To: "+14155550123", WorkflowID: theirFlow.ID}, is(call.ErrWorkflowNotFound)},
+		{"another user's line", application.CreateCall{UserID: f.userID, To: "+14155550123", LineID: theirLine.ID}, is(call.ErrLineNotFound)},
+		{"inactive explicit line", application.CreateCall{UserID: f.userID, To: "+14155550123", LineID: offLine.ID}, is(call.ErrLineInactive)},
+		{"unmapped explicit line, no agent", application.CreateCall{UserID: f.userID, To: "+14155550123", LineID: unmapped.ID}, is(call.ErrNoTarget)},
+		{"nested variable", application.CreateCall{UserID: f.userID, To: "+14155550123", VariableValues: map[string]any{"a": map[string]any{}}}, invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.h.Handle(ctx, tt.cmd)
+			if !tt.ok(err) {
+				t.Fatalf("Handle error = %v", err)
+			}
+		})
+	}
+	if n := len(f.carrier.dials); n != 0 {
+		t.Fatalf("refused requests dialled %d times", n)
+	}
+	if _, total, _ := f.store.ListSessions(ctx, f.userID, 0, 10); total != 0 {
+		t.Fatalf("refused requests left %d sessions", total)
+	}
+
+	t.Run("inactive mapped agent", func(t *testing.T) {
+		g := newFixture(t)
+		off := call.Agent{ID: application.NewID(), UserID: g.userID, Name: "Off", Active: false, CreatedAt: time.Now()}
+		if err := g.store.CreateAgent(ctx, off); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.accounts.SetMapping(ctx, g.line.ID, call.Target{AgentID: off.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.h.Handle(ctx, application.CreateCall{UserID: g.userID, To: "+14155550123"}); !errors.Is(err, call.ErrAgentInactive) {
+			t.Fatalf("error = %v, want ErrAgentInactive", err)
+		}
+	})
+	t.Run("no credits", func(t *testing.T) {
+		g := newFixture(t)
+		_ = g.accounts.SetCredits(ctx, g.userID, 0)
+		if _, err := g.h.Handle(ctx, application.CreateCall{UserID: g.userID, To: "+14155550123"}); !errors.Is(err, application.ErrInsufficientCredits) {
+			t.Fatalf("error = %v", err)
+		}
+	})
+	t.Run("no active line", func(t *testing.T) {
+		g := newFixture(t)
+		u, _ := g.accounts.CreateUser(ctx, "lineless@example.com", money.FromUnits(1))
+		if _, err := g.h.Handle(ctx, application.CreateCall{UserID: u.ID, To: "+14155550123"}); !errors.Is(err, call.ErrNoActiveLine) {
+			t.Fatalf("error = %v", err)
+		}
+	})
+}
+
+func TestCreateCallChoosesMappedLine(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	// A twilio line ranks before the simulated one, but the agent is mapped to the simulated one.
+	tw, _ := f.accounts.AddLine(ctx, application.AddLine{UserID: f.userID, Number: "+14155550104", Provider: "twilio"})
+	res, err := f.h.Handle(ctx, application.CreateCall{UserID: f.userID, To: "+14155550123", AgentID: f.agent.ID})
+	if err != nil || res.Session.LineID != f.line.ID {
+		t.Fatalf("mapped agent used line %s (%v), want %s", res.Session.LineID, err, f.line.ID)
+	}
+	wf, _ := f.accounts.CreateWorkflow(ctx, f.userID, "Flow")
+	res, err = f.h.Handle(ctx, application.CreateCall{UserID: f.userID, To: "+14155550123", WorkflowID: wf.ID})
+	if err != nil || res.Session.LineID != tw.ID || res.Session.WorkflowID != wf.ID {
+		t.Fatalf("unmapped workflow used line %s (%v), want the first active line %s", res.Session.LineID, err, tw.ID)
+	}
+}

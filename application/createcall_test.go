@@ -283,3 +283,30 @@ func TestCreateCallChoosesMappedLine(t *testing.T) {
 		t.Fatalf("unmapped workflow used line %s (%v), want the first active line %s", res.Session.LineID, err, tw.ID)
 	}
 }
+
+func TestSeedDemoOnlyOnAnEmptyDatabase(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New()
+	acc := &application.Accounts{Store: store}
+	demo, ok, err := acc.SeedDemo(ctx, money.FromUnits(100))
+	if err != nil || !ok {
+		t.Fatalf("SeedDemo = %v, %v", ok, err)
+	}
+	auth := &application.Authenticator{Keys: store}
+	p, err := auth.APIKey(ctx, demo.APIKey)
+	if err != nil || p.UserID != demo.UserID {
+		t.Fatalf("demo key authenticates as %+v, %v", p, err)
+	}
+	h := &application.CreateCallHandler{Plans: store, Sessions: store,
+		Carriers: application.CarrierSet{call.ProviderSimulated: &scriptedCarrier{}}}
+	res, err := h.Handle(ctx, application.CreateCall{UserID: demo.UserID, To: "+14155550123"})
+	if err != nil || !res.Success || res.Session.AgentID != demo.AgentID || res.Session.LineID != demo.LineID {
+		t.Fatalf("demo call: %+v, %v", res, err)
+	}
+	if _, ok, err := acc.SeedDemo(ctx, money.FromUnits(100)); ok || err != nil {
+		t.Fatalf("second SeedDemo = %v, %v; want nothing done", ok, err)
+	}
+	if n, _ := store.CountUsers(ctx); n != 1 {
+		t.Fatalf("%d users after two seeds", n)
+	}
+}

@@ -1,0 +1,63 @@
+package entstore_test
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/kupe-voice/kupe/adapters/entstore"
+	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/identity"
+)
+
+// BenchmarkCreateCallPath is the store's share of one create_call: find the key, read the dial
+// plan, write the session, record the dial.
+func BenchmarkCreateCallPath(b *testing.B) {
+	for dialect, open := range map[string]func(testing.TB) *entstore.Store{
+		entstore.SQLite:   entstoretest.NewSQLite,
+		entstore.Postgres: entstoretest.NewPostgres,
+	} {
+		b.Run(dialect, func(b *testing.B) {
+			s := open(b)
+			u := identity.User{ID: uuid.NewString(), Email: "b@example.com", Credits: 1e9, CreatedAt: base}
+			mustB(b, s.CreateUser(ctx, u))
+			var lines []call.Line
+			for _, n := range []string{"+14155550123", "+14155550124", "+919876543210"} {
+				l := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: n, Provider: call.ProviderTwilio, Active: true,
+					CreatedAt: base, Credentials: call.Credentials{"account_sid": "AC1", "auth_token": "t"}}
+				mustB(b, s.CreateLine(ctx, l))
+				lines = append(lines, l)
+			}
+			a := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: "A", Active: true, CreatedAt: base}
+			mustB(b, s.CreateAgent(ctx, a))
+			mustB(b, s.SetMapping(ctx, lines[0].ID, call.Target{AgentID: a.ID}))
+			plain := identity.NewAPIKey()
+			mustB(b, s.CreateAPIKey(ctx, identity.APIKey{ID: uuid.NewString(), UserID: u.ID, Prefix: "p",
+				Hash: identity.HashAPIKey(plain), CreatedAt: base}))
+			hash := identity.HashAPIKey(plain)
+
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.APIKeyByHash(ctx, hash); err != nil {
+					b.Fatal(err)
+				}
+				plan, err := s.DialPlan(ctx, u.ID, call.Target{AgentID: a.ID})
+				if err != nil || len(plan.Lines) != 3 {
+					b.Fatal(err, len(plan.Lines))
+				}
+				cs := newSession(u.ID, plan.Lines[0], base)
+				mustB(b, s.CreateSession(ctx, cs))
+				mustB(b, cs.MarkDialed("CA1", base))
+				mustB(b, s.SaveSession(ctx, cs))
+			}
+		})
+	}
+}
+
+func mustB(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,199 @@
+package entstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/ent"
+	"github.com/kupe-voice/kupe/ent/callsession"
+)
+
+// CreateSession implements application.SessionStore: one INSERT.
+func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
+	id, err := requireID("session", cs.ID)
+	if err != nil {
+		return err
+	}
+	reqID, err := requireID("request", cs.RequestID)
+	if err != nil {
+		return err
+	}
+	uid, ok := parseID(cs.UserID)
+	if !ok {
+		return application.ErrNotFound
+	}
+	c := s.client.CallSession.Create().
+		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
+		SetVersion(cs.Version())
+	if err := setSession(c.Mutation(), cs); err != nil {
+		return err
+	}
+	return storeErr("create session", c.Exec(ctx))
+}
+
+// SaveSession implements application.SessionStore with optimistic concurrency: one UPDATE that
+// only matches the version cs was read at. No row matched means the session moved on (or is
+// gone): ErrConflict.
+func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
+	id, ok := parseID(cs.ID)
+	if !ok {
+		return application.ErrConflict
+	}
+	u := s.client.CallSession.Update().
+		Where(callsession.ID(id), callsession.Version(cs.Version())).
+		SetVersion(cs.Version() + 1)
+	if err := setSession(u.Mutation(), cs); err != nil {
+		return err
+	}
+	n, err := u.Save(ctx)
+	if err := affectedOne("save session", n, err, application.ErrConflict); err != nil {
+		return err
+	}
+	cs.Saved()
+	return nil
+}
+
+// setSession sets every column a session's life may change, for insert and update alike.
+func setSession(m *ent.CallSessionMutation, cs *call.Session) error {
+	agent, err := optionalID(cs.AgentID)
+	if err != nil {
+		return fmt.Errorf("session agent: %w", err)
+	}
+	workflow, err := optionalID(cs.WorkflowID)
+	if err != nil {
+		return fmt.Errorf("session workflow: %w", err)
+	}
+	line, err := optionalID(cs.LineID)
+	if err != nil {
+		return fmt.Errorf("session line: %w", err)
+	}
+	setOrClear(agent, m.SetAgentID, m.ClearAgentID)
+	setOrClear(workflow, m.SetWorkflowID, m.ClearWorkflowID)
+	setOrClear(line, m.SetPhoneNumberID, m.ClearPhoneNumberID)
+	m.SetProvider(callsession.Provider(cs.Provider.String()))
+	m.SetFromNumber(cs.From)
+	m.SetToNumber(cs.To)
+	m.SetStatus(cs.Status().String())
+	if len(cs.VariableValues) > 0 {
+		m.SetVariableValues(cs.VariableValues)
+	} else {
+		m.ClearVariableValues()
+	}
+	if cs.LegID != "" {
+		m.SetLegID(cs.LegID)
+	} else {
+		m.ClearLegID()
+	}
+	m.SetDetail(cs.Detail)
+	m.SetDurationSeconds(int(cs.Duration / time.Second)) // whole seconds, as carriers report them
+	m.SetCost(int64(cs.Cost))
+	setOrClear(optionalTime(cs.AnsweredAt), m.SetAnsweredAt, m.ClearAnsweredAt)
+	setOrClear(optionalTime(cs.EndedAt), m.SetEndedAt, m.ClearEndedAt)
+	m.SetUpdatedAt(cs.UpdatedAt.UTC())
+	return nil
+}
+
+func setOrClear[T any](v *T, set func(T), clear func()) {
+	if v != nil {
+		set(*v)
+	} else {
+		clear()
+	}
+}
+
+// Session implements application.SessionStore.
+func (s *Store) Session(ctx context.Context, id string) (*call.Session, error) {
+	sid, ok := parseID(id)
+	if !ok {
+		return nil, application.ErrNotFound
+	}
+	e, err := s.client.CallSession.Get(ctx, sid)
+	if err != nil {
+		return nil, storeErr("read session", err)
+	}
+	return sessionOf(e)
+}
+
+// SessionByRequestID implements application.SessionQueries.
+func (s *Store) SessionByRequestID(ctx context.Context, userID, requestID string) (*call.Session, error) {
+	uid, ok1 := parseID(userID)
+	rid, ok2 := parseID(requestID)
+	if !ok1 || !ok2 {
+		return nil, application.ErrNotFound
+	}
+	e, err := s.client.CallSession.Query().
+		Where(callsession.RequestID(rid), callsession.UserID(uid)).
+		Only(ctx)
+	if err != nil {
+		return nil, storeErr("read session", err)
+	}
+	return sessionOf(e)
+}
+
+// ListSessions implements application.SessionQueries: newest first, ties broken by id.
+func (s *Store) ListSessions(ctx context.Context, userID string, offset, limit int) ([]*call.Session, int, error) {
+	uid, ok := parseID(userID)
+	if !ok || limit <= 0 {
+		return []*call.Session{}, 0, nil
+	}
+	offset = max(offset, 0)
+	q := s.client.CallSession.Query().Where(callsession.UserID(uid))
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, storeErr("count sessions", err)
+	}
+	out := make([]*call.Session, 0, min(limit, max(total-offset, 0)))
+	if offset >= total {
+		return out, total, nil
+	}
+	rows, err := q.
+		Order(ent.Desc(callsession.FieldCreatedAt), ent.Desc(callsession.FieldID)).
+		Offset(offset).Limit(limit).
+		All(ctx)
+	if err != nil {
+		return nil, 0, storeErr("list sessions", err)
+	}
+	for _, e := range rows {
+		cs, err := sessionOf(e)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, cs)
+	}
+	return out, total, nil
+}
+
+func sessionOf(e *ent.CallSession) (*call.Session, error) {
+	status, err := call.ParseStatus(e.Status)
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", e.ID, err)
+	}
+	p, err := call.ParseProvider(string(e.Provider))
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", e.ID, err)
+	}
+	return call.RestoreSession(call.Session{
+		ID:             e.ID.String(),
+		RequestID:      e.RequestID.String(),
+		UserID:         e.UserID.String(),
+		AgentID:        idString(e.AgentID),
+		WorkflowID:     idString(e.WorkflowID),
+		LineID:         idString(e.PhoneNumberID),
+		Provider:       p,
+		From:           e.FromNumber,
+		To:             e.ToNumber,
+		VariableValues: e.VariableValues,
+		LegID:          e.LegID,
+		Detail:         e.Detail,
+		Duration:       time.Duration(e.DurationSeconds) * time.Second,
+		Cost:           money.Amount(e.Cost),
+		AnsweredAt:     timeOf(e.AnsweredAt),
+		EndedAt:        timeOf(e.EndedAt),
+		CreatedAt:      e.CreatedAt.UTC(),
+		UpdatedAt:      e.UpdatedAt.UTC(),
+	}, status, e.Version), nil
+}

@@ -1,0 +1,57 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+)
+
+// CallSession is one outbound dial and what became of it (domain/call.Session).
+//
+// agent_id, workflow_id and phone_number_id are plain columns, not foreign keys: a session is
+// history, and must outlive the line, agent or workflow it used.
+type CallSession struct{ ent.Schema }
+
+func (CallSession) Mixin() []ent.Mixin { return []ent.Mixin{idMixin{}, createdMixin{}} }
+
+func (CallSession) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("request_id", uuid.UUID{}).Unique().Immutable(),
+		field.UUID("user_id", uuid.UUID{}).Immutable(),
+		field.UUID("agent_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("workflow_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("phone_number_id", uuid.UUID{}).Optional().Nillable(),
+		field.Enum("provider").Values(providers...),
+		field.String("from_number"),
+		field.String("to_number"),
+		field.String("status"),
+		field.JSON("variable_values", map[string]string{}).Optional(),
+		field.String("leg_id").Optional(),
+		field.Text("detail").Default(""),
+		field.Int("duration_seconds").Default(0),
+		// cost is a money.Amount: millionths of a currency unit.
+		field.Int64("cost").Default(0),
+		field.Time("answered_at").Optional().Nillable(),
+		field.Time("ended_at").Optional().Nillable(),
+		field.Time("updated_at"),
+		// version counts saved changes, for optimistic concurrency (call.Session.Version).
+		field.Int64("version"),
+	}
+}
+
+func (CallSession) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("call_sessions").Field("user_id").Unique().Required().Immutable(),
+	}
+}
+
+func (CallSession) Indexes() []ent.Index {
+	return []ent.Index{
+		// The call log: a user's sessions, newest first (created_at desc, id desc).
+		index.Fields("user_id", "created_at", "id"),
+		index.Fields("user_id", "status"),
+		index.Fields("leg_id"),
+	}
+}

@@ -1,0 +1,30 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// User is a customer: the owner of keys, lines, agents and sessions, and the one charged.
+type User struct{ ent.Schema }
+
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{idMixin{}, createdMixin{}} }
+
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("email").Optional().Unique(),
+		// credits is a money.Amount: millionths of a currency unit.
+		field.Int64("credits").Default(0),
+	}
+}
+
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("api_keys", APIKey.Type),
+		edge.To("phone_numbers", PhoneNumber.Type),
+		edge.To("agents", Agent.Type),
+		edge.To("workflows", Workflow.Type),
+		edge.To("call_sessions", CallSession.Type),
+	}
+}

@@ -1,0 +1,304 @@
+package exotelprovider
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/porttest"
+)
+
+func TestCarrierContract(t *testing.T) {
+	porttest.RunCarrierSuite(t, porttest.CarrierHarness{
+		Timeout: testTimeout,
+		Start: func(t *testing.T, sc porttest.Scenario) (porttest.CarrierRig, bool) {
+			f := &fakeExotel{sc: sc}
+			base := startFake(t, f)
+			if sc == porttest.Refused {
+				base = refusedURL(t)
+			}
+			return porttest.CarrierRig{
+				Carrier: New(testConfig(base)),
+				Request: testRequest(),
+				Dials:   func() int { return int(f.dials.Load()) },
+				Placed:  func() int { return int(f.placed.Load()) },
+			}, true
+		},
+	})
+}
+
+func dial(t *testing.T, c *Carrier, req application.DialRequest) (string, *application.DialError) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	leg, err := c.Dial(ctx, req)
+	if err == nil {
+		return leg, nil
+	}
+	var de *application.DialError
+	if !errors.As(err, &de) {
+		t.Fatalf("Dial error %T %v is not a *application.DialError", err, err)
+	}
+	return leg, de
+}
+
+func TestDialSendsTheConnectRequest(t *testing.T) {
+	f := &fakeExotel{sc: porttest.Accept}
+	c := New(testConfig(startFake(t, f)))
+	leg, de := dial(t, c, testRequest())
+	if de != nil {
+		t.Fatalf("Dial: %v", de)
+	}
+	if len(leg) != 32 {
+		t.Fatalf("leg id %q, want the carrier's 32-character Sid", leg)
+	}
+	got := f.lastRequest()
+	if got.path != "/v1/Accounts/"+testAccount+"/Calls/connect.json" {
+		t.Errorf("path %q", got.path)
+	}
+	if got.user != testKey || got.pass != testToken {
+		t.Errorf("basic auth %q:%q, want the line's api key and token", got.user, got.pass)
+	}
+	want := map[string]string{
+		"From":                      testDest, // Exotel calls From first: the destination
+		"CallerId":                  testLine,
+		"StreamUrl":                 "wss://kupe.test/stream/ses_01J8ZK",
+		"StreamType":                "bidirectional",
+		"StatusCallback":            "https://kupe.test/hooks/exotel/ses_01J8ZK",
+		"StatusCallbackEvents[0]":   "terminal",
+		"StatusCallbackEvents[1]":   "answered",
+		"StatusCallbackContentType": "application/json",
+		"TimeLimit":                 "3600",
+		"TimeOut":                   "30",
+		"CustomField":               "ses_01J8ZK",
+	}
+	for k, v := range want {
+		if g := got.form[k]; len(g) != 1 || g[0] != v {
+			t.Errorf("form %s = %q, want %q", k, g, v)
+		}
+	}
+	for k := range got.form {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected form field %s = %q", k, got.form[k])
+		}
+	}
+}
+
+func TestDialRunsTheLinesFlowApp(t *testing.T) {
+	f := &fakeExotel{sc: porttest.Accept}
+	cfg := testConfig(startFake(t, f))
+	cfg.TimeLimit, cfg.RingTimeout = 600, 45
+	req := testRequest()
+	req.Credentials[CredFlowURL] = "http://my.exotel.com/kupe42/exoml/start_voice/12345"
+	if _, de := dial(t, New(cfg), req); de != nil {
+		t.Fatalf("Dial: %v", de)
+	}
+	form := f.lastRequest().form
+	if g := form.Get("Url"); g != req.Credentials[CredFlowURL] {
+		t.Errorf("Url = %q, want the line's flow app", g)
+	}
+	if form.Has("StreamUrl") || form.Has("StreamType") {
+		t.Errorf("a flow app dial also sent a stream: %v", form)
+	}
+	if form.Get("TimeLimit") != "600" || form.Get("TimeOut") != "45" {
+		t.Errorf("TimeLimit %q TimeOut %q, want the configured 600 and 45", form.Get("TimeLimit"), form.Get("TimeOut"))
+	}
+}
+
+func TestDialReadsAnswers(t *testing.T) {
+	cases := []struct {
+		name    string
+		status  int
+		body    string
+		wantLeg string
+		want    application.DialErrorKind
+	}{
+		{"upper-case keys", 200, `{"Call":{"Sid":"a1b2c3","Status":"in-progress"}}`, "a1b2c3", 0},
+		{"lower-case keys", 200, `{"call":{"sid":"d4e5f6","status":"in-progress"}}`, "d4e5f6", 0},
+		{"numeric code", 400, `{"RestException":{"Status":400,"Message":"Invalid number","Code":34001}}`, "", application.DialInvalidDestination},
+		{"string code", 400, `{"RestException":{"Status":"400","Message":"Invalid number","Code":"34001"}}`, "", application.DialInvalidDestination},
+		{"lower-case exception", 400, `{"restexception":{"status":400,"message":"invalid number","code":34002}}`, "", application.DialInvalidDestination},
+		{"destination named only in the message", 400, `{"RestException":{"Status":400,"Message":"This number is in DND","Code":null}}`, "", application.DialInvalidDestination},
+		{"caller id with a 34xxx code", 400, `{"RestException":{"Status":400,"Message":"CallerId is not an ExoPhone","Code":34010}}`, "", application.DialCallerNotAllowed},
+		{"exception with HTTP 200", 200, `{"RestException":{"Status":400,"Message":"Invalid CallerId","Code":"34010"}}`, "", application.DialCallerNotAllowed},
+		{"exception with HTTP 200, no status", 200, `{"RestException":{"Message":"Something odd"}}`, "", application.DialRejected},
+		{"exception with HTTP 200, status 401", 200, `{"RestException":{"Status":401,"Message":"Authentication failed"}}`, "", application.DialBadCredentials},
+		{"other 400", 400, `{"RestException":{"Status":400,"Message":"TimeLimit must be a number","Code":"10001"}}`, "", application.DialRejected},
+		{"forbidden", 403, `{"RestException":{"Status":403,"Message":"Account suspended"}}`, "", application.DialBadCredentials},
+		{"forbidden destination", 403, `{"RestException":{"Status":403,"Message":"Your account may not call this number"}}`, "", application.DialInvalidDestination},
+		{"payment required", 402, `{"RestException":{"Status":402,"Message":"Insufficient balance"}}`, "", application.DialRejected},
+		{"not found", 404, `not found`, "", application.DialRejected},
+		{"server error", 500, `{"RestException":{"Status":500,"Message":"Internal error"}}`, "", application.DialUnavailable},
+		{"200 without a Sid", 200, `{"Call":{"Status":"queued"}}`, "", application.DialUnknown},
+		{"200 with an empty body", 200, ``, "", application.DialUnknown},
+		{"200 with HTML", 200, `<html>ok</html>`, "", application.DialUnknown},
+		{"200 with a Sid unfit for a leg id", 200, `{"Call":{"Sid":"a b"}}`, "", application.DialUnknown},
+		{"redirect", 302, ``, "", application.DialUnknown},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &canned{status: tc.status, body: tc.body}
+			leg, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
+			switch {
+			case tc.want == 0 && de != nil:
+				t.Fatalf("Dial: %v, want leg %q", de, tc.wantLeg)
+			case tc.want == 0 && leg != tc.wantLeg:
+				t.Fatalf("leg %q, want %q", leg, tc.wantLeg)
+			case tc.want != 0 && de == nil:
+				t.Fatalf("Dial = leg %q, want a %s error", leg, tc.want)
+			case tc.want != 0 && de.Kind != tc.want:
+				t.Fatalf("kind %s (%v), want %s", de.Kind, de, tc.want)
+			}
+			if de != nil {
+				checkReason(t, de)
+			}
+			if got := h.n.Load(); got != 1 {
+				t.Fatalf("the carrier got %d requests, want 1", got)
+			}
+		})
+	}
+}
+
+// checkReason: a customer-facing reason names no vendor, echoes nothing of the carrier's answer
+// and holds no number; the log side (Error) holds no credential or whole number either.
+func checkReason(t *testing.T, de *application.DialError) {
+	t.Helper()
+	for _, bad := range []string{"exotel", "{", "<", "9876543210", "8047112233", "exophone", "callerid"} {
+		if strings.Contains(strings.ToLower(de.Reason), bad) {
+			t.Errorf("reason %q contains %q", de.Reason, bad)
+		}
+	}
+	for _, bad := range []string{testDest, testLine, testToken} {
+		if strings.Contains(de.Error(), bad) {
+			t.Errorf("error %q contains %q", de.Error(), bad)
+		}
+	}
+}
+
+func TestRefusalKeepsTheNumberOutOfLogs(t *testing.T) {
+	f := &fakeExotel{sc: porttest.InvalidDestination}
+	_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
+	if de == nil || de.Kind != application.DialInvalidDestination {
+		t.Fatalf("Dial error %v, want invalid destination", de)
+	}
+	checkReason(t, de)
+	if !strings.Contains(de.Error(), "+91******3210") {
+		t.Errorf("error %q should keep the masked number for logs", de.Error())
+	}
+}
+
+func TestRetries(t *testing.T) {
+	t.Run("429 is retried twice, then refused", func(t *testing.T) {
+		f := &fakeExotel{sc: porttest.RateLimited}
+		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
+		if de == nil || de.Kind != application.DialRateLimited {
+			t.Fatalf("Dial error %v, want rate limited", de)
+		}
+		if got := f.dials.Load(); got != 3 {
+			t.Fatalf("the carrier got %d requests, want 3 (two retries)", got)
+		}
+	})
+	t.Run("a long Retry-After is not waited for", func(t *testing.T) {
+		h := &canned{status: 429, header: http.Header{"Retry-After": {"30"}}}
+		t0 := time.Now()
+		_, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
+		if de == nil || de.Kind != application.DialRateLimited || h.n.Load() != 1 || time.Since(t0) > 5*time.Second {
+			t.Fatalf("Dial error %v after %d requests in %v, want one rate-limited request", de, h.n.Load(), time.Since(t0))
+		}
+	})
+	t.Run("the context ends the backoff", func(t *testing.T) {
+		h := &canned{status: 429, header: http.Header{"Retry-After": {"2"}}}
+		c := New(testConfig(startFake(t, h)))
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		t0 := time.Now()
+		_, err := c.Dial(ctx, testRequest())
+		var de *application.DialError
+		if !errors.As(err, &de) || de.Kind != application.DialRateLimited {
+			t.Fatalf("Dial error %v, want rate limited", err)
+		}
+		if time.Since(t0) > time.Second || h.n.Load() != 1 {
+			t.Fatalf("Dial took %v and %d requests; the context should end the wait", time.Since(t0), h.n.Load())
+		}
+	})
+	t.Run("5xx is not retried", func(t *testing.T) {
+		f := &fakeExotel{sc: porttest.Unavailable}
+		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
+		if de == nil || de.Kind != application.DialUnavailable || f.dials.Load() != 1 {
+			t.Fatalf("Dial error %v after %d requests, want one unavailable request", de, f.dials.Load())
+		}
+	})
+	t.Run("a cancelled context sends nothing", func(t *testing.T) {
+		f := &fakeExotel{sc: porttest.Accept}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := New(testConfig(startFake(t, f))).Dial(ctx, testRequest())
+		var de *application.DialError
+		if !errors.As(err, &de) || de.Kind != application.DialUnavailable || f.dials.Load() != 0 {
+			t.Fatalf("Dial error %v after %d requests, want unavailable and none sent", err, f.dials.Load())
+		}
+	})
+}
+
+func TestBodyIsCapped(t *testing.T) {
+	// Valid JSON behind 100 KiB of whitespace: read whole it would give a leg id.
+	h := &canned{status: 200, body: strings.Repeat(" ", 100<<10) + `{"Call":{"Sid":"abc"}}`}
+	leg, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
+	if de == nil || de.Kind != application.DialUnknown {
+		t.Fatalf("Dial = %q, %v; want unknown for an answer past the cap", leg, de)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	t.Run("missing credentials", func(t *testing.T) {
+		f := &fakeExotel{sc: porttest.Accept}
+		req := testRequest()
+		delete(req.Credentials, CredAPIToken)
+		_, de := dial(t, New(testConfig(startFake(t, f))), req)
+		if de == nil || de.Kind != application.DialBadCredentials || f.dials.Load() != 0 {
+			t.Fatalf("Dial error %v, want bad credentials before any request", de)
+		}
+	})
+	t.Run("no stream and no flow", func(t *testing.T) {
+		f := &fakeExotel{sc: porttest.Accept}
+		cfg := testConfig(startFake(t, f))
+		cfg.StreamURL = nil
+		_, de := dial(t, New(cfg), testRequest())
+		if de == nil || de.Kind != application.DialUnavailable || f.dials.Load() != 0 {
+			t.Fatalf("Dial error %v, want unavailable before any request", de)
+		}
+	})
+	c := New(Config{})
+	for _, tc := range []struct {
+		creds map[string]string
+		want  string // "" for an error
+	}{
+		{map[string]string{}, "https://api.exotel.com"},
+		{map[string]string{CredRegion: "in"}, "https://api.in.exotel.com"},
+		{map[string]string{CredRegion: "Singapore"}, "https://api.exotel.com"},
+		{map[string]string{CredSubdomain: "api.in.exotel.com"}, "https://api.in.exotel.com"},
+		{map[string]string{CredSubdomain: "@api.in.exotel.com", CredRegion: "sg"}, "https://api.in.exotel.com"},
+		{map[string]string{CredSubdomain: "https://api.exotel.com/"}, "https://api.exotel.com"},
+		{map[string]string{CredSubdomain: "attacker.example.com"}, ""},
+		{map[string]string{CredSubdomain: "api.exotel.com.attacker.example"}, ""},
+		{map[string]string{CredSubdomain: "x@evil.exotel.com"}, ""},
+		{map[string]string{CredRegion: "mars"}, ""},
+	} {
+		got, err := c.baseURL(tc.creds)
+		if (err == nil) != (tc.want != "") || got != tc.want {
+			t.Errorf("baseURL(%v) = %q, %v; want %q", tc.creds, got, err, tc.want)
+		}
+	}
+}
+
+func TestModule(t *testing.T) {
+	if err := fx.ValidateApp(Module, fx.Supply(Config{}), fx.Invoke(func(*Carrier) {})); err != nil {
+		t.Fatal(err)
+	}
+}

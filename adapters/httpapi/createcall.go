@@ -1,0 +1,198 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+)
+
+// publicProvider is the only telephony label a response carries: Kupe never names the vendor.
+const publicProvider = "pstn"
+
+var createCallKeys = []string{"phoneNumber", "agent_id", "workflow_id", "phone_number_id"}
+
+const (
+	qPhone = iota
+	qAgent
+	qWorkflow
+	qLine
+)
+
+// createCall serves POST /api/call/create_call. Once the use case has stored a session the
+// answer is a 200 carrying its ids, whatever happened after: the client must be able to trace
+// the call.
+func (s *server) createCall(c *gin.Context) {
+	var (
+		values [4]string
+		found  [4]bool
+	)
+	q := queryParams{keys: createCallKeys, values: values[:], found: found[:]}
+	if err := q.parse(c.Request.URL.RawQuery); err != nil {
+		fail(c, err)
+		return
+	}
+	vars, err := s.readVariables(c.Request)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	p, _ := principal(c)
+	res, err := s.deps.CreateCall.Handle(c.Request.Context(), application.CreateCall{
+		UserID:         p.UserID,
+		To:             values[qPhone],
+		AgentID:        values[qAgent],
+		WorkflowID:     values[qWorkflow],
+		LineID:         values[qLine],
+		VariableValues: vars,
+	})
+	if err != nil && res.Session == nil {
+		fail(c, err)
+		return
+	}
+	sess := res.Session
+	if err != nil {
+		// The call was dialled (or refused) but its outcome could not be written: the client
+		// still gets the ids, and the log says which session needs a look.
+		note(c, err, zap.String("call_session_id", sess.ID), zap.String("call_request_id", sess.RequestID),
+			zap.String("to", call.MaskNumber(sess.To)))
+	}
+
+	b := getBuf()
+	b.b = AppendCreateCallResponse(b.b, res)
+	writeJSONBytes(c, http.StatusOK, b.b)
+	putBuf(b)
+}
+
+// AppendCreateCallResponse appends the JSON that create_call answers with for res: Kupe's
+// CreateOutboundCallSuccess or CreateOutboundCallFailed. kupectl prints the same. res.Session
+// must be set (Handle sets it once a session exists); without one only status and detail are
+// written.
+func AppendCreateCallResponse(dst []byte, res application.CreateCallResult) []byte {
+	sess := res.Session
+	if sess == nil {
+		dst = append(dst, `{"status":"failed","detail":`...)
+		dst = appendJSONString(dst, res.Detail)
+		return append(dst, '}')
+	}
+	if res.Success {
+		dst = append(dst, `{"status":"success","request_id":`...)
+	} else {
+		dst = append(dst, `{"status":"failed","request_id":`...)
+	}
+	dst = appendJSONString(dst, sess.RequestID)
+	dst = append(dst, `,"call_session_id":`...)
+	dst = appendJSONString(dst, sess.ID)
+	dst = append(dst, `,"user_id":`...)
+	dst = appendJSONString(dst, sess.UserID)
+	dst = append(dst, `,"telephony_provider":"`+publicProvider+`","target_number":`...)
+	dst = appendJSONString(dst, sess.To)
+	if res.Success {
+		dst = append(dst, `,"from_phone_number":`...)
+		dst = appendJSONString(dst, sess.From)
+		if sess.LegID != "" {
+			dst = append(dst, `,"telephony_leg_id":`...)
+			dst = appendJSONString(dst, sess.LegID)
+		}
+	} else {
+		dst = append(dst, `,"detail":`...)
+		dst = appendJSONString(dst, res.Detail)
+	}
+	return append(dst, '}')
+}
+
+// createCallBody is the optional JSON body of create_call. variable_values is decoded as any so
+// that a value of the wrong kind is told apart from a malformed body.
+type createCallBody struct {
+	VariableValues any `json:"variable_values"`
+}
+
+// readVariables reads the optional body: nothing, or a JSON object whose variable_values is an
+// object or null. Any Content-Type is accepted (curl -d sends a form type) and numbers stay
+// json.Number, so 0.10 is passed on as written.
+func (s *server) readVariables(r *http.Request) (map[string]any, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	max := s.cfg.MaxBodyBytes
+	if r.ContentLength > max {
+		return nil, errBodyTooLarge
+	}
+	b := getBuf()
+	defer putBuf(b)
+	var err error
+	if b.b, err = readAtMost(r.Body, b.b, max); err != nil {
+		return nil, err
+	}
+	body := bytes.TrimSpace(b.b)
+	if len(body) == 0 {
+		return nil, nil
+	}
+	if body[0] != '{' {
+		return nil, invalid("Request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v createCallBody
+	if err := dec.Decode(&v); err != nil {
+		return nil, malformedBody(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalid("Request body must hold one JSON object and nothing after it")
+	}
+	switch vv := v.VariableValues.(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		return vv, nil
+	default:
+		return nil, invalid("variable_values must be a JSON object")
+	}
+}
+
+func malformedBody(err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return invalid("Request body is not valid JSON (at byte " + strconv.FormatInt(syn.Offset, 10) + ")")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return invalid("Request body is not valid JSON (it ends too early)")
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field == "" {
+		return invalid("Request body must be a JSON object")
+	}
+	return invalid("Request body is not valid JSON")
+}
+
+// readAtMost appends what r holds to dst, refusing more than max bytes.
+func readAtMost(r io.Reader, dst []byte, max int64) ([]byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if int64(len(dst)) > max {
+			return dst, errBodyTooLarge
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return dst, errBodyTooLarge
+			}
+			return dst, errors.Join(errBodyUnreadable, err)
+		}
+	}
+}

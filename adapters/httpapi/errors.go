@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+)
+
+// Errors of the HTTP layer itself.
+var (
+	errRouteNotFound    = errors.New("no such route")
+	errMethodNotAllowed = errors.New("method not allowed")
+	errBodyTooLarge     = errors.New("request body too large")
+	errBodyUnreadable   = errors.New("request body could not be read")
+)
+
+const detailInternal = "Internal server error"
+
+// errorTable is the one place where an error becomes a status and a detail. Entries are matched
+// with errors.Is, in order; an *application.InvalidInputError is a 422 with its own Detail.
+// Anything else is a 500 with detailInternal, and only those are logged (see classify). A not-found detail says
+// the same whether the thing is missing or someone else's.
+var errorTable = []struct {
+	err    error
+	status int
+	detail string
+}{
+	{application.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
+	{application.ErrInsufficientCredits, http.StatusPaymentRequired, "Insufficient credits: add credits to place calls"},
+
+	{call.ErrTargetBoth, http.StatusUnprocessableEntity, "Pass agent_id or workflow_id, not both"},
+	{call.ErrNoTarget, http.StatusUnprocessableEntity, "No agent or workflow for this call: pass agent_id or workflow_id, or map one to the phone number"},
+	{call.ErrLineInactive, http.StatusUnprocessableEntity, "Phone number is not active"},
+	{call.ErrAgentInactive, http.StatusUnprocessableEntity, "Agent is not active"},
+	{call.ErrWorkflowInactive, http.StatusUnprocessableEntity, "Workflow is not active"},
+
+	{call.ErrAgentNotFound, http.StatusNotFound, "Agent not found"},
+	{call.ErrWorkflowNotFound, http.StatusNotFound, "Workflow not found"},
+	{call.ErrLineNotFound, http.StatusNotFound, "Phone number not found"},
+	{call.ErrSessionNotFound, http.StatusNotFound, "Session not found"},
+	{application.ErrNotFound, http.StatusNotFound, "Not found"},
+	{application.ErrAlreadyExists, http.StatusConflict, "Already exists"},
+
+	// Kupe answers a user without a usable line with a 500 and this text; clients match on it.
+	{call.ErrNoActiveLine, http.StatusInternalServerError, "Telephony configuration error: no active outbound line"},
+
+	{errRouteNotFound, http.StatusNotFound, "Not Found"},
+	{errMethodNotAllowed, http.StatusMethodNotAllowed, "Method Not Allowed"},
+	{errBodyTooLarge, http.StatusRequestEntityTooLarge, "Request body too large"},
+	{errBodyUnreadable, http.StatusBadRequest, "Request body could not be read"},
+}
+
+// classify maps err to its status and the detail the client may see. internal is true for an
+// error the table does not know: only those are logged, since every known one is an answer the
+// service meant to give (even Kupe's 500 for a user without a line).
+func classify(err error) (status int, detail string, internal bool) {
+	var inv *application.InvalidInputError
+	if errors.As(err, &inv) {
+		return http.StatusUnprocessableEntity, inv.Detail, false
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e.status, e.detail, false
+		}
+	}
+	return http.StatusInternalServerError, detailInternal, true
+}
+
+// invalid is a 422 the HTTP layer finds itself (a malformed body or query).
+func invalid(detail string) error { return &application.InvalidInputError{Detail: detail} }
+
+// writeDetail writes Kupe's error body, {"detail": "..."}.
+func writeDetail(c *gin.Context, status int, detail string) {
+	b := getBuf()
+	b.b = append(b.b, `{"detail":`...)
+	b.b = appendJSONString(b.b, detail)
+	b.b = append(b.b, '}')
+	writeJSONBytes(c, status, b.b)
+	putBuf(b)
+}

@@ -1,0 +1,40 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// serviceName is what /health reports as "service".
+const serviceName = "kupe"
+
+var errDatabaseDown = errors.New("health check: database ping failed")
+
+type healthResponse struct {
+	Status    string  `json:"status"`
+	Timestamp float64 `json:"timestamp"`
+	Service   string  `json:"service"`
+	Database  string  `json:"database"`
+	Version   string  `json:"version"`
+}
+
+// health serves GET /health: 200 while the database answers a ping within healthTimeout, else 503.
+func (s *server) health(c *gin.Context) {
+	res := healthResponse{Status: "healthy", Service: serviceName, Database: "connected", Version: s.cfg.Version}
+	status := http.StatusOK
+	if s.deps.Pinger != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), healthTimeout)
+		err := s.deps.Pinger.Ping(ctx)
+		cancel()
+		if err != nil {
+			note(c, errors.Join(errDatabaseDown, err))
+			res.Status, res.Database, status = "unhealthy", "disconnected", http.StatusServiceUnavailable
+		}
+	}
+	res.Timestamp = float64(time.Now().UnixMicro()) / 1e6
+	writeJSON(c, status, res)
+}

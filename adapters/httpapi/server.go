@@ -1,0 +1,189 @@
+// Package httpapi serves Kupe's Voice Agent API over HTTP with gin: create_call, the call logs,
+// /api/v1/me and /health. It turns requests into use-case calls and the use cases' errors into
+// Kupe's status codes and {"detail": "..."} bodies; it holds no business rule of its own.
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/kupe-voice/kupe/application"
+)
+
+// DefaultMaxBodyBytes bounds a request body when Config.MaxBodyBytes is not set.
+const DefaultMaxBodyBytes = 64 << 10
+
+// healthTimeout bounds the database ping of /health, so that a probe never hangs on a stuck pool.
+const healthTimeout = 2 * time.Second
+
+// Pinger reports whether the database answers; /health calls it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the use cases the API serves.
+type Deps struct {
+	CreateCall *application.CreateCallHandler
+	Auth       *application.Authenticator
+	CallLogs   *application.CallLogs
+	// Accounts answers /api/v1/me (through Accounts.Store.User).
+	Accounts *application.Accounts
+	// Pinger is checked by /health; nil means there is no database to check (an in-memory store).
+	Pinger Pinger
+	// Credentials are further ways to authenticate, tried in order after the x-api-key header:
+	// the Bearer JWT authenticator plugs in here.
+	Credentials []Credential
+}
+
+// Config is the HTTP adapter's configuration.
+type Config struct {
+	// Version is reported by /health.
+	Version string
+	// MaxBodyBytes bounds a request body; a longer one is refused with 413. Zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+type server struct {
+	deps  Deps
+	cfg   Config
+	log   *zap.Logger
+	creds []Credential
+}
+
+// New returns the API's gin engine, ready to serve. It panics if a use case is missing from deps:
+// that is a wiring mistake, not a condition to run with.
+//
+// New puts gin in release mode (gin's mode is process-wide) and installs no gin logger: each
+// request is logged once through log, at debug level, and each internal error once at error
+// level, with the request id that the X-Request-Id response header also carries.
+func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
+	if deps.CreateCall == nil || deps.Auth == nil || deps.CallLogs == nil || deps.Accounts == nil {
+		panic("httpapi: Deps needs CreateCall, Auth, CallLogs and Accounts")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &server{deps: deps, cfg: cfg, log: log}
+	s.creds = append([]Credential{APIKeyCredential(deps.Auth)}, deps.Credentials...)
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	// The API reads no client address; trusting no proxy keeps forged X-Forwarded-For out of it.
+	_ = e.SetTrustedProxies(nil)
+	e.Use(s.edge)
+	e.NoRoute(func(c *gin.Context) { fail(c, errRouteNotFound) })
+	e.NoMethod(func(c *gin.Context) { fail(c, errMethodNotAllowed) })
+
+	e.GET("/health", s.health)
+	authed := e.Group("", s.authenticate)
+	authed.POST("/api/call/create_call", s.createCall)
+	authed.GET("/api/v1/me", s.me)
+	authed.GET("/api/v1/call-analytics", s.callAnalytics)
+	return e
+}
+
+// fail ends the request with err; the edge middleware turns it into a status and a body.
+func fail(c *gin.Context, err error) {
+	_ = c.Error(err)
+	c.Abort()
+}
+
+// note records an error that did not stop the request (its response is already decided), so
+// that the edge middleware logs it once with the request id. fields must not hold secrets or
+// whole phone numbers.
+func note(c *gin.Context, err error, fields ...zap.Field) {
+	c.Error(err).Meta = fields
+}
+
+// edge runs around every request, matched or not: it gives the request an id, recovers a panic,
+// renders the error a handler failed with, and logs.
+func (s *server) edge(c *gin.Context) {
+	start := time.Now()
+	rid := requestIDFor(c.Request)
+	c.Writer.Header()[headerRequestID] = []string{rid}
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		c.Abort()
+		s.log.Error("panic serving request", zap.String("request_id", rid),
+			zap.String("route", c.FullPath()), zap.Any("panic", v), zap.Stack("stack"))
+		if !c.Writer.Written() {
+			writeDetail(c, http.StatusInternalServerError, detailInternal)
+		}
+		s.logRequest(c, rid, start)
+	}()
+	c.Next()
+	s.renderErrors(c, rid)
+	s.logRequest(c, rid, start)
+}
+
+// renderErrors answers with the last error a handler failed with, unless a response was already
+// written, and logs each error that is internal or that came with a response already decided.
+// Errors the table knows are not logged: they are answers, for the client to read.
+func (s *server) renderErrors(c *gin.Context, rid string) {
+	if len(c.Errors) == 0 {
+		return
+	}
+	if c.Writer.Written() {
+		for _, e := range c.Errors {
+			s.logError(c, rid, e, c.Writer.Status())
+		}
+		return
+	}
+	var (
+		status   int
+		detail   string
+		internal bool
+	)
+	for _, e := range c.Errors {
+		if status, detail, internal = classify(e.Err); internal {
+			s.logError(c, rid, e, status)
+		}
+	}
+	writeDetail(c, status, detail)
+}
+
+func (s *server) logError(c *gin.Context, rid string, e *gin.Error, status int) {
+	fields := make([]zap.Field, 0, 6)
+	fields = append(fields, zap.String("request_id", rid), zap.String("method", c.Request.Method),
+		zap.String("route", c.FullPath()), zap.Int("status", status), zap.Error(e.Err))
+	if extra, ok := e.Meta.([]zap.Field); ok {
+		fields = append(fields, extra...)
+	}
+	if c.Request.Context().Err() != nil {
+		// The client went away; what failed is most likely only its own request.
+		s.log.Warn("request failed after the client left", fields...)
+		return
+	}
+	s.log.Error("request failed", fields...)
+}
+
+// logRequest writes the one debug line per request. It logs the route pattern, never the URL:
+// the query carries phone numbers.
+func (s *server) logRequest(c *gin.Context, rid string, start time.Time) {
+	ce := s.log.Check(zap.DebugLevel, "http request")
+	if ce == nil {
+		return
+	}
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	ce.Write(zap.String("request_id", rid), zap.String("method", c.Request.Method),
+		zap.String("route", route), zap.Int("status", c.Writer.Status()),
+		zap.Int("bytes", c.Writer.Size()), zap.Duration("took", time.Since(start)))
+}

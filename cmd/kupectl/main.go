@@ -1,0 +1,323 @@
+// Command kupectl administers the service: users, API keys, lines, agents, workflows, mappings,
+// credits, and test calls. It runs the same use cases as the HTTP API against the database that
+// KUPE_DATABASE_URL names, prints JSON on stdout, and on failure a readable error on stderr and a
+// non-zero exit status.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/kupe-voice/kupe/adapters/httpapi"
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/cmd/internal/app"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/money"
+)
+
+// env is what a command runs with.
+type env struct {
+	ctx      context.Context
+	accounts *application.Accounts
+	create   *application.CreateCallHandler
+	out      io.Writer
+}
+
+type command struct {
+	usage string
+	run   func(e *env, args []string) (any, error)
+}
+
+var commands = map[string]command{
+	"users create":     {"--email E [--credits N]", usersCreate},
+	"apikeys create":   {"--user U [--name N]", apikeysCreate},
+	"apikeys revoke":   {"--id K", apikeysRevoke},
+	"lines add":        {"--user U --number +E164 --provider twilio|exotel|elison|simulated [--credential k=v]... [--inactive]", linesAdd},
+	"agents create":    {"--user U --name N [--system-prompt P] [--first-message M]", agentsCreate},
+	"workflows create": {"--user U --name N", workflowsCreate},
+	"mappings set":     {"--line L (--agent A | --workflow W)", mappingsSet},
+	"credits set":      {"--user U --amount N", creditsSet},
+	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: kupectl <group> <command> [flags]")
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  kupectl %s %s\n", n, commands[n].usage)
+	}
+	fmt.Fprintln(w, "\nThe database is the one KUPE_DATABASE_URL names (empty: the embedded default, data/kupe.db).")
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) < 2 {
+		usage(stderr)
+		return 2
+	}
+	name := args[0] + " " + args[1]
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "kupectl: unknown command %q\n\n", name)
+		usage(stderr)
+		return 2
+	}
+	var result any
+	var runErr error
+	fxErr := fx.New(
+		fx.NopLogger,
+		app.Config,
+		fx.Provide(func() *zap.Logger { return zap.NewNop() }),
+		app.Store,
+		app.Carriers,
+		app.UseCases,
+		fx.Invoke(func(acc *application.Accounts, cc *application.CreateCallHandler) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, out: stdout}, args[2:])
+		}),
+	).Err()
+	if fxErr != nil {
+		fmt.Fprintln(stderr, "kupectl:", fxErr)
+		return 1
+	}
+	var ue usageError
+	if errors.As(runErr, &ue) {
+		fmt.Fprintf(stderr, "kupectl %s: %s\nusage: kupectl %s %s\n", name, ue.msg, name, cmd.usage)
+		return 2
+	}
+	if runErr != nil {
+		fmt.Fprintf(stderr, "kupectl %s: %s\n", name, describe(runErr))
+		return 1
+	}
+	if raw, ok := result.(json.RawMessage); ok {
+		fmt.Fprintf(stdout, "%s\n", raw)
+		return 0
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(result); err != nil {
+		fmt.Fprintln(stderr, "kupectl:", err)
+		return 1
+	}
+	return 0
+}
+
+// describe turns an error into the line an operator reads.
+func describe(err error) string {
+	switch {
+	case errors.Is(err, application.ErrNotFound):
+		return "not found: check the ids"
+	case errors.Is(err, application.ErrAlreadyExists):
+		return "already exists"
+	}
+	return err.Error()
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// pairs is a repeatable k=v flag.
+type pairs map[string]string
+
+func (p pairs) String() string { return "" }
+func (p pairs) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", s)
+	}
+	p[k] = v
+	return nil
+}
+
+func parse(fs *flag.FlagSet, args []string, required ...string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	for _, r := range required {
+		if f := fs.Lookup(r); f == nil || f.Value.String() == "" {
+			return usageError{"--" + r + " is required"}
+		}
+	}
+	return nil
+}
+
+func usersCreate(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("users create", flag.ContinueOnError)
+	email := fs.String("email", "", "")
+	credits := fs.String("credits", "0", "")
+	if err := parse(fs, args, "email"); err != nil {
+		return nil, err
+	}
+	amount, err := money.ParseAmount(*credits)
+	if err != nil {
+		return nil, usageError{"--credits: " + err.Error()}
+	}
+	u, err := e.accounts.CreateUser(e.ctx, *email, amount)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"user_id": u.ID, "email": u.Email, "credits": u.Credits}, nil
+}
+
+func apikeysCreate(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("apikeys create", flag.ContinueOnError)
+	user := fs.String("user", "", "")
+	name := fs.String("name", "", "")
+	if err := parse(fs, args, "user"); err != nil {
+		return nil, err
+	}
+	k, err := e.accounts.CreateAPIKey(e.ctx, *user, *name)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"id": k.ID, "api_key": k.Plain, "name": k.Name, "prefix": k.Prefix, "user_id": k.UserID}, nil
+}
+
+func apikeysRevoke(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("apikeys revoke", flag.ContinueOnError)
+	id := fs.String("id", "", "")
+	if err := parse(fs, args, "id"); err != nil {
+		return nil, err
+	}
+	if err := e.accounts.RevokeAPIKey(e.ctx, *id); err != nil {
+		return nil, err
+	}
+	return map[string]any{"id": *id, "revoked": true}, nil
+}
+
+func linesAdd(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("lines add", flag.ContinueOnError)
+	user := fs.String("user", "", "")
+	number := fs.String("number", "", "")
+	provider := fs.String("provider", "", "")
+	inactive := fs.Bool("inactive", false, "")
+	creds := pairs{}
+	fs.Var(creds, "credential", "")
+	if err := parse(fs, args, "user", "number", "provider"); err != nil {
+		return nil, err
+	}
+	l, err := e.accounts.AddLine(e.ctx, application.AddLine{UserID: *user, Number: *number, Provider: *provider,
+		Credentials: creds, Inactive: *inactive})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"phone_number_id": l.ID, "phone_number": l.Number, "is_active": l.Active}, nil
+}
+
+func agentsCreate(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("agents create", flag.ContinueOnError)
+	user := fs.String("user", "", "")
+	name := fs.String("name", "", "")
+	prompt := fs.String("system-prompt", "", "")
+	first := fs.String("first-message", "", "")
+	if err := parse(fs, args, "user", "name"); err != nil {
+		return nil, err
+	}
+	a, err := e.accounts.CreateAgent(e.ctx, application.CreateAgent{UserID: *user, Name: *name, SystemPrompt: *prompt, FirstMessage: *first})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"agent_id": a.ID, "name": a.Name}, nil
+}
+
+func workflowsCreate(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("workflows create", flag.ContinueOnError)
+	user := fs.String("user", "", "")
+	name := fs.String("name", "", "")
+	if err := parse(fs, args, "user", "name"); err != nil {
+		return nil, err
+	}
+	w, err := e.accounts.CreateWorkflow(e.ctx, *user, *name)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"workflow_id": w.ID, "name": w.Name}, nil
+}
+
+func mappingsSet(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("mappings set", flag.ContinueOnError)
+	line := fs.String("line", "", "")
+	agent := fs.String("agent", "", "")
+	workflow := fs.String("workflow", "", "")
+	if err := parse(fs, args, "line"); err != nil {
+		return nil, err
+	}
+	if (*agent == "") == (*workflow == "") {
+		return nil, usageError{"give exactly one of --agent and --workflow"}
+	}
+	if err := e.accounts.SetMapping(e.ctx, *line, call.Target{AgentID: *agent, WorkflowID: *workflow}); err != nil {
+		return nil, err
+	}
+	out := map[string]any{"phone_number_id": *line}
+	if *agent != "" {
+		out["agent_id"] = *agent
+	} else {
+		out["workflow_id"] = *workflow
+	}
+	return out, nil
+}
+
+func creditsSet(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("credits set", flag.ContinueOnError)
+	user := fs.String("user", "", "")
+	amount := fs.String("amount", "", "")
+	if err := parse(fs, args, "user", "amount"); err != nil {
+		return nil, err
+	}
+	a, err := money.ParseAmount(*amount)
+	if err != nil {
+		return nil, usageError{"--amount: " + err.Error()}
+	}
+	if err := e.accounts.SetCredits(e.ctx, *user, a); err != nil {
+		return nil, err
+	}
+	return map[string]any{"user_id": *user, "credits": a}, nil
+}
+
+func callsCreate(e *env, args []string) (any, error) {
+	fs := flag.NewFlagSet("calls create", flag.ContinueOnError)
+	user := fs.String("user", "", "")
+	to := fs.String("to", "", "")
+	agent := fs.String("agent", "", "")
+	workflow := fs.String("workflow", "", "")
+	line := fs.String("line", "", "")
+	vars := pairs{}
+	fs.Var(vars, "var", "")
+	if err := parse(fs, args, "user", "to"); err != nil {
+		return nil, err
+	}
+	values := make(map[string]any, len(vars))
+	for k, v := range vars {
+		values[k] = v
+	}
+	res, err := e.create.Handle(e.ctx, application.CreateCall{UserID: *user, To: *to, AgentID: *agent,
+		WorkflowID: *workflow, LineID: *line, VariableValues: values})
+	if err != nil && res.Session == nil {
+		return nil, err
+	}
+	// The same JSON the HTTP API answers with, even when the outcome could not be recorded.
+	return json.RawMessage(httpapi.AppendCreateCallResponse(nil, res)), nil
+}

@@ -58,6 +58,12 @@ type CallSession struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Version holds the value of the "version" field.
 	Version int64 `json:"version,omitempty"`
+	// RenderedSystemPrompt holds the value of the "rendered_system_prompt" field.
+	RenderedSystemPrompt string `json:"rendered_system_prompt,omitempty"`
+	// RenderedFirstMessage holds the value of the "rendered_first_message" field.
+	RenderedFirstMessage string `json:"rendered_first_message,omitempty"`
+	// BilledSeconds holds the value of the "billed_seconds" field.
+	BilledSeconds *int `json:"billed_seconds,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CallSessionQuery when eager-loading is set.
 	Edges        CallSessionEdges `json:"edges"`
@@ -93,9 +99,9 @@ func (*CallSession) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case callsession.FieldVariableValues:
 			values[i] = new([]byte)
-		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion:
+		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds:
 			values[i] = new(sql.NullInt64)
-		case callsession.FieldProvider, callsession.FieldFromNumber, callsession.FieldToNumber, callsession.FieldStatus, callsession.FieldLegID, callsession.FieldDetail:
+		case callsession.FieldProvider, callsession.FieldFromNumber, callsession.FieldToNumber, callsession.FieldStatus, callsession.FieldLegID, callsession.FieldDetail, callsession.FieldRenderedSystemPrompt, callsession.FieldRenderedFirstMessage:
 			values[i] = new(sql.NullString)
 		case callsession.FieldCreatedAt, callsession.FieldAnsweredAt, callsession.FieldEndedAt, callsession.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -243,6 +249,25 @@ func (_m *CallSession) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Version = value.Int64
 			}
+		case callsession.FieldRenderedSystemPrompt:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field rendered_system_prompt", values[i])
+			} else if value.Valid {
+				_m.RenderedSystemPrompt = value.String
+			}
+		case callsession.FieldRenderedFirstMessage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field rendered_first_message", values[i])
+			} else if value.Valid {
+				_m.RenderedFirstMessage = value.String
+			}
+		case callsession.FieldBilledSeconds:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field billed_seconds", values[i])
+			} else if value.Valid {
+				_m.BilledSeconds = new(int)
+				*_m.BilledSeconds = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -350,6 +375,17 @@ func (_m *CallSession) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Version))
+	builder.WriteString(", ")
+	builder.WriteString("rendered_system_prompt=")
+	builder.WriteString(_m.RenderedSystemPrompt)
+	builder.WriteString(", ")
+	builder.WriteString("rendered_first_message=")
+	builder.WriteString(_m.RenderedFirstMessage)
+	builder.WriteString(", ")
+	if v := _m.BilledSeconds; v != nil {
+		builder.WriteString("billed_seconds=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

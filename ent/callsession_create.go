@@ -219,6 +219,48 @@ func (_c *CallSessionCreate) SetVersion(v int64) *CallSessionCreate {
 	return _c
 }
 
+// SetRenderedSystemPrompt sets the "rendered_system_prompt" field.
+func (_c *CallSessionCreate) SetRenderedSystemPrompt(v string) *CallSessionCreate {
+	_c.mutation.SetRenderedSystemPrompt(v)
+	return _c
+}
+
+// SetNillableRenderedSystemPrompt sets the "rendered_system_prompt" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableRenderedSystemPrompt(v *string) *CallSessionCreate {
+	if v != nil {
+		_c.SetRenderedSystemPrompt(*v)
+	}
+	return _c
+}
+
+// SetRenderedFirstMessage sets the "rendered_first_message" field.
+func (_c *CallSessionCreate) SetRenderedFirstMessage(v string) *CallSessionCreate {
+	_c.mutation.SetRenderedFirstMessage(v)
+	return _c
+}
+
+// SetNillableRenderedFirstMessage sets the "rendered_first_message" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableRenderedFirstMessage(v *string) *CallSessionCreate {
+	if v != nil {
+		_c.SetRenderedFirstMessage(*v)
+	}
+	return _c
+}
+
+// SetBilledSeconds sets the "billed_seconds" field.
+func (_c *CallSessionCreate) SetBilledSeconds(v int) *CallSessionCreate {
+	_c.mutation.SetBilledSeconds(v)
+	return _c
+}
+
+// SetNillableBilledSeconds sets the "billed_seconds" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableBilledSeconds(v *int) *CallSessionCreate {
+	if v != nil {
+		_c.SetBilledSeconds(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CallSessionCreate) SetID(v uuid.UUID) *CallSessionCreate {
 	_c.mutation.SetID(v)
@@ -448,6 +490,18 @@ func (_c *CallSessionCreate) createSpec() (*CallSession, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Version(); ok {
 		_spec.SetField(callsession.FieldVersion, field.TypeInt64, value)
 		_node.Version = value
+	}
+	if value, ok := _c.mutation.RenderedSystemPrompt(); ok {
+		_spec.SetField(callsession.FieldRenderedSystemPrompt, field.TypeString, value)
+		_node.RenderedSystemPrompt = value
+	}
+	if value, ok := _c.mutation.RenderedFirstMessage(); ok {
+		_spec.SetField(callsession.FieldRenderedFirstMessage, field.TypeString, value)
+		_node.RenderedFirstMessage = value
+	}
+	if value, ok := _c.mutation.BilledSeconds(); ok {
+		_spec.SetField(callsession.FieldBilledSeconds, field.TypeInt, value)
+		_node.BilledSeconds = &value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -767,6 +821,66 @@ func (u *CallSessionUpsert) UpdateVersion() *CallSessionUpsert {
 // AddVersion adds v to the "version" field.
 func (u *CallSessionUpsert) AddVersion(v int64) *CallSessionUpsert {
 	u.Add(callsession.FieldVersion, v)
+	return u
+}
+
+// SetRenderedSystemPrompt sets the "rendered_system_prompt" field.
+func (u *CallSessionUpsert) SetRenderedSystemPrompt(v string) *CallSessionUpsert {
+	u.Set(callsession.FieldRenderedSystemPrompt, v)
+	return u
+}
+
+// UpdateRenderedSystemPrompt sets the "rendered_system_prompt" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateRenderedSystemPrompt() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldRenderedSystemPrompt)
+	return u
+}
+
+// ClearRenderedSystemPrompt clears the value of the "rendered_system_prompt" field.
+func (u *CallSessionUpsert) ClearRenderedSystemPrompt() *CallSessionUpsert {
+	u.SetNull(callsession.FieldRenderedSystemPrompt)
+	return u
+}
+
+// SetRenderedFirstMessage sets the "rendered_first_message" field.
+func (u *CallSessionUpsert) SetRenderedFirstMessage(v string) *CallSessionUpsert {
+	u.Set(callsession.FieldRenderedFirstMessage, v)
+	return u
+}
+
+// UpdateRenderedFirstMessage sets the "rendered_first_message" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateRenderedFirstMessage() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldRenderedFirstMessage)
+	return u
+}
+
+// ClearRenderedFirstMessage clears the value of the "rendered_first_message" field.
+func (u *CallSessionUpsert) ClearRenderedFirstMessage() *CallSessionUpsert {
+	u.SetNull(callsession.FieldRenderedFirstMessage)
+	return u
+}
+
+// SetBilledSeconds sets the "billed_seconds" field.
+func (u *CallSessionUpsert) SetBilledSeconds(v int) *CallSessionUpsert {
+	u.Set(callsession.FieldBilledSeconds, v)
+	return u
+}
+
+// UpdateBilledSeconds sets the "billed_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateBilledSeconds() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldBilledSeconds)
+	return u
+}
+
+// AddBilledSeconds adds v to the "billed_seconds" field.
+func (u *CallSessionUpsert) AddBilledSeconds(v int) *CallSessionUpsert {
+	u.Add(callsession.FieldBilledSeconds, v)
+	return u
+}
+
+// ClearBilledSeconds clears the value of the "billed_seconds" field.
+func (u *CallSessionUpsert) ClearBilledSeconds() *CallSessionUpsert {
+	u.SetNull(callsession.FieldBilledSeconds)
 	return u
 }
 
@@ -1118,6 +1232,76 @@ func (u *CallSessionUpsertOne) AddVersion(v int64) *CallSessionUpsertOne {
 func (u *CallSessionUpsertOne) UpdateVersion() *CallSessionUpsertOne {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.UpdateVersion()
+	})
+}
+
+// SetRenderedSystemPrompt sets the "rendered_system_prompt" field.
+func (u *CallSessionUpsertOne) SetRenderedSystemPrompt(v string) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetRenderedSystemPrompt(v)
+	})
+}
+
+// UpdateRenderedSystemPrompt sets the "rendered_system_prompt" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateRenderedSystemPrompt() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateRenderedSystemPrompt()
+	})
+}
+
+// ClearRenderedSystemPrompt clears the value of the "rendered_system_prompt" field.
+func (u *CallSessionUpsertOne) ClearRenderedSystemPrompt() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearRenderedSystemPrompt()
+	})
+}
+
+// SetRenderedFirstMessage sets the "rendered_first_message" field.
+func (u *CallSessionUpsertOne) SetRenderedFirstMessage(v string) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetRenderedFirstMessage(v)
+	})
+}
+
+// UpdateRenderedFirstMessage sets the "rendered_first_message" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateRenderedFirstMessage() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateRenderedFirstMessage()
+	})
+}
+
+// ClearRenderedFirstMessage clears the value of the "rendered_first_message" field.
+func (u *CallSessionUpsertOne) ClearRenderedFirstMessage() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearRenderedFirstMessage()
+	})
+}
+
+// SetBilledSeconds sets the "billed_seconds" field.
+func (u *CallSessionUpsertOne) SetBilledSeconds(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetBilledSeconds(v)
+	})
+}
+
+// AddBilledSeconds adds v to the "billed_seconds" field.
+func (u *CallSessionUpsertOne) AddBilledSeconds(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddBilledSeconds(v)
+	})
+}
+
+// UpdateBilledSeconds sets the "billed_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateBilledSeconds() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateBilledSeconds()
+	})
+}
+
+// ClearBilledSeconds clears the value of the "billed_seconds" field.
+func (u *CallSessionUpsertOne) ClearBilledSeconds() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearBilledSeconds()
 	})
 }
 
@@ -1636,6 +1820,76 @@ func (u *CallSessionUpsertBulk) AddVersion(v int64) *CallSessionUpsertBulk {
 func (u *CallSessionUpsertBulk) UpdateVersion() *CallSessionUpsertBulk {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.UpdateVersion()
+	})
+}
+
+// SetRenderedSystemPrompt sets the "rendered_system_prompt" field.
+func (u *CallSessionUpsertBulk) SetRenderedSystemPrompt(v string) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetRenderedSystemPrompt(v)
+	})
+}
+
+// UpdateRenderedSystemPrompt sets the "rendered_system_prompt" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateRenderedSystemPrompt() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateRenderedSystemPrompt()
+	})
+}
+
+// ClearRenderedSystemPrompt clears the value of the "rendered_system_prompt" field.
+func (u *CallSessionUpsertBulk) ClearRenderedSystemPrompt() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearRenderedSystemPrompt()
+	})
+}
+
+// SetRenderedFirstMessage sets the "rendered_first_message" field.
+func (u *CallSessionUpsertBulk) SetRenderedFirstMessage(v string) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetRenderedFirstMessage(v)
+	})
+}
+
+// UpdateRenderedFirstMessage sets the "rendered_first_message" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateRenderedFirstMessage() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateRenderedFirstMessage()
+	})
+}
+
+// ClearRenderedFirstMessage clears the value of the "rendered_first_message" field.
+func (u *CallSessionUpsertBulk) ClearRenderedFirstMessage() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearRenderedFirstMessage()
+	})
+}
+
+// SetBilledSeconds sets the "billed_seconds" field.
+func (u *CallSessionUpsertBulk) SetBilledSeconds(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetBilledSeconds(v)
+	})
+}
+
+// AddBilledSeconds adds v to the "billed_seconds" field.
+func (u *CallSessionUpsertBulk) AddBilledSeconds(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddBilledSeconds(v)
+	})
+}
+
+// UpdateBilledSeconds sets the "billed_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateBilledSeconds() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateBilledSeconds()
+	})
+}
+
+// ClearBilledSeconds clears the value of the "billed_seconds" field.
+func (u *CallSessionUpsertBulk) ClearBilledSeconds() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearBilledSeconds()
 	})
 }
 

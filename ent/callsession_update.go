@@ -308,6 +308,73 @@ func (_u *CallSessionUpdate) AddVersion(v int64) *CallSessionUpdate {
 	return _u
 }
 
+// SetRenderedSystemPrompt sets the "rendered_system_prompt" field.
+func (_u *CallSessionUpdate) SetRenderedSystemPrompt(v string) *CallSessionUpdate {
+	_u.mutation.SetRenderedSystemPrompt(v)
+	return _u
+}
+
+// SetNillableRenderedSystemPrompt sets the "rendered_system_prompt" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableRenderedSystemPrompt(v *string) *CallSessionUpdate {
+	if v != nil {
+		_u.SetRenderedSystemPrompt(*v)
+	}
+	return _u
+}
+
+// ClearRenderedSystemPrompt clears the value of the "rendered_system_prompt" field.
+func (_u *CallSessionUpdate) ClearRenderedSystemPrompt() *CallSessionUpdate {
+	_u.mutation.ClearRenderedSystemPrompt()
+	return _u
+}
+
+// SetRenderedFirstMessage sets the "rendered_first_message" field.
+func (_u *CallSessionUpdate) SetRenderedFirstMessage(v string) *CallSessionUpdate {
+	_u.mutation.SetRenderedFirstMessage(v)
+	return _u
+}
+
+// SetNillableRenderedFirstMessage sets the "rendered_first_message" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableRenderedFirstMessage(v *string) *CallSessionUpdate {
+	if v != nil {
+		_u.SetRenderedFirstMessage(*v)
+	}
+	return _u
+}
+
+// ClearRenderedFirstMessage clears the value of the "rendered_first_message" field.
+func (_u *CallSessionUpdate) ClearRenderedFirstMessage() *CallSessionUpdate {
+	_u.mutation.ClearRenderedFirstMessage()
+	return _u
+}
+
+// SetBilledSeconds sets the "billed_seconds" field.
+func (_u *CallSessionUpdate) SetBilledSeconds(v int) *CallSessionUpdate {
+	_u.mutation.ResetBilledSeconds()
+	_u.mutation.SetBilledSeconds(v)
+	return _u
+}
+
+// SetNillableBilledSeconds sets the "billed_seconds" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableBilledSeconds(v *int) *CallSessionUpdate {
+	if v != nil {
+		_u.SetBilledSeconds(*v)
+	}
+	return _u
+}
+
+// AddBilledSeconds adds value to the "billed_seconds" field.
+func (_u *CallSessionUpdate) AddBilledSeconds(v int) *CallSessionUpdate {
+	_u.mutation.AddBilledSeconds(v)
+	return _u
+}
+
+// ClearBilledSeconds clears the value of the "billed_seconds" field.
+func (_u *CallSessionUpdate) ClearBilledSeconds() *CallSessionUpdate {
+	_u.mutation.ClearBilledSeconds()
+	return _u
+}
+
 // Mutation returns the CallSessionMutation object of the builder.
 func (_u *CallSessionUpdate) Mutation() *CallSessionMutation {
 	return _u.mutation
@@ -442,6 +509,27 @@ func (_u *CallSessionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.AddedVersion(); ok {
 		_spec.AddField(callsession.FieldVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.RenderedSystemPrompt(); ok {
+		_spec.SetField(callsession.FieldRenderedSystemPrompt, field.TypeString, value)
+	}
+	if _u.mutation.RenderedSystemPromptCleared() {
+		_spec.ClearField(callsession.FieldRenderedSystemPrompt, field.TypeString)
+	}
+	if value, ok := _u.mutation.RenderedFirstMessage(); ok {
+		_spec.SetField(callsession.FieldRenderedFirstMessage, field.TypeString, value)
+	}
+	if _u.mutation.RenderedFirstMessageCleared() {
+		_spec.ClearField(callsession.FieldRenderedFirstMessage, field.TypeString)
+	}
+	if value, ok := _u.mutation.BilledSeconds(); ok {
+		_spec.SetField(callsession.FieldBilledSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBilledSeconds(); ok {
+		_spec.AddField(callsession.FieldBilledSeconds, field.TypeInt, value)
+	}
+	if _u.mutation.BilledSecondsCleared() {
+		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -742,6 +830,73 @@ func (_u *CallSessionUpdateOne) AddVersion(v int64) *CallSessionUpdateOne {
 	return _u
 }
 
+// SetRenderedSystemPrompt sets the "rendered_system_prompt" field.
+func (_u *CallSessionUpdateOne) SetRenderedSystemPrompt(v string) *CallSessionUpdateOne {
+	_u.mutation.SetRenderedSystemPrompt(v)
+	return _u
+}
+
+// SetNillableRenderedSystemPrompt sets the "rendered_system_prompt" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableRenderedSystemPrompt(v *string) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetRenderedSystemPrompt(*v)
+	}
+	return _u
+}
+
+// ClearRenderedSystemPrompt clears the value of the "rendered_system_prompt" field.
+func (_u *CallSessionUpdateOne) ClearRenderedSystemPrompt() *CallSessionUpdateOne {
+	_u.mutation.ClearRenderedSystemPrompt()
+	return _u
+}
+
+// SetRenderedFirstMessage sets the "rendered_first_message" field.
+func (_u *CallSessionUpdateOne) SetRenderedFirstMessage(v string) *CallSessionUpdateOne {
+	_u.mutation.SetRenderedFirstMessage(v)
+	return _u
+}
+
+// SetNillableRenderedFirstMessage sets the "rendered_first_message" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableRenderedFirstMessage(v *string) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetRenderedFirstMessage(*v)
+	}
+	return _u
+}
+
+// ClearRenderedFirstMessage clears the value of the "rendered_first_message" field.
+func (_u *CallSessionUpdateOne) ClearRenderedFirstMessage() *CallSessionUpdateOne {
+	_u.mutation.ClearRenderedFirstMessage()
+	return _u
+}
+
+// SetBilledSeconds sets the "billed_seconds" field.
+func (_u *CallSessionUpdateOne) SetBilledSeconds(v int) *CallSessionUpdateOne {
+	_u.mutation.ResetBilledSeconds()
+	_u.mutation.SetBilledSeconds(v)
+	return _u
+}
+
+// SetNillableBilledSeconds sets the "billed_seconds" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableBilledSeconds(v *int) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetBilledSeconds(*v)
+	}
+	return _u
+}
+
+// AddBilledSeconds adds value to the "billed_seconds" field.
+func (_u *CallSessionUpdateOne) AddBilledSeconds(v int) *CallSessionUpdateOne {
+	_u.mutation.AddBilledSeconds(v)
+	return _u
+}
+
+// ClearBilledSeconds clears the value of the "billed_seconds" field.
+func (_u *CallSessionUpdateOne) ClearBilledSeconds() *CallSessionUpdateOne {
+	_u.mutation.ClearBilledSeconds()
+	return _u
+}
+
 // Mutation returns the CallSessionMutation object of the builder.
 func (_u *CallSessionUpdateOne) Mutation() *CallSessionMutation {
 	return _u.mutation
@@ -906,6 +1061,27 @@ func (_u *CallSessionUpdateOne) sqlSave(ctx context.Context) (_node *CallSession
 	}
 	if value, ok := _u.mutation.AddedVersion(); ok {
 		_spec.AddField(callsession.FieldVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.RenderedSystemPrompt(); ok {
+		_spec.SetField(callsession.FieldRenderedSystemPrompt, field.TypeString, value)
+	}
+	if _u.mutation.RenderedSystemPromptCleared() {
+		_spec.ClearField(callsession.FieldRenderedSystemPrompt, field.TypeString)
+	}
+	if value, ok := _u.mutation.RenderedFirstMessage(); ok {
+		_spec.SetField(callsession.FieldRenderedFirstMessage, field.TypeString, value)
+	}
+	if _u.mutation.RenderedFirstMessageCleared() {
+		_spec.ClearField(callsession.FieldRenderedFirstMessage, field.TypeString)
+	}
+	if value, ok := _u.mutation.BilledSeconds(); ok {
+		_spec.SetField(callsession.FieldBilledSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBilledSeconds(); ok {
+		_spec.AddField(callsession.FieldBilledSeconds, field.TypeInt, value)
+	}
+	if _u.mutation.BilledSecondsCleared() {
+		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
 	}
 	_node = &CallSession{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -15,6 +15,8 @@ import (
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/idempotencykey"
+	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/user"
@@ -79,13 +81,15 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:       apikey.ValidColumn,
-			agent.Table:        agent.ValidColumn,
-			callsession.Table:  callsession.ValidColumn,
-			phonemapping.Table: phonemapping.ValidColumn,
-			phonenumber.Table:  phonenumber.ValidColumn,
-			user.Table:         user.ValidColumn,
-			workflow.Table:     workflow.ValidColumn,
+			apikey.Table:         apikey.ValidColumn,
+			agent.Table:          agent.ValidColumn,
+			callsession.Table:    callsession.ValidColumn,
+			idempotencykey.Table: idempotencykey.ValidColumn,
+			ledgerentry.Table:    ledgerentry.ValidColumn,
+			phonemapping.Table:   phonemapping.ValidColumn,
+			phonenumber.Table:    phonenumber.ValidColumn,
+			user.Table:           user.ValidColumn,
+			workflow.Table:       workflow.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

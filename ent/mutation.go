@@ -15,6 +15,8 @@ import (
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/idempotencykey"
+	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/predicate"
@@ -31,13 +33,15 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey       = "APIKey"
-	TypeAgent        = "Agent"
-	TypeCallSession  = "CallSession"
-	TypePhoneMapping = "PhoneMapping"
-	TypePhoneNumber  = "PhoneNumber"
-	TypeUser         = "User"
-	TypeWorkflow     = "Workflow"
+	TypeAPIKey         = "APIKey"
+	TypeAgent          = "Agent"
+	TypeCallSession    = "CallSession"
+	TypeIdempotencyKey = "IdempotencyKey"
+	TypeLedgerEntry    = "LedgerEntry"
+	TypePhoneMapping   = "PhoneMapping"
+	TypePhoneNumber    = "PhoneNumber"
+	TypeUser           = "User"
+	TypeWorkflow       = "Workflow"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -1535,36 +1539,40 @@ func (m *AgentMutation) ResetEdge(name string) error {
 // CallSessionMutation represents an operation that mutates the CallSession nodes in the graph.
 type CallSessionMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *uuid.UUID
-	created_at          *time.Time
-	request_id          *uuid.UUID
-	agent_id            *uuid.UUID
-	workflow_id         *uuid.UUID
-	phone_number_id     *uuid.UUID
-	provider            *callsession.Provider
-	from_number         *string
-	to_number           *string
-	status              *string
-	variable_values     *map[string]string
-	leg_id              *string
-	detail              *string
-	duration_seconds    *int
-	addduration_seconds *int
-	cost                *int64
-	addcost             *int64
-	answered_at         *time.Time
-	ended_at            *time.Time
-	updated_at          *time.Time
-	version             *int64
-	addversion          *int64
-	clearedFields       map[string]struct{}
-	user                *uuid.UUID
-	cleareduser         bool
-	done                bool
-	oldValue            func(context.Context) (*CallSession, error)
-	predicates          []predicate.CallSession
+	op                     Op
+	typ                    string
+	id                     *uuid.UUID
+	created_at             *time.Time
+	request_id             *uuid.UUID
+	agent_id               *uuid.UUID
+	workflow_id            *uuid.UUID
+	phone_number_id        *uuid.UUID
+	provider               *callsession.Provider
+	from_number            *string
+	to_number              *string
+	status                 *string
+	variable_values        *map[string]string
+	leg_id                 *string
+	detail                 *string
+	duration_seconds       *int
+	addduration_seconds    *int
+	cost                   *int64
+	addcost                *int64
+	answered_at            *time.Time
+	ended_at               *time.Time
+	updated_at             *time.Time
+	version                *int64
+	addversion             *int64
+	rendered_system_prompt *string
+	rendered_first_message *string
+	billed_seconds         *int
+	addbilled_seconds      *int
+	clearedFields          map[string]struct{}
+	user                   *uuid.UUID
+	cleareduser            bool
+	done                   bool
+	oldValue               func(context.Context) (*CallSession, error)
+	predicates             []predicate.CallSession
 }
 
 var _ ent.Mutation = (*CallSessionMutation)(nil)
@@ -2506,6 +2514,174 @@ func (m *CallSessionMutation) ResetVersion() {
 	m.addversion = nil
 }
 
+// SetRenderedSystemPrompt sets the "rendered_system_prompt" field.
+func (m *CallSessionMutation) SetRenderedSystemPrompt(s string) {
+	m.rendered_system_prompt = &s
+}
+
+// RenderedSystemPrompt returns the value of the "rendered_system_prompt" field in the mutation.
+func (m *CallSessionMutation) RenderedSystemPrompt() (r string, exists bool) {
+	v := m.rendered_system_prompt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRenderedSystemPrompt returns the old "rendered_system_prompt" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldRenderedSystemPrompt(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRenderedSystemPrompt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRenderedSystemPrompt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRenderedSystemPrompt: %w", err)
+	}
+	return oldValue.RenderedSystemPrompt, nil
+}
+
+// ClearRenderedSystemPrompt clears the value of the "rendered_system_prompt" field.
+func (m *CallSessionMutation) ClearRenderedSystemPrompt() {
+	m.rendered_system_prompt = nil
+	m.clearedFields[callsession.FieldRenderedSystemPrompt] = struct{}{}
+}
+
+// RenderedSystemPromptCleared returns if the "rendered_system_prompt" field was cleared in this mutation.
+func (m *CallSessionMutation) RenderedSystemPromptCleared() bool {
+	_, ok := m.clearedFields[callsession.FieldRenderedSystemPrompt]
+	return ok
+}
+
+// ResetRenderedSystemPrompt resets all changes to the "rendered_system_prompt" field.
+func (m *CallSessionMutation) ResetRenderedSystemPrompt() {
+	m.rendered_system_prompt = nil
+	delete(m.clearedFields, callsession.FieldRenderedSystemPrompt)
+}
+
+// SetRenderedFirstMessage sets the "rendered_first_message" field.
+func (m *CallSessionMutation) SetRenderedFirstMessage(s string) {
+	m.rendered_first_message = &s
+}
+
+// RenderedFirstMessage returns the value of the "rendered_first_message" field in the mutation.
+func (m *CallSessionMutation) RenderedFirstMessage() (r string, exists bool) {
+	v := m.rendered_first_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRenderedFirstMessage returns the old "rendered_first_message" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldRenderedFirstMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRenderedFirstMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRenderedFirstMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRenderedFirstMessage: %w", err)
+	}
+	return oldValue.RenderedFirstMessage, nil
+}
+
+// ClearRenderedFirstMessage clears the value of the "rendered_first_message" field.
+func (m *CallSessionMutation) ClearRenderedFirstMessage() {
+	m.rendered_first_message = nil
+	m.clearedFields[callsession.FieldRenderedFirstMessage] = struct{}{}
+}
+
+// RenderedFirstMessageCleared returns if the "rendered_first_message" field was cleared in this mutation.
+func (m *CallSessionMutation) RenderedFirstMessageCleared() bool {
+	_, ok := m.clearedFields[callsession.FieldRenderedFirstMessage]
+	return ok
+}
+
+// ResetRenderedFirstMessage resets all changes to the "rendered_first_message" field.
+func (m *CallSessionMutation) ResetRenderedFirstMessage() {
+	m.rendered_first_message = nil
+	delete(m.clearedFields, callsession.FieldRenderedFirstMessage)
+}
+
+// SetBilledSeconds sets the "billed_seconds" field.
+func (m *CallSessionMutation) SetBilledSeconds(i int) {
+	m.billed_seconds = &i
+	m.addbilled_seconds = nil
+}
+
+// BilledSeconds returns the value of the "billed_seconds" field in the mutation.
+func (m *CallSessionMutation) BilledSeconds() (r int, exists bool) {
+	v := m.billed_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBilledSeconds returns the old "billed_seconds" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldBilledSeconds(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBilledSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBilledSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBilledSeconds: %w", err)
+	}
+	return oldValue.BilledSeconds, nil
+}
+
+// AddBilledSeconds adds i to the "billed_seconds" field.
+func (m *CallSessionMutation) AddBilledSeconds(i int) {
+	if m.addbilled_seconds != nil {
+		*m.addbilled_seconds += i
+	} else {
+		m.addbilled_seconds = &i
+	}
+}
+
+// AddedBilledSeconds returns the value that was added to the "billed_seconds" field in this mutation.
+func (m *CallSessionMutation) AddedBilledSeconds() (r int, exists bool) {
+	v := m.addbilled_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBilledSeconds clears the value of the "billed_seconds" field.
+func (m *CallSessionMutation) ClearBilledSeconds() {
+	m.billed_seconds = nil
+	m.addbilled_seconds = nil
+	m.clearedFields[callsession.FieldBilledSeconds] = struct{}{}
+}
+
+// BilledSecondsCleared returns if the "billed_seconds" field was cleared in this mutation.
+func (m *CallSessionMutation) BilledSecondsCleared() bool {
+	_, ok := m.clearedFields[callsession.FieldBilledSeconds]
+	return ok
+}
+
+// ResetBilledSeconds resets all changes to the "billed_seconds" field.
+func (m *CallSessionMutation) ResetBilledSeconds() {
+	m.billed_seconds = nil
+	m.addbilled_seconds = nil
+	delete(m.clearedFields, callsession.FieldBilledSeconds)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *CallSessionMutation) ClearUser() {
 	m.cleareduser = true
@@ -2567,7 +2743,7 @@ func (m *CallSessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CallSessionMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 22)
 	if m.created_at != nil {
 		fields = append(fields, callsession.FieldCreatedAt)
 	}
@@ -2625,6 +2801,15 @@ func (m *CallSessionMutation) Fields() []string {
 	if m.version != nil {
 		fields = append(fields, callsession.FieldVersion)
 	}
+	if m.rendered_system_prompt != nil {
+		fields = append(fields, callsession.FieldRenderedSystemPrompt)
+	}
+	if m.rendered_first_message != nil {
+		fields = append(fields, callsession.FieldRenderedFirstMessage)
+	}
+	if m.billed_seconds != nil {
+		fields = append(fields, callsession.FieldBilledSeconds)
+	}
 	return fields
 }
 
@@ -2671,6 +2856,12 @@ func (m *CallSessionMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case callsession.FieldVersion:
 		return m.Version()
+	case callsession.FieldRenderedSystemPrompt:
+		return m.RenderedSystemPrompt()
+	case callsession.FieldRenderedFirstMessage:
+		return m.RenderedFirstMessage()
+	case callsession.FieldBilledSeconds:
+		return m.BilledSeconds()
 	}
 	return nil, false
 }
@@ -2718,6 +2909,12 @@ func (m *CallSessionMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldUpdatedAt(ctx)
 	case callsession.FieldVersion:
 		return m.OldVersion(ctx)
+	case callsession.FieldRenderedSystemPrompt:
+		return m.OldRenderedSystemPrompt(ctx)
+	case callsession.FieldRenderedFirstMessage:
+		return m.OldRenderedFirstMessage(ctx)
+	case callsession.FieldBilledSeconds:
+		return m.OldBilledSeconds(ctx)
 	}
 	return nil, fmt.Errorf("unknown CallSession field %s", name)
 }
@@ -2860,6 +3057,27 @@ func (m *CallSessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetVersion(v)
 		return nil
+	case callsession.FieldRenderedSystemPrompt:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRenderedSystemPrompt(v)
+		return nil
+	case callsession.FieldRenderedFirstMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRenderedFirstMessage(v)
+		return nil
+	case callsession.FieldBilledSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBilledSeconds(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CallSession field %s", name)
 }
@@ -2877,6 +3095,9 @@ func (m *CallSessionMutation) AddedFields() []string {
 	if m.addversion != nil {
 		fields = append(fields, callsession.FieldVersion)
 	}
+	if m.addbilled_seconds != nil {
+		fields = append(fields, callsession.FieldBilledSeconds)
+	}
 	return fields
 }
 
@@ -2891,6 +3112,8 @@ func (m *CallSessionMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCost()
 	case callsession.FieldVersion:
 		return m.AddedVersion()
+	case callsession.FieldBilledSeconds:
+		return m.AddedBilledSeconds()
 	}
 	return nil, false
 }
@@ -2921,6 +3144,13 @@ func (m *CallSessionMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddVersion(v)
 		return nil
+	case callsession.FieldBilledSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBilledSeconds(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CallSession numeric field %s", name)
 }
@@ -2949,6 +3179,15 @@ func (m *CallSessionMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(callsession.FieldEndedAt) {
 		fields = append(fields, callsession.FieldEndedAt)
+	}
+	if m.FieldCleared(callsession.FieldRenderedSystemPrompt) {
+		fields = append(fields, callsession.FieldRenderedSystemPrompt)
+	}
+	if m.FieldCleared(callsession.FieldRenderedFirstMessage) {
+		fields = append(fields, callsession.FieldRenderedFirstMessage)
+	}
+	if m.FieldCleared(callsession.FieldBilledSeconds) {
+		fields = append(fields, callsession.FieldBilledSeconds)
 	}
 	return fields
 }
@@ -2984,6 +3223,15 @@ func (m *CallSessionMutation) ClearField(name string) error {
 		return nil
 	case callsession.FieldEndedAt:
 		m.ClearEndedAt()
+		return nil
+	case callsession.FieldRenderedSystemPrompt:
+		m.ClearRenderedSystemPrompt()
+		return nil
+	case callsession.FieldRenderedFirstMessage:
+		m.ClearRenderedFirstMessage()
+		return nil
+	case callsession.FieldBilledSeconds:
+		m.ClearBilledSeconds()
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession nullable field %s", name)
@@ -3049,6 +3297,15 @@ func (m *CallSessionMutation) ResetField(name string) error {
 		return nil
 	case callsession.FieldVersion:
 		m.ResetVersion()
+		return nil
+	case callsession.FieldRenderedSystemPrompt:
+		m.ResetRenderedSystemPrompt()
+		return nil
+	case callsession.FieldRenderedFirstMessage:
+		m.ResetRenderedFirstMessage()
+		return nil
+	case callsession.FieldBilledSeconds:
+		m.ResetBilledSeconds()
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession field %s", name)
@@ -3126,6 +3383,1654 @@ func (m *CallSessionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession edge %s", name)
+}
+
+// IdempotencyKeyMutation represents an operation that mutates the IdempotencyKey nodes in the graph.
+type IdempotencyKeyMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	created_at         *time.Time
+	key                *string
+	request_hash       *string
+	session_id         *uuid.UUID
+	state              *string
+	response_status    *int
+	addresponse_status *int
+	response_body      *[]byte
+	expires_at         *time.Time
+	clearedFields      map[string]struct{}
+	user               *uuid.UUID
+	cleareduser        bool
+	done               bool
+	oldValue           func(context.Context) (*IdempotencyKey, error)
+	predicates         []predicate.IdempotencyKey
+}
+
+var _ ent.Mutation = (*IdempotencyKeyMutation)(nil)
+
+// idempotencykeyOption allows management of the mutation configuration using functional options.
+type idempotencykeyOption func(*IdempotencyKeyMutation)
+
+// newIdempotencyKeyMutation creates new mutation for the IdempotencyKey entity.
+func newIdempotencyKeyMutation(c config, op Op, opts ...idempotencykeyOption) *IdempotencyKeyMutation {
+	m := &IdempotencyKeyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeIdempotencyKey,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withIdempotencyKeyID sets the ID field of the mutation.
+func withIdempotencyKeyID(id uuid.UUID) idempotencykeyOption {
+	return func(m *IdempotencyKeyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *IdempotencyKey
+		)
+		m.oldValue = func(ctx context.Context) (*IdempotencyKey, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().IdempotencyKey.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withIdempotencyKey sets the old IdempotencyKey of the mutation.
+func withIdempotencyKey(node *IdempotencyKey) idempotencykeyOption {
+	return func(m *IdempotencyKeyMutation) {
+		m.oldValue = func(context.Context) (*IdempotencyKey, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m IdempotencyKeyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m IdempotencyKeyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of IdempotencyKey entities.
+func (m *IdempotencyKeyMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *IdempotencyKeyMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *IdempotencyKeyMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().IdempotencyKey.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *IdempotencyKeyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *IdempotencyKeyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *IdempotencyKeyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *IdempotencyKeyMutation) SetUserID(u uuid.UUID) {
+	m.user = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *IdempotencyKeyMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *IdempotencyKeyMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetKey sets the "key" field.
+func (m *IdempotencyKeyMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *IdempotencyKeyMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *IdempotencyKeyMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetRequestHash sets the "request_hash" field.
+func (m *IdempotencyKeyMutation) SetRequestHash(s string) {
+	m.request_hash = &s
+}
+
+// RequestHash returns the value of the "request_hash" field in the mutation.
+func (m *IdempotencyKeyMutation) RequestHash() (r string, exists bool) {
+	v := m.request_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestHash returns the old "request_hash" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldRequestHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestHash: %w", err)
+	}
+	return oldValue.RequestHash, nil
+}
+
+// ResetRequestHash resets all changes to the "request_hash" field.
+func (m *IdempotencyKeyMutation) ResetRequestHash() {
+	m.request_hash = nil
+}
+
+// SetSessionID sets the "session_id" field.
+func (m *IdempotencyKeyMutation) SetSessionID(u uuid.UUID) {
+	m.session_id = &u
+}
+
+// SessionID returns the value of the "session_id" field in the mutation.
+func (m *IdempotencyKeyMutation) SessionID() (r uuid.UUID, exists bool) {
+	v := m.session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionID returns the old "session_id" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldSessionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionID: %w", err)
+	}
+	return oldValue.SessionID, nil
+}
+
+// ClearSessionID clears the value of the "session_id" field.
+func (m *IdempotencyKeyMutation) ClearSessionID() {
+	m.session_id = nil
+	m.clearedFields[idempotencykey.FieldSessionID] = struct{}{}
+}
+
+// SessionIDCleared returns if the "session_id" field was cleared in this mutation.
+func (m *IdempotencyKeyMutation) SessionIDCleared() bool {
+	_, ok := m.clearedFields[idempotencykey.FieldSessionID]
+	return ok
+}
+
+// ResetSessionID resets all changes to the "session_id" field.
+func (m *IdempotencyKeyMutation) ResetSessionID() {
+	m.session_id = nil
+	delete(m.clearedFields, idempotencykey.FieldSessionID)
+}
+
+// SetState sets the "state" field.
+func (m *IdempotencyKeyMutation) SetState(s string) {
+	m.state = &s
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *IdempotencyKeyMutation) State() (r string, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldState(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *IdempotencyKeyMutation) ResetState() {
+	m.state = nil
+}
+
+// SetResponseStatus sets the "response_status" field.
+func (m *IdempotencyKeyMutation) SetResponseStatus(i int) {
+	m.response_status = &i
+	m.addresponse_status = nil
+}
+
+// ResponseStatus returns the value of the "response_status" field in the mutation.
+func (m *IdempotencyKeyMutation) ResponseStatus() (r int, exists bool) {
+	v := m.response_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResponseStatus returns the old "response_status" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldResponseStatus(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResponseStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResponseStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResponseStatus: %w", err)
+	}
+	return oldValue.ResponseStatus, nil
+}
+
+// AddResponseStatus adds i to the "response_status" field.
+func (m *IdempotencyKeyMutation) AddResponseStatus(i int) {
+	if m.addresponse_status != nil {
+		*m.addresponse_status += i
+	} else {
+		m.addresponse_status = &i
+	}
+}
+
+// AddedResponseStatus returns the value that was added to the "response_status" field in this mutation.
+func (m *IdempotencyKeyMutation) AddedResponseStatus() (r int, exists bool) {
+	v := m.addresponse_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearResponseStatus clears the value of the "response_status" field.
+func (m *IdempotencyKeyMutation) ClearResponseStatus() {
+	m.response_status = nil
+	m.addresponse_status = nil
+	m.clearedFields[idempotencykey.FieldResponseStatus] = struct{}{}
+}
+
+// ResponseStatusCleared returns if the "response_status" field was cleared in this mutation.
+func (m *IdempotencyKeyMutation) ResponseStatusCleared() bool {
+	_, ok := m.clearedFields[idempotencykey.FieldResponseStatus]
+	return ok
+}
+
+// ResetResponseStatus resets all changes to the "response_status" field.
+func (m *IdempotencyKeyMutation) ResetResponseStatus() {
+	m.response_status = nil
+	m.addresponse_status = nil
+	delete(m.clearedFields, idempotencykey.FieldResponseStatus)
+}
+
+// SetResponseBody sets the "response_body" field.
+func (m *IdempotencyKeyMutation) SetResponseBody(b []byte) {
+	m.response_body = &b
+}
+
+// ResponseBody returns the value of the "response_body" field in the mutation.
+func (m *IdempotencyKeyMutation) ResponseBody() (r []byte, exists bool) {
+	v := m.response_body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResponseBody returns the old "response_body" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldResponseBody(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResponseBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResponseBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResponseBody: %w", err)
+	}
+	return oldValue.ResponseBody, nil
+}
+
+// ClearResponseBody clears the value of the "response_body" field.
+func (m *IdempotencyKeyMutation) ClearResponseBody() {
+	m.response_body = nil
+	m.clearedFields[idempotencykey.FieldResponseBody] = struct{}{}
+}
+
+// ResponseBodyCleared returns if the "response_body" field was cleared in this mutation.
+func (m *IdempotencyKeyMutation) ResponseBodyCleared() bool {
+	_, ok := m.clearedFields[idempotencykey.FieldResponseBody]
+	return ok
+}
+
+// ResetResponseBody resets all changes to the "response_body" field.
+func (m *IdempotencyKeyMutation) ResetResponseBody() {
+	m.response_body = nil
+	delete(m.clearedFields, idempotencykey.FieldResponseBody)
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *IdempotencyKeyMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *IdempotencyKeyMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *IdempotencyKeyMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *IdempotencyKeyMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[idempotencykey.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *IdempotencyKeyMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *IdempotencyKeyMutation) UserIDs() (ids []uuid.UUID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *IdempotencyKeyMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the IdempotencyKeyMutation builder.
+func (m *IdempotencyKeyMutation) Where(ps ...predicate.IdempotencyKey) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the IdempotencyKeyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *IdempotencyKeyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.IdempotencyKey, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *IdempotencyKeyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *IdempotencyKeyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (IdempotencyKey).
+func (m *IdempotencyKeyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *IdempotencyKeyMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, idempotencykey.FieldCreatedAt)
+	}
+	if m.user != nil {
+		fields = append(fields, idempotencykey.FieldUserID)
+	}
+	if m.key != nil {
+		fields = append(fields, idempotencykey.FieldKey)
+	}
+	if m.request_hash != nil {
+		fields = append(fields, idempotencykey.FieldRequestHash)
+	}
+	if m.session_id != nil {
+		fields = append(fields, idempotencykey.FieldSessionID)
+	}
+	if m.state != nil {
+		fields = append(fields, idempotencykey.FieldState)
+	}
+	if m.response_status != nil {
+		fields = append(fields, idempotencykey.FieldResponseStatus)
+	}
+	if m.response_body != nil {
+		fields = append(fields, idempotencykey.FieldResponseBody)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, idempotencykey.FieldExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *IdempotencyKeyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case idempotencykey.FieldCreatedAt:
+		return m.CreatedAt()
+	case idempotencykey.FieldUserID:
+		return m.UserID()
+	case idempotencykey.FieldKey:
+		return m.Key()
+	case idempotencykey.FieldRequestHash:
+		return m.RequestHash()
+	case idempotencykey.FieldSessionID:
+		return m.SessionID()
+	case idempotencykey.FieldState:
+		return m.State()
+	case idempotencykey.FieldResponseStatus:
+		return m.ResponseStatus()
+	case idempotencykey.FieldResponseBody:
+		return m.ResponseBody()
+	case idempotencykey.FieldExpiresAt:
+		return m.ExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *IdempotencyKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case idempotencykey.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case idempotencykey.FieldUserID:
+		return m.OldUserID(ctx)
+	case idempotencykey.FieldKey:
+		return m.OldKey(ctx)
+	case idempotencykey.FieldRequestHash:
+		return m.OldRequestHash(ctx)
+	case idempotencykey.FieldSessionID:
+		return m.OldSessionID(ctx)
+	case idempotencykey.FieldState:
+		return m.OldState(ctx)
+	case idempotencykey.FieldResponseStatus:
+		return m.OldResponseStatus(ctx)
+	case idempotencykey.FieldResponseBody:
+		return m.OldResponseBody(ctx)
+	case idempotencykey.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown IdempotencyKey field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IdempotencyKeyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case idempotencykey.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case idempotencykey.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case idempotencykey.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case idempotencykey.FieldRequestHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestHash(v)
+		return nil
+	case idempotencykey.FieldSessionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionID(v)
+		return nil
+	case idempotencykey.FieldState:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case idempotencykey.FieldResponseStatus:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResponseStatus(v)
+		return nil
+	case idempotencykey.FieldResponseBody:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResponseBody(v)
+		return nil
+	case idempotencykey.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyKey field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *IdempotencyKeyMutation) AddedFields() []string {
+	var fields []string
+	if m.addresponse_status != nil {
+		fields = append(fields, idempotencykey.FieldResponseStatus)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *IdempotencyKeyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case idempotencykey.FieldResponseStatus:
+		return m.AddedResponseStatus()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IdempotencyKeyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case idempotencykey.FieldResponseStatus:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResponseStatus(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyKey numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *IdempotencyKeyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(idempotencykey.FieldSessionID) {
+		fields = append(fields, idempotencykey.FieldSessionID)
+	}
+	if m.FieldCleared(idempotencykey.FieldResponseStatus) {
+		fields = append(fields, idempotencykey.FieldResponseStatus)
+	}
+	if m.FieldCleared(idempotencykey.FieldResponseBody) {
+		fields = append(fields, idempotencykey.FieldResponseBody)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *IdempotencyKeyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *IdempotencyKeyMutation) ClearField(name string) error {
+	switch name {
+	case idempotencykey.FieldSessionID:
+		m.ClearSessionID()
+		return nil
+	case idempotencykey.FieldResponseStatus:
+		m.ClearResponseStatus()
+		return nil
+	case idempotencykey.FieldResponseBody:
+		m.ClearResponseBody()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyKey nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *IdempotencyKeyMutation) ResetField(name string) error {
+	switch name {
+	case idempotencykey.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case idempotencykey.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case idempotencykey.FieldKey:
+		m.ResetKey()
+		return nil
+	case idempotencykey.FieldRequestHash:
+		m.ResetRequestHash()
+		return nil
+	case idempotencykey.FieldSessionID:
+		m.ResetSessionID()
+		return nil
+	case idempotencykey.FieldState:
+		m.ResetState()
+		return nil
+	case idempotencykey.FieldResponseStatus:
+		m.ResetResponseStatus()
+		return nil
+	case idempotencykey.FieldResponseBody:
+		m.ResetResponseBody()
+		return nil
+	case idempotencykey.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyKey field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *IdempotencyKeyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, idempotencykey.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *IdempotencyKeyMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case idempotencykey.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *IdempotencyKeyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *IdempotencyKeyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *IdempotencyKeyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, idempotencykey.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *IdempotencyKeyMutation) EdgeCleared(name string) bool {
+	switch name {
+	case idempotencykey.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *IdempotencyKeyMutation) ClearEdge(name string) error {
+	switch name {
+	case idempotencykey.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyKey unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *IdempotencyKeyMutation) ResetEdge(name string) error {
+	switch name {
+	case idempotencykey.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyKey edge %s", name)
+}
+
+// LedgerEntryMutation represents an operation that mutates the LedgerEntry nodes in the graph.
+type LedgerEntryMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	created_at    *time.Time
+	session_id    *uuid.UUID
+	amount        *int64
+	addamount     *int64
+	kind          *string
+	note          *string
+	clearedFields map[string]struct{}
+	user          *uuid.UUID
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*LedgerEntry, error)
+	predicates    []predicate.LedgerEntry
+}
+
+var _ ent.Mutation = (*LedgerEntryMutation)(nil)
+
+// ledgerentryOption allows management of the mutation configuration using functional options.
+type ledgerentryOption func(*LedgerEntryMutation)
+
+// newLedgerEntryMutation creates new mutation for the LedgerEntry entity.
+func newLedgerEntryMutation(c config, op Op, opts ...ledgerentryOption) *LedgerEntryMutation {
+	m := &LedgerEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLedgerEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLedgerEntryID sets the ID field of the mutation.
+func withLedgerEntryID(id uuid.UUID) ledgerentryOption {
+	return func(m *LedgerEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LedgerEntry
+		)
+		m.oldValue = func(ctx context.Context) (*LedgerEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LedgerEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLedgerEntry sets the old LedgerEntry of the mutation.
+func withLedgerEntry(node *LedgerEntry) ledgerentryOption {
+	return func(m *LedgerEntryMutation) {
+		m.oldValue = func(context.Context) (*LedgerEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LedgerEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LedgerEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of LedgerEntry entities.
+func (m *LedgerEntryMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LedgerEntryMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LedgerEntryMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LedgerEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *LedgerEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *LedgerEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *LedgerEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *LedgerEntryMutation) SetUserID(u uuid.UUID) {
+	m.user = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *LedgerEntryMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *LedgerEntryMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetSessionID sets the "session_id" field.
+func (m *LedgerEntryMutation) SetSessionID(u uuid.UUID) {
+	m.session_id = &u
+}
+
+// SessionID returns the value of the "session_id" field in the mutation.
+func (m *LedgerEntryMutation) SessionID() (r uuid.UUID, exists bool) {
+	v := m.session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionID returns the old "session_id" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldSessionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionID: %w", err)
+	}
+	return oldValue.SessionID, nil
+}
+
+// ClearSessionID clears the value of the "session_id" field.
+func (m *LedgerEntryMutation) ClearSessionID() {
+	m.session_id = nil
+	m.clearedFields[ledgerentry.FieldSessionID] = struct{}{}
+}
+
+// SessionIDCleared returns if the "session_id" field was cleared in this mutation.
+func (m *LedgerEntryMutation) SessionIDCleared() bool {
+	_, ok := m.clearedFields[ledgerentry.FieldSessionID]
+	return ok
+}
+
+// ResetSessionID resets all changes to the "session_id" field.
+func (m *LedgerEntryMutation) ResetSessionID() {
+	m.session_id = nil
+	delete(m.clearedFields, ledgerentry.FieldSessionID)
+}
+
+// SetAmount sets the "amount" field.
+func (m *LedgerEntryMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *LedgerEntryMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *LedgerEntryMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *LedgerEntryMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *LedgerEntryMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *LedgerEntryMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *LedgerEntryMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *LedgerEntryMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetNote sets the "note" field.
+func (m *LedgerEntryMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *LedgerEntryMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *LedgerEntryMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[ledgerentry.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *LedgerEntryMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[ledgerentry.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *LedgerEntryMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, ledgerentry.FieldNote)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *LedgerEntryMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[ledgerentry.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *LedgerEntryMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *LedgerEntryMutation) UserIDs() (ids []uuid.UUID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *LedgerEntryMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the LedgerEntryMutation builder.
+func (m *LedgerEntryMutation) Where(ps ...predicate.LedgerEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LedgerEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LedgerEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LedgerEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LedgerEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LedgerEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LedgerEntry).
+func (m *LedgerEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LedgerEntryMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, ledgerentry.FieldCreatedAt)
+	}
+	if m.user != nil {
+		fields = append(fields, ledgerentry.FieldUserID)
+	}
+	if m.session_id != nil {
+		fields = append(fields, ledgerentry.FieldSessionID)
+	}
+	if m.amount != nil {
+		fields = append(fields, ledgerentry.FieldAmount)
+	}
+	if m.kind != nil {
+		fields = append(fields, ledgerentry.FieldKind)
+	}
+	if m.note != nil {
+		fields = append(fields, ledgerentry.FieldNote)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LedgerEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case ledgerentry.FieldCreatedAt:
+		return m.CreatedAt()
+	case ledgerentry.FieldUserID:
+		return m.UserID()
+	case ledgerentry.FieldSessionID:
+		return m.SessionID()
+	case ledgerentry.FieldAmount:
+		return m.Amount()
+	case ledgerentry.FieldKind:
+		return m.Kind()
+	case ledgerentry.FieldNote:
+		return m.Note()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LedgerEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case ledgerentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case ledgerentry.FieldUserID:
+		return m.OldUserID(ctx)
+	case ledgerentry.FieldSessionID:
+		return m.OldSessionID(ctx)
+	case ledgerentry.FieldAmount:
+		return m.OldAmount(ctx)
+	case ledgerentry.FieldKind:
+		return m.OldKind(ctx)
+	case ledgerentry.FieldNote:
+		return m.OldNote(ctx)
+	}
+	return nil, fmt.Errorf("unknown LedgerEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LedgerEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case ledgerentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case ledgerentry.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case ledgerentry.FieldSessionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionID(v)
+		return nil
+	case ledgerentry.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case ledgerentry.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case ledgerentry.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LedgerEntryMutation) AddedFields() []string {
+	var fields []string
+	if m.addamount != nil {
+		fields = append(fields, ledgerentry.FieldAmount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LedgerEntryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case ledgerentry.FieldAmount:
+		return m.AddedAmount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LedgerEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case ledgerentry.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LedgerEntryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(ledgerentry.FieldSessionID) {
+		fields = append(fields, ledgerentry.FieldSessionID)
+	}
+	if m.FieldCleared(ledgerentry.FieldNote) {
+		fields = append(fields, ledgerentry.FieldNote)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LedgerEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LedgerEntryMutation) ClearField(name string) error {
+	switch name {
+	case ledgerentry.FieldSessionID:
+		m.ClearSessionID()
+		return nil
+	case ledgerentry.FieldNote:
+		m.ClearNote()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LedgerEntryMutation) ResetField(name string) error {
+	switch name {
+	case ledgerentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case ledgerentry.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case ledgerentry.FieldSessionID:
+		m.ResetSessionID()
+		return nil
+	case ledgerentry.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case ledgerentry.FieldKind:
+		m.ResetKind()
+		return nil
+	case ledgerentry.FieldNote:
+		m.ResetNote()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LedgerEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, ledgerentry.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LedgerEntryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case ledgerentry.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LedgerEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LedgerEntryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LedgerEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, ledgerentry.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LedgerEntryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case ledgerentry.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LedgerEntryMutation) ClearEdge(name string) error {
+	switch name {
+	case ledgerentry.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LedgerEntryMutation) ResetEdge(name string) error {
+	switch name {
+	case ledgerentry.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry edge %s", name)
 }
 
 // PhoneMappingMutation represents an operation that mutates the PhoneMapping nodes in the graph.
@@ -3767,6 +5672,10 @@ type PhoneNumberMutation struct {
 	is_active      *bool
 	friendly_name  *string
 	credentials    *[]byte
+	country_code   *string
+	region         *string
+	max_cps        *float64
+	addmax_cps     *float64
 	clearedFields  map[string]struct{}
 	user           *uuid.UUID
 	cleareduser    bool
@@ -4159,6 +6068,174 @@ func (m *PhoneNumberMutation) ResetCredentials() {
 	delete(m.clearedFields, phonenumber.FieldCredentials)
 }
 
+// SetCountryCode sets the "country_code" field.
+func (m *PhoneNumberMutation) SetCountryCode(s string) {
+	m.country_code = &s
+}
+
+// CountryCode returns the value of the "country_code" field in the mutation.
+func (m *PhoneNumberMutation) CountryCode() (r string, exists bool) {
+	v := m.country_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountryCode returns the old "country_code" field's value of the PhoneNumber entity.
+// If the PhoneNumber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PhoneNumberMutation) OldCountryCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountryCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountryCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountryCode: %w", err)
+	}
+	return oldValue.CountryCode, nil
+}
+
+// ClearCountryCode clears the value of the "country_code" field.
+func (m *PhoneNumberMutation) ClearCountryCode() {
+	m.country_code = nil
+	m.clearedFields[phonenumber.FieldCountryCode] = struct{}{}
+}
+
+// CountryCodeCleared returns if the "country_code" field was cleared in this mutation.
+func (m *PhoneNumberMutation) CountryCodeCleared() bool {
+	_, ok := m.clearedFields[phonenumber.FieldCountryCode]
+	return ok
+}
+
+// ResetCountryCode resets all changes to the "country_code" field.
+func (m *PhoneNumberMutation) ResetCountryCode() {
+	m.country_code = nil
+	delete(m.clearedFields, phonenumber.FieldCountryCode)
+}
+
+// SetRegion sets the "region" field.
+func (m *PhoneNumberMutation) SetRegion(s string) {
+	m.region = &s
+}
+
+// Region returns the value of the "region" field in the mutation.
+func (m *PhoneNumberMutation) Region() (r string, exists bool) {
+	v := m.region
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegion returns the old "region" field's value of the PhoneNumber entity.
+// If the PhoneNumber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PhoneNumberMutation) OldRegion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegion: %w", err)
+	}
+	return oldValue.Region, nil
+}
+
+// ClearRegion clears the value of the "region" field.
+func (m *PhoneNumberMutation) ClearRegion() {
+	m.region = nil
+	m.clearedFields[phonenumber.FieldRegion] = struct{}{}
+}
+
+// RegionCleared returns if the "region" field was cleared in this mutation.
+func (m *PhoneNumberMutation) RegionCleared() bool {
+	_, ok := m.clearedFields[phonenumber.FieldRegion]
+	return ok
+}
+
+// ResetRegion resets all changes to the "region" field.
+func (m *PhoneNumberMutation) ResetRegion() {
+	m.region = nil
+	delete(m.clearedFields, phonenumber.FieldRegion)
+}
+
+// SetMaxCps sets the "max_cps" field.
+func (m *PhoneNumberMutation) SetMaxCps(f float64) {
+	m.max_cps = &f
+	m.addmax_cps = nil
+}
+
+// MaxCps returns the value of the "max_cps" field in the mutation.
+func (m *PhoneNumberMutation) MaxCps() (r float64, exists bool) {
+	v := m.max_cps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxCps returns the old "max_cps" field's value of the PhoneNumber entity.
+// If the PhoneNumber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PhoneNumberMutation) OldMaxCps(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxCps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxCps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxCps: %w", err)
+	}
+	return oldValue.MaxCps, nil
+}
+
+// AddMaxCps adds f to the "max_cps" field.
+func (m *PhoneNumberMutation) AddMaxCps(f float64) {
+	if m.addmax_cps != nil {
+		*m.addmax_cps += f
+	} else {
+		m.addmax_cps = &f
+	}
+}
+
+// AddedMaxCps returns the value that was added to the "max_cps" field in this mutation.
+func (m *PhoneNumberMutation) AddedMaxCps() (r float64, exists bool) {
+	v := m.addmax_cps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMaxCps clears the value of the "max_cps" field.
+func (m *PhoneNumberMutation) ClearMaxCps() {
+	m.max_cps = nil
+	m.addmax_cps = nil
+	m.clearedFields[phonenumber.FieldMaxCps] = struct{}{}
+}
+
+// MaxCpsCleared returns if the "max_cps" field was cleared in this mutation.
+func (m *PhoneNumberMutation) MaxCpsCleared() bool {
+	_, ok := m.clearedFields[phonenumber.FieldMaxCps]
+	return ok
+}
+
+// ResetMaxCps resets all changes to the "max_cps" field.
+func (m *PhoneNumberMutation) ResetMaxCps() {
+	m.max_cps = nil
+	m.addmax_cps = nil
+	delete(m.clearedFields, phonenumber.FieldMaxCps)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *PhoneNumberMutation) ClearUser() {
 	m.cleareduser = true
@@ -4259,7 +6336,7 @@ func (m *PhoneNumberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PhoneNumberMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, phonenumber.FieldCreatedAt)
 	}
@@ -4280,6 +6357,15 @@ func (m *PhoneNumberMutation) Fields() []string {
 	}
 	if m.credentials != nil {
 		fields = append(fields, phonenumber.FieldCredentials)
+	}
+	if m.country_code != nil {
+		fields = append(fields, phonenumber.FieldCountryCode)
+	}
+	if m.region != nil {
+		fields = append(fields, phonenumber.FieldRegion)
+	}
+	if m.max_cps != nil {
+		fields = append(fields, phonenumber.FieldMaxCps)
 	}
 	return fields
 }
@@ -4303,6 +6389,12 @@ func (m *PhoneNumberMutation) Field(name string) (ent.Value, bool) {
 		return m.FriendlyName()
 	case phonenumber.FieldCredentials:
 		return m.Credentials()
+	case phonenumber.FieldCountryCode:
+		return m.CountryCode()
+	case phonenumber.FieldRegion:
+		return m.Region()
+	case phonenumber.FieldMaxCps:
+		return m.MaxCps()
 	}
 	return nil, false
 }
@@ -4326,6 +6418,12 @@ func (m *PhoneNumberMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldFriendlyName(ctx)
 	case phonenumber.FieldCredentials:
 		return m.OldCredentials(ctx)
+	case phonenumber.FieldCountryCode:
+		return m.OldCountryCode(ctx)
+	case phonenumber.FieldRegion:
+		return m.OldRegion(ctx)
+	case phonenumber.FieldMaxCps:
+		return m.OldMaxCps(ctx)
 	}
 	return nil, fmt.Errorf("unknown PhoneNumber field %s", name)
 }
@@ -4384,6 +6482,27 @@ func (m *PhoneNumberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCredentials(v)
 		return nil
+	case phonenumber.FieldCountryCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountryCode(v)
+		return nil
+	case phonenumber.FieldRegion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegion(v)
+		return nil
+	case phonenumber.FieldMaxCps:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxCps(v)
+		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber field %s", name)
 }
@@ -4391,13 +6510,21 @@ func (m *PhoneNumberMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *PhoneNumberMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addmax_cps != nil {
+		fields = append(fields, phonenumber.FieldMaxCps)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *PhoneNumberMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case phonenumber.FieldMaxCps:
+		return m.AddedMaxCps()
+	}
 	return nil, false
 }
 
@@ -4406,6 +6533,13 @@ func (m *PhoneNumberMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *PhoneNumberMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case phonenumber.FieldMaxCps:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxCps(v)
+		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber numeric field %s", name)
 }
@@ -4419,6 +6553,15 @@ func (m *PhoneNumberMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(phonenumber.FieldCredentials) {
 		fields = append(fields, phonenumber.FieldCredentials)
+	}
+	if m.FieldCleared(phonenumber.FieldCountryCode) {
+		fields = append(fields, phonenumber.FieldCountryCode)
+	}
+	if m.FieldCleared(phonenumber.FieldRegion) {
+		fields = append(fields, phonenumber.FieldRegion)
+	}
+	if m.FieldCleared(phonenumber.FieldMaxCps) {
+		fields = append(fields, phonenumber.FieldMaxCps)
 	}
 	return fields
 }
@@ -4439,6 +6582,15 @@ func (m *PhoneNumberMutation) ClearField(name string) error {
 		return nil
 	case phonenumber.FieldCredentials:
 		m.ClearCredentials()
+		return nil
+	case phonenumber.FieldCountryCode:
+		m.ClearCountryCode()
+		return nil
+	case phonenumber.FieldRegion:
+		m.ClearRegion()
+		return nil
+	case phonenumber.FieldMaxCps:
+		m.ClearMaxCps()
 		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber nullable field %s", name)
@@ -4468,6 +6620,15 @@ func (m *PhoneNumberMutation) ResetField(name string) error {
 		return nil
 	case phonenumber.FieldCredentials:
 		m.ResetCredentials()
+		return nil
+	case phonenumber.FieldCountryCode:
+		m.ResetCountryCode()
+		return nil
+	case phonenumber.FieldRegion:
+		m.ResetRegion()
+		return nil
+	case phonenumber.FieldMaxCps:
+		m.ResetMaxCps()
 		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber field %s", name)
@@ -4568,32 +6729,47 @@ func (m *PhoneNumberMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *uuid.UUID
-	created_at           *time.Time
-	email                *string
-	credits              *int64
-	addcredits           *int64
-	clearedFields        map[string]struct{}
-	api_keys             map[uuid.UUID]struct{}
-	removedapi_keys      map[uuid.UUID]struct{}
-	clearedapi_keys      bool
-	phone_numbers        map[uuid.UUID]struct{}
-	removedphone_numbers map[uuid.UUID]struct{}
-	clearedphone_numbers bool
-	agents               map[uuid.UUID]struct{}
-	removedagents        map[uuid.UUID]struct{}
-	clearedagents        bool
-	workflows            map[uuid.UUID]struct{}
-	removedworkflows     map[uuid.UUID]struct{}
-	clearedworkflows     bool
-	call_sessions        map[uuid.UUID]struct{}
-	removedcall_sessions map[uuid.UUID]struct{}
-	clearedcall_sessions bool
-	done                 bool
-	oldValue             func(context.Context) (*User, error)
-	predicates           []predicate.User
+	op                      Op
+	typ                     string
+	id                      *uuid.UUID
+	created_at              *time.Time
+	email                   *string
+	credits                 *int64
+	addcredits              *int64
+	max_concurrent_calls    *int
+	addmax_concurrent_calls *int
+	requests_per_second     *float64
+	addrequests_per_second  *float64
+	daily_spend_cap         *int64
+	adddaily_spend_cap      *int64
+	allowed_countries       *[]string
+	appendallowed_countries []string
+	full_name               *string
+	clearedFields           map[string]struct{}
+	api_keys                map[uuid.UUID]struct{}
+	removedapi_keys         map[uuid.UUID]struct{}
+	clearedapi_keys         bool
+	phone_numbers           map[uuid.UUID]struct{}
+	removedphone_numbers    map[uuid.UUID]struct{}
+	clearedphone_numbers    bool
+	agents                  map[uuid.UUID]struct{}
+	removedagents           map[uuid.UUID]struct{}
+	clearedagents           bool
+	workflows               map[uuid.UUID]struct{}
+	removedworkflows        map[uuid.UUID]struct{}
+	clearedworkflows        bool
+	call_sessions           map[uuid.UUID]struct{}
+	removedcall_sessions    map[uuid.UUID]struct{}
+	clearedcall_sessions    bool
+	ledger_entries          map[uuid.UUID]struct{}
+	removedledger_entries   map[uuid.UUID]struct{}
+	clearedledger_entries   bool
+	idempotency_keys        map[uuid.UUID]struct{}
+	removedidempotency_keys map[uuid.UUID]struct{}
+	clearedidempotency_keys bool
+	done                    bool
+	oldValue                func(context.Context) (*User, error)
+	predicates              []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -4839,6 +7015,316 @@ func (m *UserMutation) AddedCredits() (r int64, exists bool) {
 func (m *UserMutation) ResetCredits() {
 	m.credits = nil
 	m.addcredits = nil
+}
+
+// SetMaxConcurrentCalls sets the "max_concurrent_calls" field.
+func (m *UserMutation) SetMaxConcurrentCalls(i int) {
+	m.max_concurrent_calls = &i
+	m.addmax_concurrent_calls = nil
+}
+
+// MaxConcurrentCalls returns the value of the "max_concurrent_calls" field in the mutation.
+func (m *UserMutation) MaxConcurrentCalls() (r int, exists bool) {
+	v := m.max_concurrent_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxConcurrentCalls returns the old "max_concurrent_calls" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldMaxConcurrentCalls(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxConcurrentCalls is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxConcurrentCalls requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxConcurrentCalls: %w", err)
+	}
+	return oldValue.MaxConcurrentCalls, nil
+}
+
+// AddMaxConcurrentCalls adds i to the "max_concurrent_calls" field.
+func (m *UserMutation) AddMaxConcurrentCalls(i int) {
+	if m.addmax_concurrent_calls != nil {
+		*m.addmax_concurrent_calls += i
+	} else {
+		m.addmax_concurrent_calls = &i
+	}
+}
+
+// AddedMaxConcurrentCalls returns the value that was added to the "max_concurrent_calls" field in this mutation.
+func (m *UserMutation) AddedMaxConcurrentCalls() (r int, exists bool) {
+	v := m.addmax_concurrent_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxConcurrentCalls resets all changes to the "max_concurrent_calls" field.
+func (m *UserMutation) ResetMaxConcurrentCalls() {
+	m.max_concurrent_calls = nil
+	m.addmax_concurrent_calls = nil
+}
+
+// SetRequestsPerSecond sets the "requests_per_second" field.
+func (m *UserMutation) SetRequestsPerSecond(f float64) {
+	m.requests_per_second = &f
+	m.addrequests_per_second = nil
+}
+
+// RequestsPerSecond returns the value of the "requests_per_second" field in the mutation.
+func (m *UserMutation) RequestsPerSecond() (r float64, exists bool) {
+	v := m.requests_per_second
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestsPerSecond returns the old "requests_per_second" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldRequestsPerSecond(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestsPerSecond is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestsPerSecond requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestsPerSecond: %w", err)
+	}
+	return oldValue.RequestsPerSecond, nil
+}
+
+// AddRequestsPerSecond adds f to the "requests_per_second" field.
+func (m *UserMutation) AddRequestsPerSecond(f float64) {
+	if m.addrequests_per_second != nil {
+		*m.addrequests_per_second += f
+	} else {
+		m.addrequests_per_second = &f
+	}
+}
+
+// AddedRequestsPerSecond returns the value that was added to the "requests_per_second" field in this mutation.
+func (m *UserMutation) AddedRequestsPerSecond() (r float64, exists bool) {
+	v := m.addrequests_per_second
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestsPerSecond clears the value of the "requests_per_second" field.
+func (m *UserMutation) ClearRequestsPerSecond() {
+	m.requests_per_second = nil
+	m.addrequests_per_second = nil
+	m.clearedFields[user.FieldRequestsPerSecond] = struct{}{}
+}
+
+// RequestsPerSecondCleared returns if the "requests_per_second" field was cleared in this mutation.
+func (m *UserMutation) RequestsPerSecondCleared() bool {
+	_, ok := m.clearedFields[user.FieldRequestsPerSecond]
+	return ok
+}
+
+// ResetRequestsPerSecond resets all changes to the "requests_per_second" field.
+func (m *UserMutation) ResetRequestsPerSecond() {
+	m.requests_per_second = nil
+	m.addrequests_per_second = nil
+	delete(m.clearedFields, user.FieldRequestsPerSecond)
+}
+
+// SetDailySpendCap sets the "daily_spend_cap" field.
+func (m *UserMutation) SetDailySpendCap(i int64) {
+	m.daily_spend_cap = &i
+	m.adddaily_spend_cap = nil
+}
+
+// DailySpendCap returns the value of the "daily_spend_cap" field in the mutation.
+func (m *UserMutation) DailySpendCap() (r int64, exists bool) {
+	v := m.daily_spend_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDailySpendCap returns the old "daily_spend_cap" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldDailySpendCap(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDailySpendCap is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDailySpendCap requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDailySpendCap: %w", err)
+	}
+	return oldValue.DailySpendCap, nil
+}
+
+// AddDailySpendCap adds i to the "daily_spend_cap" field.
+func (m *UserMutation) AddDailySpendCap(i int64) {
+	if m.adddaily_spend_cap != nil {
+		*m.adddaily_spend_cap += i
+	} else {
+		m.adddaily_spend_cap = &i
+	}
+}
+
+// AddedDailySpendCap returns the value that was added to the "daily_spend_cap" field in this mutation.
+func (m *UserMutation) AddedDailySpendCap() (r int64, exists bool) {
+	v := m.adddaily_spend_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDailySpendCap clears the value of the "daily_spend_cap" field.
+func (m *UserMutation) ClearDailySpendCap() {
+	m.daily_spend_cap = nil
+	m.adddaily_spend_cap = nil
+	m.clearedFields[user.FieldDailySpendCap] = struct{}{}
+}
+
+// DailySpendCapCleared returns if the "daily_spend_cap" field was cleared in this mutation.
+func (m *UserMutation) DailySpendCapCleared() bool {
+	_, ok := m.clearedFields[user.FieldDailySpendCap]
+	return ok
+}
+
+// ResetDailySpendCap resets all changes to the "daily_spend_cap" field.
+func (m *UserMutation) ResetDailySpendCap() {
+	m.daily_spend_cap = nil
+	m.adddaily_spend_cap = nil
+	delete(m.clearedFields, user.FieldDailySpendCap)
+}
+
+// SetAllowedCountries sets the "allowed_countries" field.
+func (m *UserMutation) SetAllowedCountries(s []string) {
+	m.allowed_countries = &s
+	m.appendallowed_countries = nil
+}
+
+// AllowedCountries returns the value of the "allowed_countries" field in the mutation.
+func (m *UserMutation) AllowedCountries() (r []string, exists bool) {
+	v := m.allowed_countries
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowedCountries returns the old "allowed_countries" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldAllowedCountries(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowedCountries is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowedCountries requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowedCountries: %w", err)
+	}
+	return oldValue.AllowedCountries, nil
+}
+
+// AppendAllowedCountries adds s to the "allowed_countries" field.
+func (m *UserMutation) AppendAllowedCountries(s []string) {
+	m.appendallowed_countries = append(m.appendallowed_countries, s...)
+}
+
+// AppendedAllowedCountries returns the list of values that were appended to the "allowed_countries" field in this mutation.
+func (m *UserMutation) AppendedAllowedCountries() ([]string, bool) {
+	if len(m.appendallowed_countries) == 0 {
+		return nil, false
+	}
+	return m.appendallowed_countries, true
+}
+
+// ClearAllowedCountries clears the value of the "allowed_countries" field.
+func (m *UserMutation) ClearAllowedCountries() {
+	m.allowed_countries = nil
+	m.appendallowed_countries = nil
+	m.clearedFields[user.FieldAllowedCountries] = struct{}{}
+}
+
+// AllowedCountriesCleared returns if the "allowed_countries" field was cleared in this mutation.
+func (m *UserMutation) AllowedCountriesCleared() bool {
+	_, ok := m.clearedFields[user.FieldAllowedCountries]
+	return ok
+}
+
+// ResetAllowedCountries resets all changes to the "allowed_countries" field.
+func (m *UserMutation) ResetAllowedCountries() {
+	m.allowed_countries = nil
+	m.appendallowed_countries = nil
+	delete(m.clearedFields, user.FieldAllowedCountries)
+}
+
+// SetFullName sets the "full_name" field.
+func (m *UserMutation) SetFullName(s string) {
+	m.full_name = &s
+}
+
+// FullName returns the value of the "full_name" field in the mutation.
+func (m *UserMutation) FullName() (r string, exists bool) {
+	v := m.full_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFullName returns the old "full_name" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldFullName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFullName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFullName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFullName: %w", err)
+	}
+	return oldValue.FullName, nil
+}
+
+// ClearFullName clears the value of the "full_name" field.
+func (m *UserMutation) ClearFullName() {
+	m.full_name = nil
+	m.clearedFields[user.FieldFullName] = struct{}{}
+}
+
+// FullNameCleared returns if the "full_name" field was cleared in this mutation.
+func (m *UserMutation) FullNameCleared() bool {
+	_, ok := m.clearedFields[user.FieldFullName]
+	return ok
+}
+
+// ResetFullName resets all changes to the "full_name" field.
+func (m *UserMutation) ResetFullName() {
+	m.full_name = nil
+	delete(m.clearedFields, user.FieldFullName)
 }
 
 // AddAPIKeyIDs adds the "api_keys" edge to the APIKey entity by ids.
@@ -5111,6 +7597,114 @@ func (m *UserMutation) ResetCallSessions() {
 	m.removedcall_sessions = nil
 }
 
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by ids.
+func (m *UserMutation) AddLedgerEntryIDs(ids ...uuid.UUID) {
+	if m.ledger_entries == nil {
+		m.ledger_entries = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.ledger_entries[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLedgerEntries clears the "ledger_entries" edge to the LedgerEntry entity.
+func (m *UserMutation) ClearLedgerEntries() {
+	m.clearedledger_entries = true
+}
+
+// LedgerEntriesCleared reports if the "ledger_entries" edge to the LedgerEntry entity was cleared.
+func (m *UserMutation) LedgerEntriesCleared() bool {
+	return m.clearedledger_entries
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (m *UserMutation) RemoveLedgerEntryIDs(ids ...uuid.UUID) {
+	if m.removedledger_entries == nil {
+		m.removedledger_entries = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.ledger_entries, ids[i])
+		m.removedledger_entries[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLedgerEntries returns the removed IDs of the "ledger_entries" edge to the LedgerEntry entity.
+func (m *UserMutation) RemovedLedgerEntriesIDs() (ids []uuid.UUID) {
+	for id := range m.removedledger_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LedgerEntriesIDs returns the "ledger_entries" edge IDs in the mutation.
+func (m *UserMutation) LedgerEntriesIDs() (ids []uuid.UUID) {
+	for id := range m.ledger_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLedgerEntries resets all changes to the "ledger_entries" edge.
+func (m *UserMutation) ResetLedgerEntries() {
+	m.ledger_entries = nil
+	m.clearedledger_entries = false
+	m.removedledger_entries = nil
+}
+
+// AddIdempotencyKeyIDs adds the "idempotency_keys" edge to the IdempotencyKey entity by ids.
+func (m *UserMutation) AddIdempotencyKeyIDs(ids ...uuid.UUID) {
+	if m.idempotency_keys == nil {
+		m.idempotency_keys = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.idempotency_keys[ids[i]] = struct{}{}
+	}
+}
+
+// ClearIdempotencyKeys clears the "idempotency_keys" edge to the IdempotencyKey entity.
+func (m *UserMutation) ClearIdempotencyKeys() {
+	m.clearedidempotency_keys = true
+}
+
+// IdempotencyKeysCleared reports if the "idempotency_keys" edge to the IdempotencyKey entity was cleared.
+func (m *UserMutation) IdempotencyKeysCleared() bool {
+	return m.clearedidempotency_keys
+}
+
+// RemoveIdempotencyKeyIDs removes the "idempotency_keys" edge to the IdempotencyKey entity by IDs.
+func (m *UserMutation) RemoveIdempotencyKeyIDs(ids ...uuid.UUID) {
+	if m.removedidempotency_keys == nil {
+		m.removedidempotency_keys = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.idempotency_keys, ids[i])
+		m.removedidempotency_keys[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedIdempotencyKeys returns the removed IDs of the "idempotency_keys" edge to the IdempotencyKey entity.
+func (m *UserMutation) RemovedIdempotencyKeysIDs() (ids []uuid.UUID) {
+	for id := range m.removedidempotency_keys {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// IdempotencyKeysIDs returns the "idempotency_keys" edge IDs in the mutation.
+func (m *UserMutation) IdempotencyKeysIDs() (ids []uuid.UUID) {
+	for id := range m.idempotency_keys {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetIdempotencyKeys resets all changes to the "idempotency_keys" edge.
+func (m *UserMutation) ResetIdempotencyKeys() {
+	m.idempotency_keys = nil
+	m.clearedidempotency_keys = false
+	m.removedidempotency_keys = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -5145,7 +7739,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -5154,6 +7748,21 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.credits != nil {
 		fields = append(fields, user.FieldCredits)
+	}
+	if m.max_concurrent_calls != nil {
+		fields = append(fields, user.FieldMaxConcurrentCalls)
+	}
+	if m.requests_per_second != nil {
+		fields = append(fields, user.FieldRequestsPerSecond)
+	}
+	if m.daily_spend_cap != nil {
+		fields = append(fields, user.FieldDailySpendCap)
+	}
+	if m.allowed_countries != nil {
+		fields = append(fields, user.FieldAllowedCountries)
+	}
+	if m.full_name != nil {
+		fields = append(fields, user.FieldFullName)
 	}
 	return fields
 }
@@ -5169,6 +7778,16 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Email()
 	case user.FieldCredits:
 		return m.Credits()
+	case user.FieldMaxConcurrentCalls:
+		return m.MaxConcurrentCalls()
+	case user.FieldRequestsPerSecond:
+		return m.RequestsPerSecond()
+	case user.FieldDailySpendCap:
+		return m.DailySpendCap()
+	case user.FieldAllowedCountries:
+		return m.AllowedCountries()
+	case user.FieldFullName:
+		return m.FullName()
 	}
 	return nil, false
 }
@@ -5184,6 +7803,16 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldEmail(ctx)
 	case user.FieldCredits:
 		return m.OldCredits(ctx)
+	case user.FieldMaxConcurrentCalls:
+		return m.OldMaxConcurrentCalls(ctx)
+	case user.FieldRequestsPerSecond:
+		return m.OldRequestsPerSecond(ctx)
+	case user.FieldDailySpendCap:
+		return m.OldDailySpendCap(ctx)
+	case user.FieldAllowedCountries:
+		return m.OldAllowedCountries(ctx)
+	case user.FieldFullName:
+		return m.OldFullName(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -5214,6 +7843,41 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCredits(v)
 		return nil
+	case user.FieldMaxConcurrentCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxConcurrentCalls(v)
+		return nil
+	case user.FieldRequestsPerSecond:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestsPerSecond(v)
+		return nil
+	case user.FieldDailySpendCap:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDailySpendCap(v)
+		return nil
+	case user.FieldAllowedCountries:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowedCountries(v)
+		return nil
+	case user.FieldFullName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFullName(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -5225,6 +7889,15 @@ func (m *UserMutation) AddedFields() []string {
 	if m.addcredits != nil {
 		fields = append(fields, user.FieldCredits)
 	}
+	if m.addmax_concurrent_calls != nil {
+		fields = append(fields, user.FieldMaxConcurrentCalls)
+	}
+	if m.addrequests_per_second != nil {
+		fields = append(fields, user.FieldRequestsPerSecond)
+	}
+	if m.adddaily_spend_cap != nil {
+		fields = append(fields, user.FieldDailySpendCap)
+	}
 	return fields
 }
 
@@ -5235,6 +7908,12 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case user.FieldCredits:
 		return m.AddedCredits()
+	case user.FieldMaxConcurrentCalls:
+		return m.AddedMaxConcurrentCalls()
+	case user.FieldRequestsPerSecond:
+		return m.AddedRequestsPerSecond()
+	case user.FieldDailySpendCap:
+		return m.AddedDailySpendCap()
 	}
 	return nil, false
 }
@@ -5251,6 +7930,27 @@ func (m *UserMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddCredits(v)
 		return nil
+	case user.FieldMaxConcurrentCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxConcurrentCalls(v)
+		return nil
+	case user.FieldRequestsPerSecond:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestsPerSecond(v)
+		return nil
+	case user.FieldDailySpendCap:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDailySpendCap(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
 }
@@ -5261,6 +7961,18 @@ func (m *UserMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(user.FieldEmail) {
 		fields = append(fields, user.FieldEmail)
+	}
+	if m.FieldCleared(user.FieldRequestsPerSecond) {
+		fields = append(fields, user.FieldRequestsPerSecond)
+	}
+	if m.FieldCleared(user.FieldDailySpendCap) {
+		fields = append(fields, user.FieldDailySpendCap)
+	}
+	if m.FieldCleared(user.FieldAllowedCountries) {
+		fields = append(fields, user.FieldAllowedCountries)
+	}
+	if m.FieldCleared(user.FieldFullName) {
+		fields = append(fields, user.FieldFullName)
 	}
 	return fields
 }
@@ -5279,6 +7991,18 @@ func (m *UserMutation) ClearField(name string) error {
 	case user.FieldEmail:
 		m.ClearEmail()
 		return nil
+	case user.FieldRequestsPerSecond:
+		m.ClearRequestsPerSecond()
+		return nil
+	case user.FieldDailySpendCap:
+		m.ClearDailySpendCap()
+		return nil
+	case user.FieldAllowedCountries:
+		m.ClearAllowedCountries()
+		return nil
+	case user.FieldFullName:
+		m.ClearFullName()
+		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
 }
@@ -5296,13 +8020,28 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldCredits:
 		m.ResetCredits()
 		return nil
+	case user.FieldMaxConcurrentCalls:
+		m.ResetMaxConcurrentCalls()
+		return nil
+	case user.FieldRequestsPerSecond:
+		m.ResetRequestsPerSecond()
+		return nil
+	case user.FieldDailySpendCap:
+		m.ResetDailySpendCap()
+		return nil
+	case user.FieldAllowedCountries:
+		m.ResetAllowedCountries()
+		return nil
+	case user.FieldFullName:
+		m.ResetFullName()
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.api_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -5317,6 +8056,12 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.call_sessions != nil {
 		edges = append(edges, user.EdgeCallSessions)
+	}
+	if m.ledger_entries != nil {
+		edges = append(edges, user.EdgeLedgerEntries)
+	}
+	if m.idempotency_keys != nil {
+		edges = append(edges, user.EdgeIdempotencyKeys)
 	}
 	return edges
 }
@@ -5355,13 +8100,25 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeLedgerEntries:
+		ids := make([]ent.Value, 0, len(m.ledger_entries))
+		for id := range m.ledger_entries {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeIdempotencyKeys:
+		ids := make([]ent.Value, 0, len(m.idempotency_keys))
+		for id := range m.idempotency_keys {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.removedapi_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -5376,6 +8133,12 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedcall_sessions != nil {
 		edges = append(edges, user.EdgeCallSessions)
+	}
+	if m.removedledger_entries != nil {
+		edges = append(edges, user.EdgeLedgerEntries)
+	}
+	if m.removedidempotency_keys != nil {
+		edges = append(edges, user.EdgeIdempotencyKeys)
 	}
 	return edges
 }
@@ -5414,13 +8177,25 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeLedgerEntries:
+		ids := make([]ent.Value, 0, len(m.removedledger_entries))
+		for id := range m.removedledger_entries {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeIdempotencyKeys:
+		ids := make([]ent.Value, 0, len(m.removedidempotency_keys))
+		for id := range m.removedidempotency_keys {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.clearedapi_keys {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -5435,6 +8210,12 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedcall_sessions {
 		edges = append(edges, user.EdgeCallSessions)
+	}
+	if m.clearedledger_entries {
+		edges = append(edges, user.EdgeLedgerEntries)
+	}
+	if m.clearedidempotency_keys {
+		edges = append(edges, user.EdgeIdempotencyKeys)
 	}
 	return edges
 }
@@ -5453,6 +8234,10 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedworkflows
 	case user.EdgeCallSessions:
 		return m.clearedcall_sessions
+	case user.EdgeLedgerEntries:
+		return m.clearedledger_entries
+	case user.EdgeIdempotencyKeys:
+		return m.clearedidempotency_keys
 	}
 	return false
 }
@@ -5483,6 +8268,12 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeCallSessions:
 		m.ResetCallSessions()
+		return nil
+	case user.EdgeLedgerEntries:
+		m.ResetLedgerEntries()
+		return nil
+	case user.EdgeIdempotencyKeys:
+		m.ResetIdempotencyKeys()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -34,6 +34,12 @@ type PhoneNumber struct {
 	FriendlyName string `json:"friendly_name,omitempty"`
 	// Credentials holds the value of the "credentials" field.
 	Credentials []byte `json:"-"`
+	// CountryCode holds the value of the "country_code" field.
+	CountryCode string `json:"country_code,omitempty"`
+	// Region holds the value of the "region" field.
+	Region string `json:"region,omitempty"`
+	// MaxCps holds the value of the "max_cps" field.
+	MaxCps *float64 `json:"max_cps,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PhoneNumberQuery when eager-loading is set.
 	Edges        PhoneNumberEdges `json:"edges"`
@@ -82,7 +88,9 @@ func (*PhoneNumber) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case phonenumber.FieldIsActive:
 			values[i] = new(sql.NullBool)
-		case phonenumber.FieldNumber, phonenumber.FieldProvider, phonenumber.FieldFriendlyName:
+		case phonenumber.FieldMaxCps:
+			values[i] = new(sql.NullFloat64)
+		case phonenumber.FieldNumber, phonenumber.FieldProvider, phonenumber.FieldFriendlyName, phonenumber.FieldCountryCode, phonenumber.FieldRegion:
 			values[i] = new(sql.NullString)
 		case phonenumber.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -151,6 +159,25 @@ func (_m *PhoneNumber) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.Credentials = *value
 			}
+		case phonenumber.FieldCountryCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field country_code", values[i])
+			} else if value.Valid {
+				_m.CountryCode = value.String
+			}
+		case phonenumber.FieldRegion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field region", values[i])
+			} else if value.Valid {
+				_m.Region = value.String
+			}
+		case phonenumber.FieldMaxCps:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field max_cps", values[i])
+			} else if value.Valid {
+				_m.MaxCps = new(float64)
+				*_m.MaxCps = value.Float64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -216,6 +243,17 @@ func (_m *PhoneNumber) String() string {
 	builder.WriteString(_m.FriendlyName)
 	builder.WriteString(", ")
 	builder.WriteString("credentials=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("country_code=")
+	builder.WriteString(_m.CountryCode)
+	builder.WriteString(", ")
+	builder.WriteString("region=")
+	builder.WriteString(_m.Region)
+	builder.WriteString(", ")
+	if v := _m.MaxCps; v != nil {
+		builder.WriteString("max_cps=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

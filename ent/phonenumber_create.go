@@ -92,6 +92,48 @@ func (_c *PhoneNumberCreate) SetCredentials(v []byte) *PhoneNumberCreate {
 	return _c
 }
 
+// SetCountryCode sets the "country_code" field.
+func (_c *PhoneNumberCreate) SetCountryCode(v string) *PhoneNumberCreate {
+	_c.mutation.SetCountryCode(v)
+	return _c
+}
+
+// SetNillableCountryCode sets the "country_code" field if the given value is not nil.
+func (_c *PhoneNumberCreate) SetNillableCountryCode(v *string) *PhoneNumberCreate {
+	if v != nil {
+		_c.SetCountryCode(*v)
+	}
+	return _c
+}
+
+// SetRegion sets the "region" field.
+func (_c *PhoneNumberCreate) SetRegion(v string) *PhoneNumberCreate {
+	_c.mutation.SetRegion(v)
+	return _c
+}
+
+// SetNillableRegion sets the "region" field if the given value is not nil.
+func (_c *PhoneNumberCreate) SetNillableRegion(v *string) *PhoneNumberCreate {
+	if v != nil {
+		_c.SetRegion(*v)
+	}
+	return _c
+}
+
+// SetMaxCps sets the "max_cps" field.
+func (_c *PhoneNumberCreate) SetMaxCps(v float64) *PhoneNumberCreate {
+	_c.mutation.SetMaxCps(v)
+	return _c
+}
+
+// SetNillableMaxCps sets the "max_cps" field if the given value is not nil.
+func (_c *PhoneNumberCreate) SetNillableMaxCps(v *float64) *PhoneNumberCreate {
+	if v != nil {
+		_c.SetMaxCps(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PhoneNumberCreate) SetID(v uuid.UUID) *PhoneNumberCreate {
 	_c.mutation.SetID(v)
@@ -269,6 +311,18 @@ func (_c *PhoneNumberCreate) createSpec() (*PhoneNumber, *sqlgraph.CreateSpec) {
 		_spec.SetField(phonenumber.FieldCredentials, field.TypeBytes, value)
 		_node.Credentials = value
 	}
+	if value, ok := _c.mutation.CountryCode(); ok {
+		_spec.SetField(phonenumber.FieldCountryCode, field.TypeString, value)
+		_node.CountryCode = value
+	}
+	if value, ok := _c.mutation.Region(); ok {
+		_spec.SetField(phonenumber.FieldRegion, field.TypeString, value)
+		_node.Region = value
+	}
+	if value, ok := _c.mutation.MaxCps(); ok {
+		_spec.SetField(phonenumber.FieldMaxCps, field.TypeFloat64, value)
+		_node.MaxCps = &value
+	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -426,6 +480,66 @@ func (u *PhoneNumberUpsert) ClearCredentials() *PhoneNumberUpsert {
 	return u
 }
 
+// SetCountryCode sets the "country_code" field.
+func (u *PhoneNumberUpsert) SetCountryCode(v string) *PhoneNumberUpsert {
+	u.Set(phonenumber.FieldCountryCode, v)
+	return u
+}
+
+// UpdateCountryCode sets the "country_code" field to the value that was provided on create.
+func (u *PhoneNumberUpsert) UpdateCountryCode() *PhoneNumberUpsert {
+	u.SetExcluded(phonenumber.FieldCountryCode)
+	return u
+}
+
+// ClearCountryCode clears the value of the "country_code" field.
+func (u *PhoneNumberUpsert) ClearCountryCode() *PhoneNumberUpsert {
+	u.SetNull(phonenumber.FieldCountryCode)
+	return u
+}
+
+// SetRegion sets the "region" field.
+func (u *PhoneNumberUpsert) SetRegion(v string) *PhoneNumberUpsert {
+	u.Set(phonenumber.FieldRegion, v)
+	return u
+}
+
+// UpdateRegion sets the "region" field to the value that was provided on create.
+func (u *PhoneNumberUpsert) UpdateRegion() *PhoneNumberUpsert {
+	u.SetExcluded(phonenumber.FieldRegion)
+	return u
+}
+
+// ClearRegion clears the value of the "region" field.
+func (u *PhoneNumberUpsert) ClearRegion() *PhoneNumberUpsert {
+	u.SetNull(phonenumber.FieldRegion)
+	return u
+}
+
+// SetMaxCps sets the "max_cps" field.
+func (u *PhoneNumberUpsert) SetMaxCps(v float64) *PhoneNumberUpsert {
+	u.Set(phonenumber.FieldMaxCps, v)
+	return u
+}
+
+// UpdateMaxCps sets the "max_cps" field to the value that was provided on create.
+func (u *PhoneNumberUpsert) UpdateMaxCps() *PhoneNumberUpsert {
+	u.SetExcluded(phonenumber.FieldMaxCps)
+	return u
+}
+
+// AddMaxCps adds v to the "max_cps" field.
+func (u *PhoneNumberUpsert) AddMaxCps(v float64) *PhoneNumberUpsert {
+	u.Add(phonenumber.FieldMaxCps, v)
+	return u
+}
+
+// ClearMaxCps clears the value of the "max_cps" field.
+func (u *PhoneNumberUpsert) ClearMaxCps() *PhoneNumberUpsert {
+	u.SetNull(phonenumber.FieldMaxCps)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -561,6 +675,76 @@ func (u *PhoneNumberUpsertOne) UpdateCredentials() *PhoneNumberUpsertOne {
 func (u *PhoneNumberUpsertOne) ClearCredentials() *PhoneNumberUpsertOne {
 	return u.Update(func(s *PhoneNumberUpsert) {
 		s.ClearCredentials()
+	})
+}
+
+// SetCountryCode sets the "country_code" field.
+func (u *PhoneNumberUpsertOne) SetCountryCode(v string) *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetCountryCode(v)
+	})
+}
+
+// UpdateCountryCode sets the "country_code" field to the value that was provided on create.
+func (u *PhoneNumberUpsertOne) UpdateCountryCode() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateCountryCode()
+	})
+}
+
+// ClearCountryCode clears the value of the "country_code" field.
+func (u *PhoneNumberUpsertOne) ClearCountryCode() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearCountryCode()
+	})
+}
+
+// SetRegion sets the "region" field.
+func (u *PhoneNumberUpsertOne) SetRegion(v string) *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetRegion(v)
+	})
+}
+
+// UpdateRegion sets the "region" field to the value that was provided on create.
+func (u *PhoneNumberUpsertOne) UpdateRegion() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateRegion()
+	})
+}
+
+// ClearRegion clears the value of the "region" field.
+func (u *PhoneNumberUpsertOne) ClearRegion() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearRegion()
+	})
+}
+
+// SetMaxCps sets the "max_cps" field.
+func (u *PhoneNumberUpsertOne) SetMaxCps(v float64) *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetMaxCps(v)
+	})
+}
+
+// AddMaxCps adds v to the "max_cps" field.
+func (u *PhoneNumberUpsertOne) AddMaxCps(v float64) *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.AddMaxCps(v)
+	})
+}
+
+// UpdateMaxCps sets the "max_cps" field to the value that was provided on create.
+func (u *PhoneNumberUpsertOne) UpdateMaxCps() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateMaxCps()
+	})
+}
+
+// ClearMaxCps clears the value of the "max_cps" field.
+func (u *PhoneNumberUpsertOne) ClearMaxCps() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearMaxCps()
 	})
 }
 
@@ -866,6 +1050,76 @@ func (u *PhoneNumberUpsertBulk) UpdateCredentials() *PhoneNumberUpsertBulk {
 func (u *PhoneNumberUpsertBulk) ClearCredentials() *PhoneNumberUpsertBulk {
 	return u.Update(func(s *PhoneNumberUpsert) {
 		s.ClearCredentials()
+	})
+}
+
+// SetCountryCode sets the "country_code" field.
+func (u *PhoneNumberUpsertBulk) SetCountryCode(v string) *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetCountryCode(v)
+	})
+}
+
+// UpdateCountryCode sets the "country_code" field to the value that was provided on create.
+func (u *PhoneNumberUpsertBulk) UpdateCountryCode() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateCountryCode()
+	})
+}
+
+// ClearCountryCode clears the value of the "country_code" field.
+func (u *PhoneNumberUpsertBulk) ClearCountryCode() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearCountryCode()
+	})
+}
+
+// SetRegion sets the "region" field.
+func (u *PhoneNumberUpsertBulk) SetRegion(v string) *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetRegion(v)
+	})
+}
+
+// UpdateRegion sets the "region" field to the value that was provided on create.
+func (u *PhoneNumberUpsertBulk) UpdateRegion() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateRegion()
+	})
+}
+
+// ClearRegion clears the value of the "region" field.
+func (u *PhoneNumberUpsertBulk) ClearRegion() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearRegion()
+	})
+}
+
+// SetMaxCps sets the "max_cps" field.
+func (u *PhoneNumberUpsertBulk) SetMaxCps(v float64) *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetMaxCps(v)
+	})
+}
+
+// AddMaxCps adds v to the "max_cps" field.
+func (u *PhoneNumberUpsertBulk) AddMaxCps(v float64) *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.AddMaxCps(v)
+	})
+}
+
+// UpdateMaxCps sets the "max_cps" field to the value that was provided on create.
+func (u *PhoneNumberUpsertBulk) UpdateMaxCps() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateMaxCps()
+	})
+}
+
+// ClearMaxCps clears the value of the "max_cps" field.
+func (u *PhoneNumberUpsertBulk) ClearMaxCps() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearMaxCps()
 	})
 }
 

@@ -103,6 +103,73 @@ func (_u *PhoneNumberUpdate) ClearCredentials() *PhoneNumberUpdate {
 	return _u
 }
 
+// SetCountryCode sets the "country_code" field.
+func (_u *PhoneNumberUpdate) SetCountryCode(v string) *PhoneNumberUpdate {
+	_u.mutation.SetCountryCode(v)
+	return _u
+}
+
+// SetNillableCountryCode sets the "country_code" field if the given value is not nil.
+func (_u *PhoneNumberUpdate) SetNillableCountryCode(v *string) *PhoneNumberUpdate {
+	if v != nil {
+		_u.SetCountryCode(*v)
+	}
+	return _u
+}
+
+// ClearCountryCode clears the value of the "country_code" field.
+func (_u *PhoneNumberUpdate) ClearCountryCode() *PhoneNumberUpdate {
+	_u.mutation.ClearCountryCode()
+	return _u
+}
+
+// SetRegion sets the "region" field.
+func (_u *PhoneNumberUpdate) SetRegion(v string) *PhoneNumberUpdate {
+	_u.mutation.SetRegion(v)
+	return _u
+}
+
+// SetNillableRegion sets the "region" field if the given value is not nil.
+func (_u *PhoneNumberUpdate) SetNillableRegion(v *string) *PhoneNumberUpdate {
+	if v != nil {
+		_u.SetRegion(*v)
+	}
+	return _u
+}
+
+// ClearRegion clears the value of the "region" field.
+func (_u *PhoneNumberUpdate) ClearRegion() *PhoneNumberUpdate {
+	_u.mutation.ClearRegion()
+	return _u
+}
+
+// SetMaxCps sets the "max_cps" field.
+func (_u *PhoneNumberUpdate) SetMaxCps(v float64) *PhoneNumberUpdate {
+	_u.mutation.ResetMaxCps()
+	_u.mutation.SetMaxCps(v)
+	return _u
+}
+
+// SetNillableMaxCps sets the "max_cps" field if the given value is not nil.
+func (_u *PhoneNumberUpdate) SetNillableMaxCps(v *float64) *PhoneNumberUpdate {
+	if v != nil {
+		_u.SetMaxCps(*v)
+	}
+	return _u
+}
+
+// AddMaxCps adds value to the "max_cps" field.
+func (_u *PhoneNumberUpdate) AddMaxCps(v float64) *PhoneNumberUpdate {
+	_u.mutation.AddMaxCps(v)
+	return _u
+}
+
+// ClearMaxCps clears the value of the "max_cps" field.
+func (_u *PhoneNumberUpdate) ClearMaxCps() *PhoneNumberUpdate {
+	_u.mutation.ClearMaxCps()
+	return _u
+}
+
 // SetMappingID sets the "mapping" edge to the PhoneMapping entity by ID.
 func (_u *PhoneNumberUpdate) SetMappingID(id uuid.UUID) *PhoneNumberUpdate {
 	_u.mutation.SetMappingID(id)
@@ -210,6 +277,27 @@ func (_u *PhoneNumberUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.CredentialsCleared() {
 		_spec.ClearField(phonenumber.FieldCredentials, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.CountryCode(); ok {
+		_spec.SetField(phonenumber.FieldCountryCode, field.TypeString, value)
+	}
+	if _u.mutation.CountryCodeCleared() {
+		_spec.ClearField(phonenumber.FieldCountryCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.Region(); ok {
+		_spec.SetField(phonenumber.FieldRegion, field.TypeString, value)
+	}
+	if _u.mutation.RegionCleared() {
+		_spec.ClearField(phonenumber.FieldRegion, field.TypeString)
+	}
+	if value, ok := _u.mutation.MaxCps(); ok {
+		_spec.SetField(phonenumber.FieldMaxCps, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMaxCps(); ok {
+		_spec.AddField(phonenumber.FieldMaxCps, field.TypeFloat64, value)
+	}
+	if _u.mutation.MaxCpsCleared() {
+		_spec.ClearField(phonenumber.FieldMaxCps, field.TypeFloat64)
 	}
 	if _u.mutation.MappingCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -331,6 +419,73 @@ func (_u *PhoneNumberUpdateOne) SetCredentials(v []byte) *PhoneNumberUpdateOne {
 // ClearCredentials clears the value of the "credentials" field.
 func (_u *PhoneNumberUpdateOne) ClearCredentials() *PhoneNumberUpdateOne {
 	_u.mutation.ClearCredentials()
+	return _u
+}
+
+// SetCountryCode sets the "country_code" field.
+func (_u *PhoneNumberUpdateOne) SetCountryCode(v string) *PhoneNumberUpdateOne {
+	_u.mutation.SetCountryCode(v)
+	return _u
+}
+
+// SetNillableCountryCode sets the "country_code" field if the given value is not nil.
+func (_u *PhoneNumberUpdateOne) SetNillableCountryCode(v *string) *PhoneNumberUpdateOne {
+	if v != nil {
+		_u.SetCountryCode(*v)
+	}
+	return _u
+}
+
+// ClearCountryCode clears the value of the "country_code" field.
+func (_u *PhoneNumberUpdateOne) ClearCountryCode() *PhoneNumberUpdateOne {
+	_u.mutation.ClearCountryCode()
+	return _u
+}
+
+// SetRegion sets the "region" field.
+func (_u *PhoneNumberUpdateOne) SetRegion(v string) *PhoneNumberUpdateOne {
+	_u.mutation.SetRegion(v)
+	return _u
+}
+
+// SetNillableRegion sets the "region" field if the given value is not nil.
+func (_u *PhoneNumberUpdateOne) SetNillableRegion(v *string) *PhoneNumberUpdateOne {
+	if v != nil {
+		_u.SetRegion(*v)
+	}
+	return _u
+}
+
+// ClearRegion clears the value of the "region" field.
+func (_u *PhoneNumberUpdateOne) ClearRegion() *PhoneNumberUpdateOne {
+	_u.mutation.ClearRegion()
+	return _u
+}
+
+// SetMaxCps sets the "max_cps" field.
+func (_u *PhoneNumberUpdateOne) SetMaxCps(v float64) *PhoneNumberUpdateOne {
+	_u.mutation.ResetMaxCps()
+	_u.mutation.SetMaxCps(v)
+	return _u
+}
+
+// SetNillableMaxCps sets the "max_cps" field if the given value is not nil.
+func (_u *PhoneNumberUpdateOne) SetNillableMaxCps(v *float64) *PhoneNumberUpdateOne {
+	if v != nil {
+		_u.SetMaxCps(*v)
+	}
+	return _u
+}
+
+// AddMaxCps adds value to the "max_cps" field.
+func (_u *PhoneNumberUpdateOne) AddMaxCps(v float64) *PhoneNumberUpdateOne {
+	_u.mutation.AddMaxCps(v)
+	return _u
+}
+
+// ClearMaxCps clears the value of the "max_cps" field.
+func (_u *PhoneNumberUpdateOne) ClearMaxCps() *PhoneNumberUpdateOne {
+	_u.mutation.ClearMaxCps()
 	return _u
 }
 
@@ -471,6 +626,27 @@ func (_u *PhoneNumberUpdateOne) sqlSave(ctx context.Context) (_node *PhoneNumber
 	}
 	if _u.mutation.CredentialsCleared() {
 		_spec.ClearField(phonenumber.FieldCredentials, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.CountryCode(); ok {
+		_spec.SetField(phonenumber.FieldCountryCode, field.TypeString, value)
+	}
+	if _u.mutation.CountryCodeCleared() {
+		_spec.ClearField(phonenumber.FieldCountryCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.Region(); ok {
+		_spec.SetField(phonenumber.FieldRegion, field.TypeString, value)
+	}
+	if _u.mutation.RegionCleared() {
+		_spec.ClearField(phonenumber.FieldRegion, field.TypeString)
+	}
+	if value, ok := _u.mutation.MaxCps(); ok {
+		_spec.SetField(phonenumber.FieldMaxCps, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMaxCps(); ok {
+		_spec.AddField(phonenumber.FieldMaxCps, field.TypeFloat64, value)
+	}
+	if _u.mutation.MaxCpsCleared() {
+		_spec.ClearField(phonenumber.FieldMaxCps, field.TypeFloat64)
 	}
 	if _u.mutation.MappingCleared() {
 		edge := &sqlgraph.EdgeSpec{

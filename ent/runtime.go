@@ -9,6 +9,8 @@ import (
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/idempotencykey"
+	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/schema"
@@ -93,6 +95,48 @@ func init() {
 	callsessionDescID := callsessionMixinFields0[0].Descriptor()
 	// callsession.DefaultID holds the default value on creation for the id field.
 	callsession.DefaultID = callsessionDescID.Default.(func() uuid.UUID)
+	idempotencykeyMixin := schema.IdempotencyKey{}.Mixin()
+	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
+	_ = idempotencykeyMixinFields0
+	idempotencykeyMixinFields1 := idempotencykeyMixin[1].Fields()
+	_ = idempotencykeyMixinFields1
+	idempotencykeyFields := schema.IdempotencyKey{}.Fields()
+	_ = idempotencykeyFields
+	// idempotencykeyDescCreatedAt is the schema descriptor for created_at field.
+	idempotencykeyDescCreatedAt := idempotencykeyMixinFields1[0].Descriptor()
+	// idempotencykey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	idempotencykey.DefaultCreatedAt = idempotencykeyDescCreatedAt.Default.(func() time.Time)
+	// idempotencykeyDescKey is the schema descriptor for key field.
+	idempotencykeyDescKey := idempotencykeyFields[1].Descriptor()
+	// idempotencykey.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencykey.KeyValidator = idempotencykeyDescKey.Validators[0].(func(string) error)
+	// idempotencykeyDescState is the schema descriptor for state field.
+	idempotencykeyDescState := idempotencykeyFields[4].Descriptor()
+	// idempotencykey.DefaultState holds the default value on creation for the state field.
+	idempotencykey.DefaultState = idempotencykeyDescState.Default.(string)
+	// idempotencykeyDescExpiresAt is the schema descriptor for expires_at field.
+	idempotencykeyDescExpiresAt := idempotencykeyFields[7].Descriptor()
+	// idempotencykey.DefaultExpiresAt holds the default value on creation for the expires_at field.
+	idempotencykey.DefaultExpiresAt = idempotencykeyDescExpiresAt.Default.(func() time.Time)
+	// idempotencykeyDescID is the schema descriptor for id field.
+	idempotencykeyDescID := idempotencykeyMixinFields0[0].Descriptor()
+	// idempotencykey.DefaultID holds the default value on creation for the id field.
+	idempotencykey.DefaultID = idempotencykeyDescID.Default.(func() uuid.UUID)
+	ledgerentryMixin := schema.LedgerEntry{}.Mixin()
+	ledgerentryMixinFields0 := ledgerentryMixin[0].Fields()
+	_ = ledgerentryMixinFields0
+	ledgerentryMixinFields1 := ledgerentryMixin[1].Fields()
+	_ = ledgerentryMixinFields1
+	ledgerentryFields := schema.LedgerEntry{}.Fields()
+	_ = ledgerentryFields
+	// ledgerentryDescCreatedAt is the schema descriptor for created_at field.
+	ledgerentryDescCreatedAt := ledgerentryMixinFields1[0].Descriptor()
+	// ledgerentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	ledgerentry.DefaultCreatedAt = ledgerentryDescCreatedAt.Default.(func() time.Time)
+	// ledgerentryDescID is the schema descriptor for id field.
+	ledgerentryDescID := ledgerentryMixinFields0[0].Descriptor()
+	// ledgerentry.DefaultID holds the default value on creation for the id field.
+	ledgerentry.DefaultID = ledgerentryDescID.Default.(func() uuid.UUID)
 	phonemappingMixin := schema.PhoneMapping{}.Mixin()
 	phonemappingMixinFields0 := phonemappingMixin[0].Fields()
 	_ = phonemappingMixinFields0
@@ -140,6 +184,10 @@ func init() {
 	userDescCredits := userFields[1].Descriptor()
 	// user.DefaultCredits holds the default value on creation for the credits field.
 	user.DefaultCredits = userDescCredits.Default.(int64)
+	// userDescMaxConcurrentCalls is the schema descriptor for max_concurrent_calls field.
+	userDescMaxConcurrentCalls := userFields[2].Descriptor()
+	// user.DefaultMaxConcurrentCalls holds the default value on creation for the max_concurrent_calls field.
+	user.DefaultMaxConcurrentCalls = userDescMaxConcurrentCalls.Default.(int)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

@@ -18,6 +18,10 @@ type Tx struct {
 	Agent *AgentClient
 	// CallSession is the client for interacting with the CallSession builders.
 	CallSession *CallSessionClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
+	// LedgerEntry is the client for interacting with the LedgerEntry builders.
+	LedgerEntry *LedgerEntryClient
 	// PhoneMapping is the client for interacting with the PhoneMapping builders.
 	PhoneMapping *PhoneMappingClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
@@ -160,6 +164,8 @@ func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
 	tx.CallSession = NewCallSessionClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
+	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.PhoneMapping = NewPhoneMappingClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +25,16 @@ type User struct {
 	Email string `json:"email,omitempty"`
 	// Credits holds the value of the "credits" field.
 	Credits int64 `json:"credits,omitempty"`
+	// MaxConcurrentCalls holds the value of the "max_concurrent_calls" field.
+	MaxConcurrentCalls int `json:"max_concurrent_calls,omitempty"`
+	// RequestsPerSecond holds the value of the "requests_per_second" field.
+	RequestsPerSecond *float64 `json:"requests_per_second,omitempty"`
+	// DailySpendCap holds the value of the "daily_spend_cap" field.
+	DailySpendCap *int64 `json:"daily_spend_cap,omitempty"`
+	// AllowedCountries holds the value of the "allowed_countries" field.
+	AllowedCountries []string `json:"allowed_countries,omitempty"`
+	// FullName holds the value of the "full_name" field.
+	FullName string `json:"full_name,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -42,9 +53,13 @@ type UserEdges struct {
 	Workflows []*Workflow `json:"workflows,omitempty"`
 	// CallSessions holds the value of the call_sessions edge.
 	CallSessions []*CallSession `json:"call_sessions,omitempty"`
+	// LedgerEntries holds the value of the ledger_entries edge.
+	LedgerEntries []*LedgerEntry `json:"ledger_entries,omitempty"`
+	// IdempotencyKeys holds the value of the idempotency_keys edge.
+	IdempotencyKeys []*IdempotencyKey `json:"idempotency_keys,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [7]bool
 }
 
 // APIKeysOrErr returns the APIKeys value or an error if the edge
@@ -92,14 +107,36 @@ func (e UserEdges) CallSessionsOrErr() ([]*CallSession, error) {
 	return nil, &NotLoadedError{edge: "call_sessions"}
 }
 
+// LedgerEntriesOrErr returns the LedgerEntries value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) LedgerEntriesOrErr() ([]*LedgerEntry, error) {
+	if e.loadedTypes[5] {
+		return e.LedgerEntries, nil
+	}
+	return nil, &NotLoadedError{edge: "ledger_entries"}
+}
+
+// IdempotencyKeysOrErr returns the IdempotencyKeys value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) IdempotencyKeysOrErr() ([]*IdempotencyKey, error) {
+	if e.loadedTypes[6] {
+		return e.IdempotencyKeys, nil
+	}
+	return nil, &NotLoadedError{edge: "idempotency_keys"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldCredits:
+		case user.FieldAllowedCountries:
+			values[i] = new([]byte)
+		case user.FieldRequestsPerSecond:
+			values[i] = new(sql.NullFloat64)
+		case user.FieldCredits, user.FieldMaxConcurrentCalls, user.FieldDailySpendCap:
 			values[i] = new(sql.NullInt64)
-		case user.FieldEmail:
+		case user.FieldEmail, user.FieldFullName:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -144,6 +181,40 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Credits = value.Int64
 			}
+		case user.FieldMaxConcurrentCalls:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field max_concurrent_calls", values[i])
+			} else if value.Valid {
+				_m.MaxConcurrentCalls = int(value.Int64)
+			}
+		case user.FieldRequestsPerSecond:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field requests_per_second", values[i])
+			} else if value.Valid {
+				_m.RequestsPerSecond = new(float64)
+				*_m.RequestsPerSecond = value.Float64
+			}
+		case user.FieldDailySpendCap:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field daily_spend_cap", values[i])
+			} else if value.Valid {
+				_m.DailySpendCap = new(int64)
+				*_m.DailySpendCap = value.Int64
+			}
+		case user.FieldAllowedCountries:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field allowed_countries", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.AllowedCountries); err != nil {
+					return fmt.Errorf("unmarshal field allowed_countries: %w", err)
+				}
+			}
+		case user.FieldFullName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field full_name", values[i])
+			} else if value.Valid {
+				_m.FullName = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -182,6 +253,16 @@ func (_m *User) QueryCallSessions() *CallSessionQuery {
 	return NewUserClient(_m.config).QueryCallSessions(_m)
 }
 
+// QueryLedgerEntries queries the "ledger_entries" edge of the User entity.
+func (_m *User) QueryLedgerEntries() *LedgerEntryQuery {
+	return NewUserClient(_m.config).QueryLedgerEntries(_m)
+}
+
+// QueryIdempotencyKeys queries the "idempotency_keys" edge of the User entity.
+func (_m *User) QueryIdempotencyKeys() *IdempotencyKeyQuery {
+	return NewUserClient(_m.config).QueryIdempotencyKeys(_m)
+}
+
 // Update returns a builder for updating this User.
 // Note that you need to call User.Unwrap() before calling this method if this User
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -213,6 +294,25 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("credits=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Credits))
+	builder.WriteString(", ")
+	builder.WriteString("max_concurrent_calls=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MaxConcurrentCalls))
+	builder.WriteString(", ")
+	if v := _m.RequestsPerSecond; v != nil {
+		builder.WriteString("requests_per_second=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DailySpendCap; v != nil {
+		builder.WriteString("daily_spend_cap=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("allowed_countries=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AllowedCountries))
+	builder.WriteString(", ")
+	builder.WriteString("full_name=")
+	builder.WriteString(_m.FullName)
 	builder.WriteByte(')')
 	return builder.String()
 }

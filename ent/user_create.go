@@ -16,6 +16,8 @@ import (
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/idempotencykey"
+	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/user"
 	"github.com/kupe-voice/kupe/ent/workflow"
@@ -67,6 +69,68 @@ func (_c *UserCreate) SetCredits(v int64) *UserCreate {
 func (_c *UserCreate) SetNillableCredits(v *int64) *UserCreate {
 	if v != nil {
 		_c.SetCredits(*v)
+	}
+	return _c
+}
+
+// SetMaxConcurrentCalls sets the "max_concurrent_calls" field.
+func (_c *UserCreate) SetMaxConcurrentCalls(v int) *UserCreate {
+	_c.mutation.SetMaxConcurrentCalls(v)
+	return _c
+}
+
+// SetNillableMaxConcurrentCalls sets the "max_concurrent_calls" field if the given value is not nil.
+func (_c *UserCreate) SetNillableMaxConcurrentCalls(v *int) *UserCreate {
+	if v != nil {
+		_c.SetMaxConcurrentCalls(*v)
+	}
+	return _c
+}
+
+// SetRequestsPerSecond sets the "requests_per_second" field.
+func (_c *UserCreate) SetRequestsPerSecond(v float64) *UserCreate {
+	_c.mutation.SetRequestsPerSecond(v)
+	return _c
+}
+
+// SetNillableRequestsPerSecond sets the "requests_per_second" field if the given value is not nil.
+func (_c *UserCreate) SetNillableRequestsPerSecond(v *float64) *UserCreate {
+	if v != nil {
+		_c.SetRequestsPerSecond(*v)
+	}
+	return _c
+}
+
+// SetDailySpendCap sets the "daily_spend_cap" field.
+func (_c *UserCreate) SetDailySpendCap(v int64) *UserCreate {
+	_c.mutation.SetDailySpendCap(v)
+	return _c
+}
+
+// SetNillableDailySpendCap sets the "daily_spend_cap" field if the given value is not nil.
+func (_c *UserCreate) SetNillableDailySpendCap(v *int64) *UserCreate {
+	if v != nil {
+		_c.SetDailySpendCap(*v)
+	}
+	return _c
+}
+
+// SetAllowedCountries sets the "allowed_countries" field.
+func (_c *UserCreate) SetAllowedCountries(v []string) *UserCreate {
+	_c.mutation.SetAllowedCountries(v)
+	return _c
+}
+
+// SetFullName sets the "full_name" field.
+func (_c *UserCreate) SetFullName(v string) *UserCreate {
+	_c.mutation.SetFullName(v)
+	return _c
+}
+
+// SetNillableFullName sets the "full_name" field if the given value is not nil.
+func (_c *UserCreate) SetNillableFullName(v *string) *UserCreate {
+	if v != nil {
+		_c.SetFullName(*v)
 	}
 	return _c
 }
@@ -160,6 +224,36 @@ func (_c *UserCreate) AddCallSessions(v ...*CallSession) *UserCreate {
 	return _c.AddCallSessionIDs(ids...)
 }
 
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_c *UserCreate) AddLedgerEntryIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddLedgerEntryIDs(ids...)
+	return _c
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_c *UserCreate) AddLedgerEntries(v ...*LedgerEntry) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLedgerEntryIDs(ids...)
+}
+
+// AddIdempotencyKeyIDs adds the "idempotency_keys" edge to the IdempotencyKey entity by IDs.
+func (_c *UserCreate) AddIdempotencyKeyIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddIdempotencyKeyIDs(ids...)
+	return _c
+}
+
+// AddIdempotencyKeys adds the "idempotency_keys" edges to the IdempotencyKey entity.
+func (_c *UserCreate) AddIdempotencyKeys(v ...*IdempotencyKey) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddIdempotencyKeyIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_c *UserCreate) Mutation() *UserMutation {
 	return _c.mutation
@@ -203,6 +297,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultCredits
 		_c.mutation.SetCredits(v)
 	}
+	if _, ok := _c.mutation.MaxConcurrentCalls(); !ok {
+		v := user.DefaultMaxConcurrentCalls
+		_c.mutation.SetMaxConcurrentCalls(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := user.DefaultID()
 		_c.mutation.SetID(v)
@@ -216,6 +314,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.Credits(); !ok {
 		return &ValidationError{Name: "credits", err: errors.New(`ent: missing required field "User.credits"`)}
+	}
+	if _, ok := _c.mutation.MaxConcurrentCalls(); !ok {
+		return &ValidationError{Name: "max_concurrent_calls", err: errors.New(`ent: missing required field "User.max_concurrent_calls"`)}
 	}
 	return nil
 }
@@ -264,6 +365,26 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Credits(); ok {
 		_spec.SetField(user.FieldCredits, field.TypeInt64, value)
 		_node.Credits = value
+	}
+	if value, ok := _c.mutation.MaxConcurrentCalls(); ok {
+		_spec.SetField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
+		_node.MaxConcurrentCalls = value
+	}
+	if value, ok := _c.mutation.RequestsPerSecond(); ok {
+		_spec.SetField(user.FieldRequestsPerSecond, field.TypeFloat64, value)
+		_node.RequestsPerSecond = &value
+	}
+	if value, ok := _c.mutation.DailySpendCap(); ok {
+		_spec.SetField(user.FieldDailySpendCap, field.TypeInt64, value)
+		_node.DailySpendCap = &value
+	}
+	if value, ok := _c.mutation.AllowedCountries(); ok {
+		_spec.SetField(user.FieldAllowedCountries, field.TypeJSON, value)
+		_node.AllowedCountries = value
+	}
+	if value, ok := _c.mutation.FullName(); ok {
+		_spec.SetField(user.FieldFullName, field.TypeString, value)
+		_node.FullName = value
 	}
 	if nodes := _c.mutation.APIKeysIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -338,6 +459,38 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(callsession.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LedgerEntriesTable,
+			Columns: []string{user.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.IdempotencyKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -433,6 +586,108 @@ func (u *UserUpsert) AddCredits(v int64) *UserUpsert {
 	return u
 }
 
+// SetMaxConcurrentCalls sets the "max_concurrent_calls" field.
+func (u *UserUpsert) SetMaxConcurrentCalls(v int) *UserUpsert {
+	u.Set(user.FieldMaxConcurrentCalls, v)
+	return u
+}
+
+// UpdateMaxConcurrentCalls sets the "max_concurrent_calls" field to the value that was provided on create.
+func (u *UserUpsert) UpdateMaxConcurrentCalls() *UserUpsert {
+	u.SetExcluded(user.FieldMaxConcurrentCalls)
+	return u
+}
+
+// AddMaxConcurrentCalls adds v to the "max_concurrent_calls" field.
+func (u *UserUpsert) AddMaxConcurrentCalls(v int) *UserUpsert {
+	u.Add(user.FieldMaxConcurrentCalls, v)
+	return u
+}
+
+// SetRequestsPerSecond sets the "requests_per_second" field.
+func (u *UserUpsert) SetRequestsPerSecond(v float64) *UserUpsert {
+	u.Set(user.FieldRequestsPerSecond, v)
+	return u
+}
+
+// UpdateRequestsPerSecond sets the "requests_per_second" field to the value that was provided on create.
+func (u *UserUpsert) UpdateRequestsPerSecond() *UserUpsert {
+	u.SetExcluded(user.FieldRequestsPerSecond)
+	return u
+}
+
+// AddRequestsPerSecond adds v to the "requests_per_second" field.
+func (u *UserUpsert) AddRequestsPerSecond(v float64) *UserUpsert {
+	u.Add(user.FieldRequestsPerSecond, v)
+	return u
+}
+
+// ClearRequestsPerSecond clears the value of the "requests_per_second" field.
+func (u *UserUpsert) ClearRequestsPerSecond() *UserUpsert {
+	u.SetNull(user.FieldRequestsPerSecond)
+	return u
+}
+
+// SetDailySpendCap sets the "daily_spend_cap" field.
+func (u *UserUpsert) SetDailySpendCap(v int64) *UserUpsert {
+	u.Set(user.FieldDailySpendCap, v)
+	return u
+}
+
+// UpdateDailySpendCap sets the "daily_spend_cap" field to the value that was provided on create.
+func (u *UserUpsert) UpdateDailySpendCap() *UserUpsert {
+	u.SetExcluded(user.FieldDailySpendCap)
+	return u
+}
+
+// AddDailySpendCap adds v to the "daily_spend_cap" field.
+func (u *UserUpsert) AddDailySpendCap(v int64) *UserUpsert {
+	u.Add(user.FieldDailySpendCap, v)
+	return u
+}
+
+// ClearDailySpendCap clears the value of the "daily_spend_cap" field.
+func (u *UserUpsert) ClearDailySpendCap() *UserUpsert {
+	u.SetNull(user.FieldDailySpendCap)
+	return u
+}
+
+// SetAllowedCountries sets the "allowed_countries" field.
+func (u *UserUpsert) SetAllowedCountries(v []string) *UserUpsert {
+	u.Set(user.FieldAllowedCountries, v)
+	return u
+}
+
+// UpdateAllowedCountries sets the "allowed_countries" field to the value that was provided on create.
+func (u *UserUpsert) UpdateAllowedCountries() *UserUpsert {
+	u.SetExcluded(user.FieldAllowedCountries)
+	return u
+}
+
+// ClearAllowedCountries clears the value of the "allowed_countries" field.
+func (u *UserUpsert) ClearAllowedCountries() *UserUpsert {
+	u.SetNull(user.FieldAllowedCountries)
+	return u
+}
+
+// SetFullName sets the "full_name" field.
+func (u *UserUpsert) SetFullName(v string) *UserUpsert {
+	u.Set(user.FieldFullName, v)
+	return u
+}
+
+// UpdateFullName sets the "full_name" field to the value that was provided on create.
+func (u *UserUpsert) UpdateFullName() *UserUpsert {
+	u.SetExcluded(user.FieldFullName)
+	return u
+}
+
+// ClearFullName clears the value of the "full_name" field.
+func (u *UserUpsert) ClearFullName() *UserUpsert {
+	u.SetNull(user.FieldFullName)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -523,6 +778,125 @@ func (u *UserUpsertOne) AddCredits(v int64) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateCredits() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateCredits()
+	})
+}
+
+// SetMaxConcurrentCalls sets the "max_concurrent_calls" field.
+func (u *UserUpsertOne) SetMaxConcurrentCalls(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMaxConcurrentCalls(v)
+	})
+}
+
+// AddMaxConcurrentCalls adds v to the "max_concurrent_calls" field.
+func (u *UserUpsertOne) AddMaxConcurrentCalls(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddMaxConcurrentCalls(v)
+	})
+}
+
+// UpdateMaxConcurrentCalls sets the "max_concurrent_calls" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateMaxConcurrentCalls() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMaxConcurrentCalls()
+	})
+}
+
+// SetRequestsPerSecond sets the "requests_per_second" field.
+func (u *UserUpsertOne) SetRequestsPerSecond(v float64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetRequestsPerSecond(v)
+	})
+}
+
+// AddRequestsPerSecond adds v to the "requests_per_second" field.
+func (u *UserUpsertOne) AddRequestsPerSecond(v float64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddRequestsPerSecond(v)
+	})
+}
+
+// UpdateRequestsPerSecond sets the "requests_per_second" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateRequestsPerSecond() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateRequestsPerSecond()
+	})
+}
+
+// ClearRequestsPerSecond clears the value of the "requests_per_second" field.
+func (u *UserUpsertOne) ClearRequestsPerSecond() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearRequestsPerSecond()
+	})
+}
+
+// SetDailySpendCap sets the "daily_spend_cap" field.
+func (u *UserUpsertOne) SetDailySpendCap(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetDailySpendCap(v)
+	})
+}
+
+// AddDailySpendCap adds v to the "daily_spend_cap" field.
+func (u *UserUpsertOne) AddDailySpendCap(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddDailySpendCap(v)
+	})
+}
+
+// UpdateDailySpendCap sets the "daily_spend_cap" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateDailySpendCap() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateDailySpendCap()
+	})
+}
+
+// ClearDailySpendCap clears the value of the "daily_spend_cap" field.
+func (u *UserUpsertOne) ClearDailySpendCap() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearDailySpendCap()
+	})
+}
+
+// SetAllowedCountries sets the "allowed_countries" field.
+func (u *UserUpsertOne) SetAllowedCountries(v []string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAllowedCountries(v)
+	})
+}
+
+// UpdateAllowedCountries sets the "allowed_countries" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateAllowedCountries() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAllowedCountries()
+	})
+}
+
+// ClearAllowedCountries clears the value of the "allowed_countries" field.
+func (u *UserUpsertOne) ClearAllowedCountries() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearAllowedCountries()
+	})
+}
+
+// SetFullName sets the "full_name" field.
+func (u *UserUpsertOne) SetFullName(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetFullName(v)
+	})
+}
+
+// UpdateFullName sets the "full_name" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateFullName() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateFullName()
+	})
+}
+
+// ClearFullName clears the value of the "full_name" field.
+func (u *UserUpsertOne) ClearFullName() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearFullName()
 	})
 }
 
@@ -783,6 +1157,125 @@ func (u *UserUpsertBulk) AddCredits(v int64) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateCredits() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateCredits()
+	})
+}
+
+// SetMaxConcurrentCalls sets the "max_concurrent_calls" field.
+func (u *UserUpsertBulk) SetMaxConcurrentCalls(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMaxConcurrentCalls(v)
+	})
+}
+
+// AddMaxConcurrentCalls adds v to the "max_concurrent_calls" field.
+func (u *UserUpsertBulk) AddMaxConcurrentCalls(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddMaxConcurrentCalls(v)
+	})
+}
+
+// UpdateMaxConcurrentCalls sets the "max_concurrent_calls" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateMaxConcurrentCalls() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMaxConcurrentCalls()
+	})
+}
+
+// SetRequestsPerSecond sets the "requests_per_second" field.
+func (u *UserUpsertBulk) SetRequestsPerSecond(v float64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetRequestsPerSecond(v)
+	})
+}
+
+// AddRequestsPerSecond adds v to the "requests_per_second" field.
+func (u *UserUpsertBulk) AddRequestsPerSecond(v float64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddRequestsPerSecond(v)
+	})
+}
+
+// UpdateRequestsPerSecond sets the "requests_per_second" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateRequestsPerSecond() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateRequestsPerSecond()
+	})
+}
+
+// ClearRequestsPerSecond clears the value of the "requests_per_second" field.
+func (u *UserUpsertBulk) ClearRequestsPerSecond() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearRequestsPerSecond()
+	})
+}
+
+// SetDailySpendCap sets the "daily_spend_cap" field.
+func (u *UserUpsertBulk) SetDailySpendCap(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetDailySpendCap(v)
+	})
+}
+
+// AddDailySpendCap adds v to the "daily_spend_cap" field.
+func (u *UserUpsertBulk) AddDailySpendCap(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddDailySpendCap(v)
+	})
+}
+
+// UpdateDailySpendCap sets the "daily_spend_cap" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateDailySpendCap() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateDailySpendCap()
+	})
+}
+
+// ClearDailySpendCap clears the value of the "daily_spend_cap" field.
+func (u *UserUpsertBulk) ClearDailySpendCap() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearDailySpendCap()
+	})
+}
+
+// SetAllowedCountries sets the "allowed_countries" field.
+func (u *UserUpsertBulk) SetAllowedCountries(v []string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAllowedCountries(v)
+	})
+}
+
+// UpdateAllowedCountries sets the "allowed_countries" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateAllowedCountries() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAllowedCountries()
+	})
+}
+
+// ClearAllowedCountries clears the value of the "allowed_countries" field.
+func (u *UserUpsertBulk) ClearAllowedCountries() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearAllowedCountries()
+	})
+}
+
+// SetFullName sets the "full_name" field.
+func (u *UserUpsertBulk) SetFullName(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetFullName(v)
+	})
+}
+
+// UpdateFullName sets the "full_name" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateFullName() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateFullName()
+	})
+}
+
+// ClearFullName clears the value of the "full_name" field.
+func (u *UserUpsertBulk) ClearFullName() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearFullName()
 	})
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/idempotencykey"
+	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/predicate"
 	"github.com/kupe-voice/kupe/ent/user"
@@ -25,15 +27,17 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx              *QueryContext
-	order            []user.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.User
-	withAPIKeys      *APIKeyQuery
-	withPhoneNumbers *PhoneNumberQuery
-	withAgents       *AgentQuery
-	withWorkflows    *WorkflowQuery
-	withCallSessions *CallSessionQuery
+	ctx                 *QueryContext
+	order               []user.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.User
+	withAPIKeys         *APIKeyQuery
+	withPhoneNumbers    *PhoneNumberQuery
+	withAgents          *AgentQuery
+	withWorkflows       *WorkflowQuery
+	withCallSessions    *CallSessionQuery
+	withLedgerEntries   *LedgerEntryQuery
+	withIdempotencyKeys *IdempotencyKeyQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -173,6 +177,50 @@ func (_q *UserQuery) QueryCallSessions() *CallSessionQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(callsession.Table, callsession.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.CallSessionsTable, user.CallSessionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLedgerEntries chains the current query on the "ledger_entries" edge.
+func (_q *UserQuery) QueryLedgerEntries() *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.LedgerEntriesTable, user.LedgerEntriesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIdempotencyKeys chains the current query on the "idempotency_keys" edge.
+func (_q *UserQuery) QueryIdempotencyKeys() *IdempotencyKeyQuery {
+	query := (&IdempotencyKeyClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(idempotencykey.Table, idempotencykey.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.IdempotencyKeysTable, user.IdempotencyKeysColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -367,16 +415,18 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]user.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.User{}, _q.predicates...),
-		withAPIKeys:      _q.withAPIKeys.Clone(),
-		withPhoneNumbers: _q.withPhoneNumbers.Clone(),
-		withAgents:       _q.withAgents.Clone(),
-		withWorkflows:    _q.withWorkflows.Clone(),
-		withCallSessions: _q.withCallSessions.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]user.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.User{}, _q.predicates...),
+		withAPIKeys:         _q.withAPIKeys.Clone(),
+		withPhoneNumbers:    _q.withPhoneNumbers.Clone(),
+		withAgents:          _q.withAgents.Clone(),
+		withWorkflows:       _q.withWorkflows.Clone(),
+		withCallSessions:    _q.withCallSessions.Clone(),
+		withLedgerEntries:   _q.withLedgerEntries.Clone(),
+		withIdempotencyKeys: _q.withIdempotencyKeys.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -435,6 +485,28 @@ func (_q *UserQuery) WithCallSessions(opts ...func(*CallSessionQuery)) *UserQuer
 		opt(query)
 	}
 	_q.withCallSessions = query
+	return _q
+}
+
+// WithLedgerEntries tells the query-builder to eager-load the nodes that are connected to
+// the "ledger_entries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithLedgerEntries(opts ...func(*LedgerEntryQuery)) *UserQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLedgerEntries = query
+	return _q
+}
+
+// WithIdempotencyKeys tells the query-builder to eager-load the nodes that are connected to
+// the "idempotency_keys" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithIdempotencyKeys(opts ...func(*IdempotencyKeyQuery)) *UserQuery {
+	query := (&IdempotencyKeyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIdempotencyKeys = query
 	return _q
 }
 
@@ -516,12 +588,14 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [7]bool{
 			_q.withAPIKeys != nil,
 			_q.withPhoneNumbers != nil,
 			_q.withAgents != nil,
 			_q.withWorkflows != nil,
 			_q.withCallSessions != nil,
+			_q.withLedgerEntries != nil,
+			_q.withIdempotencyKeys != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -574,6 +648,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadCallSessions(ctx, query, nodes,
 			func(n *User) { n.Edges.CallSessions = []*CallSession{} },
 			func(n *User, e *CallSession) { n.Edges.CallSessions = append(n.Edges.CallSessions, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLedgerEntries; query != nil {
+		if err := _q.loadLedgerEntries(ctx, query, nodes,
+			func(n *User) { n.Edges.LedgerEntries = []*LedgerEntry{} },
+			func(n *User, e *LedgerEntry) { n.Edges.LedgerEntries = append(n.Edges.LedgerEntries, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withIdempotencyKeys; query != nil {
+		if err := _q.loadIdempotencyKeys(ctx, query, nodes,
+			func(n *User) { n.Edges.IdempotencyKeys = []*IdempotencyKey{} },
+			func(n *User, e *IdempotencyKey) { n.Edges.IdempotencyKeys = append(n.Edges.IdempotencyKeys, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -715,6 +803,66 @@ func (_q *UserQuery) loadCallSessions(ctx context.Context, query *CallSessionQue
 	}
 	query.Where(predicate.CallSession(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.CallSessionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadLedgerEntries(ctx context.Context, query *LedgerEntryQuery, nodes []*User, init func(*User), assign func(*User, *LedgerEntry)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(ledgerentry.FieldUserID)
+	}
+	query.Where(predicate.LedgerEntry(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.LedgerEntriesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadIdempotencyKeys(ctx context.Context, query *IdempotencyKeyQuery, nodes []*User, init func(*User), assign func(*User, *IdempotencyKey)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(idempotencykey.FieldUserID)
+	}
+	query.Where(predicate.IdempotencyKey(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.IdempotencyKeysColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -9,11 +9,14 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/idempotencykey"
+	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/predicate"
 	"github.com/kupe-voice/kupe/ent/user"
@@ -71,6 +74,119 @@ func (_u *UserUpdate) SetNillableCredits(v *int64) *UserUpdate {
 // AddCredits adds value to the "credits" field.
 func (_u *UserUpdate) AddCredits(v int64) *UserUpdate {
 	_u.mutation.AddCredits(v)
+	return _u
+}
+
+// SetMaxConcurrentCalls sets the "max_concurrent_calls" field.
+func (_u *UserUpdate) SetMaxConcurrentCalls(v int) *UserUpdate {
+	_u.mutation.ResetMaxConcurrentCalls()
+	_u.mutation.SetMaxConcurrentCalls(v)
+	return _u
+}
+
+// SetNillableMaxConcurrentCalls sets the "max_concurrent_calls" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableMaxConcurrentCalls(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetMaxConcurrentCalls(*v)
+	}
+	return _u
+}
+
+// AddMaxConcurrentCalls adds value to the "max_concurrent_calls" field.
+func (_u *UserUpdate) AddMaxConcurrentCalls(v int) *UserUpdate {
+	_u.mutation.AddMaxConcurrentCalls(v)
+	return _u
+}
+
+// SetRequestsPerSecond sets the "requests_per_second" field.
+func (_u *UserUpdate) SetRequestsPerSecond(v float64) *UserUpdate {
+	_u.mutation.ResetRequestsPerSecond()
+	_u.mutation.SetRequestsPerSecond(v)
+	return _u
+}
+
+// SetNillableRequestsPerSecond sets the "requests_per_second" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableRequestsPerSecond(v *float64) *UserUpdate {
+	if v != nil {
+		_u.SetRequestsPerSecond(*v)
+	}
+	return _u
+}
+
+// AddRequestsPerSecond adds value to the "requests_per_second" field.
+func (_u *UserUpdate) AddRequestsPerSecond(v float64) *UserUpdate {
+	_u.mutation.AddRequestsPerSecond(v)
+	return _u
+}
+
+// ClearRequestsPerSecond clears the value of the "requests_per_second" field.
+func (_u *UserUpdate) ClearRequestsPerSecond() *UserUpdate {
+	_u.mutation.ClearRequestsPerSecond()
+	return _u
+}
+
+// SetDailySpendCap sets the "daily_spend_cap" field.
+func (_u *UserUpdate) SetDailySpendCap(v int64) *UserUpdate {
+	_u.mutation.ResetDailySpendCap()
+	_u.mutation.SetDailySpendCap(v)
+	return _u
+}
+
+// SetNillableDailySpendCap sets the "daily_spend_cap" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableDailySpendCap(v *int64) *UserUpdate {
+	if v != nil {
+		_u.SetDailySpendCap(*v)
+	}
+	return _u
+}
+
+// AddDailySpendCap adds value to the "daily_spend_cap" field.
+func (_u *UserUpdate) AddDailySpendCap(v int64) *UserUpdate {
+	_u.mutation.AddDailySpendCap(v)
+	return _u
+}
+
+// ClearDailySpendCap clears the value of the "daily_spend_cap" field.
+func (_u *UserUpdate) ClearDailySpendCap() *UserUpdate {
+	_u.mutation.ClearDailySpendCap()
+	return _u
+}
+
+// SetAllowedCountries sets the "allowed_countries" field.
+func (_u *UserUpdate) SetAllowedCountries(v []string) *UserUpdate {
+	_u.mutation.SetAllowedCountries(v)
+	return _u
+}
+
+// AppendAllowedCountries appends value to the "allowed_countries" field.
+func (_u *UserUpdate) AppendAllowedCountries(v []string) *UserUpdate {
+	_u.mutation.AppendAllowedCountries(v)
+	return _u
+}
+
+// ClearAllowedCountries clears the value of the "allowed_countries" field.
+func (_u *UserUpdate) ClearAllowedCountries() *UserUpdate {
+	_u.mutation.ClearAllowedCountries()
+	return _u
+}
+
+// SetFullName sets the "full_name" field.
+func (_u *UserUpdate) SetFullName(v string) *UserUpdate {
+	_u.mutation.SetFullName(v)
+	return _u
+}
+
+// SetNillableFullName sets the "full_name" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableFullName(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetFullName(*v)
+	}
+	return _u
+}
+
+// ClearFullName clears the value of the "full_name" field.
+func (_u *UserUpdate) ClearFullName() *UserUpdate {
+	_u.mutation.ClearFullName()
 	return _u
 }
 
@@ -147,6 +263,36 @@ func (_u *UserUpdate) AddCallSessions(v ...*CallSession) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddCallSessionIDs(ids...)
+}
+
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_u *UserUpdate) AddLedgerEntryIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddLedgerEntryIDs(ids...)
+	return _u
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_u *UserUpdate) AddLedgerEntries(v ...*LedgerEntry) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLedgerEntryIDs(ids...)
+}
+
+// AddIdempotencyKeyIDs adds the "idempotency_keys" edge to the IdempotencyKey entity by IDs.
+func (_u *UserUpdate) AddIdempotencyKeyIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddIdempotencyKeyIDs(ids...)
+	return _u
+}
+
+// AddIdempotencyKeys adds the "idempotency_keys" edges to the IdempotencyKey entity.
+func (_u *UserUpdate) AddIdempotencyKeys(v ...*IdempotencyKey) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIdempotencyKeyIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -259,6 +405,48 @@ func (_u *UserUpdate) RemoveCallSessions(v ...*CallSession) *UserUpdate {
 	return _u.RemoveCallSessionIDs(ids...)
 }
 
+// ClearLedgerEntries clears all "ledger_entries" edges to the LedgerEntry entity.
+func (_u *UserUpdate) ClearLedgerEntries() *UserUpdate {
+	_u.mutation.ClearLedgerEntries()
+	return _u
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to LedgerEntry entities by IDs.
+func (_u *UserUpdate) RemoveLedgerEntryIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveLedgerEntryIDs(ids...)
+	return _u
+}
+
+// RemoveLedgerEntries removes "ledger_entries" edges to LedgerEntry entities.
+func (_u *UserUpdate) RemoveLedgerEntries(v ...*LedgerEntry) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLedgerEntryIDs(ids...)
+}
+
+// ClearIdempotencyKeys clears all "idempotency_keys" edges to the IdempotencyKey entity.
+func (_u *UserUpdate) ClearIdempotencyKeys() *UserUpdate {
+	_u.mutation.ClearIdempotencyKeys()
+	return _u
+}
+
+// RemoveIdempotencyKeyIDs removes the "idempotency_keys" edge to IdempotencyKey entities by IDs.
+func (_u *UserUpdate) RemoveIdempotencyKeyIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveIdempotencyKeyIDs(ids...)
+	return _u
+}
+
+// RemoveIdempotencyKeys removes "idempotency_keys" edges to IdempotencyKey entities.
+func (_u *UserUpdate) RemoveIdempotencyKeys(v ...*IdempotencyKey) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIdempotencyKeyIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *UserUpdate) Save(ctx context.Context) (int, error) {
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
@@ -306,6 +494,47 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedCredits(); ok {
 		_spec.AddField(user.FieldCredits, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MaxConcurrentCalls(); ok {
+		_spec.SetField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxConcurrentCalls(); ok {
+		_spec.AddField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RequestsPerSecond(); ok {
+		_spec.SetField(user.FieldRequestsPerSecond, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedRequestsPerSecond(); ok {
+		_spec.AddField(user.FieldRequestsPerSecond, field.TypeFloat64, value)
+	}
+	if _u.mutation.RequestsPerSecondCleared() {
+		_spec.ClearField(user.FieldRequestsPerSecond, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.DailySpendCap(); ok {
+		_spec.SetField(user.FieldDailySpendCap, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedDailySpendCap(); ok {
+		_spec.AddField(user.FieldDailySpendCap, field.TypeInt64, value)
+	}
+	if _u.mutation.DailySpendCapCleared() {
+		_spec.ClearField(user.FieldDailySpendCap, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.AllowedCountries(); ok {
+		_spec.SetField(user.FieldAllowedCountries, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAllowedCountries(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldAllowedCountries, value)
+		})
+	}
+	if _u.mutation.AllowedCountriesCleared() {
+		_spec.ClearField(user.FieldAllowedCountries, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.FullName(); ok {
+		_spec.SetField(user.FieldFullName, field.TypeString, value)
+	}
+	if _u.mutation.FullNameCleared() {
+		_spec.ClearField(user.FieldFullName, field.TypeString)
 	}
 	if _u.mutation.APIKeysCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -532,6 +761,96 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LedgerEntriesTable,
+			Columns: []string{user.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLedgerEntriesIDs(); len(nodes) > 0 && !_u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LedgerEntriesTable,
+			Columns: []string{user.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LedgerEntriesTable,
+			Columns: []string{user.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IdempotencyKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIdempotencyKeysIDs(); len(nodes) > 0 && !_u.mutation.IdempotencyKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IdempotencyKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{user.Label}
@@ -590,6 +909,119 @@ func (_u *UserUpdateOne) SetNillableCredits(v *int64) *UserUpdateOne {
 // AddCredits adds value to the "credits" field.
 func (_u *UserUpdateOne) AddCredits(v int64) *UserUpdateOne {
 	_u.mutation.AddCredits(v)
+	return _u
+}
+
+// SetMaxConcurrentCalls sets the "max_concurrent_calls" field.
+func (_u *UserUpdateOne) SetMaxConcurrentCalls(v int) *UserUpdateOne {
+	_u.mutation.ResetMaxConcurrentCalls()
+	_u.mutation.SetMaxConcurrentCalls(v)
+	return _u
+}
+
+// SetNillableMaxConcurrentCalls sets the "max_concurrent_calls" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableMaxConcurrentCalls(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetMaxConcurrentCalls(*v)
+	}
+	return _u
+}
+
+// AddMaxConcurrentCalls adds value to the "max_concurrent_calls" field.
+func (_u *UserUpdateOne) AddMaxConcurrentCalls(v int) *UserUpdateOne {
+	_u.mutation.AddMaxConcurrentCalls(v)
+	return _u
+}
+
+// SetRequestsPerSecond sets the "requests_per_second" field.
+func (_u *UserUpdateOne) SetRequestsPerSecond(v float64) *UserUpdateOne {
+	_u.mutation.ResetRequestsPerSecond()
+	_u.mutation.SetRequestsPerSecond(v)
+	return _u
+}
+
+// SetNillableRequestsPerSecond sets the "requests_per_second" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableRequestsPerSecond(v *float64) *UserUpdateOne {
+	if v != nil {
+		_u.SetRequestsPerSecond(*v)
+	}
+	return _u
+}
+
+// AddRequestsPerSecond adds value to the "requests_per_second" field.
+func (_u *UserUpdateOne) AddRequestsPerSecond(v float64) *UserUpdateOne {
+	_u.mutation.AddRequestsPerSecond(v)
+	return _u
+}
+
+// ClearRequestsPerSecond clears the value of the "requests_per_second" field.
+func (_u *UserUpdateOne) ClearRequestsPerSecond() *UserUpdateOne {
+	_u.mutation.ClearRequestsPerSecond()
+	return _u
+}
+
+// SetDailySpendCap sets the "daily_spend_cap" field.
+func (_u *UserUpdateOne) SetDailySpendCap(v int64) *UserUpdateOne {
+	_u.mutation.ResetDailySpendCap()
+	_u.mutation.SetDailySpendCap(v)
+	return _u
+}
+
+// SetNillableDailySpendCap sets the "daily_spend_cap" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableDailySpendCap(v *int64) *UserUpdateOne {
+	if v != nil {
+		_u.SetDailySpendCap(*v)
+	}
+	return _u
+}
+
+// AddDailySpendCap adds value to the "daily_spend_cap" field.
+func (_u *UserUpdateOne) AddDailySpendCap(v int64) *UserUpdateOne {
+	_u.mutation.AddDailySpendCap(v)
+	return _u
+}
+
+// ClearDailySpendCap clears the value of the "daily_spend_cap" field.
+func (_u *UserUpdateOne) ClearDailySpendCap() *UserUpdateOne {
+	_u.mutation.ClearDailySpendCap()
+	return _u
+}
+
+// SetAllowedCountries sets the "allowed_countries" field.
+func (_u *UserUpdateOne) SetAllowedCountries(v []string) *UserUpdateOne {
+	_u.mutation.SetAllowedCountries(v)
+	return _u
+}
+
+// AppendAllowedCountries appends value to the "allowed_countries" field.
+func (_u *UserUpdateOne) AppendAllowedCountries(v []string) *UserUpdateOne {
+	_u.mutation.AppendAllowedCountries(v)
+	return _u
+}
+
+// ClearAllowedCountries clears the value of the "allowed_countries" field.
+func (_u *UserUpdateOne) ClearAllowedCountries() *UserUpdateOne {
+	_u.mutation.ClearAllowedCountries()
+	return _u
+}
+
+// SetFullName sets the "full_name" field.
+func (_u *UserUpdateOne) SetFullName(v string) *UserUpdateOne {
+	_u.mutation.SetFullName(v)
+	return _u
+}
+
+// SetNillableFullName sets the "full_name" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableFullName(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetFullName(*v)
+	}
+	return _u
+}
+
+// ClearFullName clears the value of the "full_name" field.
+func (_u *UserUpdateOne) ClearFullName() *UserUpdateOne {
+	_u.mutation.ClearFullName()
 	return _u
 }
 
@@ -666,6 +1098,36 @@ func (_u *UserUpdateOne) AddCallSessions(v ...*CallSession) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddCallSessionIDs(ids...)
+}
+
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_u *UserUpdateOne) AddLedgerEntryIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddLedgerEntryIDs(ids...)
+	return _u
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_u *UserUpdateOne) AddLedgerEntries(v ...*LedgerEntry) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLedgerEntryIDs(ids...)
+}
+
+// AddIdempotencyKeyIDs adds the "idempotency_keys" edge to the IdempotencyKey entity by IDs.
+func (_u *UserUpdateOne) AddIdempotencyKeyIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddIdempotencyKeyIDs(ids...)
+	return _u
+}
+
+// AddIdempotencyKeys adds the "idempotency_keys" edges to the IdempotencyKey entity.
+func (_u *UserUpdateOne) AddIdempotencyKeys(v ...*IdempotencyKey) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIdempotencyKeyIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -778,6 +1240,48 @@ func (_u *UserUpdateOne) RemoveCallSessions(v ...*CallSession) *UserUpdateOne {
 	return _u.RemoveCallSessionIDs(ids...)
 }
 
+// ClearLedgerEntries clears all "ledger_entries" edges to the LedgerEntry entity.
+func (_u *UserUpdateOne) ClearLedgerEntries() *UserUpdateOne {
+	_u.mutation.ClearLedgerEntries()
+	return _u
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to LedgerEntry entities by IDs.
+func (_u *UserUpdateOne) RemoveLedgerEntryIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveLedgerEntryIDs(ids...)
+	return _u
+}
+
+// RemoveLedgerEntries removes "ledger_entries" edges to LedgerEntry entities.
+func (_u *UserUpdateOne) RemoveLedgerEntries(v ...*LedgerEntry) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLedgerEntryIDs(ids...)
+}
+
+// ClearIdempotencyKeys clears all "idempotency_keys" edges to the IdempotencyKey entity.
+func (_u *UserUpdateOne) ClearIdempotencyKeys() *UserUpdateOne {
+	_u.mutation.ClearIdempotencyKeys()
+	return _u
+}
+
+// RemoveIdempotencyKeyIDs removes the "idempotency_keys" edge to IdempotencyKey entities by IDs.
+func (_u *UserUpdateOne) RemoveIdempotencyKeyIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveIdempotencyKeyIDs(ids...)
+	return _u
+}
+
+// RemoveIdempotencyKeys removes "idempotency_keys" edges to IdempotencyKey entities.
+func (_u *UserUpdateOne) RemoveIdempotencyKeys(v ...*IdempotencyKey) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIdempotencyKeyIDs(ids...)
+}
+
 // Where appends a list predicates to the UserUpdate builder.
 func (_u *UserUpdateOne) Where(ps ...predicate.User) *UserUpdateOne {
 	_u.mutation.Where(ps...)
@@ -855,6 +1359,47 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.AddedCredits(); ok {
 		_spec.AddField(user.FieldCredits, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.MaxConcurrentCalls(); ok {
+		_spec.SetField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxConcurrentCalls(); ok {
+		_spec.AddField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RequestsPerSecond(); ok {
+		_spec.SetField(user.FieldRequestsPerSecond, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedRequestsPerSecond(); ok {
+		_spec.AddField(user.FieldRequestsPerSecond, field.TypeFloat64, value)
+	}
+	if _u.mutation.RequestsPerSecondCleared() {
+		_spec.ClearField(user.FieldRequestsPerSecond, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.DailySpendCap(); ok {
+		_spec.SetField(user.FieldDailySpendCap, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedDailySpendCap(); ok {
+		_spec.AddField(user.FieldDailySpendCap, field.TypeInt64, value)
+	}
+	if _u.mutation.DailySpendCapCleared() {
+		_spec.ClearField(user.FieldDailySpendCap, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.AllowedCountries(); ok {
+		_spec.SetField(user.FieldAllowedCountries, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAllowedCountries(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldAllowedCountries, value)
+		})
+	}
+	if _u.mutation.AllowedCountriesCleared() {
+		_spec.ClearField(user.FieldAllowedCountries, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.FullName(); ok {
+		_spec.SetField(user.FieldFullName, field.TypeString, value)
+	}
+	if _u.mutation.FullNameCleared() {
+		_spec.ClearField(user.FieldFullName, field.TypeString)
 	}
 	if _u.mutation.APIKeysCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1074,6 +1619,96 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(callsession.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LedgerEntriesTable,
+			Columns: []string{user.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLedgerEntriesIDs(); len(nodes) > 0 && !_u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LedgerEntriesTable,
+			Columns: []string{user.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LedgerEntriesTable,
+			Columns: []string{user.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IdempotencyKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIdempotencyKeysIDs(); len(nodes) > 0 && !_u.mutation.IdempotencyKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IdempotencyKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

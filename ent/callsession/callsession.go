@@ -54,6 +54,12 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldVersion holds the string denoting the version field in the database.
 	FieldVersion = "version"
+	// FieldRenderedSystemPrompt holds the string denoting the rendered_system_prompt field in the database.
+	FieldRenderedSystemPrompt = "rendered_system_prompt"
+	// FieldRenderedFirstMessage holds the string denoting the rendered_first_message field in the database.
+	FieldRenderedFirstMessage = "rendered_first_message"
+	// FieldBilledSeconds holds the string denoting the billed_seconds field in the database.
+	FieldBilledSeconds = "billed_seconds"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the callsession in the database.
@@ -89,6 +95,9 @@ var Columns = []string{
 	FieldEndedAt,
 	FieldUpdatedAt,
 	FieldVersion,
+	FieldRenderedSystemPrompt,
+	FieldRenderedFirstMessage,
+	FieldBilledSeconds,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -235,6 +244,21 @@ func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByVersion orders the results by the version field.
 func ByVersion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldVersion, opts...).ToFunc()
+}
+
+// ByRenderedSystemPrompt orders the results by the rendered_system_prompt field.
+func ByRenderedSystemPrompt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRenderedSystemPrompt, opts...).ToFunc()
+}
+
+// ByRenderedFirstMessage orders the results by the rendered_first_message field.
+func ByRenderedFirstMessage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRenderedFirstMessage, opts...).ToFunc()
+}
+
+// ByBilledSeconds orders the results by the billed_seconds field.
+func ByBilledSeconds(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBilledSeconds, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

@@ -141,6 +141,21 @@ func Version(v int64) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldVersion, v))
 }
 
+// RenderedSystemPrompt applies equality check predicate on the "rendered_system_prompt" field. It's identical to RenderedSystemPromptEQ.
+func RenderedSystemPrompt(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedFirstMessage applies equality check predicate on the "rendered_first_message" field. It's identical to RenderedFirstMessageEQ.
+func RenderedFirstMessage(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldRenderedFirstMessage, v))
+}
+
+// BilledSeconds applies equality check predicate on the "billed_seconds" field. It's identical to BilledSecondsEQ.
+func BilledSeconds(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldBilledSeconds, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldCreatedAt, v))
@@ -1014,6 +1029,206 @@ func VersionLT(v int64) predicate.CallSession {
 // VersionLTE applies the LTE predicate on the "version" field.
 func VersionLTE(v int64) predicate.CallSession {
 	return predicate.CallSession(sql.FieldLTE(FieldVersion, v))
+}
+
+// RenderedSystemPromptEQ applies the EQ predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptNEQ applies the NEQ predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptNEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptIn applies the In predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldRenderedSystemPrompt, vs...))
+}
+
+// RenderedSystemPromptNotIn applies the NotIn predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptNotIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldRenderedSystemPrompt, vs...))
+}
+
+// RenderedSystemPromptGT applies the GT predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptGT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptGTE applies the GTE predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptGTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptLT applies the LT predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptLT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptLTE applies the LTE predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptLTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptContains applies the Contains predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptContains(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContains(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptHasPrefix applies the HasPrefix predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptHasPrefix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasPrefix(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptHasSuffix applies the HasSuffix predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptHasSuffix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasSuffix(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptIsNil applies the IsNil predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldRenderedSystemPrompt))
+}
+
+// RenderedSystemPromptNotNil applies the NotNil predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldRenderedSystemPrompt))
+}
+
+// RenderedSystemPromptEqualFold applies the EqualFold predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptEqualFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEqualFold(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedSystemPromptContainsFold applies the ContainsFold predicate on the "rendered_system_prompt" field.
+func RenderedSystemPromptContainsFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContainsFold(FieldRenderedSystemPrompt, v))
+}
+
+// RenderedFirstMessageEQ applies the EQ predicate on the "rendered_first_message" field.
+func RenderedFirstMessageEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageNEQ applies the NEQ predicate on the "rendered_first_message" field.
+func RenderedFirstMessageNEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageIn applies the In predicate on the "rendered_first_message" field.
+func RenderedFirstMessageIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldRenderedFirstMessage, vs...))
+}
+
+// RenderedFirstMessageNotIn applies the NotIn predicate on the "rendered_first_message" field.
+func RenderedFirstMessageNotIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldRenderedFirstMessage, vs...))
+}
+
+// RenderedFirstMessageGT applies the GT predicate on the "rendered_first_message" field.
+func RenderedFirstMessageGT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageGTE applies the GTE predicate on the "rendered_first_message" field.
+func RenderedFirstMessageGTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageLT applies the LT predicate on the "rendered_first_message" field.
+func RenderedFirstMessageLT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageLTE applies the LTE predicate on the "rendered_first_message" field.
+func RenderedFirstMessageLTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageContains applies the Contains predicate on the "rendered_first_message" field.
+func RenderedFirstMessageContains(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContains(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageHasPrefix applies the HasPrefix predicate on the "rendered_first_message" field.
+func RenderedFirstMessageHasPrefix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasPrefix(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageHasSuffix applies the HasSuffix predicate on the "rendered_first_message" field.
+func RenderedFirstMessageHasSuffix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasSuffix(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageIsNil applies the IsNil predicate on the "rendered_first_message" field.
+func RenderedFirstMessageIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldRenderedFirstMessage))
+}
+
+// RenderedFirstMessageNotNil applies the NotNil predicate on the "rendered_first_message" field.
+func RenderedFirstMessageNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldRenderedFirstMessage))
+}
+
+// RenderedFirstMessageEqualFold applies the EqualFold predicate on the "rendered_first_message" field.
+func RenderedFirstMessageEqualFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEqualFold(FieldRenderedFirstMessage, v))
+}
+
+// RenderedFirstMessageContainsFold applies the ContainsFold predicate on the "rendered_first_message" field.
+func RenderedFirstMessageContainsFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContainsFold(FieldRenderedFirstMessage, v))
+}
+
+// BilledSecondsEQ applies the EQ predicate on the "billed_seconds" field.
+func BilledSecondsEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldBilledSeconds, v))
+}
+
+// BilledSecondsNEQ applies the NEQ predicate on the "billed_seconds" field.
+func BilledSecondsNEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldBilledSeconds, v))
+}
+
+// BilledSecondsIn applies the In predicate on the "billed_seconds" field.
+func BilledSecondsIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldBilledSeconds, vs...))
+}
+
+// BilledSecondsNotIn applies the NotIn predicate on the "billed_seconds" field.
+func BilledSecondsNotIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldBilledSeconds, vs...))
+}
+
+// BilledSecondsGT applies the GT predicate on the "billed_seconds" field.
+func BilledSecondsGT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldBilledSeconds, v))
+}
+
+// BilledSecondsGTE applies the GTE predicate on the "billed_seconds" field.
+func BilledSecondsGTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldBilledSeconds, v))
+}
+
+// BilledSecondsLT applies the LT predicate on the "billed_seconds" field.
+func BilledSecondsLT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldBilledSeconds, v))
+}
+
+// BilledSecondsLTE applies the LTE predicate on the "billed_seconds" field.
+func BilledSecondsLTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldBilledSeconds, v))
+}
+
+// BilledSecondsIsNil applies the IsNil predicate on the "billed_seconds" field.
+func BilledSecondsIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldBilledSeconds))
+}
+
+// BilledSecondsNotNil applies the NotNil predicate on the "billed_seconds" field.
+func BilledSecondsNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldBilledSeconds))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

@@ -93,6 +93,9 @@ var (
 		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "version", Type: field.TypeInt64},
+		{Name: "rendered_system_prompt", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "rendered_first_message", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "billed_seconds", Type: field.TypeInt, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// CallSessionsTable holds the schema information for the "call_sessions" table.
@@ -103,7 +106,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "call_sessions_users_call_sessions",
-				Columns:    []*schema.Column{CallSessionsColumns[19]},
+				Columns:    []*schema.Column{CallSessionsColumns[22]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -112,17 +115,87 @@ var (
 			{
 				Name:    "callsession_user_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[19], CallSessionsColumns[1], CallSessionsColumns[0]},
+				Columns: []*schema.Column{CallSessionsColumns[22], CallSessionsColumns[1], CallSessionsColumns[0]},
 			},
 			{
 				Name:    "callsession_user_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[19], CallSessionsColumns[9]},
+				Columns: []*schema.Column{CallSessionsColumns[22], CallSessionsColumns[9]},
 			},
 			{
 				Name:    "callsession_leg_id",
 				Unique:  false,
 				Columns: []*schema.Column{CallSessionsColumns[11]},
+			},
+		},
+	}
+	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
+	IdempotencyKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString, Size: 255},
+		{Name: "request_hash", Type: field.TypeString},
+		{Name: "session_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "state", Type: field.TypeString, Default: "pending"},
+		{Name: "response_status", Type: field.TypeInt, Nullable: true},
+		{Name: "response_body", Type: field.TypeBytes, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// IdempotencyKeysTable holds the schema information for the "idempotency_keys" table.
+	IdempotencyKeysTable = &schema.Table{
+		Name:       "idempotency_keys",
+		Columns:    IdempotencyKeysColumns,
+		PrimaryKey: []*schema.Column{IdempotencyKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "idempotency_keys_users_idempotency_keys",
+				Columns:    []*schema.Column{IdempotencyKeysColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "idempotencykey_user_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{IdempotencyKeysColumns[9], IdempotencyKeysColumns[2]},
+			},
+			{
+				Name:    "idempotencykey_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{IdempotencyKeysColumns[8]},
+			},
+		},
+	}
+	// LedgerEntriesColumns holds the columns for the "ledger_entries" table.
+	LedgerEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "session_id", Type: field.TypeUUID, Unique: true, Nullable: true},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "note", Type: field.TypeString, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// LedgerEntriesTable holds the schema information for the "ledger_entries" table.
+	LedgerEntriesTable = &schema.Table{
+		Name:       "ledger_entries",
+		Columns:    LedgerEntriesColumns,
+		PrimaryKey: []*schema.Column{LedgerEntriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "ledger_entries_users_ledger_entries",
+				Columns:    []*schema.Column{LedgerEntriesColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ledgerentry_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[6], LedgerEntriesColumns[1]},
 			},
 		},
 	}
@@ -180,6 +253,9 @@ var (
 		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "friendly_name", Type: field.TypeString, Nullable: true},
 		{Name: "credentials", Type: field.TypeBytes, Nullable: true},
+		{Name: "country_code", Type: field.TypeString, Nullable: true},
+		{Name: "region", Type: field.TypeString, Nullable: true},
+		{Name: "max_cps", Type: field.TypeFloat64, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// PhoneNumbersTable holds the schema information for the "phone_numbers" table.
@@ -190,7 +266,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "phone_numbers_users_phone_numbers",
-				Columns:    []*schema.Column{PhoneNumbersColumns[7]},
+				Columns:    []*schema.Column{PhoneNumbersColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -199,12 +275,12 @@ var (
 			{
 				Name:    "phonenumber_user_id_number",
 				Unique:  true,
-				Columns: []*schema.Column{PhoneNumbersColumns[7], PhoneNumbersColumns[2]},
+				Columns: []*schema.Column{PhoneNumbersColumns[10], PhoneNumbersColumns[2]},
 			},
 			{
 				Name:    "phonenumber_user_id_is_active",
 				Unique:  false,
-				Columns: []*schema.Column{PhoneNumbersColumns[7], PhoneNumbersColumns[4]},
+				Columns: []*schema.Column{PhoneNumbersColumns[10], PhoneNumbersColumns[4]},
 			},
 		},
 	}
@@ -214,6 +290,11 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "email", Type: field.TypeString, Unique: true, Nullable: true},
 		{Name: "credits", Type: field.TypeInt64, Default: 0},
+		{Name: "max_concurrent_calls", Type: field.TypeInt, Default: 20},
+		{Name: "requests_per_second", Type: field.TypeFloat64, Nullable: true},
+		{Name: "daily_spend_cap", Type: field.TypeInt64, Nullable: true},
+		{Name: "allowed_countries", Type: field.TypeJSON, Nullable: true},
+		{Name: "full_name", Type: field.TypeString, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -255,6 +336,8 @@ var (
 		APIKeysTable,
 		AgentsTable,
 		CallSessionsTable,
+		IdempotencyKeysTable,
+		LedgerEntriesTable,
 		PhoneMappingsTable,
 		PhoneNumbersTable,
 		UsersTable,
@@ -266,6 +349,8 @@ func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = UsersTable
 	AgentsTable.ForeignKeys[0].RefTable = UsersTable
 	CallSessionsTable.ForeignKeys[0].RefTable = UsersTable
+	IdempotencyKeysTable.ForeignKeys[0].RefTable = UsersTable
+	LedgerEntriesTable.ForeignKeys[0].RefTable = UsersTable
 	PhoneMappingsTable.ForeignKeys[0].RefTable = AgentsTable
 	PhoneMappingsTable.ForeignKeys[1].RefTable = PhoneNumbersTable
 	PhoneMappingsTable.ForeignKeys[2].RefTable = WorkflowsTable

@@ -30,6 +30,12 @@ const (
 	FieldFriendlyName = "friendly_name"
 	// FieldCredentials holds the string denoting the credentials field in the database.
 	FieldCredentials = "credentials"
+	// FieldCountryCode holds the string denoting the country_code field in the database.
+	FieldCountryCode = "country_code"
+	// FieldRegion holds the string denoting the region field in the database.
+	FieldRegion = "region"
+	// FieldMaxCps holds the string denoting the max_cps field in the database.
+	FieldMaxCps = "max_cps"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// EdgeMapping holds the string denoting the mapping edge name in mutations.
@@ -62,6 +68,9 @@ var Columns = []string{
 	FieldIsActive,
 	FieldFriendlyName,
 	FieldCredentials,
+	FieldCountryCode,
+	FieldRegion,
+	FieldMaxCps,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -146,6 +155,21 @@ func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
 // ByFriendlyName orders the results by the friendly_name field.
 func ByFriendlyName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFriendlyName, opts...).ToFunc()
+}
+
+// ByCountryCode orders the results by the country_code field.
+func ByCountryCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCountryCode, opts...).ToFunc()
+}
+
+// ByRegion orders the results by the region field.
+func ByRegion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRegion, opts...).ToFunc()
+}
+
+// ByMaxCps orders the results by the max_cps field.
+func ByMaxCps(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMaxCps, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

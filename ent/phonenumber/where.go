@@ -86,6 +86,21 @@ func Credentials(v []byte) predicate.PhoneNumber {
 	return predicate.PhoneNumber(sql.FieldEQ(FieldCredentials, v))
 }
 
+// CountryCode applies equality check predicate on the "country_code" field. It's identical to CountryCodeEQ.
+func CountryCode(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldCountryCode, v))
+}
+
+// Region applies equality check predicate on the "region" field. It's identical to RegionEQ.
+func Region(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldRegion, v))
+}
+
+// MaxCps applies equality check predicate on the "max_cps" field. It's identical to MaxCpsEQ.
+func MaxCps(v float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldMaxCps, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.PhoneNumber {
 	return predicate.PhoneNumber(sql.FieldEQ(FieldCreatedAt, v))
@@ -364,6 +379,206 @@ func CredentialsIsNil() predicate.PhoneNumber {
 // CredentialsNotNil applies the NotNil predicate on the "credentials" field.
 func CredentialsNotNil() predicate.PhoneNumber {
 	return predicate.PhoneNumber(sql.FieldNotNull(FieldCredentials))
+}
+
+// CountryCodeEQ applies the EQ predicate on the "country_code" field.
+func CountryCodeEQ(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldCountryCode, v))
+}
+
+// CountryCodeNEQ applies the NEQ predicate on the "country_code" field.
+func CountryCodeNEQ(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNEQ(FieldCountryCode, v))
+}
+
+// CountryCodeIn applies the In predicate on the "country_code" field.
+func CountryCodeIn(vs ...string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIn(FieldCountryCode, vs...))
+}
+
+// CountryCodeNotIn applies the NotIn predicate on the "country_code" field.
+func CountryCodeNotIn(vs ...string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotIn(FieldCountryCode, vs...))
+}
+
+// CountryCodeGT applies the GT predicate on the "country_code" field.
+func CountryCodeGT(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGT(FieldCountryCode, v))
+}
+
+// CountryCodeGTE applies the GTE predicate on the "country_code" field.
+func CountryCodeGTE(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGTE(FieldCountryCode, v))
+}
+
+// CountryCodeLT applies the LT predicate on the "country_code" field.
+func CountryCodeLT(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLT(FieldCountryCode, v))
+}
+
+// CountryCodeLTE applies the LTE predicate on the "country_code" field.
+func CountryCodeLTE(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLTE(FieldCountryCode, v))
+}
+
+// CountryCodeContains applies the Contains predicate on the "country_code" field.
+func CountryCodeContains(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldContains(FieldCountryCode, v))
+}
+
+// CountryCodeHasPrefix applies the HasPrefix predicate on the "country_code" field.
+func CountryCodeHasPrefix(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldHasPrefix(FieldCountryCode, v))
+}
+
+// CountryCodeHasSuffix applies the HasSuffix predicate on the "country_code" field.
+func CountryCodeHasSuffix(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldHasSuffix(FieldCountryCode, v))
+}
+
+// CountryCodeIsNil applies the IsNil predicate on the "country_code" field.
+func CountryCodeIsNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIsNull(FieldCountryCode))
+}
+
+// CountryCodeNotNil applies the NotNil predicate on the "country_code" field.
+func CountryCodeNotNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotNull(FieldCountryCode))
+}
+
+// CountryCodeEqualFold applies the EqualFold predicate on the "country_code" field.
+func CountryCodeEqualFold(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEqualFold(FieldCountryCode, v))
+}
+
+// CountryCodeContainsFold applies the ContainsFold predicate on the "country_code" field.
+func CountryCodeContainsFold(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldContainsFold(FieldCountryCode, v))
+}
+
+// RegionEQ applies the EQ predicate on the "region" field.
+func RegionEQ(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldRegion, v))
+}
+
+// RegionNEQ applies the NEQ predicate on the "region" field.
+func RegionNEQ(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNEQ(FieldRegion, v))
+}
+
+// RegionIn applies the In predicate on the "region" field.
+func RegionIn(vs ...string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIn(FieldRegion, vs...))
+}
+
+// RegionNotIn applies the NotIn predicate on the "region" field.
+func RegionNotIn(vs ...string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotIn(FieldRegion, vs...))
+}
+
+// RegionGT applies the GT predicate on the "region" field.
+func RegionGT(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGT(FieldRegion, v))
+}
+
+// RegionGTE applies the GTE predicate on the "region" field.
+func RegionGTE(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGTE(FieldRegion, v))
+}
+
+// RegionLT applies the LT predicate on the "region" field.
+func RegionLT(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLT(FieldRegion, v))
+}
+
+// RegionLTE applies the LTE predicate on the "region" field.
+func RegionLTE(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLTE(FieldRegion, v))
+}
+
+// RegionContains applies the Contains predicate on the "region" field.
+func RegionContains(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldContains(FieldRegion, v))
+}
+
+// RegionHasPrefix applies the HasPrefix predicate on the "region" field.
+func RegionHasPrefix(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldHasPrefix(FieldRegion, v))
+}
+
+// RegionHasSuffix applies the HasSuffix predicate on the "region" field.
+func RegionHasSuffix(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldHasSuffix(FieldRegion, v))
+}
+
+// RegionIsNil applies the IsNil predicate on the "region" field.
+func RegionIsNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIsNull(FieldRegion))
+}
+
+// RegionNotNil applies the NotNil predicate on the "region" field.
+func RegionNotNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotNull(FieldRegion))
+}
+
+// RegionEqualFold applies the EqualFold predicate on the "region" field.
+func RegionEqualFold(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEqualFold(FieldRegion, v))
+}
+
+// RegionContainsFold applies the ContainsFold predicate on the "region" field.
+func RegionContainsFold(v string) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldContainsFold(FieldRegion, v))
+}
+
+// MaxCpsEQ applies the EQ predicate on the "max_cps" field.
+func MaxCpsEQ(v float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldMaxCps, v))
+}
+
+// MaxCpsNEQ applies the NEQ predicate on the "max_cps" field.
+func MaxCpsNEQ(v float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNEQ(FieldMaxCps, v))
+}
+
+// MaxCpsIn applies the In predicate on the "max_cps" field.
+func MaxCpsIn(vs ...float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIn(FieldMaxCps, vs...))
+}
+
+// MaxCpsNotIn applies the NotIn predicate on the "max_cps" field.
+func MaxCpsNotIn(vs ...float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotIn(FieldMaxCps, vs...))
+}
+
+// MaxCpsGT applies the GT predicate on the "max_cps" field.
+func MaxCpsGT(v float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGT(FieldMaxCps, v))
+}
+
+// MaxCpsGTE applies the GTE predicate on the "max_cps" field.
+func MaxCpsGTE(v float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGTE(FieldMaxCps, v))
+}
+
+// MaxCpsLT applies the LT predicate on the "max_cps" field.
+func MaxCpsLT(v float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLT(FieldMaxCps, v))
+}
+
+// MaxCpsLTE applies the LTE predicate on the "max_cps" field.
+func MaxCpsLTE(v float64) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLTE(FieldMaxCps, v))
+}
+
+// MaxCpsIsNil applies the IsNil predicate on the "max_cps" field.
+func MaxCpsIsNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIsNull(FieldMaxCps))
+}
+
+// MaxCpsNotNil applies the NotNil predicate on the "max_cps" field.
+func MaxCpsNotNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotNull(FieldMaxCps))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

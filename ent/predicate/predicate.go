@@ -15,6 +15,12 @@ type Agent func(*sql.Selector)
 // CallSession is the predicate function for callsession builders.
 type CallSession func(*sql.Selector)
 
+// IdempotencyKey is the predicate function for idempotencykey builders.
+type IdempotencyKey func(*sql.Selector)
+
+// LedgerEntry is the predicate function for ledgerentry builders.
+type LedgerEntry func(*sql.Selector)
+
 // PhoneMapping is the predicate function for phonemapping builders.
 type PhoneMapping func(*sql.Selector)
 

@@ -38,6 +38,12 @@ func (CallSession) Fields() []ent.Field {
 		field.Time("updated_at"),
 		// version counts saved changes, for optimistic concurrency (call.Session.Version).
 		field.Int64("version"),
+		// The agent's prompt and first message with variable_values filled in, for the voice
+		// runtime to read.
+		field.Text("rendered_system_prompt").Optional(),
+		field.Text("rendered_first_message").Optional(),
+		// billed_seconds is what the charge was computed from, once charged.
+		field.Int("billed_seconds").Optional().Nillable(),
 	}
 }
 

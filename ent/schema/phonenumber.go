@@ -23,6 +23,10 @@ func (PhoneNumber) Fields() []ent.Field {
 		field.String("friendly_name").Optional(),
 		// credentials are the carrier secrets, in the form adapters/entstore seals them.
 		field.Bytes("credentials").Optional().Sensitive(),
+		field.String("country_code").Optional(),
+		field.String("region").Optional(),
+		// max_cps paces dials on this line (calls per second); nil means no pacing.
+		field.Float("max_cps").Optional().Nillable(),
 	}
 }
 

@@ -21,6 +21,16 @@ const (
 	FieldEmail = "email"
 	// FieldCredits holds the string denoting the credits field in the database.
 	FieldCredits = "credits"
+	// FieldMaxConcurrentCalls holds the string denoting the max_concurrent_calls field in the database.
+	FieldMaxConcurrentCalls = "max_concurrent_calls"
+	// FieldRequestsPerSecond holds the string denoting the requests_per_second field in the database.
+	FieldRequestsPerSecond = "requests_per_second"
+	// FieldDailySpendCap holds the string denoting the daily_spend_cap field in the database.
+	FieldDailySpendCap = "daily_spend_cap"
+	// FieldAllowedCountries holds the string denoting the allowed_countries field in the database.
+	FieldAllowedCountries = "allowed_countries"
+	// FieldFullName holds the string denoting the full_name field in the database.
+	FieldFullName = "full_name"
 	// EdgeAPIKeys holds the string denoting the api_keys edge name in mutations.
 	EdgeAPIKeys = "api_keys"
 	// EdgePhoneNumbers holds the string denoting the phone_numbers edge name in mutations.
@@ -31,6 +41,10 @@ const (
 	EdgeWorkflows = "workflows"
 	// EdgeCallSessions holds the string denoting the call_sessions edge name in mutations.
 	EdgeCallSessions = "call_sessions"
+	// EdgeLedgerEntries holds the string denoting the ledger_entries edge name in mutations.
+	EdgeLedgerEntries = "ledger_entries"
+	// EdgeIdempotencyKeys holds the string denoting the idempotency_keys edge name in mutations.
+	EdgeIdempotencyKeys = "idempotency_keys"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// APIKeysTable is the table that holds the api_keys relation/edge.
@@ -68,6 +82,20 @@ const (
 	CallSessionsInverseTable = "call_sessions"
 	// CallSessionsColumn is the table column denoting the call_sessions relation/edge.
 	CallSessionsColumn = "user_id"
+	// LedgerEntriesTable is the table that holds the ledger_entries relation/edge.
+	LedgerEntriesTable = "ledger_entries"
+	// LedgerEntriesInverseTable is the table name for the LedgerEntry entity.
+	// It exists in this package in order to avoid circular dependency with the "ledgerentry" package.
+	LedgerEntriesInverseTable = "ledger_entries"
+	// LedgerEntriesColumn is the table column denoting the ledger_entries relation/edge.
+	LedgerEntriesColumn = "user_id"
+	// IdempotencyKeysTable is the table that holds the idempotency_keys relation/edge.
+	IdempotencyKeysTable = "idempotency_keys"
+	// IdempotencyKeysInverseTable is the table name for the IdempotencyKey entity.
+	// It exists in this package in order to avoid circular dependency with the "idempotencykey" package.
+	IdempotencyKeysInverseTable = "idempotency_keys"
+	// IdempotencyKeysColumn is the table column denoting the idempotency_keys relation/edge.
+	IdempotencyKeysColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -76,6 +104,11 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldEmail,
 	FieldCredits,
+	FieldMaxConcurrentCalls,
+	FieldRequestsPerSecond,
+	FieldDailySpendCap,
+	FieldAllowedCountries,
+	FieldFullName,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -93,6 +126,8 @@ var (
 	DefaultCreatedAt func() time.Time
 	// DefaultCredits holds the default value on creation for the "credits" field.
 	DefaultCredits int64
+	// DefaultMaxConcurrentCalls holds the default value on creation for the "max_concurrent_calls" field.
+	DefaultMaxConcurrentCalls int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -118,6 +153,26 @@ func ByEmail(opts ...sql.OrderTermOption) OrderOption {
 // ByCredits orders the results by the credits field.
 func ByCredits(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCredits, opts...).ToFunc()
+}
+
+// ByMaxConcurrentCalls orders the results by the max_concurrent_calls field.
+func ByMaxConcurrentCalls(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMaxConcurrentCalls, opts...).ToFunc()
+}
+
+// ByRequestsPerSecond orders the results by the requests_per_second field.
+func ByRequestsPerSecond(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRequestsPerSecond, opts...).ToFunc()
+}
+
+// ByDailySpendCap orders the results by the daily_spend_cap field.
+func ByDailySpendCap(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDailySpendCap, opts...).ToFunc()
+}
+
+// ByFullName orders the results by the full_name field.
+func ByFullName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFullName, opts...).ToFunc()
 }
 
 // ByAPIKeysCount orders the results by api_keys count.
@@ -189,6 +244,34 @@ func ByCallSessions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newCallSessionsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByLedgerEntriesCount orders the results by ledger_entries count.
+func ByLedgerEntriesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLedgerEntriesStep(), opts...)
+	}
+}
+
+// ByLedgerEntries orders the results by ledger_entries terms.
+func ByLedgerEntries(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLedgerEntriesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByIdempotencyKeysCount orders the results by idempotency_keys count.
+func ByIdempotencyKeysCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newIdempotencyKeysStep(), opts...)
+	}
+}
+
+// ByIdempotencyKeys orders the results by idempotency_keys terms.
+func ByIdempotencyKeys(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newIdempotencyKeysStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newAPIKeysStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -222,5 +305,19 @@ func newCallSessionsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CallSessionsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CallSessionsTable, CallSessionsColumn),
+	)
+}
+func newLedgerEntriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LedgerEntriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, LedgerEntriesTable, LedgerEntriesColumn),
+	)
+}
+func newIdempotencyKeysStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(IdempotencyKeysInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, IdempotencyKeysTable, IdempotencyKeysColumn),
 	)
 }

@@ -71,6 +71,26 @@ func Credits(v int64) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCredits, v))
 }
 
+// MaxConcurrentCalls applies equality check predicate on the "max_concurrent_calls" field. It's identical to MaxConcurrentCallsEQ.
+func MaxConcurrentCalls(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldMaxConcurrentCalls, v))
+}
+
+// RequestsPerSecond applies equality check predicate on the "requests_per_second" field. It's identical to RequestsPerSecondEQ.
+func RequestsPerSecond(v float64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldRequestsPerSecond, v))
+}
+
+// DailySpendCap applies equality check predicate on the "daily_spend_cap" field. It's identical to DailySpendCapEQ.
+func DailySpendCap(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldDailySpendCap, v))
+}
+
+// FullName applies equality check predicate on the "full_name" field. It's identical to FullNameEQ.
+func FullName(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldFullName, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -226,6 +246,231 @@ func CreditsLTE(v int64) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldCredits, v))
 }
 
+// MaxConcurrentCallsEQ applies the EQ predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldMaxConcurrentCalls, v))
+}
+
+// MaxConcurrentCallsNEQ applies the NEQ predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldMaxConcurrentCalls, v))
+}
+
+// MaxConcurrentCallsIn applies the In predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldMaxConcurrentCalls, vs...))
+}
+
+// MaxConcurrentCallsNotIn applies the NotIn predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldMaxConcurrentCalls, vs...))
+}
+
+// MaxConcurrentCallsGT applies the GT predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldMaxConcurrentCalls, v))
+}
+
+// MaxConcurrentCallsGTE applies the GTE predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldMaxConcurrentCalls, v))
+}
+
+// MaxConcurrentCallsLT applies the LT predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldMaxConcurrentCalls, v))
+}
+
+// MaxConcurrentCallsLTE applies the LTE predicate on the "max_concurrent_calls" field.
+func MaxConcurrentCallsLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldMaxConcurrentCalls, v))
+}
+
+// RequestsPerSecondEQ applies the EQ predicate on the "requests_per_second" field.
+func RequestsPerSecondEQ(v float64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldRequestsPerSecond, v))
+}
+
+// RequestsPerSecondNEQ applies the NEQ predicate on the "requests_per_second" field.
+func RequestsPerSecondNEQ(v float64) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldRequestsPerSecond, v))
+}
+
+// RequestsPerSecondIn applies the In predicate on the "requests_per_second" field.
+func RequestsPerSecondIn(vs ...float64) predicate.User {
+	return predicate.User(sql.FieldIn(FieldRequestsPerSecond, vs...))
+}
+
+// RequestsPerSecondNotIn applies the NotIn predicate on the "requests_per_second" field.
+func RequestsPerSecondNotIn(vs ...float64) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldRequestsPerSecond, vs...))
+}
+
+// RequestsPerSecondGT applies the GT predicate on the "requests_per_second" field.
+func RequestsPerSecondGT(v float64) predicate.User {
+	return predicate.User(sql.FieldGT(FieldRequestsPerSecond, v))
+}
+
+// RequestsPerSecondGTE applies the GTE predicate on the "requests_per_second" field.
+func RequestsPerSecondGTE(v float64) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldRequestsPerSecond, v))
+}
+
+// RequestsPerSecondLT applies the LT predicate on the "requests_per_second" field.
+func RequestsPerSecondLT(v float64) predicate.User {
+	return predicate.User(sql.FieldLT(FieldRequestsPerSecond, v))
+}
+
+// RequestsPerSecondLTE applies the LTE predicate on the "requests_per_second" field.
+func RequestsPerSecondLTE(v float64) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldRequestsPerSecond, v))
+}
+
+// RequestsPerSecondIsNil applies the IsNil predicate on the "requests_per_second" field.
+func RequestsPerSecondIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldRequestsPerSecond))
+}
+
+// RequestsPerSecondNotNil applies the NotNil predicate on the "requests_per_second" field.
+func RequestsPerSecondNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldRequestsPerSecond))
+}
+
+// DailySpendCapEQ applies the EQ predicate on the "daily_spend_cap" field.
+func DailySpendCapEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldDailySpendCap, v))
+}
+
+// DailySpendCapNEQ applies the NEQ predicate on the "daily_spend_cap" field.
+func DailySpendCapNEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldDailySpendCap, v))
+}
+
+// DailySpendCapIn applies the In predicate on the "daily_spend_cap" field.
+func DailySpendCapIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldIn(FieldDailySpendCap, vs...))
+}
+
+// DailySpendCapNotIn applies the NotIn predicate on the "daily_spend_cap" field.
+func DailySpendCapNotIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldDailySpendCap, vs...))
+}
+
+// DailySpendCapGT applies the GT predicate on the "daily_spend_cap" field.
+func DailySpendCapGT(v int64) predicate.User {
+	return predicate.User(sql.FieldGT(FieldDailySpendCap, v))
+}
+
+// DailySpendCapGTE applies the GTE predicate on the "daily_spend_cap" field.
+func DailySpendCapGTE(v int64) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldDailySpendCap, v))
+}
+
+// DailySpendCapLT applies the LT predicate on the "daily_spend_cap" field.
+func DailySpendCapLT(v int64) predicate.User {
+	return predicate.User(sql.FieldLT(FieldDailySpendCap, v))
+}
+
+// DailySpendCapLTE applies the LTE predicate on the "daily_spend_cap" field.
+func DailySpendCapLTE(v int64) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldDailySpendCap, v))
+}
+
+// DailySpendCapIsNil applies the IsNil predicate on the "daily_spend_cap" field.
+func DailySpendCapIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldDailySpendCap))
+}
+
+// DailySpendCapNotNil applies the NotNil predicate on the "daily_spend_cap" field.
+func DailySpendCapNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldDailySpendCap))
+}
+
+// AllowedCountriesIsNil applies the IsNil predicate on the "allowed_countries" field.
+func AllowedCountriesIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldAllowedCountries))
+}
+
+// AllowedCountriesNotNil applies the NotNil predicate on the "allowed_countries" field.
+func AllowedCountriesNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldAllowedCountries))
+}
+
+// FullNameEQ applies the EQ predicate on the "full_name" field.
+func FullNameEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldFullName, v))
+}
+
+// FullNameNEQ applies the NEQ predicate on the "full_name" field.
+func FullNameNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldFullName, v))
+}
+
+// FullNameIn applies the In predicate on the "full_name" field.
+func FullNameIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldFullName, vs...))
+}
+
+// FullNameNotIn applies the NotIn predicate on the "full_name" field.
+func FullNameNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldFullName, vs...))
+}
+
+// FullNameGT applies the GT predicate on the "full_name" field.
+func FullNameGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldFullName, v))
+}
+
+// FullNameGTE applies the GTE predicate on the "full_name" field.
+func FullNameGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldFullName, v))
+}
+
+// FullNameLT applies the LT predicate on the "full_name" field.
+func FullNameLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldFullName, v))
+}
+
+// FullNameLTE applies the LTE predicate on the "full_name" field.
+func FullNameLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldFullName, v))
+}
+
+// FullNameContains applies the Contains predicate on the "full_name" field.
+func FullNameContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldFullName, v))
+}
+
+// FullNameHasPrefix applies the HasPrefix predicate on the "full_name" field.
+func FullNameHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldFullName, v))
+}
+
+// FullNameHasSuffix applies the HasSuffix predicate on the "full_name" field.
+func FullNameHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldFullName, v))
+}
+
+// FullNameIsNil applies the IsNil predicate on the "full_name" field.
+func FullNameIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldFullName))
+}
+
+// FullNameNotNil applies the NotNil predicate on the "full_name" field.
+func FullNameNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldFullName))
+}
+
+// FullNameEqualFold applies the EqualFold predicate on the "full_name" field.
+func FullNameEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldFullName, v))
+}
+
+// FullNameContainsFold applies the ContainsFold predicate on the "full_name" field.
+func FullNameContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldFullName, v))
+}
+
 // HasAPIKeys applies the HasEdge predicate on the "api_keys" edge.
 func HasAPIKeys() predicate.User {
 	return predicate.User(func(s *sql.Selector) {
@@ -333,6 +578,52 @@ func HasCallSessions() predicate.User {
 func HasCallSessionsWith(preds ...predicate.CallSession) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newCallSessionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasLedgerEntries applies the HasEdge predicate on the "ledger_entries" edge.
+func HasLedgerEntries() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, LedgerEntriesTable, LedgerEntriesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLedgerEntriesWith applies the HasEdge predicate on the "ledger_entries" edge with a given conditions (other predicates).
+func HasLedgerEntriesWith(preds ...predicate.LedgerEntry) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newLedgerEntriesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasIdempotencyKeys applies the HasEdge predicate on the "idempotency_keys" edge.
+func HasIdempotencyKeys() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, IdempotencyKeysTable, IdempotencyKeysColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasIdempotencyKeysWith applies the HasEdge predicate on the "idempotency_keys" edge with a given conditions (other predicates).
+func HasIdempotencyKeysWith(preds ...predicate.IdempotencyKey) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newIdempotencyKeysStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -145,6 +145,10 @@ func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateC
 		To:             to.String(),
 		VariableValues: vars,
 	}, h.now())
+	if a, ok := plan.Agents[target.AgentID]; ok {
+		s.RenderedSystemPrompt = call.Render(a.SystemPrompt, vars)
+		s.RenderedFirstMessage = call.Render(a.FirstMessage, vars)
+	}
 	if err := h.Sessions.CreateSession(ctx, s); err != nil {
 		return CreateCallResult{}, fmt.Errorf("store session: %w", err)
 	}

@@ -64,7 +64,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.agent, err = f.accounts.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales"})
+	f.agent, err = f.accounts.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales",
+		SystemPrompt: "You call {{name}} about {{ topic }}.", FirstMessage: "Hi {{name}}!"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,8 @@ func TestCreateCallSuccess(t *testing.T) {
 	}
 	s := f.stored(t, res.Session.ID)
 	if s.Status() != call.StatusInitiated || s.LegID != "LEG1" || s.AgentID != f.agent.ID || s.LineID != f.line.ID ||
-		s.VariableValues["n"] != "3.5" || s.VariableValues["vip"] != "true" || s.RequestID == "" || s.RequestID == s.ID {
+		s.VariableValues["n"] != "3.5" || s.VariableValues["vip"] != "true" || s.RequestID == "" || s.RequestID == s.ID ||
+		s.RenderedSystemPrompt != "You call Alex about {{ topic }}." || s.RenderedFirstMessage != "Hi Alex!" {
 		t.Fatalf("stored session %+v status %s", s, s.Status())
 	}
 	d := f.carrier.dials[0]

@@ -29,6 +29,13 @@ func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
 	c := s.client.CallSession.Create().
 		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
 		SetVersion(cs.Version())
+	// The rendered prompts never change after the session is written, so SaveSession leaves them.
+	if cs.RenderedSystemPrompt != "" {
+		c.SetRenderedSystemPrompt(cs.RenderedSystemPrompt)
+	}
+	if cs.RenderedFirstMessage != "" {
+		c.SetRenderedFirstMessage(cs.RenderedFirstMessage)
+	}
 	if err := setSession(c.Mutation(), cs); err != nil {
 		return err
 	}
@@ -177,23 +184,25 @@ func sessionOf(e *ent.CallSession) (*call.Session, error) {
 		return nil, fmt.Errorf("session %s: %w", e.ID, err)
 	}
 	return call.RestoreSession(call.Session{
-		ID:             e.ID.String(),
-		RequestID:      e.RequestID.String(),
-		UserID:         e.UserID.String(),
-		AgentID:        idString(e.AgentID),
-		WorkflowID:     idString(e.WorkflowID),
-		LineID:         idString(e.PhoneNumberID),
-		Provider:       p,
-		From:           e.FromNumber,
-		To:             e.ToNumber,
-		VariableValues: e.VariableValues,
-		LegID:          e.LegID,
-		Detail:         e.Detail,
-		Duration:       time.Duration(e.DurationSeconds) * time.Second,
-		Cost:           money.Amount(e.Cost),
-		AnsweredAt:     timeOf(e.AnsweredAt),
-		EndedAt:        timeOf(e.EndedAt),
-		CreatedAt:      e.CreatedAt.UTC(),
-		UpdatedAt:      e.UpdatedAt.UTC(),
+		ID:                   e.ID.String(),
+		RequestID:            e.RequestID.String(),
+		UserID:               e.UserID.String(),
+		AgentID:              idString(e.AgentID),
+		WorkflowID:           idString(e.WorkflowID),
+		LineID:               idString(e.PhoneNumberID),
+		Provider:             p,
+		From:                 e.FromNumber,
+		To:                   e.ToNumber,
+		VariableValues:       e.VariableValues,
+		RenderedSystemPrompt: e.RenderedSystemPrompt,
+		RenderedFirstMessage: e.RenderedFirstMessage,
+		LegID:                e.LegID,
+		Detail:               e.Detail,
+		Duration:             time.Duration(e.DurationSeconds) * time.Second,
+		Cost:                 money.Amount(e.Cost),
+		AnsweredAt:           timeOf(e.AnsweredAt),
+		EndedAt:              timeOf(e.EndedAt),
+		CreatedAt:            e.CreatedAt.UTC(),
+		UpdatedAt:            e.UpdatedAt.UTC(),
 	}, status, e.Version), nil
 }

@@ -207,7 +207,9 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		cs := call.NewSession(call.Session{
 			ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: u.ID, AgentID: agent.ID, LineID: line.ID,
 			Provider: call.ProviderSimulated, From: line.Number, To: "+919876543210",
-			VariableValues: map[string]string{"name": "Alex", "balance": "$50"},
+			VariableValues:       map[string]string{"name": "Alex", "balance": "$50"},
+			RenderedSystemPrompt: "Call Alex",
+			RenderedFirstMessage: "Hello Alex",
 		}, base)
 		must(t, s.CreateSession(ctx, cs))
 		got, err := s.Session(ctx, cs.ID)
@@ -215,7 +217,8 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		if got.Status() != call.StatusDialing || got.Version() != cs.Version() || got.RequestID != cs.RequestID ||
 			got.UserID != u.ID || got.AgentID != agent.ID || got.WorkflowID != "" || got.LineID != line.ID ||
 			got.Provider != call.ProviderSimulated || got.From != line.Number || got.To != "+919876543210" ||
-			got.VariableValues["name"] != "Alex" || got.VariableValues["balance"] != "$50" || !got.CreatedAt.Equal(base) {
+			got.VariableValues["name"] != "Alex" || got.VariableValues["balance"] != "$50" || !got.CreatedAt.Equal(base) ||
+			got.RenderedSystemPrompt != "Call Alex" || got.RenderedFirstMessage != "Hello Alex" {
 			t.Fatalf("Session = %+v (status %s), want %+v", got, got.Status(), cs)
 		}
 		if _, err := s.Session(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {

@@ -16,8 +16,7 @@ const maxPhoneInput = 64
 // PhoneNumber is a valid telephone number in E.164 form (+14155550123). Its zero value is not a
 // number; build one with ParsePhoneNumber.
 type PhoneNumber struct {
-	e164   string
-	region string
+	e164 string
 }
 
 // ParsePhoneNumber accepts a number with its country code, tolerating what reaches an HTTP query
@@ -51,10 +50,7 @@ func ParsePhoneNumber(s string) (PhoneNumber, error) {
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return PhoneNumber{}, ErrInvalidPhoneNumber
 	}
-	return PhoneNumber{
-		e164:   phonenumbers.Format(num, phonenumbers.E164),
-		region: phonenumbers.GetRegionCodeForNumber(num),
-	}, nil
+	return PhoneNumber{e164: phonenumbers.Format(num, phonenumbers.E164)}, nil
 }
 
 // MustParsePhoneNumber is ParsePhoneNumber for constants in tests and examples; it panics on error.
@@ -72,8 +68,15 @@ func (p PhoneNumber) String() string { return p.e164 }
 // IsZero reports whether p was never parsed.
 func (p PhoneNumber) IsZero() bool { return p.e164 == "" }
 
-// Region is the ISO 3166 region the number belongs to ("US", "IN").
-func (p PhoneNumber) Region() string { return p.region }
+// Region is the ISO 3166 region the number belongs to ("US", "IN"). It is worked out on demand:
+// most calls never ask, and it is a costly part of parsing.
+func (p PhoneNumber) Region() string {
+	num, err := phonenumbers.Parse(p.e164, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(num)
+}
 
 // Masked hides all but the country code's first digits and the last four, for logs:
 // +14155550123 becomes +14*****0123.

@@ -42,7 +42,7 @@ func TestParsePhoneNumberRejects(t *testing.T) {
 		"+141555501234",
 		"+9198765",
 		"+91 98765 4321", // one digit short
-		"4155550123",      // no country code: read as +41, not a valid Swiss number
+		"4155550123",     // no country code: read as +41, not a valid Swiss number
 		"++14155550123",
 		"+1-415-555-0123x12",
 		"+1415555O123", // letter O

@@ -23,14 +23,18 @@ type Session struct {
 	From           string // the line's number, E.164
 	To             string // the destination, E.164
 	VariableValues map[string]string
-	LegID          string // the carrier's id for the call leg, once known
-	Detail         string // why the session failed, readable by the customer
-	Duration       time.Duration
-	Cost           money.Amount
-	AnsweredAt     time.Time
-	EndedAt        time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// The agent's system prompt and first message with VariableValues filled in, for the voice
+	// runtime; empty when the call runs a workflow.
+	RenderedSystemPrompt string
+	RenderedFirstMessage string
+	LegID                string // the carrier's id for the call leg, once known
+	Detail               string // why the session failed, readable by the customer
+	Duration             time.Duration
+	Cost                 money.Amount
+	AnsweredAt           time.Time
+	EndedAt              time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 
 	status  Status
 	version int64

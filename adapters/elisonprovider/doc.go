@@ -21,6 +21,11 @@
 //	any error, HTTP 4xx/5xx (or 200 with "status": "error"):
 //	  {"status": "error", "code": "INVALID_PHONE", "message": "..."}
 //
+//	POST {webhook_url}                          the dialer's report on the call, as it progresses
+//	  {"reference": "{session id}", "queue_id": "...", "call_id": "...", "status": "answered",
+//	   "duration": 42, "timestamp": "2026-11-28T09:00:00Z"}
+//	  status: queued, dialing, ringing, answered, completed, busy, no_answer, failed, cancelled
+//
 // The base URL is the line's base_url credential unless Config.APIBaseURL overrides it. The leg
 // id is the queue id: the dialer's own call id arrives later on the webhook, with the reference.
 // The lead carries no caller id: the dialer uses the number assigned to the account (or its

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
 )
 
 // Endpoints, relative to the base URL.
@@ -204,4 +207,90 @@ func loginOutcome(status int, body []byte, secrets ...string) (string, time.Dura
 func (e apiError) cause(status int, secrets []string) error {
 	return fmt.Errorf("carrier answered HTTP %d, code %q: %s", status, carrierhttp.Redact(string(e.Code), secrets...),
 		carrierhttp.Redact(string(e.Message), secrets...))
+}
+
+// webhookEvent is the dialer's report on a lead's call, posted to the lead's webhook_url as JSON
+// (a urlencoded form with the same names is read too):
+//
+//	{"reference": "{session id}", "queue_id": "...", "call_id": "...", "status": "answered",
+//	 "duration": 42, "timestamp": "2026-11-28T09:00:00Z"}
+//
+// duration is the talk time in seconds, with a terminal status; timestamp is RFC 3339.
+type webhookEvent struct {
+	Reference carrierhttp.Text `json:"reference"`
+	QueueID   carrierhttp.Text `json:"queue_id"`
+	CallID    carrierhttp.Text `json:"call_id"`
+	Status    carrierhttp.Text `json:"status"`
+	Duration  carrierhttp.Text `json:"duration"`
+	Timestamp carrierhttp.Text `json:"timestamp"`
+}
+
+// webhookStatuses maps the dialer's statuses onto the session lifecycle, compared in lower case
+// with "-" and " " read as "_".
+var webhookStatuses = map[string]call.Status{
+	"queued":       call.StatusInitiated,
+	"dialing":      call.StatusInitiated,
+	"initiated":    call.StatusInitiated,
+	"ringing":      call.StatusRinging,
+	"answered":     call.StatusInProgress,
+	"connected":    call.StatusInProgress,
+	"in_progress":  call.StatusInProgress,
+	"completed":    call.StatusCompleted,
+	"disconnected": call.StatusCompleted,
+	"busy":         call.StatusBusy,
+	"no_answer":    call.StatusNoAnswer,
+	"noanswer":     call.StatusNoAnswer,
+	"not_answered": call.StatusNoAnswer,
+	"failed":       call.StatusFailed,
+	"cancelled":    call.StatusCanceled,
+	"canceled":     call.StatusCanceled,
+}
+
+// ErrCallbackBody is a webhook body that is neither the JSON nor the form assumed here.
+var ErrCallbackBody = errors.New("elison webhook: want a JSON or urlencoded body")
+
+// MapStatus reads one of the dialer's statuses; ok is false for a value it does not know.
+func MapStatus(s string) (st call.Status, ok bool) {
+	s = strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(s)))
+	st, ok = webhookStatuses[s]
+	return st, ok
+}
+
+// ParseStatusCallback reads one of the dialer's webhook posts into an event. The leg id is the
+// queue id (what the dial recorded), else the dialer's call id. The caller sets the event's
+// session and provider.
+func ParseStatusCallback(contentType string, body []byte) (application.CarrierEvent, error) {
+	var w webhookEvent
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return application.CarrierEvent{}, ErrCallbackBody
+		}
+		w = webhookEvent{Reference: carrierhttp.Text(form.Get("reference")), QueueID: carrierhttp.Text(form.Get("queue_id")),
+			CallID: carrierhttp.Text(form.Get("call_id")), Status: carrierhttp.Text(form.Get("status")),
+			Duration: carrierhttp.Text(form.Get("duration")), Timestamp: carrierhttp.Text(form.Get("timestamp"))}
+	case "application/json", "":
+		if err := json.Unmarshal(body, &w); err != nil {
+			return application.CarrierEvent{}, ErrCallbackBody
+		}
+	default:
+		return application.CarrierEvent{}, ErrCallbackBody
+	}
+	var ev application.CarrierEvent
+	ev.Status, _ = MapStatus(string(w.Status))
+	for _, id := range []carrierhttp.Text{w.QueueID, w.CallID} {
+		if carrierhttp.ValidID(strings.TrimSpace(string(id))) {
+			ev.LegID = strings.TrimSpace(string(id))
+			break
+		}
+	}
+	if n := w.Duration.Int(); n > 0 {
+		ev.Duration = time.Duration(n) * time.Second
+	}
+	if at, err := time.Parse(time.RFC3339, strings.TrimSpace(string(w.Timestamp))); err == nil {
+		ev.At = at.UTC()
+	}
+	return ev, nil
 }

@@ -1,0 +1,279 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/money"
+)
+
+func TestAgents(t *testing.T) {
+	r := newRig(t)
+	a := r.user(money.FromUnits(5), false)
+	other := r.user(money.FromUnits(5), false)
+	theirs := r.agent(other.userID)
+
+	w := r.send(http.MethodPost, "/api/v1/agents/simple", a.key, `{"name": "  Quickstart Agent ", "description": "not kept"}`)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("POST simple = %d %s", w.Code, w.Body)
+	}
+	m := decode(t, w)
+	ag, _ := m["agent"].(map[string]any)
+	id, _ := ag["id"].(string)
+	if got := keys(m); !reflect.DeepEqual(got, []string{"agent", "configurations", "validation_status"}) {
+		t.Fatalf("keys = %v", got)
+	}
+	if ag["name"] != "Quickstart Agent" || ag["user_id"] != a.userID || ag["is_active"] != true || ag["first_response_message"] != "" ||
+		m["validation_status"] != "valid" || !reflect.DeepEqual(m["configurations"], map[string]any{"agent_model_config": map[string]any{"system_prompt": ""}}) {
+		t.Fatalf("created = %s", w.Body)
+	}
+	stored, err := r.store.Agent(context.Background(), id)
+	if err != nil || stored.UserID != a.userID || stored.Name != "Quickstart Agent" || !stored.Active {
+		t.Fatalf("stored agent = %+v, %v", stored, err)
+	}
+
+	// PUT, in Kupe's AgentUpdateRequest shape: only what is sent changes.
+	w = r.send(http.MethodPut, "/api/v1/agents/"+id+"?force_update=true", a.key, `{
+		"agent": {"name": "Renamed", "first_response_message": "Hi {{name}}, this is Acme."},
+		"agent_model_config": {"model_name": "ignored", "system_prompt": "You call {{name}} about {{balance}}."},
+		"tts_config": {"voice_name": "ignored"}}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("PUT = %d %s", w.Code, w.Body)
+	}
+	m = decode(t, w)
+	ag = m["agent"].(map[string]any)
+	if ag["name"] != "Renamed" || ag["first_response_message"] != "Hi {{name}}, this is Acme." || ag["is_active"] != true ||
+		m["configurations"].(map[string]any)["agent_model_config"].(map[string]any)["system_prompt"] != "You call {{name}} about {{balance}}." {
+		t.Fatalf("after PUT = %s", w.Body)
+	}
+	w = r.send(http.MethodPut, "/api/v1/agents/"+id, a.key, `{"agent": {"is_active": false, "welcome_message": "Hello"}}`)
+	if ag = decode(t, w)["agent"].(map[string]any); w.Code != http.StatusOK || ag["is_active"] != false || ag["name"] != "Renamed" ||
+		ag["first_response_message"] != "Hello" {
+		t.Fatalf("after PUT is_active and welcome_message = %s", w.Body)
+	}
+	stored, _ = r.store.Agent(context.Background(), id)
+	want := call.Agent{ID: id, UserID: a.userID, Name: "Renamed", SystemPrompt: "You call {{name}} about {{balance}}.",
+		FirstMessage: "Hello", Active: false, CreatedAt: stored.CreatedAt}
+	if stored != want {
+		t.Fatalf("stored = %+v, want %+v", stored, want)
+	}
+
+	// GET one, and the list: the caller's agents only.
+	if m := decode(t, r.get("/api/v1/agents/"+id, a.key)); m["agent"].(map[string]any)["id"] != id {
+		t.Fatalf("GET = %v", m)
+	}
+	var list []map[string]any
+	w = r.get("/api/v1/agents", a.key)
+	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list) != 1 || list[0]["id"] != id || list[0]["name"] != "Renamed" {
+		t.Fatalf("list = %d %s", w.Code, w.Body)
+	}
+	if w := r.get("/api/v1/agents", other.key); strings.Contains(w.Body.String(), id) || !strings.Contains(w.Body.String(), theirs.ID) {
+		t.Fatalf("other user's list = %s", w.Body)
+	}
+	empty := r.user(money.FromUnits(1), false)
+	if w := r.get("/api/v1/agents", empty.key); w.Code != http.StatusOK || w.Body.String() != "[]" {
+		t.Fatalf("empty list = %d %s", w.Code, w.Body)
+	}
+
+	for _, tc := range []struct{ name, method, target, body, detail string }{
+		{"no name", http.MethodPost, "/api/v1/agents/simple", `{}`, "name must be 1 to 200 characters"},
+		{"blank name", http.MethodPost, "/api/v1/agents/simple", `{"name": "   "}`, "name must be 1 to 200 characters"},
+		{"name not a string", http.MethodPost, "/api/v1/agents/simple", `{"name": 5}`, "name must be a string"},
+		{"blank name on PUT", http.MethodPut, "/api/v1/agents/" + id, `{"agent": {"name": ""}}`, "name must be 1 to 200 characters"},
+		{"prompt too long", http.MethodPut, "/api/v1/agents/" + id, `{"agent_model_config": {"system_prompt": "` + strings.Repeat("x", 32<<10+1) + `"}}`,
+			"system_prompt must be valid text of at most 32768 bytes"},
+		{"message and its alias disagree", http.MethodPut, "/api/v1/agents/" + id, `{"agent": {"first_response_message": "a", "welcome_message": "b"}}`,
+			"Send first_response_message or its alias welcome_message, not both"},
+		{"is_active not a boolean", http.MethodPut, "/api/v1/agents/" + id, `{"agent": {"is_active": 1}}`, "agent.is_active must be a boolean"},
+		{"malformed id", http.MethodGet, "/api/v1/agents/abc", "", "agent_id must be a UUID"},
+		{"malformed id on PUT", http.MethodPut, "/api/v1/agents/abc", `{}`, "agent_id must be a UUID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantDetail(t, r.send(tc.method, tc.target, a.key, tc.body), http.StatusUnprocessableEntity, tc.detail)
+		})
+	}
+	if got, _ := r.store.Agent(context.Background(), id); got != want {
+		t.Fatalf("a refused PUT changed the agent: %+v", got)
+	}
+	wantDetail(t, r.get("/api/v1/agents/"+application.NewID(), a.key), http.StatusNotFound, "Agent not found")
+	wantDetail(t, r.get("/api/v1/agents", ""), http.StatusUnauthorized, "Invalid or missing API key")
+	// Large prompts go through whole (the body limit is the service's).
+	big := strings.Repeat("p", 30<<10)
+	if w := r.send(http.MethodPut, "/api/v1/agents/"+id, a.key, `{"agent_model_config": {"system_prompt": "`+big+`"}}`); w.Code != http.StatusOK {
+		t.Fatalf("PUT of a 30 KiB prompt = %d %s", w.Code, w.Body)
+	}
+}
+
+// An agent made and set up through the API places calls whose prompt and first message carry
+// the call's variable_values, and the call log shows them rendered.
+func TestRenderedPromptsThroughTheAPI(t *testing.T) {
+	r := newRig(t)
+	a := r.user(money.FromUnits(5), false)
+	line := r.addLine(a.userID, lineNumber, false)
+	id := decode(t, r.send(http.MethodPost, "/api/v1/agents/simple", a.key, `{"name": "Collections"}`))["agent"].(map[string]any)["id"].(string)
+	if w := r.send(http.MethodPut, "/api/v1/agents/"+id, a.key, `{"agent": {"first_response_message": "Hello {{name}}!"},
+		"agent_model_config": {"system_prompt": "Remind {{ name }} that {{balance}} is due. {{unknown}} stays."}}`); w.Code != http.StatusOK {
+		t.Fatalf("PUT = %d %s", w.Code, w.Body)
+	}
+	if w := r.send(http.MethodPost, "/api/v1/phone/mapping", a.key, `{"phone_number_id": "`+line.ID+`", "agent_id": "`+id+`"}`); w.Code != http.StatusOK {
+		t.Fatalf("mapping = %d %s", w.Code, w.Body)
+	}
+	created := decode(t, r.post(callURL("phoneNumber", destination), a.key, `{"variable_values": {"name": "Ada", "balance": 12.50}}`))
+	rid, _ := created["request_id"].(string)
+	m := decode(t, r.get("/api/v1/call-analytics?request_id="+rid, a.key))
+	if m["agent_id"] != id || m["rendered_system_prompt"] != "Remind Ada that 12.50 is due. {{unknown}} stays." ||
+		m["rendered_first_message"] != "Hello Ada!" {
+		t.Fatalf("session = %v", m)
+	}
+	// Changing the agent later does not rewrite what a placed call was rendered with.
+	r.send(http.MethodPut, "/api/v1/agents/"+id, a.key, `{"agent_model_config": {"system_prompt": "New"}}`)
+	if m := decode(t, r.get("/api/v1/call-analytics?request_id="+rid, a.key)); m["rendered_system_prompt"] != "Remind Ada that 12.50 is due. {{unknown}} stays." {
+		t.Fatalf("session after the agent changed = %v", m["rendered_system_prompt"])
+	}
+	// A workflow's call has nothing rendered.
+	flow := decode(t, r.send(http.MethodPost, "/api/v1/workflows", a.key, `{"name": "Survey"}`))["workflow"].(map[string]any)["id"].(string)
+	created = decode(t, r.post(callURL("phoneNumber", destination, "workflow_id", flow), a.key, `{"variable_values": {"name": "Ada"}}`))
+	if m := decode(t, r.get("/api/v1/call-analytics?request_id="+created["request_id"].(string), a.key)); m["rendered_system_prompt"] != nil ||
+		m["rendered_first_message"] != nil || m["workflow_id"] != flow {
+		t.Fatalf("workflow session = %v", m)
+	}
+}
+
+func TestWorkflows(t *testing.T) {
+	r := newRig(t)
+	a := r.user(money.FromUnits(5), false)
+	other := r.user(money.FromUnits(5), false)
+	w := r.send(http.MethodPost, "/api/v1/workflows", a.key, `{"name": "Renewals"}`)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("POST = %d %s", w.Code, w.Body)
+	}
+	wf := decode(t, w)["workflow"].(map[string]any)
+	id, _ := wf["id"].(string)
+	if got := keys(wf); !reflect.DeepEqual(got, []string{"created_at", "id", "is_active", "name", "user_id"}) ||
+		wf["name"] != "Renewals" || wf["user_id"] != a.userID || wf["is_active"] != true {
+		t.Fatalf("created = %s", w.Body)
+	}
+	if stored, err := r.store.Workflow(context.Background(), id); err != nil || stored.UserID != a.userID || stored.Name != "Renewals" {
+		t.Fatalf("stored = %+v, %v", stored, err)
+	}
+	if m := decode(t, r.get("/api/v1/workflows/"+id, a.key)); m["workflow"].(map[string]any)["id"] != id {
+		t.Fatalf("GET = %v", m)
+	}
+	var list []map[string]any
+	w = r.get("/api/v1/workflows", a.key)
+	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list) != 1 || list[0]["id"] != id {
+		t.Fatalf("list = %s", w.Body)
+	}
+	if w := r.get("/api/v1/workflows", other.key); w.Body.String() != "[]" {
+		t.Fatalf("other user's list = %s", w.Body)
+	}
+	wantDetail(t, r.send(http.MethodPost, "/api/v1/workflows", a.key, `{"name": ""}`), http.StatusUnprocessableEntity, "name must be 1 to 200 characters")
+	wantDetail(t, r.get("/api/v1/workflows/nope", a.key), http.StatusUnprocessableEntity, "workflow_id must be a UUID")
+	wantDetail(t, r.get("/api/v1/workflows/"+application.NewID(), a.key), http.StatusNotFound, "Workflow not found")
+}
+
+func TestCreditBalance(t *testing.T) {
+	r := newRig(t)
+	a := r.user(money.FromUnits(5), false)
+	if err := r.accounts.SetCredits(context.Background(), a.userID, money.Amount(12_345_678)); err != nil {
+		t.Fatal(err)
+	}
+	w := r.get("/api/v1/billing/credit-balance", a.key)
+	if w.Code != http.StatusOK || w.Body.String() != `{"user_id":"`+a.userID+`","credit_balance":12.345678,"currency":"credits"}` {
+		t.Fatalf("credit balance = %d %s", w.Code, w.Body)
+	}
+	wantDetail(t, r.get("/api/v1/billing/credit-balance", ""), http.StatusUnauthorized, "Invalid or missing API key")
+	wantDetail(t, r.send(http.MethodPost, "/api/v1/billing/credit-balance", a.key, "{}"), http.StatusMethodNotAllowed, "Method Not Allowed")
+}
+
+func TestCallAnalyticsFilter(t *testing.T) {
+	r := newRig(t)
+	a := r.user(money.FromUnits(5), true)
+	other := r.user(money.FromUnits(5), true)
+	theirs := decode(t, r.post(callURL("phoneNumber", rejectedDest), other.key, ""))
+	var all, ok, failed []map[string]any // newest first
+	for i := range 6 {
+		to := destination
+		if i%3 == 0 {
+			to = rejectedDest
+		}
+		m := decode(t, r.post(callURL("phoneNumber", to), a.key, ""))
+		all = append([]map[string]any{m}, all...)
+		if m["status"] == "failed" {
+			failed = append([]map[string]any{m}, failed...)
+		} else {
+			ok = append([]map[string]any{m}, ok...)
+		}
+		time.Sleep(time.Millisecond) // distinct creation times, so "newest first" is one order
+	}
+	type page struct {
+		Items    []map[string]any `json:"items"`
+		Total    int              `json:"total"`
+		Page     int              `json:"page"`
+		PageSize int              `json:"page_size"`
+	}
+	list := func(t *testing.T, query string) page {
+		t.Helper()
+		w := r.get("/api/v1/call-analytics?"+query, a.key)
+		var p page
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &p) != nil || !strings.Contains(w.Body.String(), `"items":[`) {
+			t.Fatalf("%s = %d %s", query, w.Code, w.Body)
+		}
+		return p
+	}
+	rids := func(p page) []string {
+		out := []string{}
+		for _, it := range p.Items {
+			out = append(out, it["request_id"].(string))
+		}
+		return out
+	}
+	field := func(ms []map[string]any) []string {
+		out := []string{}
+		for _, m := range ms {
+			out = append(out, m["request_id"].(string))
+		}
+		return out
+	}
+	rid := ok[1]["request_id"].(string)
+	for _, tc := range []struct {
+		query       string
+		want        []string
+		total, size int
+	}{
+		{"filter=failed", field(failed), 2, 100},
+		{"filter=FAILED&page=1&page_size=1", field(failed[:1]), 2, 1},
+		{"filter=failed&page=2&page_size=1", field(failed[1:]), 2, 1},
+		{"filter=initiated", field(ok), 4, 100},
+		{"filter=in-progress", []string{}, 0, 100},
+		{"filter=" + rid, []string{rid}, 1, 100},
+		{"filter=" + strings.ToUpper(rid[:8]), []string{rid}, 1, 100},
+		{"filter=" + theirs["request_id"].(string), []string{}, 0, 100},
+		{"filter=not+a+status", []string{}, 0, 100},
+		{"filter=&page_size=2", field(all[:2]), 6, 2},
+		{"filter=+", field(all), 6, 100},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			p := list(t, tc.query)
+			if p.Total != tc.total || p.PageSize != tc.size {
+				t.Fatalf("total %d size %d, want %d %d", p.Total, p.PageSize, tc.total, tc.size)
+			}
+			if got := rids(p); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("items %v, want %v", got, tc.want)
+			}
+		})
+	}
+	wantDetail(t, r.get("/api/v1/call-analytics?filter=failed&page_size=101", a.key), http.StatusUnprocessableEntity, "page_size must be from 1 to 100")
+	wantDetail(t, r.get("/api/v1/call-analytics?filter=zzz&page=0", a.key), http.StatusUnprocessableEntity, "page must be 1 or more")
+	// request_id wins over filter: one session, or 404.
+	if m := decode(t, r.get("/api/v1/call-analytics?filter=failed&request_id="+rid, a.key)); m["request_id"] != rid {
+		t.Fatalf("request_id with filter = %v", m)
+	}
+}

@@ -1,0 +1,195 @@
+package memstore
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+)
+
+// FindSessions implements application.SessionQueries, in ListSessions' order.
+func (s *Store) FindSessions(_ context.Context, userID string, f application.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var match []*call.Session
+	for id, c := range s.sessions {
+		if c.UserID != userID || (f.Status.Valid() && s.statuses[id] != f.Status) ||
+			(f.RequestIDPrefix != "" && !strings.HasPrefix(c.RequestID, f.RequestIDPrefix)) {
+			continue
+		}
+		match = append(match, s.get(id))
+	}
+	sort.Slice(match, func(i, j int) bool {
+		if !match[i].CreatedAt.Equal(match[j].CreatedAt) {
+			return match[i].CreatedAt.After(match[j].CreatedAt)
+		}
+		return match[i].ID > match[j].ID
+	})
+	total := len(match)
+	offset = max(offset, 0)
+	if offset >= total || limit <= 0 {
+		return []*call.Session{}, total, nil
+	}
+	return match[offset:min(total, offset+limit)], total, nil
+}
+
+// UserLines implements application.LineStore.
+func (s *Store) UserLines(_ context.Context, userID string) ([]call.Line, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []call.Line{}
+	for _, l := range s.lines {
+		if l.UserID == userID {
+			l.Credentials = nil
+			out = append(out, l)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// UserLine implements application.LineStore.
+func (s *Store) UserLine(_ context.Context, userID, lineID string) (call.Line, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l, ok := s.lines[lineID]
+	if !ok || l.UserID != userID {
+		return call.Line{}, application.ErrNotFound
+	}
+	l.Credentials = nil
+	return l, nil
+}
+
+// UpdateLine implements application.LineStore.
+func (s *Store) UpdateLine(_ context.Context, userID, lineID string, fn func(*call.Line) error) (call.Line, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stored, ok := s.lines[lineID]
+	if !ok || stored.UserID != userID {
+		return call.Line{}, application.ErrNotFound
+	}
+	l := stored
+	l.Credentials = nil
+	if err := fn(&l); err != nil {
+		return call.Line{}, err
+	}
+	stored.FriendlyName, stored.Active = l.FriendlyName, l.Active
+	if l.Credentials != nil {
+		stored.Credentials = cloneMap(l.Credentials)
+		if len(stored.Credentials) == 0 {
+			stored.Credentials = nil
+		}
+	}
+	s.lines[lineID] = stored
+	stored.Credentials = nil
+	return stored, nil
+}
+
+// DeleteLine implements application.LineStore. The mapping lives on the line and goes with it.
+func (s *Store) DeleteLine(_ context.Context, userID, lineID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.lines[lineID]
+	if !ok || l.UserID != userID {
+		return application.ErrNotFound
+	}
+	delete(s.lines, lineID)
+	return nil
+}
+
+// DeleteMapping implements application.MappingStore.
+func (s *Store) DeleteMapping(_ context.Context, userID, lineID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.lines[lineID]
+	if !ok || l.UserID != userID || l.Mapping.IsZero() {
+		return application.ErrNotFound
+	}
+	l.Mapping = call.Target{}
+	s.lines[lineID] = l
+	return nil
+}
+
+// UserAgents implements application.AgentStore.
+func (s *Store) UserAgents(_ context.Context, userID string) ([]call.Agent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []call.Agent{}
+	for _, a := range s.agents {
+		if a.UserID == userID {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// UserAgent implements application.AgentStore.
+func (s *Store) UserAgent(_ context.Context, userID, agentID string) (call.Agent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.agents[agentID]
+	if !ok || a.UserID != userID {
+		return call.Agent{}, application.ErrNotFound
+	}
+	return a, nil
+}
+
+// UpdateAgent implements application.AgentStore.
+func (s *Store) UpdateAgent(_ context.Context, userID, agentID string, fn func(*call.Agent) error) (call.Agent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stored, ok := s.agents[agentID]
+	if !ok || stored.UserID != userID {
+		return call.Agent{}, application.ErrNotFound
+	}
+	a := stored
+	if err := fn(&a); err != nil {
+		return call.Agent{}, err
+	}
+	stored.Name, stored.SystemPrompt, stored.FirstMessage, stored.Active = a.Name, a.SystemPrompt, a.FirstMessage, a.Active
+	s.agents[agentID] = stored
+	return stored, nil
+}
+
+// UserWorkflows implements application.WorkflowStore.
+func (s *Store) UserWorkflows(_ context.Context, userID string) ([]call.Workflow, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []call.Workflow{}
+	for _, w := range s.workflows {
+		if w.UserID == userID {
+			out = append(out, w)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// UserWorkflow implements application.WorkflowStore.
+func (s *Store) UserWorkflow(_ context.Context, userID, workflowID string) (call.Workflow, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	w, ok := s.workflows[workflowID]
+	if !ok || w.UserID != userID {
+		return call.Workflow{}, application.ErrNotFound
+	}
+	return w, nil
+}

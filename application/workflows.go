@@ -1,0 +1,48 @@
+package application
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kupe-voice/kupe/domain/call"
+)
+
+// WorkflowStore reads one user's workflows. Both methods are scoped to the owner: another
+// user's workflow is ErrNotFound, exactly as one that does not exist.
+type WorkflowStore interface {
+	// UserWorkflows returns all of the user's workflows, oldest first (ties by id).
+	UserWorkflows(ctx context.Context, userID string) ([]call.Workflow, error)
+	// UserWorkflow returns one of the user's workflows.
+	UserWorkflow(ctx context.Context, userID, workflowID string) (call.Workflow, error)
+}
+
+// Workflows serves a user's workflows: list and read. Creating one is Accounts.CreateWorkflow,
+// shared with kupectl.
+type Workflows struct {
+	Store WorkflowStore
+}
+
+// List returns the user's workflows, oldest first.
+func (w *Workflows) List(ctx context.Context, userID string) ([]call.Workflow, error) {
+	if userID == "" {
+		return nil, ErrUnauthenticated
+	}
+	return w.Store.UserWorkflows(ctx, userID)
+}
+
+// Get returns one of the user's workflows; another user's reads as call.ErrWorkflowNotFound.
+func (w *Workflows) Get(ctx context.Context, userID, workflowID string) (call.Workflow, error) {
+	id, err := ownedID(userID, "workflow_id", workflowID)
+	if err != nil {
+		return call.Workflow{}, err
+	}
+	wf, err := w.Store.UserWorkflow(ctx, userID, id)
+	return wf, workflowErr(err)
+}
+
+func workflowErr(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return call.ErrWorkflowNotFound
+	}
+	return err
+}

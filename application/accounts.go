@@ -114,6 +114,11 @@ type AddLine struct {
 	Provider    string
 	Credentials map[string]string
 	Inactive    bool
+	// FriendlyName and Region are optional labels (see call.Line).
+	FriendlyName string
+	Region       string
+	// MaxCPS paces the line's dials (calls per second); 0 leaves them unpaced.
+	MaxCPS float64
 }
 
 // AddLine registers one of a user's phone numbers.
@@ -130,12 +135,24 @@ func (a *Accounts) AddLine(ctx context.Context, cmd AddLine) (call.Line, error) 
 	if err != nil {
 		return call.Line{}, invalidf("%v", err)
 	}
+	labels, err := lineLabels(cmd.FriendlyName, cmd.Region)
+	if err != nil {
+		return call.Line{}, err
+	}
+	if err := checkCredentials(cmd.Credentials); err != nil {
+		return call.Line{}, err
+	}
+	if err := checkMaxCPS(cmd.MaxCPS); err != nil {
+		return call.Line{}, err
+	}
 	if _, err := a.Store.User(ctx, userID); err != nil {
 		return call.Line{}, err
 	}
 	l := call.Line{
 		ID: NewID(), UserID: userID, Number: num.String(), Provider: p, Active: !cmd.Inactive,
 		CreatedAt: a.now(), Credentials: call.Credentials(cmd.Credentials),
+		FriendlyName: labels.FriendlyName, CountryCode: num.Region(), Region: labels.Region,
+		MaxCPS: cmd.MaxCPS,
 	}
 	if err := a.Store.CreateLine(ctx, l); err != nil {
 		return call.Line{}, fmt.Errorf("create line: %w", err)

@@ -3,6 +3,8 @@ package application
 import (
 	"context"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/kupe-voice/kupe/domain/identity"
 )
@@ -16,6 +18,18 @@ type APIKeyStore interface {
 // Authenticator turns a request's credential into a Principal.
 type Authenticator struct {
 	Keys APIKeyStore
+	// Usage records each key's last use (at most once a minute per key, in the background); nil
+	// records nothing.
+	Usage KeyUsageStore
+	// OnUsageError hears of a usage write that failed; it must not block.
+	OnUsageError func(keyID string, err error)
+	// Now is the usage record's clock; nil is time.Now.
+	Now func() time.Time
+
+	touching  sync.Map // key id -> struct{}: a usage write of that key is in flight
+	slotsOnce sync.Once
+	slots     chan struct{}
+	inflight  sync.WaitGroup
 }
 
 // APIKey authenticates an x-api-key value. A key of the wrong shape is refused without a lookup.
@@ -30,5 +44,6 @@ func (a *Authenticator) APIKey(ctx context.Context, plain string) (identity.Prin
 	if err != nil {
 		return identity.Principal{}, err
 	}
+	a.noteUse(k)
 	return identity.Principal{UserID: k.UserID, Method: identity.AuthAPIKey, KeyID: k.ID}, nil
 }

@@ -14,6 +14,8 @@ type SessionQueries interface {
 	SessionByRequestID(ctx context.Context, userID, requestID string) (*call.Session, error)
 	// ListSessions returns one page of the user's sessions, newest first, and how many there are.
 	ListSessions(ctx context.Context, userID string, offset, limit int) ([]*call.Session, int, error)
+	// FindSessions is ListSessions narrowed to the sessions that match f.
+	FindSessions(ctx context.Context, userID string, f SessionFilter, offset, limit int) ([]*call.Session, int, error)
 }
 
 // CallLogs answers the call-analytics endpoint.

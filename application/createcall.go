@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -21,7 +22,17 @@ type CreateCall struct {
 	WorkflowID     string
 	LineID         string
 	VariableValues map[string]any
+	// IdempotencyKey, when set, makes the request safe to retry: a retry with the same key and
+	// the same request within IdempotencyKeyTTL gets the first answer again, and dials nothing.
+	IdempotencyKey string
+	// Encode renders the answer the caller gets; it is required with an IdempotencyKey, since the
+	// bytes are stored so that a retry gets the very same ones.
+	Encode func(CreateCallResult) []byte
 }
+
+// StatusAnswered is the HTTP status of every answer that carries a session (Kupe answers 200
+// whether the dial succeeded or failed), as an idempotency record stores it.
+const StatusAnswered = 200
 
 // CreateCallResult is what the caller is told. Success is false when the carrier refused or
 // failed; the session is stored either way, and Detail says why.
@@ -29,6 +40,12 @@ type CreateCallResult struct {
 	Success bool
 	Detail  string
 	Session *call.Session
+	// Response is the encoded answer, with ResponseStatus, for a request that carried an
+	// IdempotencyKey. Replayed says it is the stored answer of an earlier request with the key:
+	// nothing was dialled, and Session may be nil.
+	Response       []byte
+	ResponseStatus int
+	Replayed       bool
 }
 
 // DialPlan is everything the line choice and the credit check read, for one user.
@@ -40,13 +57,67 @@ type DialPlan struct {
 	// request names or that the user's lines are mapped to. Ids of other users never appear.
 	Agents    map[string]call.Agent
 	Workflows map[string]call.Workflow
+	// Limits are the user's own; identity.DefaultLimits for a user the store does not know.
+	Limits identity.Limits
+	// SpentToday is what the user's calls were charged since the start of the plan's UTC day
+	// (the "call_charge" ledger entries). Stores read it only when Limits.DailySpendCap is set.
+	SpentToday money.Amount
+	// Idempotency is the user's live (unexpired) record for the key the query named, or nil.
+	Idempotency *IdempotencyRecord
 }
 
 // DialPlanStore loads a user's dial plan. It is a single read so that a store can answer it in
 // as few database round trips as it manages; requested names the agent or workflow the request
 // asked for, which the plan must include if it is the user's.
 type DialPlanStore interface {
-	DialPlan(ctx context.Context, userID string, requested call.Target) (DialPlan, error)
+	DialPlan(ctx context.Context, userID string, requested call.Target, opts ...DialPlanOption) (DialPlan, error)
+}
+
+// DialPlanOption asks DialPlan for more than the lines and their targets: see AsOf and
+// WithIdempotencyKey. Options are values, not closures, so that create_call's hot path does not
+// allocate for them.
+type DialPlanOption struct {
+	key string
+	now time.Time
+}
+
+// DialPlanQuery is what the options ask for; stores build it with NewDialPlanQuery.
+type DialPlanQuery struct {
+	// IdempotencyKey, when set, asks for the user's live record for that key.
+	IdempotencyKey string
+	// Now is when the plan is read: it decides which records have expired and which day
+	// SpentToday covers. Without AsOf it is the current time.
+	Now time.Time
+}
+
+// WithIdempotencyKey asks DialPlan for the user's live record for key.
+func WithIdempotencyKey(key string) DialPlanOption { return DialPlanOption{key: key} }
+
+// AsOf reads the plan as of now (the use case's clock).
+func AsOf(now time.Time) DialPlanOption { return DialPlanOption{now: now} }
+
+// NewDialPlanQuery applies opts.
+func NewDialPlanQuery(opts ...DialPlanOption) DialPlanQuery {
+	var q DialPlanQuery
+	for _, o := range opts {
+		if o.key != "" {
+			q.IdempotencyKey = o.key
+		}
+		if !o.now.IsZero() {
+			q.Now = o.now
+		}
+	}
+	if q.Now.IsZero() {
+		q.Now = time.Now()
+	}
+	q.Now = q.Now.UTC()
+	return q
+}
+
+// DayStart is the start of the UTC day of q.Now, from when SpentToday counts.
+func (q DialPlanQuery) DayStart() time.Time {
+	y, m, d := q.Now.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // SessionStore keeps call sessions.
@@ -63,9 +134,13 @@ type SessionStore interface {
 // CreateCallHandler places calls.
 type CreateCallHandler struct {
 	Plans    DialPlanStore
-	Sessions SessionStore
+	Sessions CallStore
 	Carriers Carriers
-	Now      func() time.Time
+	// Limiter enforces each user's request rate and each line's pacing; nil enforces neither.
+	Limiter RateLimiter
+	// Limits are the deployment's limits and guards; the zero value takes the defaults.
+	Limits CallLimits
+	Now    func() time.Time
 }
 
 // Limits on a create_call request that keep a hostile one small.
@@ -78,6 +153,13 @@ const (
 // Handle validates the request, chooses the line, writes the session in status dialing, dials,
 // and records the outcome. Any error it returns means nothing was dialled; once a session is
 // written, the result always carries it, whatever the carrier did.
+//
+// The limits and guards, in order: the user's request rate (after the dial plan is read, since
+// the rate is the user's; before anything is written), the Idempotency-Key (a retry is answered
+// from its record before any other check, so that it gets the first answer even if the account
+// changed meanwhile), the destination policy, credits and the daily spend cap, the line's
+// pacing, and last the user's cap on active calls, checked and taken with the session write in
+// one transaction.
 func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateCallResult, error) {
 	if cmd.UserID == "" {
 		return CreateCallResult{}, ErrUnauthenticated
@@ -106,10 +188,32 @@ func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateC
 	if err != nil {
 		return CreateCallResult{}, err
 	}
+	now := h.now()
+	var hash string
+	if cmd.IdempotencyKey != "" {
+		if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
+			return CreateCallResult{}, err
+		}
+		if cmd.Encode == nil {
+			return CreateCallResult{}, errors.New("create call: an idempotency key needs an Encode function")
+		}
+		hash = requestHash(to.String(), req, vars)
+	}
 
-	plan, err := h.Plans.DialPlan(ctx, cmd.UserID, req.Target)
+	var plan DialPlan
+	if hash != "" {
+		plan, err = h.Plans.DialPlan(ctx, cmd.UserID, req.Target, AsOf(now), WithIdempotencyKey(cmd.IdempotencyKey))
+	} else {
+		plan, err = h.Plans.DialPlan(ctx, cmd.UserID, req.Target, AsOf(now))
+	}
 	if err != nil {
 		return CreateCallResult{}, fmt.Errorf("load dial plan: %w", err)
+	}
+	if err := h.checkRate(cmd.UserID, plan.Limits); err != nil {
+		return CreateCallResult{}, err
+	}
+	if plan.Idempotency != nil {
+		return h.replay(ctx, plan.Idempotency, hash, &cmd, now)
 	}
 	if err := plan.checkTarget(req.Target); err != nil {
 		return CreateCallResult{}, err
@@ -125,8 +229,14 @@ func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateC
 	if err := plan.checkTarget(target); err != nil {
 		return CreateCallResult{}, err
 	}
+	if err := h.checkDestination(to, plan.Limits); err != nil {
+		return CreateCallResult{}, err
+	}
 	if !plan.Credits.Positive() {
 		return CreateCallResult{}, ErrInsufficientCredits
+	}
+	if err := checkSpend(&plan, now); err != nil {
+		return CreateCallResult{}, err
 	}
 	carrier, ok := h.Carriers.Carrier(line.Provider)
 	if !ok {
@@ -144,12 +254,27 @@ func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateC
 		From:           line.Number,
 		To:             to.String(),
 		VariableValues: vars,
-	}, h.now())
+	}, now)
 	if a, ok := plan.Agents[target.AgentID]; ok {
 		s.RenderedSystemPrompt = call.Render(a.SystemPrompt, vars)
 		s.RenderedFirstMessage = call.Render(a.FirstMessage, vars)
 	}
-	if err := h.Sessions.CreateSession(ctx, s); err != nil {
+	if err := h.paceLine(ctx, line); err != nil {
+		return CreateCallResult{}, err
+	}
+	begin := BeginCall{Session: s, MaxActive: plan.Limits.MaxConcurrentCalls,
+		ActiveSince: now.Add(-orDuration(h.Limits.ActiveCallStaleAfter, DefaultActiveCallStaleAfter))}
+	if hash != "" {
+		begin.Idempotency = &IdempotencyRecord{UserID: cmd.UserID, Key: cmd.IdempotencyKey, RequestHash: hash,
+			SessionID: s.ID, CreatedAt: now, ExpiresAt: now.Add(IdempotencyKeyTTL)}
+	}
+	switch err := h.Sessions.BeginCall(ctx, begin); {
+	case errors.Is(err, ErrConcurrencyLimit):
+		return CreateCallResult{}, concurrencyError(begin.MaxActive)
+	case errors.Is(err, ErrIdempotencyInProgress):
+		return CreateCallResult{}, &LimitError{Err: ErrIdempotencyInProgress, RetryAfter: inProgressRetryAfter,
+			Detail: "A request with this Idempotency-Key is still in progress; retry shortly"}
+	case err != nil:
 		return CreateCallResult{}, fmt.Errorf("store session: %w", err)
 	}
 
@@ -183,9 +308,16 @@ func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateC
 		}
 	})
 	if err != nil {
-		return res, fmt.Errorf("record dial outcome of session %s: %w", s.ID, err)
+		err = fmt.Errorf("record dial outcome of session %s: %w", s.ID, err)
 	}
-	return res, nil
+	if hash != "" {
+		// Stored even when the outcome could not be: the answer is what the caller was told.
+		res.Response, res.ResponseStatus = cmd.Encode(res), StatusAnswered
+		if cerr := h.Sessions.CompleteIdempotency(ctx, cmd.UserID, cmd.IdempotencyKey, res.ResponseStatus, res.Response); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("store the answer of session %s for its idempotency key: %w", s.ID, cerr))
+		}
+	}
+	return res, err
 }
 
 func (h *CreateCallHandler) now() time.Time {

@@ -31,6 +31,13 @@ type Config struct {
 	Media    string         `yaml:"media_stream_url"`
 	Carriers CarriersConfig `yaml:"carriers"`
 	Demo     DemoConfig     `yaml:"demo"`
+	Auth     AuthConfig     `yaml:"auth"`
+	Billing  BillingConfig  `yaml:"billing"`
+	Limits   LimitsConfig   `yaml:"limits"`
+	Secrets  SecretsConfig  `yaml:"-"`
+
+	// Reconcile settles sessions left in dialing (faults.go).
+	Reconcile ReconcileConfig `yaml:"reconcile"`
 }
 
 // HTTPConfig is the API server's.
@@ -38,12 +45,20 @@ type HTTPConfig struct {
 	Addr            string        `yaml:"addr"`
 	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// AllowedOrigins are the browser origins CORS answers and create_call accepts, each
+	// scheme://host[:port] in lower case; empty allows no browser origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// DrainDelay is how long, once shutdown begins, /ready fails before the server stops taking
+	// connections, so that load balancers stop sending traffic first (faults.go).
+	DrainDelay time.Duration `yaml:"drain_delay"`
 }
 
 // DBConfig says which database to use.
 type DBConfig struct {
 	URL               string `yaml:"url"`
 	DefaultSQLitePath string `yaml:"default_sqlite_path"`
+	// Timeout bounds each statement and transaction (faults.go).
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // CarriersConfig is shared by the carrier adapters.
@@ -55,6 +70,9 @@ type CarriersConfig struct {
 	SimulatedReject   []string      `yaml:"simulated_reject"`
 	PublicBaseURL     string        `yaml:"-"`
 	MediaStreamURLTpl string        `yaml:"-"`
+	// The circuit breaker in front of each carrier account (faults.go).
+	BreakerFailures int           `yaml:"breaker_failures"`
+	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
 }
 
 // DemoConfig shapes the first-run demo account.
@@ -114,6 +132,11 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	str("KUPE_DEMO_CREDITS", &c.Demo.Credits)
+	errs = append(errs, loadAuth(lookup, &c)...)
+	errs = append(errs, loadBilling(lookup, &c)...)
+	errs = append(errs, loadLimits(lookup, &c)...)
+	errs = append(errs, loadSecrets(lookup, &c)...)
+	errs = append(errs, loadFaults(lookup, &c)...)
 
 	switch c.Env {
 	case "development", "production":

@@ -131,11 +131,17 @@ func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 	if err != nil {
 		return err
 	}
-	err = s.client.PhoneNumber.Create().
+	c := s.client.PhoneNumber.Create().
 		SetID(id).SetUserID(uid).SetNumber(l.Number).SetProvider(phonenumber.Provider(l.Provider.String())).
-		SetIsActive(l.Active).SetCreatedAt(l.CreatedAt.UTC()).SetCredentials(creds).
-		Exec(ctx)
-	return storeErr("create line", err)
+		SetIsActive(l.Active).SetCreatedAt(l.CreatedAt.UTC()).SetCredentials(creds)
+	// Unset labels stay NULL.
+	setIfAny(l.FriendlyName, c.SetFriendlyName)
+	setIfAny(l.CountryCode, c.SetCountryCode)
+	setIfAny(l.Region, c.SetRegion)
+	if l.MaxCPS > 0 {
+		c.SetMaxCps(l.MaxCPS) // unpaced lines stay NULL
+	}
+	return storeErr("create line", c.Exec(ctx))
 }
 
 // Line implements application.AccountStore.
@@ -152,7 +158,15 @@ func (s *Store) Line(ctx context.Context, id string) (call.Line, error) {
 	if m := p.Edges.Mapping; m != nil {
 		t = call.Target{AgentID: idString(m.AgentID), WorkflowID: idString(m.WorkflowID)}
 	}
-	return s.line(p.ID.String(), p.UserID.String(), p.Number, string(p.Provider), p.IsActive, p.CreatedAt, p.Credentials, t)
+	l, err := s.line(p.ID.String(), p.UserID.String(), p.Number, string(p.Provider), p.IsActive, p.CreatedAt, p.Credentials, t)
+	if err != nil {
+		return call.Line{}, err
+	}
+	l.FriendlyName, l.CountryCode, l.Region = p.FriendlyName, p.CountryCode, p.Region
+	if p.MaxCps != nil {
+		l.MaxCPS = *p.MaxCps
+	}
+	return l, nil
 }
 
 // line builds a call.Line from its columns, for Line and DialPlan alike.
@@ -172,7 +186,8 @@ func (s *Store) line(id, userID, number, provider string, active bool, created t
 }
 
 // sealCredentials and openCredentials are the one place a line's credentials turn into stored
-// bytes and back. They are JSON for now; encryption (AES-GCM) goes here, and nowhere else.
+// bytes and back: JSON, sealed with AES-256-GCM under the store's secrets key (credentials.go).
+// A line without credentials stores nothing, and needs no key.
 func (s *Store) sealCredentials(c call.Credentials) ([]byte, error) {
 	if len(c) == 0 {
 		return nil, nil
@@ -182,16 +197,20 @@ func (s *Store) sealCredentials(c call.Credentials) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode line credentials: %w", err)
 	}
-	return b, nil
+	return s.seal(b)
 }
 
 func (s *Store) openCredentials(b []byte) (call.Credentials, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
+	b, err := s.open(b)
+	if err != nil {
+		return nil, err
+	}
 	var m map[string]string
 	if err := json.Unmarshal(b, &m); err != nil {
-		// The decoder's message may quote the stored bytes: keep it out of the error.
+		// The decoder's message may quote the decrypted bytes: keep it out of the error.
 		return nil, fmt.Errorf("decode line credentials: stored value is not valid")
 	}
 	return call.Credentials(m), nil

@@ -14,6 +14,11 @@ import (
 
 // CreateSession implements application.SessionStore: one INSERT.
 func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
+	return createSession(ctx, s.client, cs)
+}
+
+// createSession inserts cs through client, which may be bound to a transaction (BeginCall).
+func createSession(ctx context.Context, client *ent.Client, cs *call.Session) error {
 	id, err := requireID("session", cs.ID)
 	if err != nil {
 		return err
@@ -26,7 +31,7 @@ func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
 	if !ok {
 		return application.ErrNotFound
 	}
-	c := s.client.CallSession.Create().
+	c := client.CallSession.Create().
 		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
 		SetVersion(cs.Version())
 	// The rendered prompts never change after the session is written, so SaveSession leaves them.

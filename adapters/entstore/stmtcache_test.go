@@ -15,7 +15,7 @@ func TestPreparedStatementsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	p := s.drv.(*preparedDriver).conn.ExecQuerier.(*preparedStmts)
+	p := s.drv.(*faultDriver).Driver.(*preparedDriver).conn.ExecQuerier.(*preparedStmts)
 	for i := range maxPrepared + 10 {
 		var got int
 		rows, err := p.QueryContext(ctx, fmt.Sprintf("SELECT %d", i))

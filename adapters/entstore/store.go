@@ -21,6 +21,7 @@ import (
 	_ "github.com/lib/pq"  // registers the "postgres" database/sql driver
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
 
+	"github.com/kupe-voice/kupe/adapters/secretbox"
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/ent"
 )
@@ -38,6 +39,9 @@ type Store struct {
 	name   string         // SQLite or Postgres
 	drv    dialect.Driver // every statement goes through drv, ent's and our own
 	client *ent.Client
+	// secrets seals the lines' credentials; nil when Open was given no key, and then no
+	// credential can be written or read (see credentials.go).
+	secrets *secretbox.Box
 }
 
 // Open connects to the database a URL names:
@@ -50,7 +54,16 @@ type Store struct {
 // front of PostgreSQL must keep server-side prepared statements per client (PgBouncer's session
 // mode, or 1.21+ with max_prepared_statements). Open does not create or change tables: call
 // Migrate for that, or CheckSchema to refuse a database that is behind.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+//
+// Line credentials are sealed with the key WithSecretsKey gives; without one, everything but
+// writing or reading a line's credentials works.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
 	var (
 		s   *Store
 		err error
@@ -59,7 +72,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	case strings.HasPrefix(dsn, "file:"):
 		s, err = openSQLite(dsn)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		s, err = openPostgres(dsn)
+		s, err = openPostgres(dsn, o.timeout)
 	default:
 		// The URL may hold a password: it is not repeated here.
 		return nil, errors.New("entstore: unsupported database URL: want file:PATH for SQLite or postgres://... for PostgreSQL")
@@ -67,6 +80,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.secrets = o.secrets
+	s.setDriver(newFaultDriver(s.drv, o.timeout)) // faults.go: bounded statements, ErrUnavailable
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("entstore: connect to %s: %w", s.name, err)
@@ -127,11 +142,10 @@ func hasPragma(pragmas []string, p string) bool {
 	return false
 }
 
-func openPostgres(dsn string) (*Store, error) {
-	db, err := sql.Open("postgres", dsn)
+func openPostgres(dsn string, timeout time.Duration) (*Store, error) {
+	db, err := openPostgresDB(dsn, timeout) // pgdial.go
 	if err != nil {
-		// lib/pq's parse errors may quote the URL, password included.
-		return nil, errors.New("entstore: open PostgreSQL: malformed URL")
+		return nil, err
 	}
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
@@ -227,5 +241,5 @@ func storeErr(op string, err error) error {
 	case sqlgraph.IsForeignKeyConstraintError(err):
 		return application.ErrNotFound
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return fmt.Errorf("%s: %w", op, markUnavailable(err)) // faults.go: a database that is down is ErrUnavailable
 }

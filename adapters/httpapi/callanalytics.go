@@ -14,12 +14,13 @@ import (
 
 const defaultPageSize = 20
 
-var callAnalyticsKeys = []string{"request_id", "page", "page_size"}
+var callAnalyticsKeys = []string{"request_id", "page", "page_size", "filter"}
 
 const (
 	qRequestID = iota
 	qPage
 	qPageSize
+	qFilter
 )
 
 // sessionJSON is a call session as the call logs show it. It carries no credential and no
@@ -44,6 +45,10 @@ type sessionJSON struct {
 	EndedAt           *string           `json:"ended_at"`
 	CreatedAt         *string           `json:"created_at"`
 	UpdatedAt         *string           `json:"updated_at"`
+	// The agent's prompt and first message with variable_values filled in, as the voice runtime
+	// reads them; null for a workflow's call.
+	RenderedSystemPrompt *string `json:"rendered_system_prompt"`
+	RenderedFirstMessage *string `json:"rendered_first_message"`
 }
 
 type pageJSON struct {
@@ -78,6 +83,9 @@ func toSessionJSON(s *call.Session) sessionJSON {
 		EndedAt:           timeJSON(s.EndedAt),
 		CreatedAt:         timeJSON(s.CreatedAt),
 		UpdatedAt:         timeJSON(s.UpdatedAt),
+
+		RenderedSystemPrompt: nullable(s.RenderedSystemPrompt),
+		RenderedFirstMessage: nullable(s.RenderedFirstMessage),
 	}
 }
 
@@ -91,7 +99,9 @@ func timeJSON(t time.Time) *string {
 }
 
 // callAnalytics serves GET /api/v1/call-analytics: one session by request_id, a page of them
-// (page, page_size), or, with neither, the first MaxPageSize in the same wrapper.
+// (page, page_size), or, with neither, the first MaxPageSize in the same wrapper. filter narrows
+// the page or the list to a status ("failed") or to request ids that start with it; text that
+// can be neither matches nothing.
 func (s *server) callAnalytics(c *gin.Context) {
 	p, ok := principal(c)
 	if !ok {
@@ -99,8 +109,8 @@ func (s *server) callAnalytics(c *gin.Context) {
 		return
 	}
 	var (
-		values [3]string
-		found  [3]bool
+		values [4]string
+		found  [4]bool
 	)
 	q := queryParams{keys: callAnalyticsKeys, values: values[:], found: found[:]}
 	if err := q.parse(c.Request.URL.RawQuery); err != nil {
@@ -135,7 +145,8 @@ func (s *server) callAnalytics(c *gin.Context) {
 			}
 		}
 	}
-	res, err := s.deps.CallLogs.List(ctx, p.UserID, page, size)
+	// filter (a status, or a request id or its first characters) narrows the list or the page.
+	res, err := s.deps.CallLogs.Search(ctx, p.UserID, values[qFilter], page, size)
 	if err != nil {
 		fail(c, err)
 		return

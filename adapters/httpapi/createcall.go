@@ -45,31 +45,75 @@ func (s *server) createCall(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	key, err := idempotencyKey(c.Request.Header)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	p, _ := principal(c)
-	res, err := s.deps.CreateCall.Handle(c.Request.Context(), application.CreateCall{
+	cmd := application.CreateCall{
 		UserID:         p.UserID,
 		To:             values[qPhone],
 		AgentID:        values[qAgent],
 		WorkflowID:     values[qWorkflow],
 		LineID:         values[qLine],
 		VariableValues: vars,
-	})
-	if err != nil && res.Session == nil {
+		IdempotencyKey: key,
+	}
+	if key != "" {
+		cmd.Encode = encodeCreateCallResponse
+	}
+	res, err := s.deps.CreateCall.Handle(c.Request.Context(), cmd)
+	if err != nil && res.Session == nil && res.Response == nil {
 		fail(c, err)
 		return
 	}
-	sess := res.Session
-	if err != nil {
+	if sess := res.Session; err != nil && sess != nil {
 		// The call was dialled (or refused) but its outcome could not be written: the client
 		// still gets the ids, and the log says which session needs a look.
 		note(c, err, zap.String("call_session_id", sess.ID), zap.String("call_request_id", sess.RequestID),
 			zap.String("to", call.MaskNumber(sess.To)))
+	} else if err != nil {
+		note(c, err)
+	}
+	if res.Response != nil {
+		// With an Idempotency-Key the answer is the stored bytes, the first time and on replay.
+		if res.Replayed {
+			c.Writer.Header()[headerIdempotentReplayed] = []string{"true"}
+		}
+		writeJSONBytes(c, res.ResponseStatus, res.Response)
+		return
 	}
 
 	b := getBuf()
 	b.b = AppendCreateCallResponse(b.b, res)
 	writeJSONBytes(c, http.StatusOK, b.b)
 	putBuf(b)
+}
+
+// Idempotency headers of create_call.
+const (
+	headerIdempotencyKey     = "Idempotency-Key" // canonical form
+	headerIdempotentReplayed = "Idempotent-Replayed"
+)
+
+// idempotencyKey reads the optional Idempotency-Key header. A header sent empty or twice is
+// refused here; the use case checks the key's length and characters.
+func idempotencyKey(h http.Header) (string, error) {
+	v, ok := h[headerIdempotencyKey]
+	if !ok {
+		return "", nil
+	}
+	if len(v) != 1 || v[0] == "" {
+		return "", invalid("Idempotency-Key must be 1 to 255 printable ASCII characters")
+	}
+	return v[0], nil
+}
+
+// encodeCreateCallResponse is the use case's Encode: the bytes it stores for a key are the ones
+// the client reads, then and on every replay.
+func encodeCreateCallResponse(res application.CreateCallResult) []byte {
+	return AppendCreateCallResponse(make([]byte, 0, 512), res)
 }
 
 // AppendCreateCallResponse appends the JSON that create_call answers with for res: Kupe's
@@ -147,6 +191,9 @@ func (s *server) readVariables(r *http.Request) (map[string]any, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, invalid("Request body must hold one JSON object and nothing after it")
+	}
+	if len(body) > maxVariableValuesBytes && variablesTooLarge(body) {
+		return nil, errVariablesTooLarge
 	}
 	switch vv := v.VariableValues.(type) {
 	case nil:

@@ -341,7 +341,7 @@ func TestCreateCallBodyTooLarge(t *testing.T) {
 // failingPlans is the store with its dial plan read broken, as when the database goes away.
 type failingPlans struct{ *memstore.Store }
 
-func (failingPlans) DialPlan(context.Context, string, call.Target) (application.DialPlan, error) {
+func (failingPlans) DialPlan(context.Context, string, call.Target, ...application.DialPlanOption) (application.DialPlan, error) {
 	return application.DialPlan{}, errors.New(`pq: relation "phone_numbers" does not exist`)
 }
 

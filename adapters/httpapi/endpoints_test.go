@@ -183,6 +183,7 @@ func TestCallAnalyticsByRequestID(t *testing.T) {
 		"telephony_leg_id": s.LegID, "detail": nil, "duration_seconds": json.Number("0"), "cost": json.Number("0"),
 		"answered_at": nil, "ended_at": nil,
 		"created_at": s.CreatedAt.UTC().Format(time.RFC3339Nano), "updated_at": s.UpdatedAt.UTC().Format(time.RFC3339Nano),
+		"rendered_system_prompt": nil, "rendered_first_message": nil, // the agent has no prompt
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Fatalf("session JSON =\n%v\nwant\n%v", m, want)
@@ -214,6 +215,8 @@ func TestCallAnalyticsByRequestID(t *testing.T) {
 func TestCallAnalyticsPages(t *testing.T) {
 	r := newRig(t)
 	a := r.user(money.FromUnits(5), true)
+	// 25 calls that stay initiated: more than the default cap of 20 active calls.
+	r.setLimits(a.userID, func(l *identity.Limits) error { l.MaxConcurrentCalls = 100; return nil })
 	other := r.user(money.FromUnits(5), true)
 	r.post(callURL("phoneNumber", destination), other.key, "")
 	var ids []string

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,9 +31,29 @@ var errorTable = []struct {
 	status int
 	detail string
 }{
+	// First: whatever else a request ran into, the database being down is why it failed.
+	{application.ErrUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
+	{errShuttingDown, http.StatusServiceUnavailable, "Service is shutting down"},
+	{application.ErrInvalidSession, http.StatusUnauthorized, "Invalid or expired session token"},
 	{application.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
+	{application.ErrForeignUser, http.StatusForbidden, "Not allowed to act for another user"},
+	{errOriginNotAllowed, http.StatusForbidden, "Origin not allowed"},
+	{errCallbackUnverified, http.StatusForbidden, "Invalid or missing callback signature"},
 	{application.ErrInsufficientCredits, http.StatusPaymentRequired, "Insufficient credits: add credits to place calls"},
 
+	// Limits and guards (limits.go in application): a *application.LimitError brings its own
+	// detail, which names the limit, and its Retry-After.
+	{application.ErrDailySpendCap, http.StatusPaymentRequired, "Daily spend cap reached"},
+	{application.ErrRateLimited, http.StatusTooManyRequests, "Rate limit exceeded"},
+	{application.ErrConcurrencyLimit, http.StatusTooManyRequests, "Concurrent call limit reached"},
+	{application.ErrLinePaced, http.StatusTooManyRequests, "Line call rate exceeded"},
+	{application.ErrIdempotencyInProgress, http.StatusConflict, "A request with this Idempotency-Key is still in progress"},
+	{application.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"},
+	{call.ErrDestinationNotAllowed, http.StatusUnprocessableEntity, "Destination not allowed"},
+
+	// Kupe answers a mapping that names the wrong number of targets, or no line, with a 400.
+	{application.ErrMappingTarget, http.StatusBadRequest, "Send exactly one of agent_id and workflow_id"},
+	{application.ErrMappingLineMissing, http.StatusBadRequest, "phone_number_id is required"},
 	{call.ErrTargetBoth, http.StatusUnprocessableEntity, "Pass agent_id or workflow_id, not both"},
 	{call.ErrNoTarget, http.StatusUnprocessableEntity, "No agent or workflow for this call: pass agent_id or workflow_id, or map one to the phone number"},
 	{call.ErrLineInactive, http.StatusUnprocessableEntity, "Phone number is not active"},
@@ -42,6 +64,8 @@ var errorTable = []struct {
 	{call.ErrWorkflowNotFound, http.StatusNotFound, "Workflow not found"},
 	{call.ErrLineNotFound, http.StatusNotFound, "Phone number not found"},
 	{call.ErrSessionNotFound, http.StatusNotFound, "Session not found"},
+	{application.ErrAPIKeyNotFound, http.StatusNotFound, "API key not found"},
+	{application.ErrMappingNotFound, http.StatusNotFound, "Mapping not found"},
 	{application.ErrNotFound, http.StatusNotFound, "Not found"},
 	{application.ErrAlreadyExists, http.StatusConflict, "Already exists"},
 
@@ -51,6 +75,7 @@ var errorTable = []struct {
 	{errRouteNotFound, http.StatusNotFound, "Not Found"},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "Method Not Allowed"},
 	{errBodyTooLarge, http.StatusRequestEntityTooLarge, "Request body too large"},
+	{errVariablesTooLarge, http.StatusRequestEntityTooLarge, "variable_values too large: at most 16 KiB"},
 	{errBodyUnreadable, http.StatusBadRequest, "Request body could not be read"},
 }
 
@@ -64,10 +89,25 @@ func classify(err error) (status int, detail string, internal bool) {
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
+			var le *application.LimitError
+			if errors.As(err, &le) && le.Detail != "" {
+				return e.status, le.Detail, false
+			}
 			return e.status, e.detail, false
 		}
 	}
 	return http.StatusInternalServerError, detailInternal, true
+}
+
+// setRetryAfter tells the client when the same request may succeed, for an error that knows (a
+// *application.LimitError): whole seconds, rounded up, at least 1.
+func setRetryAfter(c *gin.Context, err error) {
+	var le *application.LimitError
+	if !errors.As(err, &le) || le.RetryAfter <= 0 {
+		return
+	}
+	secs := int64((le.RetryAfter + time.Second - 1) / time.Second)
+	c.Writer.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
 }
 
 // invalid is a 422 the HTTP layer finds itself (a malformed body or query).

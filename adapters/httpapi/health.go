@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -27,10 +26,7 @@ func (s *server) health(c *gin.Context) {
 	res := healthResponse{Status: "healthy", Service: serviceName, Database: "connected", Version: s.cfg.Version}
 	status := http.StatusOK
 	if s.deps.Pinger != nil {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), healthTimeout)
-		err := s.deps.Pinger.Ping(ctx)
-		cancel()
-		if err != nil {
+		if err := pingWithin(c.Request.Context(), s.deps.Pinger); err != nil { // ready.go
 			note(c, errors.Join(errDatabaseDown, err))
 			res.Status, res.Database, status = "unhealthy", "disconnected", http.StatusServiceUnavailable
 		}

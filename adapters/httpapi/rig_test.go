@@ -55,6 +55,11 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 		CallLogs: &application.CallLogs{Sessions: r.store},
 		Accounts: r.accounts,
 		Pinger:   r.store,
+
+		Lines:     &application.Lines{Store: r.store},
+		Mappings:  &application.Mappings{Store: r.store},
+		Agents:    &application.Agents{Store: r.store},
+		Workflows: &application.Workflows{Store: r.store},
 	}
 	cfg := httpapi.Config{Version: "1.2.3"}
 	for _, o := range opts {

@@ -34,9 +34,21 @@ type Deps struct {
 	Accounts *application.Accounts
 	// Pinger is checked by /health; nil means there is no database to check (an in-memory store).
 	Pinger Pinger
+	// Readiness is what /ready reports besides the database (ready.go); nil is always ready.
+	Readiness *Readiness
 	// Credentials are further ways to authenticate, tried in order after the x-api-key header:
 	// the Bearer JWT authenticator plugs in here.
 	Credentials []Credential
+	// APIKeys serves the caller's own keys (/api/v1/api-keys); nil leaves those routes out.
+	APIKeys *application.APIKeys
+	// Callbacks serves the carriers' status callbacks (callbacks.go); nil leaves the route out.
+	Callbacks *Callbacks
+	// Lines, Mappings, Agents and Workflows serve the caller's own records (owned.go): phone
+	// lines, what they run, agents and workflows. Each nil leaves its routes out.
+	Lines     *application.Lines
+	Mappings  *application.Mappings
+	Agents    *application.Agents
+	Workflows *application.Workflows
 }
 
 // Config is the HTTP adapter's configuration.
@@ -46,13 +58,18 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; a longer one is refused with 413. Zero means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// AllowedOrigins are the browser origins (https://app.example.com) that CORS answers and
+	// that may call create_call; empty allows none (requests without an Origin are not browsers'
+	// and always pass).
+	AllowedOrigins []string
 }
 
 type server struct {
-	deps  Deps
-	cfg   Config
-	log   *zap.Logger
-	creds []Credential
+	deps    Deps
+	cfg     Config
+	log     *zap.Logger
+	creds   []Credential
+	origins origins
 }
 
 // New returns the API's gin engine, ready to serve. It panics if a use case is missing from deps:
@@ -71,7 +88,7 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &server{deps: deps, cfg: cfg, log: log}
+	s := &server{deps: deps, cfg: cfg, log: log, origins: newOrigins(cfg.AllowedOrigins)}
 	s.creds = append([]Credential{APIKeyCredential(deps.Auth)}, deps.Credentials...)
 
 	gin.SetMode(gin.ReleaseMode)
@@ -79,15 +96,25 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	e.HandleMethodNotAllowed = true
 	// The API reads no client address; trusting no proxy keeps forged X-Forwarded-For out of it.
 	_ = e.SetTrustedProxies(nil)
-	e.Use(s.edge)
+	e.Use(s.edge, s.cors)
 	e.NoRoute(func(c *gin.Context) { fail(c, errRouteNotFound) })
 	e.NoMethod(func(c *gin.Context) { fail(c, errMethodNotAllowed) })
 
 	e.GET("/health", s.health)
+	e.GET("/ready", s.ready)
+	e.GET("/openapi.json", s.openAPIDocument)
+	e.GET("/docs", s.apiReference)
+	if deps.Callbacks != nil {
+		e.POST(StatusCallbackPath, s.statusCallback)
+	}
 	authed := e.Group("", s.authenticate)
-	authed.POST("/api/call/create_call", s.createCall)
+	authed.POST("/api/call/create_call", s.requireAllowedOrigin, s.createCall)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
+	if deps.APIKeys != nil {
+		s.apiKeyRoutes(authed)
+	}
+	s.ownedRoutes(authed)
 	return e
 }
 
@@ -154,6 +181,7 @@ func (s *server) renderErrors(c *gin.Context, rid string) {
 			s.logError(c, rid, e, status)
 		}
 	}
+	setRetryAfter(c, c.Errors.Last().Err)
 	writeDetail(c, status, detail)
 }
 

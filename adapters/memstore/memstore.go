@@ -25,6 +25,10 @@ type Store struct {
 	sessions  map[string]call.Session // by id; copies, so callers never share our maps
 	versions  map[string]int64
 	statuses  map[string]call.Status
+	ledger    map[string]ledgerEntry                    // call charges by session id; made on first use (ledger.go)
+	limits    map[string]identity.Limits                // by user id; absent: the defaults (limits.go)
+	idem      map[idemKey]application.IdempotencyRecord // made on first use (limits.go)
+	ix        sessionIndex                              // kept by put (limits.go)
 }
 
 // New returns an empty store.
@@ -40,11 +44,12 @@ func New() *Store {
 func (s *Store) Ping(context.Context) error { return nil }
 
 // DialPlan implements application.DialPlanStore.
-func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target) (application.DialPlan, error) {
+func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target, opts ...application.DialPlanOption) (application.DialPlan, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	plan := application.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
 	plan.Credits = s.users[userID].Credits
+	s.planLimits(&plan, userID, application.NewDialPlanQuery(opts...))
 	addTarget := func(t call.Target) {
 		if a, ok := s.agents[t.AgentID]; ok && a.UserID == userID {
 			plan.Agents[a.ID] = a
@@ -104,6 +109,7 @@ func (s *Store) put(cs *call.Session) {
 	s.sessions[cs.ID] = c
 	s.versions[cs.ID] = cs.Version()
 	s.statuses[cs.ID] = cs.Status()
+	s.ix.put(cs)
 }
 
 func (s *Store) get(id string) *call.Session {

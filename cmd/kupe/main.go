@@ -62,7 +62,10 @@ func serve() {
 			defer cancel()
 			return app.SeedDemo(ctx, c, acc, os.Stdout)
 		}),
+		app.Reconcile, // stopped after HTTP, before the database: see app.Reconcile
+		app.IdempotencyPurge,
 		app.HTTP,
+		app.StopTimeout(),
 	).Run()
 }
 

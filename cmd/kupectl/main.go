@@ -31,6 +31,7 @@ type env struct {
 	ctx      context.Context
 	accounts *application.Accounts
 	create   *application.CreateCallHandler
+	limits   *application.UserLimits
 	out      io.Writer
 }
 
@@ -43,12 +44,13 @@ var commands = map[string]command{
 	"users create":     {"--email E [--credits N]", usersCreate},
 	"apikeys create":   {"--user U [--name N]", apikeysCreate},
 	"apikeys revoke":   {"--id K", apikeysRevoke},
-	"lines add":        {"--user U --number +E164 --provider twilio|exotel|elison|simulated [--credential k=v]... [--inactive]", linesAdd},
+	"lines add":        {"--user U --number +E164 --provider twilio|exotel|elison|simulated [--credential k=v]... [--inactive] [--max-cps N]", linesAdd},
 	"agents create":    {"--user U --name N [--system-prompt P] [--first-message M]", agentsCreate},
 	"workflows create": {"--user U --name N", workflowsCreate},
 	"mappings set":     {"--line L (--agent A | --workflow W)", mappingsSet},
 	"credits set":      {"--user U --amount N", creditsSet},
 	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
+	"limits set":       {limitsSetUsage, limitsSet},
 }
 
 func usage(w io.Writer) {
@@ -88,10 +90,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.Store,
 		app.Carriers,
 		app.UseCases,
-		fx.Invoke(func(acc *application.Accounts, cc *application.CreateCallHandler) {
+		fx.Invoke(func(acc *application.Accounts, cc *application.CreateCallHandler, lim *application.UserLimits) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, out: stdout}, args[2:])
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, out: stdout}, args[2:])
 		}),
 	).Err()
 	if fxErr != nil {
@@ -214,17 +216,22 @@ func linesAdd(e *env, args []string) (any, error) {
 	number := fs.String("number", "", "")
 	provider := fs.String("provider", "", "")
 	inactive := fs.Bool("inactive", false, "")
+	maxCPS := fs.Float64("max-cps", 0, "")
 	creds := pairs{}
 	fs.Var(creds, "credential", "")
 	if err := parse(fs, args, "user", "number", "provider"); err != nil {
 		return nil, err
 	}
 	l, err := e.accounts.AddLine(e.ctx, application.AddLine{UserID: *user, Number: *number, Provider: *provider,
-		Credentials: creds, Inactive: *inactive})
+		Credentials: creds, Inactive: *inactive, MaxCPS: *maxCPS})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"phone_number_id": l.ID, "phone_number": l.Number, "is_active": l.Active}, nil
+	out := map[string]any{"phone_number_id": l.ID, "phone_number": l.Number, "is_active": l.Active}
+	if l.MaxCPS > 0 {
+		out["max_cps"] = l.MaxCPS
+	}
+	return out, nil
 }
 
 func agentsCreate(e *env, args []string) (any, error) {

@@ -59,6 +59,14 @@ type Line struct {
 	Provider  Provider
 	Active    bool
 	CreatedAt time.Time
+	// FriendlyName is the customer's label for the line, CountryCode the ISO 3166 region of its
+	// number ("US", "IN") and Region a finer area the customer names ("CA"); each may be empty.
+	FriendlyName string
+	CountryCode  string
+	Region       string
+	// MaxCPS paces the line's dials to at most this many calls per second; 0 leaves them
+	// unpaced (Twilio queues calls above an account's rate itself; Exotel refuses them).
+	MaxCPS float64
 	// Mapping is the agent or workflow the line runs, when one is set.
 	Mapping Target
 	// Credentials are what the line's carrier needs to dial (account ids, tokens). They never

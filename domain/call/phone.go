@@ -17,6 +17,10 @@ const maxPhoneInput = 64
 // number; build one with ParsePhoneNumber.
 type PhoneNumber struct {
 	e164 string
+	// region and kind are worked out once, while parsing: the destination checks read them on
+	// every call, and classifying a number is the costly part of parsing it.
+	region string
+	kind   NumberType
 }
 
 // ParsePhoneNumber accepts a number with its country code, tolerating what reaches an HTTP query
@@ -47,10 +51,17 @@ func ParsePhoneNumber(s string) (PhoneNumber, error) {
 		}
 	}
 	num, err := phonenumbers.Parse(s, "")
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	if err != nil {
 		return PhoneNumber{}, ErrInvalidPhoneNumber
 	}
-	return PhoneNumber{e164: phonenumbers.Format(num, phonenumbers.E164)}, nil
+	// GetNumberType is IsValidNumber's own test (an invalid number has no type), with the type
+	// kept instead of thrown away.
+	kind := numberTypeOf(phonenumbers.GetNumberType(num))
+	if kind == numberTypeUnknown {
+		return PhoneNumber{}, ErrInvalidPhoneNumber
+	}
+	return PhoneNumber{e164: phonenumbers.Format(num, phonenumbers.E164),
+		region: phonenumbers.GetRegionCodeForNumber(num), kind: kind}, nil
 }
 
 // MustParsePhoneNumber is ParsePhoneNumber for constants in tests and examples; it panics on error.
@@ -68,15 +79,12 @@ func (p PhoneNumber) String() string { return p.e164 }
 // IsZero reports whether p was never parsed.
 func (p PhoneNumber) IsZero() bool { return p.e164 == "" }
 
-// Region is the ISO 3166 region the number belongs to ("US", "IN"). It is worked out on demand:
-// most calls never ask, and it is a costly part of parsing.
-func (p PhoneNumber) Region() string {
-	num, err := phonenumbers.Parse(p.e164, "")
-	if err != nil {
-		return ""
-	}
-	return phonenumbers.GetRegionCodeForNumber(num)
-}
+// Region is the ISO 3166 region the number belongs to ("US", "IN"; "001" for a number of no
+// country, such as +800).
+func (p PhoneNumber) Region() string { return p.region }
+
+// Type is what kind of line the number is (mobile, premium rate, ...).
+func (p PhoneNumber) Type() NumberType { return p.kind }
 
 // Masked hides all but the country code's first digits and the last four, for logs:
 // +14155550123 becomes +14*****0123.

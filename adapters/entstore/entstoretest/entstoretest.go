@@ -68,10 +68,14 @@ func PostgresURL(t testing.TB) string {
 	return u.String()
 }
 
-// Open opens a store on dsn without migrating it, closed when the test ends.
+// SecretsKey is the fixed key the stores of these helpers seal line credentials with.
+var SecretsKey = []byte("entstoretest-secrets-key-32bytes")
+
+// Open opens a store on dsn without migrating it, sealing credentials with SecretsKey, closed
+// when the test ends.
 func Open(t testing.TB, dsn string) *entstore.Store {
 	t.Helper()
-	s, err := entstore.Open(context.Background(), dsn)
+	s, err := entstore.Open(context.Background(), dsn, entstore.WithSecretsKey(SecretsKey))
 	if err != nil {
 		t.Fatalf("entstoretest: %v", err)
 	}

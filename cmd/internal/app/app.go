@@ -19,6 +19,8 @@ import (
 	"github.com/kupe-voice/kupe/adapters/elisonprovider"
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/exotelprovider"
+	"github.com/kupe-voice/kupe/adapters/httpapi"
+	"github.com/kupe-voice/kupe/adapters/secretbox"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
 	"github.com/kupe-voice/kupe/application"
@@ -36,6 +38,7 @@ var Config = fx.Module("config",
 		func(c configs.Config) configs.HTTPConfig { return c.HTTP },
 		func(c configs.Config) configs.DBConfig { return c.Database },
 		func(c configs.Config) configs.CarriersConfig { return c.Carriers },
+		func(c configs.Config) configs.AuthConfig { return c.Auth },
 	),
 )
 
@@ -72,12 +75,19 @@ func NewLogger(c configs.Config) (*zap.Logger, error) {
 // it is stopped after it: the database closes last.
 var Store = fx.Module("store",
 	fx.Provide(
+		SecretsKey,
 		OpenStore,
+		func(s *entstore.Store) application.Ledger { return s },
 		func(s *entstore.Store) application.DialPlanStore { return s },
 		func(s *entstore.Store) application.SessionStore { return s },
+		func(s *entstore.Store) application.CallStore { return s },
+		func(s *entstore.Store) application.LimitStore { return s },
 		func(s *entstore.Store) application.SessionQueries { return s },
 		func(s *entstore.Store) application.APIKeyStore { return s },
 		func(s *entstore.Store) application.AccountStore { return s },
+		func(s *entstore.Store) application.UserKeyStore { return s },
+		func(s *entstore.Store) application.KeyUsageStore { return s },
+		func(s *entstore.Store) application.SessionUserStore { return s },
 	),
 )
 
@@ -85,7 +95,7 @@ var Store = fx.Module("store",
 // created and brought to the current schema on first use, so that one command runs the service on
 // a fresh machine; PostgreSQL is migrated only by `kupe migrate`, and a server refuses to start on
 // a PostgreSQL schema that is behind.
-func OpenStore(lc fx.Lifecycle, cfg configs.DBConfig, log *zap.Logger) (*entstore.Store, error) {
+func OpenStore(lc fx.Lifecycle, cfg configs.DBConfig, key secretbox.Key, log *zap.Logger) (*entstore.Store, error) {
 	dsn, err := cfg.DSN()
 	if err != nil {
 		return nil, err
@@ -97,7 +107,7 @@ func OpenStore(lc fx.Lifecycle, cfg configs.DBConfig, log *zap.Logger) (*entstor
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := entstore.Open(ctx, dsn)
+	s, err := entstore.Open(ctx, dsn, append(storeOptions(cfg), entstore.WithSecretsKey(key))...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.Redacted(), err)
 	}
@@ -117,15 +127,15 @@ func OpenStore(lc fx.Lifecycle, cfg configs.DBConfig, log *zap.Logger) (*entstor
 
 // Carriers provides one carrier per provider.
 var Carriers = fx.Module("carriers",
-	fx.Provide(NewCarriers),
+	fx.Provide(NewCarriers, NewCallbackSigner),
 )
 
 // NewCarriers builds the carrier adapters from the configuration.
-func NewCarriers(c configs.CarriersConfig) (application.Carriers, *simprovider.Carrier, error) {
+func NewCarriers(c configs.CarriersConfig, signer *httpapi.CallbackSigner, log *zap.Logger) (application.Carriers, *simprovider.Carrier, error) {
 	stream := func(req application.DialRequest) string { return c.MediaStreamURL(req.RequestID, req.SessionID) }
 	callback := func(p call.Provider) func(string) string {
 		return func(sessionID string) string {
-			return c.PublicBaseURL + "/api/call/status-callback/" + p.String() + "/" + sessionID
+			return httpapi.StatusCallbackURL(c.PublicBaseURL, p, sessionID, signer)
 		}
 	}
 	sim := simprovider.New(simprovider.Config{Reject: c.SimulatedReject})
@@ -138,23 +148,27 @@ func NewCarriers(c configs.CarriersConfig) (application.Carriers, *simprovider.C
 		StatusCallbackURL: callback(call.ProviderExotel), StreamURL: stream})
 	eli := elisonprovider.New(elisonprovider.Config{APIBaseURL: c.ElisonAPIBaseURL, Timeout: c.Timeout,
 		StatusCallbackURL: callback(call.ProviderElison), StreamURL: stream})
-	return application.CarrierSet{
+	return guardCarriers(application.CarrierSet{ // faults.go: a circuit breaker per carrier account
 		call.ProviderTwilio:    tw,
 		call.ProviderExotel:    exo,
 		call.ProviderElison:    eli,
 		call.ProviderSimulated: sim,
-	}, sim, nil
+	}, c, log), sim, nil
 }
 
 // UseCases provides the application's use cases.
 var UseCases = fx.Module("usecases",
 	fx.Provide(
-		func(p application.DialPlanStore, s application.SessionStore, c application.Carriers) *application.CreateCallHandler {
-			return &application.CreateCallHandler{Plans: p, Sessions: s, Carriers: c}
+		NewCreateCallHandler,
+		func(s application.LimitStore) *application.UserLimits { return &application.UserLimits{Store: s} },
+		NewAuthenticator,
+		func(s application.UserKeyStore) *application.APIKeys { return &application.APIKeys{Store: s} },
+		func(s application.SessionUserStore) *application.SessionUsers {
+			return &application.SessionUsers{Store: s}
 		},
-		func(k application.APIKeyStore) *application.Authenticator { return &application.Authenticator{Keys: k} },
 		func(q application.SessionQueries) *application.CallLogs { return &application.CallLogs{Sessions: q} },
 		func(a application.AccountStore) *application.Accounts { return &application.Accounts{Store: a} },
+		NewCarrierEvents,
 	),
 )
 

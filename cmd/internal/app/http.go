@@ -21,19 +21,28 @@ import (
 // HTTP serves the API. The listener is opened in OnStart, so a taken port fails the start
 // instead of failing later in the background.
 var HTTP = fx.Module("http",
-	fx.Provide(NewHandler),
+	fx.Provide(NewHandler, NewCredentials, NewReadiness),
+	Owned,
 	fx.Invoke(StartServer),
 )
 
 // NewHandler builds the gin engine.
 func NewHandler(c configs.Config, store *entstore.Store, cc *application.CreateCallHandler, auth *application.Authenticator,
-	logs *application.CallLogs, acc *application.Accounts, log *zap.Logger) http.Handler {
-	return httpapi.New(httpapi.Deps{CreateCall: cc, Auth: auth, CallLogs: logs, Accounts: acc, Pinger: store},
-		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes}, log.Named("http"))
+	logs *application.CallLogs, acc *application.Accounts, keys *application.APIKeys, creds []httpapi.Credential,
+	events *application.CarrierEvents, signer *httpapi.CallbackSigner, owned OwnedDeps, ready *httpapi.Readiness,
+	log *zap.Logger) http.Handler {
+	return httpapi.New(httpapi.Deps{CreateCall: cc, Auth: auth, CallLogs: logs, Accounts: acc, Pinger: store, Readiness: ready,
+		APIKeys: keys, Credentials: creds,
+		Callbacks: &httpapi.Callbacks{Events: events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: signer},
+		Lines:     owned.Lines, Mappings: owned.Mappings, Agents: owned.Agents, Workflows: owned.Workflows},
+		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
+		log.Named("http"))
 }
 
-// StartServer runs the HTTP server for the app's lifetime.
-func StartServer(lc fx.Lifecycle, cfg configs.HTTPConfig, h http.Handler, log *zap.Logger) {
+// StartServer runs the HTTP server for the app's lifetime. On stop, /ready fails at once, the
+// listener stays open for DrainDelay (load balancers take the instance out meanwhile), then the
+// server stops taking connections and waits up to ShutdownTimeout for the requests in flight.
+func StartServer(lc fx.Lifecycle, cfg configs.HTTPConfig, h http.Handler, ready *httpapi.Readiness, log *zap.Logger) {
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           h,
@@ -59,6 +68,7 @@ func StartServer(lc fx.Lifecycle, cfg configs.HTTPConfig, h http.Handler, log *z
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
+			drain(ctx, ready, cfg.DrainDelay, log) // faults.go
 			ctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
 			defer cancel()
 			return srv.Shutdown(ctx)

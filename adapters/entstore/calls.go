@@ -1,0 +1,195 @@
+package entstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/ent"
+	"github.com/kupe-voice/kupe/ent/idempotencykey"
+)
+
+// The states of an idempotency_keys row.
+const (
+	idempotencyPending = "pending"
+	idempotencyDone    = "done"
+)
+
+var (
+	_ application.CallStore         = (*Store)(nil)
+	_ application.IdempotencyPurger = (*Store)(nil)
+)
+
+// lockUserQuery serialises the create_call writes of one user across every process on the
+// database. PostgreSQL runs each statement of a READ COMMITTED transaction on a fresh snapshot,
+// so the count that follows the lock sees every session committed by the lock's previous
+// holders. SQLite needs no lock: its transactions take the database's one write lock at BEGIN
+// (_txlock=immediate).
+const lockUserQuery = `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`
+
+// activeSessionsQuery counts the user's sessions that hold a slot of the cap: active, and created
+// within the stale window. It reads the (user_id, status) index.
+var activeSessionsQuery = func() string {
+	var names []string
+	for _, st := range call.AllStatuses() {
+		if st.Active() {
+			names = append(names, "'"+st.String()+"'")
+		}
+	}
+	return `SELECT COUNT(*) FROM call_sessions WHERE user_id = $1 AND status IN (` + strings.Join(names, ", ") +
+		`) AND created_at > $2`
+}()
+
+// claimKeyQuery writes a pending idempotency record, or takes over the user's record for the key
+// if it has expired. A live record is left alone and no row is touched.
+const claimKeyQuery = `INSERT INTO idempotency_keys (id, created_at, user_id, "key", request_hash, session_id, state, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (user_id, "key") DO UPDATE SET id = excluded.id, created_at = excluded.created_at,
+	request_hash = excluded.request_hash, session_id = excluded.session_id, state = excluded.state,
+	response_status = NULL, response_body = NULL, expires_at = excluded.expires_at
+WHERE idempotency_keys.expires_at <= excluded.created_at`
+
+// BeginCall implements application.CallStore in one transaction: on PostgreSQL BEGIN, the user's
+// lock, the key's record (when there is one), the count and the session INSERT, then COMMIT.
+func (s *Store) BeginCall(ctx context.Context, b application.BeginCall) error {
+	cs := b.Session
+	uid, ok := parseID(cs.UserID)
+	if !ok {
+		return application.ErrNotFound
+	}
+	return s.withTx(ctx, "begin call", func(tx dialect.Tx, client *ent.Client) error {
+		if s.name == Postgres {
+			if err := queryOne(ctx, tx, lockUserQuery, []any{uid.String()}, new(int)); err != nil {
+				return storeErr("lock user", err)
+			}
+		}
+		if r := b.Idempotency; r != nil {
+			if err := claimKey(ctx, tx, uid, cs.ID, r); err != nil {
+				return err
+			}
+		}
+		var active int
+		if err := queryOne(ctx, tx, activeSessionsQuery, []any{uid.String(), b.ActiveSince.UTC()}, &active); err != nil {
+			return storeErr("count active sessions", err)
+		}
+		if active >= b.MaxActive {
+			return application.ErrConcurrencyLimit
+		}
+		return createSession(ctx, client, cs)
+	})
+}
+
+func claimKey(ctx context.Context, tx dialect.Tx, uid uuid.UUID, sessionID string, r *application.IdempotencyRecord) error {
+	sid, err := requireID("session", sessionID)
+	if err != nil {
+		return err
+	}
+	var res sql.Result
+	err = tx.Exec(ctx, claimKeyQuery, []any{uuid.New().String(), r.CreatedAt.UTC(), uid.String(), r.Key, r.RequestHash,
+		sid.String(), idempotencyPending, r.ExpiresAt.UTC()}, &res)
+	if err != nil {
+		return storeErr("claim idempotency key", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if n == 0 {
+		return application.ErrIdempotencyInProgress
+	}
+	return nil
+}
+
+// CompleteIdempotency implements application.CallStore: one UPDATE.
+func (s *Store) CompleteIdempotency(ctx context.Context, userID, key string, status int, body []byte) error {
+	uid, ok := parseID(userID)
+	if !ok {
+		return application.ErrNotFound
+	}
+	n, err := s.client.IdempotencyKey.Update().
+		Where(idempotencykey.UserID(uid), idempotencykey.Key(key)).
+		SetState(idempotencyDone).SetResponseStatus(status).SetResponseBody(body).
+		Save(ctx)
+	return affectedOne("complete idempotency key", n, err, application.ErrNotFound)
+}
+
+// purgeKeysQuery deletes a batch of expired records, found through the expires_at index.
+const purgeKeysQuery = `DELETE FROM idempotency_keys WHERE id IN (
+	SELECT id FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`
+
+// PurgeIdempotencyKeys implements application.IdempotencyPurger: one DELETE.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var res sql.Result
+	if err := s.drv.Exec(ctx, purgeKeysQuery, []any{before.UTC(), limit}, &res); err != nil {
+		return 0, storeErr("purge idempotency keys", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// withTx runs fn in a transaction and commits it when fn returns nil. fn may use tx for
+// hand-written statements and client for ent's builders, both in the same transaction.
+// Application errors from fn come back as they are.
+func (s *Store) withTx(ctx context.Context, op string, fn func(tx dialect.Tx, client *ent.Client) error) error {
+	tx, err := s.drv.Tx(ctx)
+	if err != nil {
+		return storeErr(op+": begin", err)
+	}
+	client := ent.NewClient(ent.Driver(txDriver{tx: tx, dialect: s.drv.Dialect()}))
+	if err := fn(tx, client); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return storeErr(op+": commit", err)
+	}
+	return nil
+}
+
+// txDriver lets ent's builders run inside a transaction that withTx commits.
+type txDriver struct {
+	tx      dialect.Tx
+	dialect string
+}
+
+func (d txDriver) Exec(ctx context.Context, query string, args, v any) error {
+	return d.tx.Exec(ctx, query, args, v)
+}
+
+func (d txDriver) Query(ctx context.Context, query string, args, v any) error {
+	return d.tx.Query(ctx, query, args, v)
+}
+
+func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d), nil }
+func (d txDriver) Dialect() string                        { return d.dialect }
+func (d txDriver) Close() error                           { return nil }
+
+// queryOne reads the one row query returns into dest; no row is ErrNotFound.
+func queryOne(ctx context.Context, q dialect.ExecQuerier, query string, args []any, dest ...any) error {
+	var rows entsql.Rows
+	if err := q.Query(ctx, query, args, &rows); err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return application.ErrNotFound
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}

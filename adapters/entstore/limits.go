@@ -1,0 +1,82 @@
+package entstore
+
+import (
+	"context"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/identity"
+	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/ent"
+)
+
+var _ application.LimitStore = (*Store)(nil)
+
+// UpdateLimits implements application.LimitStore: read, change and write the user's row in one
+// transaction, under the row's lock on PostgreSQL (SQLite's transactions hold the write lock).
+func (s *Store) UpdateLimits(ctx context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error) {
+	uid, ok := parseID(userID)
+	if !ok {
+		return identity.Limits{}, application.ErrNotFound
+	}
+	var out identity.Limits
+	err := s.withTx(ctx, "update limits", func(tx dialect.Tx, client *ent.Client) error {
+		if s.name == Postgres {
+			if err := queryOne(ctx, tx, lockUserQuery, []any{uid.String()}, new(int)); err != nil {
+				return storeErr("lock user", err)
+			}
+		}
+		u, err := client.User.Get(ctx, uid)
+		if err != nil {
+			return storeErr("read limits", err)
+		}
+		l := limitsOf(u)
+		if err := fn(&l); err != nil {
+			return err
+		}
+		up := client.User.UpdateOneID(uid).
+			SetMaxConcurrentCalls(l.MaxConcurrentCalls).
+			SetNillableDailySpendCap(capArg(l.DailySpendCap))
+		if l.RequestsPerSecond > 0 {
+			up.SetRequestsPerSecond(l.RequestsPerSecond)
+		} else {
+			up.ClearRequestsPerSecond()
+		}
+		if l.DailySpendCap == nil {
+			up.ClearDailySpendCap()
+		}
+		if len(l.AllowedCountries) > 0 {
+			up.SetAllowedCountries(l.AllowedCountries)
+		} else {
+			up.ClearAllowedCountries()
+		}
+		u, err = up.Save(ctx)
+		if err != nil {
+			return storeErr("update limits", err)
+		}
+		out = limitsOf(u)
+		return nil
+	})
+	return out, err
+}
+
+func limitsOf(u *ent.User) identity.Limits {
+	l := identity.Limits{MaxConcurrentCalls: u.MaxConcurrentCalls, AllowedCountries: u.AllowedCountries}
+	if u.RequestsPerSecond != nil {
+		l.RequestsPerSecond = *u.RequestsPerSecond
+	}
+	if u.DailySpendCap != nil {
+		c := money.Amount(*u.DailySpendCap)
+		l.DailySpendCap = &c
+	}
+	return l
+}
+
+func capArg(c *money.Amount) *int64 {
+	if c == nil {
+		return nil
+	}
+	v := int64(*c)
+	return &v
+}

@@ -1,0 +1,37 @@
+package entstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/ent"
+	"github.com/kupe-voice/kupe/ent/callsession"
+)
+
+// StaleDialingSessions implements application.StaleSessionStore: one SELECT, oldest first.
+//
+// The schema has no index led by status; the planner answers this from the (user_id, status)
+// index or a scan of call_sessions. The reconciler runs it once a minute, not per request.
+func (s *Store) StaleDialingSessions(ctx context.Context, cutoff time.Time, limit int) ([]*call.Session, error) {
+	out := []*call.Session{}
+	if limit <= 0 {
+		return out, nil
+	}
+	rows, err := s.client.CallSession.Query().
+		Where(callsession.Status(call.StatusDialing.String()), callsession.CreatedAtLT(cutoff.UTC())).
+		Order(ent.Asc(callsession.FieldCreatedAt), ent.Asc(callsession.FieldID)).
+		Limit(limit).
+		All(ctx)
+	if err != nil {
+		return nil, storeErr("list stale sessions", err)
+	}
+	for _, e := range rows {
+		cs, err := sessionOf(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs)
+	}
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package memstore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/identity"
+)
+
+// idemKey scopes an Idempotency-Key to its user.
+type idemKey struct{ userID, key string }
+
+var (
+	_ application.CallStore         = (*Store)(nil)
+	_ application.LimitStore        = (*Store)(nil)
+	_ application.IdempotencyPurger = (*Store)(nil)
+)
+
+// planLimits fills what create_call's limits read into a dial plan. The caller holds s.mu.
+func (s *Store) planLimits(plan *application.DialPlan, userID string, q application.DialPlanQuery) {
+	plan.Limits = s.limitsOf(userID)
+	if plan.Limits.DailySpendCap != nil {
+		since := q.DayStart()
+		for _, e := range s.ledger {
+			if e.UserID == userID && !e.At.Before(since) {
+				plan.SpentToday -= e.Amount // a charge is negative
+			}
+		}
+	}
+	if q.IdempotencyKey != "" {
+		if r, ok := s.idem[idemKey{userID, q.IdempotencyKey}]; ok && r.ExpiresAt.After(q.Now) {
+			r.Response = slices.Clone(r.Response)
+			plan.Idempotency = &r
+		}
+	}
+}
+
+// limitsOf returns a copy of the user's limits. The caller holds s.mu.
+func (s *Store) limitsOf(userID string) identity.Limits {
+	l, ok := s.limits[userID]
+	if !ok {
+		return identity.DefaultLimits()
+	}
+	if l.DailySpendCap != nil {
+		c := *l.DailySpendCap
+		l.DailySpendCap = &c
+	}
+	l.AllowedCountries = slices.Clone(l.AllowedCountries)
+	return l
+}
+
+// sessionIndex lets BeginCall answer without a scan of every session, as the database answers
+// from its indexes: the request ids in use, and each user's active sessions with the time each
+// was created.
+type sessionIndex struct {
+	requests map[string]struct{}
+	active   map[string]map[string]time.Time // user id -> session id -> created at
+}
+
+// put notes a session as stored; the caller holds s.mu.
+func (ix *sessionIndex) put(cs *call.Session) {
+	if ix.requests == nil {
+		ix.requests, ix.active = map[string]struct{}{}, map[string]map[string]time.Time{}
+	}
+	ix.requests[cs.RequestID] = struct{}{}
+	mine := ix.active[cs.UserID]
+	if !cs.Status().Active() {
+		delete(mine, cs.ID)
+		return
+	}
+	if mine == nil {
+		mine = map[string]time.Time{}
+		ix.active[cs.UserID] = mine
+	}
+	mine[cs.ID] = cs.CreatedAt
+}
+
+// BeginCall implements application.CallStore: the cap is counted and the session written under
+// the store's one lock.
+func (s *Store) BeginCall(_ context.Context, b application.BeginCall) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := b.Session
+	if _, ok := s.users[cs.UserID]; !ok {
+		return application.ErrNotFound
+	}
+	var k idemKey
+	if r := b.Idempotency; r != nil {
+		k = idemKey{r.UserID, r.Key}
+		if old, ok := s.idem[k]; ok && old.ExpiresAt.After(r.CreatedAt) {
+			return application.ErrIdempotencyInProgress
+		}
+	}
+	_, taken := s.sessions[cs.ID]
+	if _, ok := s.ix.requests[cs.RequestID]; ok || taken {
+		return application.ErrAlreadyExists
+	}
+	active := 0
+	for _, at := range s.ix.active[cs.UserID] {
+		if at.After(b.ActiveSince) {
+			active++
+		}
+	}
+	if active >= b.MaxActive {
+		return application.ErrConcurrencyLimit
+	}
+	if r := b.Idempotency; r != nil {
+		if s.idem == nil {
+			s.idem = map[idemKey]application.IdempotencyRecord{}
+		}
+		rec := *r
+		rec.Done, rec.ResponseStatus, rec.Response = false, 0, nil
+		s.idem[k] = rec
+	}
+	s.put(cs)
+	return nil
+}
+
+// CompleteIdempotency implements application.CallStore.
+func (s *Store) CompleteIdempotency(_ context.Context, userID, key string, status int, body []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := idemKey{userID, key}
+	r, ok := s.idem[k]
+	if !ok {
+		return application.ErrNotFound
+	}
+	r.Done, r.ResponseStatus, r.Response = true, status, slices.Clone(body)
+	s.idem[k] = r
+	return nil
+}
+
+// PurgeIdempotencyKeys implements application.IdempotencyPurger.
+func (s *Store) PurgeIdempotencyKeys(_ context.Context, before time.Time, limit int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, r := range s.idem {
+		if n == limit {
+			break
+		}
+		if !r.ExpiresAt.After(before) {
+			delete(s.idem, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// UpdateLimits implements application.LimitStore.
+func (s *Store) UpdateLimits(_ context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[userID]; !ok {
+		return identity.Limits{}, application.ErrNotFound
+	}
+	l := s.limitsOf(userID)
+	if err := fn(&l); err != nil {
+		return identity.Limits{}, err
+	}
+	if s.limits == nil {
+		s.limits = map[string]identity.Limits{}
+	}
+	l.AllowedCountries = slices.Clone(l.AllowedCountries)
+	if l.DailySpendCap != nil {
+		c := *l.DailySpendCap
+		l.DailySpendCap = &c
+	}
+	s.limits[userID] = l
+	return s.limitsOf(userID), nil
+}

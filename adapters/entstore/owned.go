@@ -319,29 +319,7 @@ func (s *Store) FindSessions(ctx context.Context, userID string, f application.S
 			})
 		}
 	}
-	total, err := q.Clone().Count(ctx)
-	if err != nil {
-		return nil, 0, storeErr("count sessions", err)
-	}
-	out := make([]*call.Session, 0, min(limit, max(total-offset, 0)))
-	if offset >= total {
-		return out, total, nil
-	}
-	rows, err := q.
-		Order(ent.Desc(callsession.FieldCreatedAt), ent.Desc(callsession.FieldID)).
-		Offset(offset).Limit(limit).
-		All(ctx)
-	if err != nil {
-		return nil, 0, storeErr("find sessions", err)
-	}
-	for _, e := range rows {
-		cs, err := sessionOf(e)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, cs)
-	}
-	return out, total, nil
+	return pageSessions(ctx, q, offset, limit)
 }
 
 // inTx runs fn in a transaction on the store's driver and commits it when fn returns nil. The

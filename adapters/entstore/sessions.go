@@ -153,7 +153,12 @@ func (s *Store) ListSessions(ctx context.Context, userID string, offset, limit i
 		return []*call.Session{}, 0, nil
 	}
 	offset = max(offset, 0)
-	q := s.client.CallSession.Query().Where(callsession.UserID(uid))
+	return pageSessions(ctx, s.client.CallSession.Query().Where(callsession.UserID(uid)), offset, limit)
+}
+
+// pageSessions returns one page of q's sessions, newest first (ties broken by id), and how many
+// q matches in all.
+func pageSessions(ctx context.Context, q *ent.CallSessionQuery, offset, limit int) ([]*call.Session, int, error) {
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, storeErr("count sessions", err)

@@ -286,9 +286,7 @@ func ParseStatusCallback(contentType string, body []byte) (application.CarrierEv
 			break
 		}
 	}
-	if n := w.Duration.Int(); n > 0 {
-		ev.Duration = time.Duration(n) * time.Second
-	}
+	ev.Duration, _ = carrierhttp.CallDuration(int64(w.Duration.Int()))
 	if at, err := time.Parse(time.RFC3339, strings.TrimSpace(string(w.Timestamp))); err == nil {
 		ev.At = at.UTC()
 	}

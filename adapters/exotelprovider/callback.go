@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
 	"github.com/kupe-voice/kupe/application"
@@ -64,8 +63,8 @@ func ParseStatusCallback(contentType string, body []byte) (application.CarrierEv
 	if sid := f["callsid"]; carrierhttp.ValidID(sid) {
 		ev.LegID = sid
 	}
-	if n, err := strconv.Atoi(f["conversationduration"]); err == nil && n > 0 {
-		ev.Duration = time.Duration(n) * time.Second
+	if n, err := strconv.ParseInt(strings.TrimSpace(f["conversationduration"]), 10, 64); err == nil {
+		ev.Duration, _ = carrierhttp.CallDuration(n)
 	}
 	return ev, nil
 }

@@ -86,8 +86,8 @@ func ParseStatusCallback(contentType string, body []byte) (application.CarrierEv
 	if sid := p["CallSid"]; carrierhttp.ValidID(sid) {
 		ev.LegID = sid
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(p["CallDuration"])); err == nil && n > 0 {
-		ev.Duration = time.Duration(n) * time.Second
+	if n, err := strconv.ParseInt(strings.TrimSpace(p["CallDuration"]), 10, 64); err == nil {
+		ev.Duration, _ = carrierhttp.CallDuration(n)
 	}
 	if at, err := time.Parse(time.RFC1123Z, strings.TrimSpace(p["Timestamp"])); err == nil {
 		ev.At = at.UTC()

@@ -60,8 +60,46 @@ func ParsePhoneNumber(s string) (PhoneNumber, error) {
 	if kind == numberTypeUnknown {
 		return PhoneNumber{}, ErrInvalidPhoneNumber
 	}
-	return PhoneNumber{e164: phonenumbers.Format(num, phonenumbers.E164),
-		region: phonenumbers.GetRegionCodeForNumber(num), kind: kind}, nil
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > maxE164Len {
+		// libphonenumber's metadata accepts some national numbers (German ones, for one) longer
+		// than E.164's 15 digits, which carriers refuse (found by FuzzParsePhoneNumber).
+		return PhoneNumber{}, ErrInvalidPhoneNumber
+	}
+	if !sameDigits(s, e164) {
+		// libphonenumber dropped digits written after the country code, as a national prefix
+		// ("+44 (0)20 ..."). The number dialled is the canonical form, so it must be valid on its
+		// own: for some inputs it is not ("+375 0810..." becomes +375810..., found by
+		// FuzzParsePhoneNumber). Inputs written in full skip this second parse.
+		again, err := phonenumbers.Parse(e164, "")
+		if err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
+			return PhoneNumber{}, ErrInvalidPhoneNumber
+		}
+		if num, kind = again, numberTypeOf(phonenumbers.GetNumberType(again)); kind == numberTypeUnknown {
+			return PhoneNumber{}, ErrInvalidPhoneNumber
+		}
+	}
+	return PhoneNumber{e164: e164, region: phonenumbers.GetRegionCodeForNumber(num), kind: kind}, nil
+}
+
+// maxE164Len is "+" and E.164's at most 15 digits.
+const maxE164Len = 16
+
+// sameDigits reports whether input, less its separators, is e164's digits: then parsing e164
+// is parsing input again, and gives the same number.
+func sameDigits(input, e164 string) bool {
+	j := 1 // past e164's "+"
+	for i := 0; i < len(input); i++ {
+		c := input[i]
+		if c < '0' || c > '9' {
+			continue
+		}
+		if j >= len(e164) || e164[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(e164)
 }
 
 // MustParsePhoneNumber is ParsePhoneNumber for constants in tests and examples; it panics on error.

@@ -213,7 +213,7 @@ func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateC
 		return CreateCallResult{}, err
 	}
 	if plan.Idempotency != nil {
-		return h.replay(ctx, plan.Idempotency, hash, &cmd, now)
+		return h.replay(ctx, plan.Idempotency, hash, cmd.Encode, now)
 	}
 	if err := plan.checkTarget(req.Target); err != nil {
 		return CreateCallResult{}, err
@@ -272,8 +272,7 @@ func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateC
 	case errors.Is(err, ErrConcurrencyLimit):
 		return CreateCallResult{}, concurrencyError(begin.MaxActive)
 	case errors.Is(err, ErrIdempotencyInProgress):
-		return CreateCallResult{}, &LimitError{Err: ErrIdempotencyInProgress, RetryAfter: inProgressRetryAfter,
-			Detail: "A request with this Idempotency-Key is still in progress; retry shortly"}
+		return CreateCallResult{}, inProgressError()
 	case err != nil:
 		return CreateCallResult{}, fmt.Errorf("store session: %w", err)
 	}

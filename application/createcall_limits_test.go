@@ -401,4 +401,33 @@ func TestIdempotencyKeyOfADeadRequest(t *testing.T) {
 	if len(f.carrier.dials) != 1 {
 		t.Fatalf("%d dials, want the first only", len(f.carrier.dials))
 	}
+
+	// A dead request whose call the carrier's events show placed was a success, whatever the
+	// call did since.
+	placed := cmd
+	placed.IdempotencyKey = "k2"
+	f.carrier.during = func(application.DialRequest) { panic("killed") }
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = f.h.Handle(ctx, placed)
+	}()
+	f.carrier.during = nil
+	newest, _, err := f.store.ListSessions(ctx, f.userID, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = newest[0]
+	if err := application.UpdateSession(ctx, f.store, s, func(s *call.Session) error {
+		if err := s.MarkDialed("LEG-FROM-CALLBACK", clock.now()); err != nil {
+			return err
+		}
+		_, err := s.Advance(call.StatusNoAnswer, clock.now())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(application.DefaultIdempotencyPendingTimeout)
+	if res, err := f.h.Handle(ctx, placed); err != nil || !res.Replayed || !res.Success || res.Session.LegID != "LEG-FROM-CALLBACK" {
+		t.Fatalf("retry of a dead request whose call was placed: %+v, %v", res, err)
+	}
 }

@@ -123,7 +123,7 @@ func requestHash(to string, req call.LineRequest, vars map[string]string) string
 }
 
 // replay answers a request whose key the user already holds a live record for.
-func (h *CreateCallHandler) replay(ctx context.Context, rec *IdempotencyRecord, hash string, cmd *CreateCall, now time.Time) (CreateCallResult, error) {
+func (h *CreateCallHandler) replay(ctx context.Context, rec *IdempotencyRecord, hash string, encode func(CreateCallResult) []byte, now time.Time) (CreateCallResult, error) {
 	if rec.RequestHash != hash {
 		return CreateCallResult{}, &LimitError{Err: ErrIdempotencyMismatch,
 			Detail: "Idempotency-Key was already used with a different request (destination, agent, workflow, phone number or variables)"}
@@ -132,8 +132,7 @@ func (h *CreateCallHandler) replay(ctx context.Context, rec *IdempotencyRecord, 
 		return CreateCallResult{Replayed: true, ResponseStatus: rec.ResponseStatus, Response: rec.Response}, nil
 	}
 	if now.Sub(rec.CreatedAt) < orDuration(h.Limits.IdempotencyPendingTimeout, DefaultIdempotencyPendingTimeout) {
-		return CreateCallResult{}, &LimitError{Err: ErrIdempotencyInProgress, RetryAfter: inProgressRetryAfter,
-			Detail: "A request with this Idempotency-Key is still in progress; retry shortly"}
+		return CreateCallResult{}, inProgressError()
 	}
 	// The first request died between writing its session and storing its answer. Its session is
 	// the truth: answer from it as it stands. Once the session has left dialing (the carrier's
@@ -147,21 +146,29 @@ func (h *CreateCallHandler) replay(ctx context.Context, rec *IdempotencyRecord, 
 	switch st := s.Status(); {
 	case st == call.StatusDialing:
 		res.Detail = reasonUnfinished
-	case st == call.StatusFailed || (st.Terminal() && st != call.StatusCompleted):
+	case st == call.StatusFailed && s.LegID == "":
 		res.Detail = s.Detail
 		if res.Detail == "" {
-			res.Detail = "The call ended as " + st.String()
+			res.Detail = DialRejected.DefaultReason()
 		}
 	default:
+		// The carrier took the dial: that was the first answer, whatever the call did since.
 		res.Success = true
 	}
-	res.Response = cmd.Encode(res)
+	res.Response = encode(res)
 	if s.Status() != call.StatusDialing {
 		if err := h.Sessions.CompleteIdempotency(ctx, rec.UserID, rec.Key, res.ResponseStatus, res.Response); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// inProgressError answers a retry that came while the first request with its key still runs
+// (or may: another replica may have written the key a moment ago).
+func inProgressError() error {
+	return &LimitError{Err: ErrIdempotencyInProgress, RetryAfter: inProgressRetryAfter,
+		Detail: "A request with this Idempotency-Key is still in progress; retry shortly"}
 }
 
 const reasonUnfinished = "Outcome unknown: the request that placed this call did not finish; the call may or may not have connected"

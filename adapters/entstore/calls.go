@@ -36,17 +36,27 @@ var (
 const lockUserQuery = `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`
 
 // activeSessionsQuery counts the user's sessions that hold a slot of the cap: active, and created
-// within the stale window. It reads the (user_id, status) index.
-var activeSessionsQuery = func() string {
+// within the stale window. It must read the (user_id, status) index, where a user's active
+// sessions are few, not the (user_id, created_at, id) one, where a busy user has every call of
+// the window: SQLite's planner, with no statistics, prefers the second, so its text turns the
+// created_at term into an expression no index serves (+created_at). PostgreSQL chooses by its
+// statistics, and has no unary plus for times.
+func activeSessionsQuery(dialect string) string {
 	var names []string
 	for _, st := range call.AllStatuses() {
 		if st.Active() {
 			names = append(names, "'"+st.String()+"'")
 		}
 	}
+	created := "created_at"
+	if dialect == SQLite {
+		created = "+created_at"
+	}
 	return `SELECT COUNT(*) FROM call_sessions WHERE user_id = $1 AND status IN (` + strings.Join(names, ", ") +
-		`) AND created_at > $2`
-}()
+		`) AND ` + created + ` > $2`
+}
+
+var activeSessionsQueries = map[string]string{SQLite: activeSessionsQuery(SQLite), Postgres: activeSessionsQuery(Postgres)}
 
 // claimKeyQuery writes a pending idempotency record, or takes over the user's record for the key
 // if it has expired. A live record is left alone and no row is touched.
@@ -77,7 +87,7 @@ func (s *Store) BeginCall(ctx context.Context, b application.BeginCall) error {
 			}
 		}
 		var active int
-		if err := queryOne(ctx, tx, activeSessionsQuery, []any{uid.String(), b.ActiveSince.UTC()}, &active); err != nil {
+		if err := queryOne(ctx, tx, activeSessionsQueries[s.name], []any{uid.String(), b.ActiveSince.UTC()}, &active); err != nil {
 			return storeErr("count active sessions", err)
 		}
 		if active >= b.MaxActive {

@@ -89,8 +89,7 @@ func classify(err error) (status int, detail string, internal bool) {
 	}
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
-			var le *application.LimitError
-			if errors.As(err, &le) && le.Detail != "" {
+			if le := limitError(err); le != nil && le.Detail != "" {
 				return e.status, le.Detail, false
 			}
 			return e.status, e.detail, false
@@ -102,12 +101,35 @@ func classify(err error) (status int, detail string, internal bool) {
 // setRetryAfter tells the client when the same request may succeed, for an error that knows (a
 // *application.LimitError): whole seconds, rounded up, at least 1.
 func setRetryAfter(c *gin.Context, err error) {
-	var le *application.LimitError
-	if !errors.As(err, &le) || le.RetryAfter <= 0 {
+	le := limitError(err)
+	if le == nil || le.RetryAfter <= 0 {
 		return
 	}
 	secs := int64((le.RetryAfter + time.Second - 1) / time.Second)
 	c.Writer.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
+}
+
+// limitError is errors.As for a *application.LimitError, without the allocation errors.As makes
+// for its target: it runs on every error answer.
+func limitError(err error) *application.LimitError {
+	for err != nil {
+		switch e := err.(type) {
+		case *application.LimitError:
+			return e
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				if le := limitError(inner); le != nil {
+					return le
+				}
+			}
+			return nil
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // invalid is a 422 the HTTP layer finds itself (a malformed body or query).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -21,7 +22,7 @@ type AccountStore interface {
 	SetCredits(ctx context.Context, userID string, amount money.Amount) error
 
 	CreateAPIKey(ctx context.Context, k identity.APIKey) error
-	// RevokeAPIKey marks the key revoked; ErrNotFound if there is no such live key.
+	// RevokeAPIKey marks the key revoked; fault.ErrNotFound if there is no such live key.
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 
 	CreateLine(ctx context.Context, l call.Line) error
@@ -241,7 +242,7 @@ func (a *Accounts) SetMapping(ctx context.Context, lineID string, t call.Target)
 		owner = w.UserID
 	}
 	if owner != line.UserID {
-		return ErrNotFound
+		return fault.ErrNotFound
 	}
 	return a.Store.SetMapping(ctx, lid, t)
 }

@@ -7,10 +7,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // AgentStore reads and changes one user's agents. Every method is scoped to the owner: another
-// user's agent is ErrNotFound, exactly as one that does not exist.
+// user's agent is fault.ErrNotFound, exactly as one that does not exist.
 type AgentStore interface {
 	// UserAgents returns all of the user's agents, oldest first (ties by id).
 	UserAgents(ctx context.Context, userID string) ([]call.Agent, error)
@@ -35,7 +36,7 @@ const maxPromptLen = 32 << 10
 // List returns the user's agents, oldest first.
 func (a *Agents) List(ctx context.Context, userID string) ([]call.Agent, error) {
 	if userID == "" {
-		return nil, ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	return a.Store.UserAgents(ctx, userID)
 }
@@ -106,7 +107,7 @@ func agentName(s string) (string, error) {
 }
 
 func agentErr(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return call.ErrAgentNotFound
 	}
 	return err

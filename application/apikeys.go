@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -17,23 +18,23 @@ var (
 	// itself only, whether or not that other user exists.
 	ErrForeignUser = errors.New("user_id names another user")
 	// ErrAPIKeyNotFound: the caller has no such live key (it may be another user's). It is an
-	// ErrNotFound.
-	ErrAPIKeyNotFound = fmt.Errorf("api key %w", ErrNotFound)
+	// fault.ErrNotFound.
+	ErrAPIKeyNotFound = fmt.Errorf("api key %w", fault.ErrNotFound)
 )
 
 // maxKeyNameChars bounds a key's label, as kupectl's CreateAPIKey does.
 const maxKeyNameChars = 100
 
 // UserKeyStore keeps the keys a user manages for themselves. Every method is scoped to the
-// user: a key of another user is ErrNotFound, and nothing changes.
+// user: a key of another user is fault.ErrNotFound, and nothing changes.
 type UserKeyStore interface {
 	CreateAPIKey(ctx context.Context, k identity.APIKey) error
 	// UserAPIKeys lists the user's live (unrevoked) keys, newest first.
 	UserAPIKeys(ctx context.Context, userID string) ([]identity.APIKey, error)
 	// RenameUserAPIKey sets the name of one of the user's live keys and returns the key;
-	// ErrNotFound if the user has no such live key.
+	// fault.ErrNotFound if the user has no such live key.
 	RenameUserAPIKey(ctx context.Context, userID, id, name string) (identity.APIKey, error)
-	// RevokeUserAPIKey revokes one of the user's live keys; ErrNotFound if the user has no such
+	// RevokeUserAPIKey revokes one of the user's live keys; fault.ErrNotFound if the user has no such
 	// live key.
 	RevokeUserAPIKey(ctx context.Context, userID, id string, at time.Time) error
 }
@@ -58,7 +59,7 @@ func (a *APIKeys) now() time.Time {
 // is ErrForeignUser, whether or not that user exists.
 func ActingUser(callerID, userID string) (string, error) {
 	if callerID == "" {
-		return "", ErrUnauthenticated
+		return "", fault.ErrUnauthenticated
 	}
 	id, err := parseID("user_id", strings.TrimSpace(userID))
 	if err != nil {
@@ -73,7 +74,7 @@ func ActingUser(callerID, userID string) (string, error) {
 // Create issues a key for the user. Its plain text is in the result only.
 func (a *APIKeys) Create(ctx context.Context, userID, name string) (NewAPIKey, error) {
 	if userID == "" {
-		return NewAPIKey{}, ErrUnauthenticated
+		return NewAPIKey{}, fault.ErrUnauthenticated
 	}
 	name, err := keyName(name)
 	if err != nil {
@@ -93,7 +94,7 @@ func (a *APIKeys) Create(ctx context.Context, userID, name string) (NewAPIKey, e
 // List returns the user's live keys, newest first.
 func (a *APIKeys) List(ctx context.Context, userID string) ([]identity.APIKey, error) {
 	if userID == "" {
-		return nil, ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	return a.Store.UserAPIKeys(ctx, userID)
 }
@@ -101,7 +102,7 @@ func (a *APIKeys) List(ctx context.Context, userID string) ([]identity.APIKey, e
 // Rename sets the label of one of the user's live keys; an empty name clears it.
 func (a *APIKeys) Rename(ctx context.Context, userID, keyID, name string) (identity.APIKey, error) {
 	if userID == "" {
-		return identity.APIKey{}, ErrUnauthenticated
+		return identity.APIKey{}, fault.ErrUnauthenticated
 	}
 	id, err := requireID("key_id", keyID)
 	if err != nil {
@@ -118,7 +119,7 @@ func (a *APIKeys) Rename(ctx context.Context, userID, keyID, name string) (ident
 // could outlive it.
 func (a *APIKeys) Revoke(ctx context.Context, userID, keyID string) error {
 	if userID == "" {
-		return ErrUnauthenticated
+		return fault.ErrUnauthenticated
 	}
 	id, err := requireID("key_id", keyID)
 	if err != nil {
@@ -129,7 +130,7 @@ func (a *APIKeys) Revoke(ctx context.Context, userID, keyID string) error {
 
 // apiKeyErr names a missing key as such, so that the answer says what was not found.
 func apiKeyErr(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return ErrAPIKeyNotFound
 	}
 	return err

@@ -6,12 +6,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
 // APIKeyStore finds who an API key stands for.
 type APIKeyStore interface {
-	// APIKeyByHash returns the live (unrevoked) key with that hash, or ErrNotFound.
+	// APIKeyByHash returns the live (unrevoked) key with that hash, or fault.ErrNotFound.
 	APIKeyByHash(ctx context.Context, hash identity.KeyHash) (identity.APIKey, error)
 }
 
@@ -35,11 +36,11 @@ type Authenticator struct {
 // APIKey authenticates an x-api-key value. A key of the wrong shape is refused without a lookup.
 func (a *Authenticator) APIKey(ctx context.Context, plain string) (identity.Principal, error) {
 	if identity.CheckAPIKey(plain) != nil {
-		return identity.Principal{}, ErrUnauthenticated
+		return identity.Principal{}, fault.ErrUnauthenticated
 	}
 	k, err := a.Keys.APIKeyByHash(ctx, identity.HashAPIKey(plain))
-	if errors.Is(err, ErrNotFound) {
-		return identity.Principal{}, ErrUnauthenticated
+	if errors.Is(err, fault.ErrNotFound) {
+		return identity.Principal{}, fault.ErrUnauthenticated
 	}
 	if err != nil {
 		return identity.Principal{}, err

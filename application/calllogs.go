@@ -6,11 +6,12 @@ import (
 	"strings"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // SessionQueries reads a user's call log.
 type SessionQueries interface {
-	// SessionByRequestID returns the user's session with that request id, or ErrNotFound.
+	// SessionByRequestID returns the user's session with that request id, or fault.ErrNotFound.
 	SessionByRequestID(ctx context.Context, userID, requestID string) (*call.Session, error)
 	// ListSessions returns one page of the user's sessions, newest first, and how many there are.
 	ListSessions(ctx context.Context, userID string, offset, limit int) ([]*call.Session, int, error)
@@ -42,7 +43,7 @@ func (c *CallLogs) ByRequestID(ctx context.Context, userID, requestID string) (*
 		return nil, call.ErrSessionNotFound
 	}
 	s, err := c.Sessions.SessionByRequestID(ctx, userID, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, call.ErrSessionNotFound
 	}
 	return s, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -34,7 +35,7 @@ type Ledger interface {
 	// transaction: a ledger entry of -amount linked to the session, amount taken off the user's
 	// credits, and the session's cost and billed seconds set (which moves its version on). A
 	// session already charged is left as it is and charged is false, not an error. An unknown
-	// session or user is ErrNotFound.
+	// session or user is fault.ErrNotFound.
 	ChargeSession(ctx context.Context, sessionID, userID string, amount money.Amount, billedSeconds int, at time.Time) (charged bool, err error)
 }
 
@@ -71,7 +72,7 @@ func (h *CarrierEvents) Credentials(ctx context.Context, p call.Provider, sessio
 		return nil, nil
 	}
 	line, err := h.Lines.Line(ctx, s.LineID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -113,7 +114,7 @@ func (h *CarrierEvents) Apply(ctx context.Context, ev CarrierEvent) error {
 
 func (h *CarrierEvents) session(ctx context.Context, p call.Provider, id string) (*call.Session, error) {
 	s, err := h.Sessions.Session(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, call.ErrSessionNotFound
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -125,7 +126,7 @@ type SessionStore interface {
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s *call.Session) error
 	// SaveSession stores the changes made to s since it was read or last saved, and fails with
-	// ErrConflict if the stored session has changed since (its version moved on).
+	// fault.ErrConflict if the stored session has changed since (its version moved on).
 	SaveSession(ctx context.Context, s *call.Session) error
 	// Session reads one session by id, whoever it belongs to (carrier callbacks are not a user).
 	Session(ctx context.Context, id string) (*call.Session, error)
@@ -162,7 +163,7 @@ const (
 // one transaction.
 func (h *CreateCallHandler) Handle(ctx context.Context, cmd CreateCall) (CreateCallResult, error) {
 	if cmd.UserID == "" {
-		return CreateCallResult{}, ErrUnauthenticated
+		return CreateCallResult{}, fault.ErrUnauthenticated
 	}
 	if cmd.To == "" {
 		return CreateCallResult{}, invalidf("phoneNumber is required")
@@ -360,7 +361,7 @@ func UpdateSession(ctx context.Context, store SessionStore, s *call.Session, fn 
 			return err
 		}
 		err := store.SaveSession(ctx, s)
-		if err == nil || !errors.Is(err, ErrConflict) || i == attempts-1 {
+		if err == nil || !errors.Is(err, fault.ErrConflict) || i == attempts-1 {
 			return err
 		}
 		fresh, err := store.Session(ctx, s.ID)

@@ -13,6 +13,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/ratelimit"
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -323,7 +324,7 @@ func TestIdempotencyKey(t *testing.T) {
 	for _, bad := range []string{strings.Repeat("k", 256), "tab\there", "line\nbreak", "caf\u00e9"} {
 		c := cmd
 		c.IdempotencyKey = bad
-		var ie *application.InvalidInputError
+		var ie *fault.InvalidInputError
 		if _, err := f.h.Handle(ctx, c); !errors.As(err, &ie) || ie.Detail != "Idempotency-Key must be 1 to 255 printable ASCII characters" {
 			t.Errorf("key %q: %v", bad, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -203,7 +204,7 @@ func TestCreateCallRefusals(t *testing.T) {
 	offLine, _ := f.accounts.AddLine(ctx, application.AddLine{UserID: f.userID, Number: "+14155550102", Provider: "simulated", Inactive: true})
 	unmapped, _ := f.accounts.AddLine(ctx, application.AddLine{UserID: f.userID, Number: "+14155550103", Provider: "twilio"})
 	invalid := func(err error) bool {
-		var ie *application.InvalidInputError
+		var ie *fault.InvalidInputError
 		return errors.As(err, &ie)
 	}
 	is := func(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
@@ -212,7 +213,7 @@ func TestCreateCallRefusals(t *testing.T) {
 		cmd  application.CreateCall
 		ok   func(error) bool
 	}{
-		{"no user", application.CreateCall{To: "+14155550123"}, is(application.ErrUnauthenticated)},
+		{"no user", application.CreateCall{To: "+14155550123"}, is(fault.ErrUnauthenticated)},
 		{"no number", application.CreateCall{UserID: f.userID}, invalid},
 		{"invalid number", application.CreateCall{UserID: f.userID, To: "+15551234567"}, invalid},
 		{"malformed agent id", application.CreateCall{UserID: f.userID, To: "+14155550123", AgentID: "42"}, invalid},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // Errors of create_call's Idempotency-Key, each reaching the caller inside a *LimitError.
@@ -68,7 +69,7 @@ type CallStore interface {
 	// record for the key is replaced.
 	BeginCall(ctx context.Context, b BeginCall) error
 	// CompleteIdempotency stores the answer of the request that holds the user's key: the record
-	// becomes done with that status and body. ErrNotFound when there is no such record.
+	// becomes done with that status and body. fault.ErrNotFound when there is no such record.
 	CompleteIdempotency(ctx context.Context, userID, key string, status int, body []byte) error
 }
 
@@ -92,7 +93,7 @@ func checkIdempotencyKey(k string) error {
 	return nil
 }
 
-var invalidIdempotencyKey = &InvalidInputError{Detail: "Idempotency-Key must be 1 to 255 printable ASCII characters"}
+var invalidIdempotencyKey = &fault.InvalidInputError{Detail: "Idempotency-Key must be 1 to 255 printable ASCII characters"}
 
 // requestHash fingerprints a create_call as normalised: the E.164 destination, the ids as the
 // request named them, and the variables sorted by name. Every field is length-prefixed, so no

@@ -115,7 +115,7 @@ func orDuration(d, def time.Duration) time.Duration {
 // LimitStore reads and changes users' limits.
 type LimitStore interface {
 	// UpdateLimits applies fn to the user's limits and stores the result, atomically; an error
-	// from fn stores nothing. ErrNotFound when there is no such user.
+	// from fn stores nothing. fault.ErrNotFound when there is no such user.
 	UpdateLimits(ctx context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error)
 }
 

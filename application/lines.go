@@ -7,10 +7,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // LineStore reads and changes one user's lines for the phone endpoints. Every method is scoped
-// to the owner: another user's line is ErrNotFound, exactly as one that does not exist.
+// to the owner: another user's line is fault.ErrNotFound, exactly as one that does not exist.
 type LineStore interface {
 	// UserLines returns all of the user's lines, oldest first (ties by id), with their mappings.
 	// Credentials are write-only here: the lines come without them.
@@ -45,7 +46,7 @@ const (
 // List returns the user's lines, oldest first.
 func (l *Lines) List(ctx context.Context, userID string) ([]call.Line, error) {
 	if userID == "" {
-		return nil, ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	return l.Store.UserLines(ctx, userID)
 }
@@ -116,14 +117,14 @@ func (l *Lines) Delete(ctx context.Context, userID, lineID string) error {
 // ownedID checks the caller and a client-supplied id naming one of its records.
 func ownedID(userID, name, id string) (string, error) {
 	if userID == "" {
-		return "", ErrUnauthenticated
+		return "", fault.ErrUnauthenticated
 	}
 	return requireID(name, strings.TrimSpace(id))
 }
 
 // lineErr names a missing line as such, so that the answer says what was not found.
 func lineErr(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return call.ErrLineNotFound
 	}
 	return err

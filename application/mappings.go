@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // Errors of the mapping endpoints. Kupe answers a mapping request that names the wrong number
@@ -13,12 +14,12 @@ import (
 var (
 	ErrMappingTarget      = errors.New("send exactly one of agent_id and workflow_id")
 	ErrMappingLineMissing = errors.New("phone_number_id is required")
-	// ErrMappingNotFound: the caller's line runs no agent or workflow. It is an ErrNotFound.
-	ErrMappingNotFound = fmt.Errorf("mapping %w", ErrNotFound)
+	// ErrMappingNotFound: the caller's line runs no agent or workflow. It is an fault.ErrNotFound.
+	ErrMappingNotFound = fmt.Errorf("mapping %w", fault.ErrNotFound)
 )
 
 // MappingStore is what the mapping use cases read and write. The reads are scoped to the owner
-// (another user's record is ErrNotFound); SetMapping is not, so the use case checks that the
+// (another user's record is fault.ErrNotFound); SetMapping is not, so the use case checks that the
 // line and the target are the caller's before it writes.
 type MappingStore interface {
 	UserLine(ctx context.Context, userID, lineID string) (call.Line, error)
@@ -27,7 +28,7 @@ type MappingStore interface {
 	UserWorkflow(ctx context.Context, userID, workflowID string) (call.Workflow, error)
 	// SetMapping makes the line run the target, replacing any mapping it had.
 	SetMapping(ctx context.Context, lineID string, t call.Target) error
-	// DeleteMapping removes the mapping of the user's line: ErrNotFound when the user has no
+	// DeleteMapping removes the mapping of the user's line: fault.ErrNotFound when the user has no
 	// such line or it has no mapping.
 	DeleteMapping(ctx context.Context, userID, lineID string) error
 }
@@ -51,7 +52,7 @@ type SetMapping struct {
 // line with its new mapping.
 func (m *Mappings) Set(ctx context.Context, cmd SetMapping) (call.Line, error) {
 	if cmd.UserID == "" {
-		return call.Line{}, ErrUnauthenticated
+		return call.Line{}, fault.ErrUnauthenticated
 	}
 	if cmd.LineID == "" {
 		return call.Line{}, ErrMappingLineMissing
@@ -141,7 +142,7 @@ func (m *Mappings) Delete(ctx context.Context, userID, lineID string) error {
 		return lineErr(err)
 	}
 	if err := m.Store.DeleteMapping(ctx, userID, id); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, fault.ErrNotFound) {
 			return ErrMappingNotFound
 		}
 		return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // StaleSessionStore finds the sessions that create_call wrote in status dialing and never
@@ -188,7 +189,7 @@ func (r *Reconciler) ask(ctx context.Context, s *call.Session) (call.Status, str
 		return call.StatusFailed, reasonOutcomeUnknown, nil
 	}
 	line, err := r.Lines.Line(ctx, s.LineID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return call.StatusFailed, reasonOutcomeUnknown, nil
 	}
 	if err != nil {

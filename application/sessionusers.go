@@ -10,12 +10,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
 // ErrInvalidSession: a session token (Bearer) that does not verify, has expired, or is not a
-// signed-in user's. It is an ErrUnauthenticated.
-var ErrInvalidSession = fmt.Errorf("invalid or expired session token: %w", ErrUnauthenticated)
+// signed-in user's. It is an fault.ErrUnauthenticated.
+var ErrInvalidSession = fmt.Errorf("invalid or expired session token: %w", fault.ErrUnauthenticated)
 
 // SessionUserStore finds and creates the users that sign in through the identity provider.
 type SessionUserStore interface {
@@ -37,7 +38,7 @@ type SessionUsers struct {
 func (s *SessionUsers) Principal(ctx context.Context, subject, email string) (identity.Principal, error) {
 	id, err := uuid.Parse(subject)
 	if err != nil || len(subject) != 36 {
-		return identity.Principal{}, ErrUnauthenticated
+		return identity.Principal{}, fault.ErrUnauthenticated
 	}
 	uid := id.String()
 	p := identity.Principal{UserID: uid, Method: identity.AuthBearer}
@@ -45,7 +46,7 @@ func (s *SessionUsers) Principal(ctx context.Context, subject, email string) (id
 	if err == nil {
 		return p, nil
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, fault.ErrNotFound) {
 		return identity.Principal{}, err
 	}
 	now := time.Now().UTC()
@@ -54,7 +55,7 @@ func (s *SessionUsers) Principal(ctx context.Context, subject, email string) (id
 	}
 	u := identity.User{ID: uid, Email: sessionEmail(email), CreatedAt: now}
 	err = s.Store.CreateUser(ctx, u)
-	if errors.Is(err, ErrAlreadyExists) && u.Email != "" {
+	if errors.Is(err, fault.ErrAlreadyExists) && u.Email != "" {
 		// Either a concurrent first request created the user, or another user holds the email.
 		if _, err2 := s.Store.User(ctx, uid); err2 == nil {
 			return p, nil
@@ -62,7 +63,7 @@ func (s *SessionUsers) Principal(ctx context.Context, subject, email string) (id
 		u.Email = ""
 		err = s.Store.CreateUser(ctx, u)
 	}
-	if errors.Is(err, ErrAlreadyExists) {
+	if errors.Is(err, fault.ErrAlreadyExists) {
 		if _, err2 := s.Store.User(ctx, uid); err2 == nil {
 			return p, nil
 		}

@@ -5,10 +5,11 @@ import (
 	"errors"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // WorkflowStore reads one user's workflows. Both methods are scoped to the owner: another
-// user's workflow is ErrNotFound, exactly as one that does not exist.
+// user's workflow is fault.ErrNotFound, exactly as one that does not exist.
 type WorkflowStore interface {
 	// UserWorkflows returns all of the user's workflows, oldest first (ties by id).
 	UserWorkflows(ctx context.Context, userID string) ([]call.Workflow, error)
@@ -25,7 +26,7 @@ type Workflows struct {
 // List returns the user's workflows, oldest first.
 func (w *Workflows) List(ctx context.Context, userID string) ([]call.Workflow, error) {
 	if userID == "" {
-		return nil, ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	return w.Store.UserWorkflows(ctx, userID)
 }
@@ -41,7 +42,7 @@ func (w *Workflows) Get(ctx context.Context, userID, workflowID string) (call.Wo
 }
 
 func workflowErr(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return call.ErrWorkflowNotFound
 	}
 	return err

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent"
@@ -34,7 +34,7 @@ func (s *Store) CreateUser(ctx context.Context, u identity.User) error {
 func (s *Store) User(ctx context.Context, id string) (identity.User, error) {
 	uid, ok := parseID(id)
 	if !ok {
-		return identity.User{}, application.ErrNotFound
+		return identity.User{}, fault.ErrNotFound
 	}
 	u, err := s.client.User.Get(ctx, uid)
 	if err != nil {
@@ -53,10 +53,10 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 func (s *Store) SetCredits(ctx context.Context, userID string, amount money.Amount) error {
 	id, ok := parseID(userID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.User.Update().Where(user.ID(id)).SetCredits(int64(amount)).Save(ctx)
-	return affectedOne("set credits", n, err, application.ErrNotFound)
+	return affectedOne("set credits", n, err, fault.ErrNotFound)
 }
 
 // affectedOne checks an update meant for exactly one row: none is the given error.
@@ -78,7 +78,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k identity.APIKey) error {
 	}
 	uid, ok := parseID(k.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err = s.client.APIKey.Create().
 		SetID(id).SetUserID(uid).SetName(k.Name).SetPrefix(k.Prefix).SetHash(k.Hash[:]).
@@ -93,13 +93,13 @@ func (s *Store) CreateAPIKey(ctx context.Context, k identity.APIKey) error {
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	kid, ok := parseID(id)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.APIKey.Update().
 		Where(apikey.ID(kid), apikey.RevokedAtIsNil()).
 		SetRevokedAt(at.UTC()).
 		Save(ctx)
-	return affectedOne("revoke api key", n, err, application.ErrNotFound)
+	return affectedOne("revoke api key", n, err, fault.ErrNotFound)
 }
 
 // APIKeyByHash implements application.APIKeyStore.
@@ -125,7 +125,7 @@ func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 	}
 	uid, ok := parseID(l.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	creds, err := s.sealCredentials(l.Credentials)
 	if err != nil {
@@ -148,7 +148,7 @@ func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 func (s *Store) Line(ctx context.Context, id string) (call.Line, error) {
 	lid, ok := parseID(id)
 	if !ok {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	p, err := s.client.PhoneNumber.Query().Where(phonenumber.ID(lid)).WithMapping().Only(ctx)
 	if err != nil {
@@ -224,7 +224,7 @@ func (s *Store) CreateAgent(ctx context.Context, a call.Agent) error {
 	}
 	uid, ok := parseID(a.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err = s.client.Agent.Create().
 		SetID(id).SetUserID(uid).SetName(a.Name).SetSystemPrompt(a.SystemPrompt).
@@ -237,7 +237,7 @@ func (s *Store) CreateAgent(ctx context.Context, a call.Agent) error {
 func (s *Store) Agent(ctx context.Context, id string) (call.Agent, error) {
 	aid, ok := parseID(id)
 	if !ok {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a, err := s.client.Agent.Get(ctx, aid)
 	if err != nil {
@@ -261,7 +261,7 @@ func (s *Store) CreateWorkflow(ctx context.Context, w call.Workflow) error {
 	}
 	uid, ok := parseID(w.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err = s.client.Workflow.Create().
 		SetID(id).SetUserID(uid).SetName(w.Name).SetIsActive(w.Active).SetCreatedAt(w.CreatedAt.UTC()).
@@ -273,7 +273,7 @@ func (s *Store) CreateWorkflow(ctx context.Context, w call.Workflow) error {
 func (s *Store) Workflow(ctx context.Context, id string) (call.Workflow, error) {
 	wid, ok := parseID(id)
 	if !ok {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	w, err := s.client.Workflow.Get(ctx, wid)
 	if err != nil {
@@ -286,16 +286,16 @@ func (s *Store) Workflow(ctx context.Context, id string) (call.Workflow, error) 
 // line's mapping when it has one. A line, agent or workflow that does not exist is ErrNotFound.
 func (s *Store) SetMapping(ctx context.Context, lineID string, t call.Target) error {
 	if (t.AgentID == "") == (t.WorkflowID == "") {
-		return &application.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
+		return &fault.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
 	}
 	lid, ok := parseID(lineID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	agent, err1 := optionalID(t.AgentID)
 	workflow, err2 := optionalID(t.WorkflowID)
 	if err1 != nil || err2 != nil {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err := s.client.PhoneMapping.Create().
 		SetPhoneNumberID(lid).SetNillableAgentID(agent).SetNillableWorkflowID(workflow).

@@ -6,7 +6,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/apikey"
@@ -38,13 +38,13 @@ func (s *Store) RenameUserAPIKey(ctx context.Context, userID, id, name string) (
 	uid, ok1 := parseID(userID)
 	kid, ok2 := parseID(id)
 	if !ok1 || !ok2 {
-		return identity.APIKey{}, application.ErrNotFound
+		return identity.APIKey{}, fault.ErrNotFound
 	}
 	n, err := s.client.APIKey.Update().
 		Where(apikey.ID(kid), apikey.UserID(uid), apikey.RevokedAtIsNil()).
 		SetName(name).
 		Save(ctx)
-	if err := affectedOne("rename api key", n, err, application.ErrNotFound); err != nil {
+	if err := affectedOne("rename api key", n, err, fault.ErrNotFound); err != nil {
 		return identity.APIKey{}, err
 	}
 	k, err := s.client.APIKey.Query().Where(apikey.ID(kid), apikey.UserID(uid)).Only(ctx)
@@ -59,13 +59,13 @@ func (s *Store) RevokeUserAPIKey(ctx context.Context, userID, id string, at time
 	uid, ok1 := parseID(userID)
 	kid, ok2 := parseID(id)
 	if !ok1 || !ok2 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.APIKey.Update().
 		Where(apikey.ID(kid), apikey.UserID(uid), apikey.RevokedAtIsNil()).
 		SetRevokedAt(at.UTC()).
 		Save(ctx)
-	return affectedOne("revoke api key", n, err, application.ErrNotFound)
+	return affectedOne("revoke api key", n, err, fault.ErrNotFound)
 }
 
 // TouchAPIKey implements application.KeyUsageStore in one conditional UPDATE, so that servers

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 )
@@ -73,7 +74,7 @@ func (s *Store) BeginCall(ctx context.Context, b application.BeginCall) error {
 	cs := b.Session
 	uid, ok := parseID(cs.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	return s.withTx(ctx, "begin call", func(tx dialect.Tx, client *ent.Client) error {
 		if s.name == Postgres {
@@ -122,13 +123,13 @@ func claimKey(ctx context.Context, tx dialect.Tx, uid uuid.UUID, sessionID strin
 func (s *Store) CompleteIdempotency(ctx context.Context, userID, key string, status int, body []byte) error {
 	uid, ok := parseID(userID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.IdempotencyKey.Update().
 		Where(idempotencykey.UserID(uid), idempotencykey.Key(key)).
 		SetState(idempotencyDone).SetResponseStatus(status).SetResponseBody(body).
 		Save(ctx)
-	return affectedOne("complete idempotency key", n, err, application.ErrNotFound)
+	return affectedOne("complete idempotency key", n, err, fault.ErrNotFound)
 }
 
 // purgeKeysQuery deletes a batch of expired records, found through the expires_at index.
@@ -196,7 +197,7 @@ func queryOne(ctx context.Context, q dialect.ExecQuerier, query string, args []a
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return err

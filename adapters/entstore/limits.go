@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent"
@@ -18,7 +19,7 @@ var _ application.LimitStore = (*Store)(nil)
 func (s *Store) UpdateLimits(ctx context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error) {
 	uid, ok := parseID(userID)
 	if !ok {
-		return identity.Limits{}, application.ErrNotFound
+		return identity.Limits{}, fault.ErrNotFound
 	}
 	var out identity.Limits
 	err := s.withTx(ctx, "update limits", func(tx dialect.Tx, client *ent.Client) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/callsession"
@@ -20,7 +21,7 @@ import (
 
 // The owner-scoped reads and writes behind the phone, mapping, agent, workflow and call-log
 // endpoints. Every statement names the owner in its WHERE clause, so another user's id matches
-// no row and reads as application.ErrNotFound, like an id that names nothing.
+// no row and reads as fault.ErrNotFound, like an id that names nothing.
 
 // owned parses an owner's id and a record's id; either malformed names no row.
 func owned(userID, id string) (uid, rid string, ok bool) {
@@ -59,7 +60,7 @@ func (s *Store) UserLine(ctx context.Context, userID, lineID string) (call.Line,
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
 	if !ok1 || !ok2 {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	p, err := s.client.PhoneNumber.Query().
 		Where(phonenumber.ID(lid), phonenumber.UserID(uid)).
@@ -107,7 +108,7 @@ const (
 func (s *Store) UpdateLine(ctx context.Context, userID, lineID string, fn func(*call.Line) error) (call.Line, error) {
 	uid, lid, ok := owned(userID, lineID)
 	if !ok {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	var l call.Line
 	err := s.inTx(ctx, "update line", func(tx dialect.Tx) error {
@@ -169,10 +170,10 @@ func (s *Store) DeleteLine(ctx context.Context, userID, lineID string) error {
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
 	if !ok1 || !ok2 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.PhoneNumber.Delete().Where(phonenumber.ID(lid), phonenumber.UserID(uid)).Exec(ctx)
-	return affectedOne("delete line", n, err, application.ErrNotFound)
+	return affectedOne("delete line", n, err, fault.ErrNotFound)
 }
 
 // DeleteMapping implements application.MappingStore.
@@ -180,12 +181,12 @@ func (s *Store) DeleteMapping(ctx context.Context, userID, lineID string) error 
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
 	if !ok1 || !ok2 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.PhoneMapping.Delete().
 		Where(phonemapping.PhoneNumberID(lid), phonemapping.HasPhoneNumberWith(phonenumber.UserID(uid))).
 		Exec(ctx)
-	return affectedOne("delete mapping", n, err, application.ErrNotFound)
+	return affectedOne("delete mapping", n, err, fault.ErrNotFound)
 }
 
 // UserAgents implements application.AgentStore.
@@ -213,7 +214,7 @@ func (s *Store) UserAgent(ctx context.Context, userID, agentID string) (call.Age
 	uid, ok1 := parseID(userID)
 	aid, ok2 := parseID(agentID)
 	if !ok1 || !ok2 {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a, err := s.client.Agent.Query().Where(agent.ID(aid), agent.UserID(uid)).Only(ctx)
 	if err != nil {
@@ -226,7 +227,7 @@ func (s *Store) UserAgent(ctx context.Context, userID, agentID string) (call.Age
 func (s *Store) UpdateAgent(ctx context.Context, userID, agentID string, fn func(*call.Agent) error) (call.Agent, error) {
 	uid, aid, ok := owned(userID, agentID)
 	if !ok {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a := call.Agent{ID: aid, UserID: uid}
 	err := s.inTx(ctx, "update agent", func(tx dialect.Tx) error {
@@ -280,7 +281,7 @@ func (s *Store) UserWorkflow(ctx context.Context, userID, workflowID string) (ca
 	uid, ok1 := parseID(userID)
 	wid, ok2 := parseID(workflowID)
 	if !ok1 || !ok2 {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	w, err := s.client.Workflow.Query().Where(workflow.ID(wid), workflow.UserID(uid)).Only(ctx)
 	if err != nil {
@@ -350,7 +351,7 @@ func lockRow(ctx context.Context, tx dialect.Tx, query, id, userID string) error
 		return fmt.Errorf("lock row: %w", err)
 	}
 	if n == 0 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	return nil
 }
@@ -366,7 +367,7 @@ func queryRow(ctx context.Context, tx dialect.Tx, query string, args []any, dest
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read row: %w", err)
 		}
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return fmt.Errorf("read row: %w", err)

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/callsession"
@@ -29,7 +29,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 	}
 	uid, ok := parseID(cs.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	c := client.CallSession.Create().
 		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
@@ -53,7 +53,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 	id, ok := parseID(cs.ID)
 	if !ok {
-		return application.ErrConflict
+		return fault.ErrConflict
 	}
 	u := s.client.CallSession.Update().
 		Where(callsession.ID(id), callsession.Version(cs.Version())).
@@ -62,7 +62,7 @@ func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 		return err
 	}
 	n, err := u.Save(ctx)
-	if err := affectedOne("save session", n, err, application.ErrConflict); err != nil {
+	if err := affectedOne("save session", n, err, fault.ErrConflict); err != nil {
 		return err
 	}
 	cs.Saved()
@@ -121,7 +121,7 @@ func setOrClear[T any](v *T, set func(T), clear func()) {
 func (s *Store) Session(ctx context.Context, id string) (*call.Session, error) {
 	sid, ok := parseID(id)
 	if !ok {
-		return nil, application.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	e, err := s.client.CallSession.Get(ctx, sid)
 	if err != nil {
@@ -135,7 +135,7 @@ func (s *Store) SessionByRequestID(ctx context.Context, userID, requestID string
 	uid, ok1 := parseID(userID)
 	rid, ok2 := parseID(requestID)
 	if !ok1 || !ok2 {
-		return nil, application.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	e, err := s.client.CallSession.Query().
 		Where(callsession.RequestID(rid), callsession.UserID(uid)).

@@ -12,9 +12,9 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/porttest"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -147,14 +147,14 @@ func testSaveSessionKeepsVersions(t *testing.T, s *entstore.Store) {
 	}
 	v := stale.Version()
 	must(t, stale.MarkFailed("stale", base.Add(time.Minute)))
-	if err := s.SaveSession(ctx, stale); !errors.Is(err, application.ErrConflict) {
+	if err := s.SaveSession(ctx, stale); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("stale save = %v, want ErrConflict", err)
 	}
 	if stale.Version() != v {
 		t.Fatalf("a refused save moved the version from %d to %d", v, stale.Version())
 	}
 	gone := newSession(u.ID, l, base)
-	if err := s.SaveSession(ctx, gone); !errors.Is(err, application.ErrConflict) {
+	if err := s.SaveSession(ctx, gone); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("save of a session never created = %v, want ErrConflict", err)
 	}
 }
@@ -197,13 +197,13 @@ func testMappingNamesExactlyOneTarget(t *testing.T, s *entstore.Store) {
 	a := newAgent(t, s, u.ID)
 	w := call.Workflow{ID: uuid.NewString(), UserID: u.ID, Name: "W", Active: true, CreatedAt: base}
 	must(t, s.CreateWorkflow(ctx, w))
-	var invalid *application.InvalidInputError
+	var invalid *fault.InvalidInputError
 	for _, tg := range []call.Target{{}, {AgentID: a.ID, WorkflowID: w.ID}} {
 		if err := s.SetMapping(ctx, l.ID, tg); !errors.As(err, &invalid) {
 			t.Fatalf("SetMapping(%+v) = %v, want InvalidInputError", tg, err)
 		}
 	}
-	if err := s.SetMapping(ctx, l.ID, call.Target{AgentID: uuid.NewString()}); !errors.Is(err, application.ErrNotFound) {
+	if err := s.SetMapping(ctx, l.ID, call.Target{AgentID: uuid.NewString()}); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("SetMapping(unknown agent) = %v, want ErrNotFound", err)
 	}
 	// The database refuses it too, whoever writes.
@@ -268,7 +268,7 @@ func testUsersWithoutEmail(t *testing.T, s *entstore.Store) {
 	}
 	u := identity.User{ID: uuid.NewString(), Email: "ada@example.com", CreatedAt: base}
 	must(t, s.CreateUser(ctx, u))
-	if err := s.CreateUser(ctx, u); !errors.Is(err, application.ErrAlreadyExists) {
+	if err := s.CreateUser(ctx, u); !errors.Is(err, fault.ErrAlreadyExists) {
 		t.Fatalf("CreateUser with a taken id = %v, want ErrAlreadyExists", err)
 	}
 }
@@ -290,7 +290,7 @@ func testMalformedIDsAreNotFound(t *testing.T, s *entstore.Store) {
 	checks["CreateLine"] = s.CreateLine(ctx, call.Line{ID: uuid.NewString(), UserID: bad, Number: "+14155550123",
 		Provider: call.ProviderTwilio, CreatedAt: base})
 	for name, err := range checks {
-		if !errors.Is(err, application.ErrNotFound) {
+		if !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("%s(%q) = %v, want ErrNotFound", name, bad, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -52,7 +53,7 @@ func (s *server) apiKeyRoutes(g *gin.RouterGroup) {
 func apiKeyCaller(c *gin.Context, bodyUserID string) (string, error) {
 	p, ok := principal(c)
 	if !ok {
-		return "", application.ErrUnauthenticated
+		return "", fault.ErrUnauthenticated
 	}
 	var (
 		values [1]string

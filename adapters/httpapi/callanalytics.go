@@ -9,6 +9,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -105,7 +106,7 @@ func timeJSON(t time.Time) *string {
 func (s *server) callAnalytics(c *gin.Context) {
 	p, ok := principal(c)
 	if !ok {
-		fail(c, application.ErrUnauthenticated)
+		fail(c, fault.ErrUnauthenticated)
 		return
 	}
 	var (

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -114,7 +115,7 @@ func TestExtraCredential(t *testing.T) {
 			return identity.Principal{}, httpapi.ErrNoCredential
 		}
 		if h != "Bearer good" {
-			return identity.Principal{}, application.ErrUnauthenticated
+			return identity.Principal{}, fault.ErrUnauthenticated
 		}
 		return identity.Principal{UserID: userID, Method: identity.AuthBearer}, nil
 	}

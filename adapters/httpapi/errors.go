@@ -10,6 +10,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // Errors of the HTTP layer itself.
@@ -23,7 +24,7 @@ var (
 const detailInternal = "Internal server error"
 
 // errorTable is the one place where an error becomes a status and a detail. Entries are matched
-// with errors.Is, in order; an *application.InvalidInputError is a 422 with its own Detail.
+// with errors.Is, in order; an *fault.InvalidInputError is a 422 with its own Detail.
 // Anything else is a 500 with detailInternal, and only those are logged (see classify). A not-found detail says
 // the same whether the thing is missing or someone else's.
 var errorTable = []struct {
@@ -32,10 +33,10 @@ var errorTable = []struct {
 	detail string
 }{
 	// First: whatever else a request ran into, the database being down is why it failed.
-	{application.ErrUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
+	{fault.ErrUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
 	{errShuttingDown, http.StatusServiceUnavailable, "Service is shutting down"},
 	{application.ErrInvalidSession, http.StatusUnauthorized, "Invalid or expired session token"},
-	{application.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
+	{fault.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
 	{application.ErrForeignUser, http.StatusForbidden, "Not allowed to act for another user"},
 	{errOriginNotAllowed, http.StatusForbidden, "Origin not allowed"},
 	{errCallbackUnverified, http.StatusForbidden, "Invalid or missing callback signature"},
@@ -66,8 +67,8 @@ var errorTable = []struct {
 	{call.ErrSessionNotFound, http.StatusNotFound, "Session not found"},
 	{application.ErrAPIKeyNotFound, http.StatusNotFound, "API key not found"},
 	{application.ErrMappingNotFound, http.StatusNotFound, "Mapping not found"},
-	{application.ErrNotFound, http.StatusNotFound, "Not found"},
-	{application.ErrAlreadyExists, http.StatusConflict, "Already exists"},
+	{fault.ErrNotFound, http.StatusNotFound, "Not found"},
+	{fault.ErrAlreadyExists, http.StatusConflict, "Already exists"},
 
 	// Kupe answers a user without a usable line with a 500 and this text; clients match on it.
 	{call.ErrNoActiveLine, http.StatusInternalServerError, "Telephony configuration error: no active outbound line"},
@@ -83,7 +84,7 @@ var errorTable = []struct {
 // error the table does not know: only those are logged, since every known one is an answer the
 // service meant to give (even Kupe's 500 for a user without a line).
 func classify(err error) (status int, detail string, internal bool) {
-	var inv *application.InvalidInputError
+	var inv *fault.InvalidInputError
 	if errors.As(err, &inv) {
 		return http.StatusUnprocessableEntity, inv.Detail, false
 	}
@@ -133,7 +134,7 @@ func limitError(err error) *application.LimitError {
 }
 
 // invalid is a 422 the HTTP layer finds itself (a malformed body or query).
-func invalid(detail string) error { return &application.InvalidInputError{Detail: detail} }
+func invalid(detail string) error { return &fault.InvalidInputError{Detail: detail} }
 
 // writeDetail writes Kupe's error body, {"detail": "..."}.
 func writeDetail(c *gin.Context, status int, detail string) {

@@ -12,6 +12,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -61,7 +62,7 @@ type downStore struct {
 	creates int
 }
 
-var errConnRefused = fmt.Errorf("create session: %w", errors.Join(application.ErrUnavailable,
+var errConnRefused = fmt.Errorf("create session: %w", errors.Join(fault.ErrUnavailable,
 	errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")))
 
 func (s *downStore) BeginCall(ctx context.Context, b application.BeginCall) error {

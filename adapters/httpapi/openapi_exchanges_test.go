@@ -18,6 +18,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -183,7 +184,7 @@ func genericExchanges(x *exchanger, doc *openapi3.T) {
 		d.Auth = &application.Authenticator{Keys: keysFailing{errors.New("pool exhausted")}}
 	})
 	down := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.Auth = &application.Authenticator{Keys: keysFailing{fmt.Errorf("read key: %w", application.ErrUnavailable)}}
+		d.Auth = &application.Authenticator{Keys: keysFailing{fmt.Errorf("read key: %w", fault.ErrUnavailable)}}
 	})
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -492,7 +493,7 @@ func callbackExchanges(x *exchanger) {
 
 	for status, err := range map[int]error{
 		http.StatusInternalServerError: errors.New("pool exhausted"),
-		http.StatusServiceUnavailable:  fmt.Errorf("read line: %w", application.ErrUnavailable),
+		http.StatusServiceUnavailable:  fmt.Errorf("read line: %w", fault.ErrUnavailable),
 	} {
 		failing := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
 			cb := *d.Callbacks

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // lineJSON is a line as Kupe's listAllPhoneNumbers shows it: never its carrier (the provider)
@@ -53,7 +54,7 @@ type successMessage struct {
 func caller(c *gin.Context) (string, bool) {
 	p, ok := principal(c)
 	if !ok {
-		fail(c, application.ErrUnauthenticated)
+		fail(c, fault.ErrUnauthenticated)
 		return "", false
 	}
 	return p.UserID, true

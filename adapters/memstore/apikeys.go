@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -34,7 +34,7 @@ func (s *Store) RenameUserAPIKey(_ context.Context, userID, id, name string) (id
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
 	if !ok || k.UserID != userID || !k.RevokedAt.IsZero() {
-		return identity.APIKey{}, application.ErrNotFound
+		return identity.APIKey{}, fault.ErrNotFound
 	}
 	k.Name = name
 	s.keys[id] = k
@@ -47,7 +47,7 @@ func (s *Store) RevokeUserAPIKey(_ context.Context, userID, id string, at time.T
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
 	if !ok || k.UserID != userID || !k.RevokedAt.IsZero() {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	k.RevokedAt = at
 	s.keys[id] = k

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -28,11 +29,11 @@ func (s *Store) ChargeSession(_ context.Context, sessionID, userID string, amoun
 	}
 	sess, ok := s.sessions[sessionID]
 	if !ok || sess.UserID != userID {
-		return false, application.ErrNotFound
+		return false, fault.ErrNotFound
 	}
 	u, ok := s.users[userID]
 	if !ok {
-		return false, application.ErrNotFound
+		return false, fault.ErrNotFound
 	}
 	if s.ledger == nil {
 		s.ledger = map[string]ledgerEntry{}

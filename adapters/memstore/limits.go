@@ -7,6 +7,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -85,7 +86,7 @@ func (s *Store) BeginCall(_ context.Context, b application.BeginCall) error {
 	defer s.mu.Unlock()
 	cs := b.Session
 	if _, ok := s.users[cs.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	var k idemKey
 	if r := b.Idempotency; r != nil {
@@ -96,7 +97,7 @@ func (s *Store) BeginCall(_ context.Context, b application.BeginCall) error {
 	}
 	_, taken := s.sessions[cs.ID]
 	if _, ok := s.ix.requests[cs.RequestID]; ok || taken {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	active := 0
 	for _, at := range s.ix.active[cs.UserID] {
@@ -126,7 +127,7 @@ func (s *Store) CompleteIdempotency(_ context.Context, userID, key string, statu
 	k := idemKey{userID, key}
 	r, ok := s.idem[k]
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	r.Done, r.ResponseStatus, r.Response = true, status, slices.Clone(body)
 	s.idem[k] = r
@@ -155,7 +156,7 @@ func (s *Store) UpdateLimits(_ context.Context, userID string, fn func(*identity
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[userID]; !ok {
-		return identity.Limits{}, application.ErrNotFound
+		return identity.Limits{}, fault.ErrNotFound
 	}
 	l := s.limitsOf(userID)
 	if err := fn(&l); err != nil {

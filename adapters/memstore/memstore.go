@@ -10,6 +10,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -76,11 +77,11 @@ func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.sessions[cs.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	for _, o := range s.sessions {
 		if o.RequestID == cs.RequestID {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	s.put(cs)
@@ -93,10 +94,10 @@ func (s *Store) SaveSession(_ context.Context, cs *call.Session) error {
 	defer s.mu.Unlock()
 	v, ok := s.versions[cs.ID]
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if v != cs.Version() {
-		return application.ErrConflict
+		return fault.ErrConflict
 	}
 	cs.Saved()
 	s.put(cs)
@@ -123,7 +124,7 @@ func (s *Store) Session(_ context.Context, id string) (*call.Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if _, ok := s.sessions[id]; !ok {
-		return nil, application.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	return s.get(id), nil
 }
@@ -137,7 +138,7 @@ func (s *Store) SessionByRequestID(_ context.Context, userID, requestID string) 
 			return s.get(id), nil
 		}
 	}
-	return nil, application.ErrNotFound
+	return nil, fault.ErrNotFound
 }
 
 // ListSessions implements application.SessionQueries.
@@ -172,7 +173,7 @@ func (s *Store) APIKeyByHash(_ context.Context, hash identity.KeyHash) (identity
 			return k, nil
 		}
 	}
-	return identity.APIKey{}, application.ErrNotFound
+	return identity.APIKey{}, fault.ErrNotFound
 }
 
 // CreateUser implements application.AccountStore.
@@ -180,11 +181,11 @@ func (s *Store) CreateUser(_ context.Context, u identity.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[u.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	for _, o := range s.users {
 		if u.Email != "" && o.Email == u.Email {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	s.users[u.ID] = u
@@ -197,7 +198,7 @@ func (s *Store) User(_ context.Context, id string) (identity.User, error) {
 	defer s.mu.RUnlock()
 	u, ok := s.users[id]
 	if !ok {
-		return identity.User{}, application.ErrNotFound
+		return identity.User{}, fault.ErrNotFound
 	}
 	return u, nil
 }
@@ -215,7 +216,7 @@ func (s *Store) SetCredits(_ context.Context, userID string, amount money.Amount
 	defer s.mu.Unlock()
 	u, ok := s.users[userID]
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	u.Credits = amount
 	s.users[userID] = u
@@ -227,11 +228,11 @@ func (s *Store) CreateAPIKey(_ context.Context, k identity.APIKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[k.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	for _, o := range s.keys {
 		if o.ID == k.ID || o.Hash == k.Hash {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	s.keys[k.ID] = k
@@ -244,7 +245,7 @@ func (s *Store) RevokeAPIKey(_ context.Context, id string, at time.Time) error {
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
 	if !ok || !k.RevokedAt.IsZero() {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	k.RevokedAt = at
 	s.keys[id] = k
@@ -256,11 +257,11 @@ func (s *Store) CreateLine(_ context.Context, l call.Line) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[l.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	for _, o := range s.lines {
 		if o.ID == l.ID || (o.UserID == l.UserID && o.Number == l.Number) {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	l.Mapping = call.Target{}
@@ -275,7 +276,7 @@ func (s *Store) Line(_ context.Context, id string) (call.Line, error) {
 	defer s.mu.RUnlock()
 	l, ok := s.lines[id]
 	if !ok {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	l.Credentials = cloneMap(l.Credentials)
 	return l, nil
@@ -286,10 +287,10 @@ func (s *Store) CreateAgent(_ context.Context, a call.Agent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[a.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if _, ok := s.agents[a.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	s.agents[a.ID] = a
 	return nil
@@ -301,7 +302,7 @@ func (s *Store) Agent(_ context.Context, id string) (call.Agent, error) {
 	defer s.mu.RUnlock()
 	a, ok := s.agents[id]
 	if !ok {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	return a, nil
 }
@@ -311,10 +312,10 @@ func (s *Store) CreateWorkflow(_ context.Context, w call.Workflow) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[w.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if _, ok := s.workflows[w.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	s.workflows[w.ID] = w
 	return nil
@@ -326,7 +327,7 @@ func (s *Store) Workflow(_ context.Context, id string) (call.Workflow, error) {
 	defer s.mu.RUnlock()
 	w, ok := s.workflows[id]
 	if !ok {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	return w, nil
 }
@@ -337,16 +338,16 @@ func (s *Store) SetMapping(_ context.Context, lineID string, t call.Target) erro
 	defer s.mu.Unlock()
 	l, ok := s.lines[lineID]
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if (t.AgentID == "") == (t.WorkflowID == "") {
-		return &application.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
+		return &fault.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
 	}
 	if _, ok := s.agents[t.AgentID]; t.AgentID != "" && !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if _, ok := s.workflows[t.WorkflowID]; t.WorkflowID != "" && !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	l.Mapping = t
 	s.lines[lineID] = l

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // FindSessions implements application.SessionQueries, in ListSessions' order.
@@ -61,7 +62,7 @@ func (s *Store) UserLine(_ context.Context, userID, lineID string) (call.Line, e
 	defer s.mu.RUnlock()
 	l, ok := s.lines[lineID]
 	if !ok || l.UserID != userID {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	l.Credentials = nil
 	return l, nil
@@ -73,7 +74,7 @@ func (s *Store) UpdateLine(_ context.Context, userID, lineID string, fn func(*ca
 	defer s.mu.Unlock()
 	stored, ok := s.lines[lineID]
 	if !ok || stored.UserID != userID {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	l := stored
 	l.Credentials = nil
@@ -98,7 +99,7 @@ func (s *Store) DeleteLine(_ context.Context, userID, lineID string) error {
 	defer s.mu.Unlock()
 	l, ok := s.lines[lineID]
 	if !ok || l.UserID != userID {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	delete(s.lines, lineID)
 	return nil
@@ -110,7 +111,7 @@ func (s *Store) DeleteMapping(_ context.Context, userID, lineID string) error {
 	defer s.mu.Unlock()
 	l, ok := s.lines[lineID]
 	if !ok || l.UserID != userID || l.Mapping.IsZero() {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	l.Mapping = call.Target{}
 	s.lines[lineID] = l
@@ -142,7 +143,7 @@ func (s *Store) UserAgent(_ context.Context, userID, agentID string) (call.Agent
 	defer s.mu.RUnlock()
 	a, ok := s.agents[agentID]
 	if !ok || a.UserID != userID {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	return a, nil
 }
@@ -153,7 +154,7 @@ func (s *Store) UpdateAgent(_ context.Context, userID, agentID string, fn func(*
 	defer s.mu.Unlock()
 	stored, ok := s.agents[agentID]
 	if !ok || stored.UserID != userID {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a := stored
 	if err := fn(&a); err != nil {
@@ -189,7 +190,7 @@ func (s *Store) UserWorkflow(_ context.Context, userID, workflowID string) (call
 	defer s.mu.RUnlock()
 	w, ok := s.workflows[workflowID]
 	if !ok || w.UserID != userID {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	return w, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -231,5 +232,5 @@ func (e *tokenError) Error() string {
 }
 func (e *tokenError) Unwrap() error { return e.reason }
 func (e *tokenError) Is(target error) bool {
-	return target == application.ErrInvalidSession || target == application.ErrUnauthenticated
+	return target == application.ErrInvalidSession || target == fault.ErrUnauthenticated
 }

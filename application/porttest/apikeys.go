@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -105,15 +106,15 @@ func RunAPIKeySuite(t *testing.T, newStore func(t *testing.T) KeyStore) {
 		if got.ID != k.ID || got.Name != "billing cron" || got.Prefix != k.Prefix || !got.CreatedAt.Equal(base) || got.UserID != u.ID {
 			t.Fatalf("RenameUserAPIKey = %+v", got)
 		}
-		if _, err := s.RenameUserAPIKey(ctx, other.ID, k.ID, "stolen"); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.RenameUserAPIKey(ctx, other.ID, k.ID, "stolen"); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("rename of another user's key = %v, want ErrNotFound", err)
 		}
 		for _, id := range []string{uuid.NewString(), "not-a-uuid"} {
-			if _, err := s.RenameUserAPIKey(ctx, u.ID, id, "x"); !errors.Is(err, application.ErrNotFound) {
+			if _, err := s.RenameUserAPIKey(ctx, u.ID, id, "x"); !errors.Is(err, fault.ErrNotFound) {
 				t.Fatalf("rename of key %q = %v, want ErrNotFound", id, err)
 			}
 		}
-		if _, err := s.RenameUserAPIKey(ctx, "not-a-uuid", k.ID, "x"); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.RenameUserAPIKey(ctx, "not-a-uuid", k.ID, "x"); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("rename for user not-a-uuid = %v, want ErrNotFound", err)
 		}
 		list, err := s.UserAPIKeys(ctx, u.ID)
@@ -127,7 +128,7 @@ func RunAPIKeySuite(t *testing.T, newStore func(t *testing.T) KeyStore) {
 			t.Fatalf("rename to empty left %q", got.Name)
 		}
 		must(t, s.RevokeUserAPIKey(ctx, u.ID, k.ID, base.Add(time.Minute)))
-		if _, err := s.RenameUserAPIKey(ctx, u.ID, k.ID, "late"); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.RenameUserAPIKey(ctx, u.ID, k.ID, "late"); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("rename of a revoked key = %v, want ErrNotFound", err)
 		}
 	})
@@ -136,22 +137,22 @@ func RunAPIKeySuite(t *testing.T, newStore func(t *testing.T) KeyStore) {
 		s := newStore(t)
 		u, other := user(t, s), user(t, s)
 		k := key(t, s, u.ID, "crm", base)
-		if err := s.RevokeUserAPIKey(ctx, other.ID, k.ID, base); !errors.Is(err, application.ErrNotFound) {
+		if err := s.RevokeUserAPIKey(ctx, other.ID, k.ID, base); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("revoke of another user's key = %v, want ErrNotFound", err)
 		}
 		if got, err := s.APIKeyByHash(ctx, k.Hash); err != nil || got.ID != k.ID {
 			t.Fatalf("key after another user's revoke = %+v, %v; want it still live", got, err)
 		}
 		for _, id := range []string{uuid.NewString(), "not-a-uuid"} {
-			if err := s.RevokeUserAPIKey(ctx, u.ID, id, base); !errors.Is(err, application.ErrNotFound) {
+			if err := s.RevokeUserAPIKey(ctx, u.ID, id, base); !errors.Is(err, fault.ErrNotFound) {
 				t.Fatalf("revoke of key %q = %v, want ErrNotFound", id, err)
 			}
 		}
 		must(t, s.RevokeUserAPIKey(ctx, u.ID, k.ID, base.Add(time.Minute)))
-		if _, err := s.APIKeyByHash(ctx, k.Hash); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.APIKeyByHash(ctx, k.Hash); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("APIKeyByHash after revoke = %v, want ErrNotFound", err)
 		}
-		if err := s.RevokeUserAPIKey(ctx, u.ID, k.ID, base.Add(2*time.Minute)); !errors.Is(err, application.ErrNotFound) {
+		if err := s.RevokeUserAPIKey(ctx, u.ID, k.ID, base.Add(2*time.Minute)); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("second revoke = %v, want ErrNotFound", err)
 		}
 		if list, err := s.UserAPIKeys(ctx, u.ID); err != nil || len(list) != 0 {
@@ -272,7 +273,7 @@ func RunAPIKeySuite(t *testing.T, newStore func(t *testing.T) KeyStore) {
 		if got, err := s.User(ctx, sub2); err != nil || got.Email != "" {
 			t.Fatalf("user with a taken email = %+v, %v; want created without an email", got, err)
 		}
-		if _, err := users.Principal(ctx, "not-a-uuid", ""); !errors.Is(err, application.ErrUnauthenticated) {
+		if _, err := users.Principal(ctx, "not-a-uuid", ""); !errors.Is(err, fault.ErrUnauthenticated) {
 			t.Fatalf("Principal(not-a-uuid) = %v, want ErrUnauthenticated", err)
 		}
 	})

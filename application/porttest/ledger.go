@@ -11,6 +11,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -65,7 +66,7 @@ func RunLedgerSuite(t *testing.T, newStore func(t *testing.T) LedgerStore) {
 		}
 		// A save from a read before the charge would put the cost back: it is refused.
 		cs.Detail = "stale"
-		if err := s.SaveSession(ctx, cs); !errors.Is(err, application.ErrConflict) {
+		if err := s.SaveSession(ctx, cs); !errors.Is(err, fault.ErrConflict) {
 			t.Fatalf("SaveSession from before the charge = %v, want ErrConflict", err)
 		}
 
@@ -124,7 +125,7 @@ func RunLedgerSuite(t *testing.T, newStore func(t *testing.T) LedgerStore) {
 			"another's session": {cs.ID, other.ID},
 			"malformed ids":     {"42", "x"},
 		} {
-			if charged, err := s.ChargeSession(ctx, ids[0], ids[1], money.Amount(1), 1, base); charged || !errors.Is(err, application.ErrNotFound) {
+			if charged, err := s.ChargeSession(ctx, ids[0], ids[1], money.Amount(1), 1, base); charged || !errors.Is(err, fault.ErrNotFound) {
 				t.Errorf("%s: ChargeSession = %v, %v; want ErrNotFound", name, charged, err)
 			}
 		}

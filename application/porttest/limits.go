@@ -13,6 +13,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -48,7 +49,7 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) LimitsStore) {
 	stored := func(t *testing.T, id string) bool {
 		t.Helper()
 		_, err := s.Session(ctx, id)
-		if err != nil && !errors.Is(err, application.ErrNotFound) {
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			t.Fatal(err)
 		}
 		return err == nil
@@ -98,7 +99,7 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) LimitsStore) {
 			if l := plan(t, u.ID).Limits; l.DailySpendCap != nil || len(l.AllowedCountries) != 0 || l.RequestsPerSecond != 0 {
 				t.Fatalf("dial plan limits after clearing = %+v", l)
 			}
-			if _, err := s.UpdateLimits(ctx, uuid.NewString(), func(*identity.Limits) error { return nil }); !errors.Is(err, application.ErrNotFound) {
+			if _, err := s.UpdateLimits(ctx, uuid.NewString(), func(*identity.Limits) error { return nil }); !errors.Is(err, fault.ErrNotFound) {
 				t.Fatalf("UpdateLimits(unknown user) = %v, want ErrNotFound", err)
 			}
 			if l := plan(t, uuid.NewString()).Limits; l.MaxConcurrentCalls != identity.DefaultMaxConcurrentCalls {
@@ -171,12 +172,12 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) LimitsStore) {
 			if err := begin(session(u.ID, base), 0, nil); !errors.Is(err, application.ErrConcurrencyLimit) {
 				t.Fatalf("a cap of 0 = %v, want ErrConcurrencyLimit", err)
 			}
-			if err := begin(session(uuid.NewString(), base), 5, nil); !errors.Is(err, application.ErrNotFound) {
+			if err := begin(session(uuid.NewString(), base), 5, nil); !errors.Is(err, fault.ErrNotFound) {
 				t.Fatalf("BeginCall for no user = %v, want ErrNotFound", err)
 			}
 			dup := session(other.ID, base)
 			dup.RequestID = c.RequestID
-			if err := begin(dup, 5, nil); !errors.Is(err, application.ErrAlreadyExists) {
+			if err := begin(dup, 5, nil); !errors.Is(err, fault.ErrAlreadyExists) {
 				t.Fatalf("BeginCall with a request id in use = %v, want ErrAlreadyExists", err)
 			}
 		},
@@ -255,7 +256,7 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) LimitsStore) {
 			if r := p.Idempotency; r == nil || !r.Done || r.ResponseStatus != 200 || !bytes.Equal(r.Response, body) || r.RequestHash != "hash-1" {
 				t.Fatalf("done record = %+v", r)
 			}
-			if err := s.CompleteIdempotency(ctx, u.ID, "never-used", 200, body); !errors.Is(err, application.ErrNotFound) {
+			if err := s.CompleteIdempotency(ctx, u.ID, "never-used", 200, body); !errors.Is(err, fault.ErrNotFound) {
 				t.Fatalf("CompleteIdempotency(unknown key) = %v, want ErrNotFound", err)
 			}
 
@@ -313,7 +314,7 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) LimitsStore) {
 				t.Fatalf("the live record went too: %v", err)
 			}
 			for _, k := range keys[:3] {
-				if err := s.CompleteIdempotency(ctx, u.ID, k, 200, nil); !errors.Is(err, application.ErrNotFound) {
+				if err := s.CompleteIdempotency(ctx, u.ID, k, 200, nil); !errors.Is(err, fault.ErrNotFound) {
 					t.Fatalf("an expired record survived: %v", err)
 				}
 			}

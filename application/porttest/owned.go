@@ -14,6 +14,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -29,7 +30,7 @@ type OwnedStore interface {
 
 // RunOwnedStoreSuite is the acceptance test of the owner-scoped ports (LineStore, AgentStore,
 // WorkflowStore, MappingStore) and of SessionQueries.FindSessions. Every case checks that
-// another user's id reads as application.ErrNotFound and changes nothing. newStore returns an
+// another user's id reads as fault.ErrNotFound and changes nothing. newStore returns an
 // empty store; the cases share one, each with users of its own.
 func RunOwnedStoreSuite(t *testing.T, newStore func(t *testing.T) OwnedStore) {
 	ctx := context.Background()
@@ -62,7 +63,7 @@ func RunOwnedStoreSuite(t *testing.T, newStore func(t *testing.T) OwnedStore) {
 	}
 	notFound := func(t *testing.T, what string, err error) {
 		t.Helper()
-		if !errors.Is(err, application.ErrNotFound) {
+		if !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("%s = %v, want ErrNotFound", what, err)
 		}
 	}

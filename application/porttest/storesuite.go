@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -32,10 +32,10 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Fatalf("User = %+v, want %+v", got, u)
 		}
 		dup := identity.User{ID: uuid.NewString(), Email: u.Email, CreatedAt: base}
-		if err := s.CreateUser(ctx, dup); !errors.Is(err, application.ErrAlreadyExists) {
+		if err := s.CreateUser(ctx, dup); !errors.Is(err, fault.ErrAlreadyExists) {
 			t.Fatalf("CreateUser with a taken email = %v, want ErrAlreadyExists", err)
 		}
-		if _, err := s.User(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.User(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("User(unknown) = %v, want ErrNotFound", err)
 		}
 		n, err := s.CountUsers(ctx)
@@ -48,7 +48,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		if got.Credits != -1 {
 			t.Fatalf("credits after SetCredits = %v, want -0.000001", got.Credits)
 		}
-		if err := s.SetCredits(ctx, uuid.NewString(), 1); !errors.Is(err, application.ErrNotFound) {
+		if err := s.SetCredits(ctx, uuid.NewString(), 1); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("SetCredits(unknown) = %v, want ErrNotFound", err)
 		}
 	})
@@ -65,14 +65,14 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		if got.ID != k.ID || got.UserID != u.ID || got.Prefix != k.Prefix || got.Name != "crm" {
 			t.Fatalf("APIKeyByHash = %+v, want %+v", got, k)
 		}
-		if _, err := s.APIKeyByHash(ctx, identity.HashAPIKey(identity.NewAPIKey())); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.APIKeyByHash(ctx, identity.HashAPIKey(identity.NewAPIKey())); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("APIKeyByHash(unknown) = %v, want ErrNotFound", err)
 		}
 		must(t, s.RevokeAPIKey(ctx, k.ID, base.Add(time.Minute)))
-		if _, err := s.APIKeyByHash(ctx, k.Hash); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.APIKeyByHash(ctx, k.Hash); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("APIKeyByHash(revoked) = %v, want ErrNotFound", err)
 		}
-		if err := s.RevokeAPIKey(ctx, k.ID, base); !errors.Is(err, application.ErrNotFound) {
+		if err := s.RevokeAPIKey(ctx, k.ID, base); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("RevokeAPIKey twice = %v, want ErrNotFound", err)
 		}
 		orphan := identity.APIKey{ID: uuid.NewString(), UserID: uuid.NewString(), Hash: identity.HashAPIKey(identity.NewAPIKey()), CreatedAt: base}
@@ -95,7 +95,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		dup := sim
 		dup.ID = uuid.NewString()
-		if err := s.CreateLine(ctx, dup); !errors.Is(err, application.ErrAlreadyExists) {
+		if err := s.CreateLine(ctx, dup); !errors.Is(err, fault.ErrAlreadyExists) {
 			t.Fatalf("CreateLine with the user's number again = %v, want ErrAlreadyExists", err)
 		}
 		gotLine, err := s.Line(ctx, tw.ID)
@@ -104,7 +104,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			gotLine.UserID != u.ID || gotLine.Credentials["auth_token"] != "tok456" || gotLine.Credentials["account_sid"] != "AC123" {
 			t.Fatalf("Line = %+v (credentials %v)", gotLine, map[string]string(gotLine.Credentials))
 		}
-		if _, err := s.Line(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.Line(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("Line(unknown) = %v, want ErrNotFound", err)
 		}
 
@@ -126,16 +126,16 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		if gotWf.Name != "Flow" || !gotWf.Active || gotWf.UserID != u.ID {
 			t.Fatalf("Workflow = %+v", gotWf)
 		}
-		if _, err := s.Agent(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.Agent(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("Agent(unknown) = %v, want ErrNotFound", err)
 		}
-		if _, err := s.Workflow(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.Workflow(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("Workflow(unknown) = %v, want ErrNotFound", err)
 		}
 
 		must(t, s.SetMapping(ctx, sim.ID, call.Target{WorkflowID: wf.ID}))
 		must(t, s.SetMapping(ctx, sim.ID, call.Target{AgentID: mapped.ID})) // replaces the workflow
-		if err := s.SetMapping(ctx, uuid.NewString(), call.Target{AgentID: agent.ID}); !errors.Is(err, application.ErrNotFound) {
+		if err := s.SetMapping(ctx, uuid.NewString(), call.Target{AgentID: agent.ID}); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("SetMapping(unknown line) = %v, want ErrNotFound", err)
 		}
 
@@ -187,7 +187,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 
 		// A user with nothing has an empty plan.
 		plan, err = s.DialPlan(ctx, uuid.NewString(), call.Target{})
-		if err != nil && !errors.Is(err, application.ErrNotFound) {
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("DialPlan(unknown user) = %v", err)
 		}
 		if len(plan.Lines) != 0 || plan.Credits.Positive() {
@@ -221,7 +221,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			got.RenderedSystemPrompt != "Call Alex" || got.RenderedFirstMessage != "Hello Alex" {
 			t.Fatalf("Session = %+v (status %s), want %+v", got, got.Status(), cs)
 		}
-		if _, err := s.Session(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.Session(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("Session(unknown) = %v, want ErrNotFound", err)
 		}
 		again := *cs
@@ -239,7 +239,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		// A save based on a stale read is refused.
 		must(t, cs.MarkFailed("late", base.Add(2*time.Second)))
-		if err := s.SaveSession(ctx, cs); !errors.Is(err, application.ErrConflict) {
+		if err := s.SaveSession(ctx, cs); !errors.Is(err, fault.ErrConflict) {
 			t.Fatalf("stale SaveSession = %v, want ErrConflict", err)
 		}
 		got, err = s.Session(ctx, cs.ID)
@@ -285,7 +285,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		if byReq.ID != cs.ID {
 			t.Fatalf("SessionByRequestID = %s, want %s", byReq.ID, cs.ID)
 		}
-		if _, err := s.SessionByRequestID(ctx, other.ID, cs.RequestID); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.SessionByRequestID(ctx, other.ID, cs.RequestID); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("another user's SessionByRequestID = %v, want ErrNotFound", err)
 		}
 	})

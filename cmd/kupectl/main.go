@@ -23,6 +23,7 @@ import (
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -125,9 +126,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // describe turns an error into the line an operator reads.
 func describe(err error) string {
 	switch {
-	case errors.Is(err, application.ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound):
 		return "not found: check the ids"
-	case errors.Is(err, application.ErrAlreadyExists):
+	case errors.Is(err, fault.ErrAlreadyExists):
 		return "already exists"
 	}
 	return err.Error()

@@ -17,7 +17,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/user"
 )
 
-// CreateUser implements application.AccountStore.
+// CreateUser implements accounts.UserStore.
 func (s *Store) CreateUser(ctx context.Context, u identity.User) error {
 	id, err := requireID("user", u.ID)
 	if err != nil {
@@ -30,7 +30,7 @@ func (s *Store) CreateUser(ctx context.Context, u identity.User) error {
 	return storeErr("create user", c.Exec(ctx))
 }
 
-// User implements application.AccountStore.
+// User implements accounts.UserStore.
 func (s *Store) User(ctx context.Context, id string) (identity.User, error) {
 	uid, ok := parseID(id)
 	if !ok {
@@ -43,13 +43,13 @@ func (s *Store) User(ctx context.Context, id string) (identity.User, error) {
 	return identity.User{ID: u.ID.String(), Email: u.Email, Credits: money.Amount(u.Credits), CreatedAt: u.CreatedAt.UTC()}, nil
 }
 
-// CountUsers implements application.AccountStore.
+// CountUsers implements accounts.UserStore.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	n, err := s.client.User.Query().Count(ctx)
 	return n, storeErr("count users", err)
 }
 
-// SetCredits implements application.AccountStore.
+// SetCredits implements accounts.UserStore.
 func (s *Store) SetCredits(ctx context.Context, userID string, amount money.Amount) error {
 	id, ok := parseID(userID)
 	if !ok {
@@ -70,7 +70,7 @@ func affectedOne(op string, n int, err error, none error) error {
 	return nil
 }
 
-// CreateAPIKey implements application.AccountStore.
+// CreateAPIKey implements accounts.KeyStore.
 func (s *Store) CreateAPIKey(ctx context.Context, k identity.APIKey) error {
 	id, err := requireID("api key", k.ID)
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k identity.APIKey) error {
 	return storeErr("create api key", err)
 }
 
-// RevokeAPIKey implements application.AccountStore.
+// RevokeAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	kid, ok := parseID(id)
 	if !ok {
@@ -102,7 +102,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	return affectedOne("revoke api key", n, err, fault.ErrNotFound)
 }
 
-// APIKeyByHash implements application.APIKeyStore.
+// APIKeyByHash implements accounts.KeyStore.
 func (s *Store) APIKeyByHash(ctx context.Context, hash identity.KeyHash) (identity.APIKey, error) {
 	k, err := s.client.APIKey.Query().Where(apikey.Hash(hash[:]), apikey.RevokedAtIsNil()).Only(ctx)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash identity.KeyHash) (identi
 	return out, nil
 }
 
-// CreateLine implements application.AccountStore. The line's mapping is not stored here: see
+// CreateLine implements accounts.CatalogStore. The line's mapping is not stored here: see
 // SetMapping.
 func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 	id, err := requireID("line", l.ID)
@@ -144,7 +144,7 @@ func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 	return storeErr("create line", c.Exec(ctx))
 }
 
-// Line implements application.AccountStore.
+// Line implements accounts.CatalogStore.
 func (s *Store) Line(ctx context.Context, id string) (call.Line, error) {
 	lid, ok := parseID(id)
 	if !ok {
@@ -216,7 +216,7 @@ func (s *Store) openCredentials(b []byte) (call.Credentials, error) {
 	return call.Credentials(m), nil
 }
 
-// CreateAgent implements application.AccountStore.
+// CreateAgent implements accounts.CatalogStore.
 func (s *Store) CreateAgent(ctx context.Context, a call.Agent) error {
 	id, err := requireID("agent", a.ID)
 	if err != nil {
@@ -233,7 +233,7 @@ func (s *Store) CreateAgent(ctx context.Context, a call.Agent) error {
 	return storeErr("create agent", err)
 }
 
-// Agent implements application.AccountStore.
+// Agent implements accounts.CatalogStore.
 func (s *Store) Agent(ctx context.Context, id string) (call.Agent, error) {
 	aid, ok := parseID(id)
 	if !ok {
@@ -253,7 +253,7 @@ func agentOf(a *ent.Agent) call.Agent {
 	}
 }
 
-// CreateWorkflow implements application.AccountStore.
+// CreateWorkflow implements accounts.CatalogStore.
 func (s *Store) CreateWorkflow(ctx context.Context, w call.Workflow) error {
 	id, err := requireID("workflow", w.ID)
 	if err != nil {
@@ -269,7 +269,7 @@ func (s *Store) CreateWorkflow(ctx context.Context, w call.Workflow) error {
 	return storeErr("create workflow", err)
 }
 
-// Workflow implements application.AccountStore.
+// Workflow implements accounts.CatalogStore.
 func (s *Store) Workflow(ctx context.Context, id string) (call.Workflow, error) {
 	wid, ok := parseID(id)
 	if !ok {
@@ -282,7 +282,7 @@ func (s *Store) Workflow(ctx context.Context, id string) (call.Workflow, error) 
 	return call.Workflow{ID: w.ID.String(), UserID: w.UserID.String(), Name: w.Name, Active: w.IsActive, CreatedAt: w.CreatedAt.UTC()}, nil
 }
 
-// SetMapping implements application.AccountStore, in one statement: an insert that replaces the
+// SetMapping implements accounts.CatalogStore, in one statement: an insert that replaces the
 // line's mapping when it has one. A line, agent or workflow that does not exist is ErrNotFound.
 func (s *Store) SetMapping(ctx context.Context, lineID string, t call.Target) error {
 	if (t.AgentID == "") == (t.WorkflowID == "") {

@@ -12,7 +12,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/apikey"
 )
 
-// UserAPIKeys implements application.UserKeyStore.
+// UserAPIKeys implements accounts.KeyStore.
 func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]identity.APIKey, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -32,7 +32,7 @@ func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]identity.APIK
 	return out, nil
 }
 
-// RenameUserAPIKey implements application.UserKeyStore: an update scoped to the owner and to
+// RenameUserAPIKey implements accounts.KeyStore: an update scoped to the owner and to
 // live keys, then a read of the row.
 func (s *Store) RenameUserAPIKey(ctx context.Context, userID, id, name string) (identity.APIKey, error) {
 	uid, ok1 := parseID(userID)
@@ -54,7 +54,7 @@ func (s *Store) RenameUserAPIKey(ctx context.Context, userID, id, name string) (
 	return apiKeyOf(k), nil
 }
 
-// RevokeUserAPIKey implements application.UserKeyStore.
+// RevokeUserAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeUserAPIKey(ctx context.Context, userID, id string, at time.Time) error {
 	uid, ok1 := parseID(userID)
 	kid, ok2 := parseID(id)
@@ -68,7 +68,7 @@ func (s *Store) RevokeUserAPIKey(ctx context.Context, userID, id string, at time
 	return affectedOne("revoke api key", n, err, fault.ErrNotFound)
 }
 
-// TouchAPIKey implements application.KeyUsageStore in one conditional UPDATE, so that servers
+// TouchAPIKey implements accounts.KeyStore in one conditional UPDATE, so that servers
 // sharing the database still write a key's last use at most once per interval.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at, staleBefore time.Time) (bool, error) {
 	kid, ok := parseID(id)

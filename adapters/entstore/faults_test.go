@@ -10,6 +10,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 )
@@ -41,7 +42,7 @@ func TestPostgresOutage(t *testing.T) {
 			"Ping":   s.Ping,
 			"Create": func(ctx context.Context) error { return s.CreateSession(ctx, newSession(u.ID, l, base)) },
 			"Plan": func(ctx context.Context) error {
-				_, err := s.DialPlan(ctx, u.ID, call.Target{})
+				_, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Requested: call.Target{}})
 				return err
 			},
 			"Stale": func(ctx context.Context) error {

@@ -7,7 +7,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/google/uuid"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent/callsession"
@@ -17,9 +17,9 @@ import (
 // ledgerKindCallCharge is the kind of a ledger entry that charges a completed call.
 const ledgerKindCallCharge = "call_charge"
 
-var _ application.Ledger = (*Store)(nil)
+var _ callevents.Ledger = (*Store)(nil)
 
-// ChargeSession implements application.Ledger in one transaction: the ledger entry first, so
+// ChargeSession implements callevents.Ledger in one transaction: the ledger entry first, so
 // that a second charge of the session stops at the unique session_id before it touches anything
 // (on PostgreSQL it waits there for the first to commit or roll back), then the user's credits
 // and the session's cost, billed seconds and version.

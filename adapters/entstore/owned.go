@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
@@ -30,7 +30,7 @@ func owned(userID, id string) (uid, rid string, ok bool) {
 	return u.String(), r.String(), ok1 && ok2
 }
 
-// UserLines implements application.LineStore.
+// UserLines implements accounts.CatalogStore.
 func (s *Store) UserLines(ctx context.Context, userID string) ([]call.Line, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -55,7 +55,7 @@ func (s *Store) UserLines(ctx context.Context, userID string) ([]call.Line, erro
 	return out, nil
 }
 
-// UserLine implements application.LineStore.
+// UserLine implements accounts.CatalogStore.
 func (s *Store) UserLine(ctx context.Context, userID, lineID string) (call.Line, error) {
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
@@ -103,7 +103,7 @@ const (
 	writeAgent = `UPDATE agents SET name = $1, system_prompt = $2, first_message = $3, is_active = $4 WHERE id = $5`
 )
 
-// UpdateLine implements application.LineStore in one transaction: lock, read, write. The stored
+// UpdateLine implements accounts.CatalogStore in one transaction: lock, read, write. The stored
 // credentials are neither opened nor rewritten unless fn sets new ones.
 func (s *Store) UpdateLine(ctx context.Context, userID, lineID string, fn func(*call.Line) error) (call.Line, error) {
 	uid, lid, ok := owned(userID, lineID)
@@ -164,7 +164,7 @@ func (s *Store) UpdateLine(ctx context.Context, userID, lineID string, fn func(*
 	return l, nil
 }
 
-// DeleteLine implements application.LineStore. The database removes the line's mapping with it
+// DeleteLine implements accounts.CatalogStore. The database removes the line's mapping with it
 // (ON DELETE CASCADE); call_sessions holds plain ids, so the history stays.
 func (s *Store) DeleteLine(ctx context.Context, userID, lineID string) error {
 	uid, ok1 := parseID(userID)
@@ -176,7 +176,7 @@ func (s *Store) DeleteLine(ctx context.Context, userID, lineID string) error {
 	return affectedOne("delete line", n, err, fault.ErrNotFound)
 }
 
-// DeleteMapping implements application.MappingStore.
+// DeleteMapping implements accounts.CatalogStore.
 func (s *Store) DeleteMapping(ctx context.Context, userID, lineID string) error {
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
@@ -189,7 +189,7 @@ func (s *Store) DeleteMapping(ctx context.Context, userID, lineID string) error 
 	return affectedOne("delete mapping", n, err, fault.ErrNotFound)
 }
 
-// UserAgents implements application.AgentStore.
+// UserAgents implements accounts.CatalogStore.
 func (s *Store) UserAgents(ctx context.Context, userID string) ([]call.Agent, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -209,7 +209,7 @@ func (s *Store) UserAgents(ctx context.Context, userID string) ([]call.Agent, er
 	return out, nil
 }
 
-// UserAgent implements application.AgentStore.
+// UserAgent implements accounts.CatalogStore.
 func (s *Store) UserAgent(ctx context.Context, userID, agentID string) (call.Agent, error) {
 	uid, ok1 := parseID(userID)
 	aid, ok2 := parseID(agentID)
@@ -223,7 +223,7 @@ func (s *Store) UserAgent(ctx context.Context, userID, agentID string) (call.Age
 	return agentOf(a), nil
 }
 
-// UpdateAgent implements application.AgentStore in one transaction: lock, read, write.
+// UpdateAgent implements accounts.CatalogStore in one transaction: lock, read, write.
 func (s *Store) UpdateAgent(ctx context.Context, userID, agentID string, fn func(*call.Agent) error) (call.Agent, error) {
 	uid, aid, ok := owned(userID, agentID)
 	if !ok {
@@ -256,7 +256,7 @@ func (s *Store) UpdateAgent(ctx context.Context, userID, agentID string, fn func
 	return a, nil
 }
 
-// UserWorkflows implements application.WorkflowStore.
+// UserWorkflows implements accounts.CatalogStore.
 func (s *Store) UserWorkflows(ctx context.Context, userID string) ([]call.Workflow, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -276,7 +276,7 @@ func (s *Store) UserWorkflows(ctx context.Context, userID string) ([]call.Workfl
 	return out, nil
 }
 
-// UserWorkflow implements application.WorkflowStore.
+// UserWorkflow implements accounts.CatalogStore.
 func (s *Store) UserWorkflow(ctx context.Context, userID, workflowID string) (call.Workflow, error) {
 	uid, ok1 := parseID(userID)
 	wid, ok2 := parseID(workflowID)
@@ -294,10 +294,10 @@ func workflowOf(w *ent.Workflow) call.Workflow {
 	return call.Workflow{ID: w.ID.String(), UserID: w.UserID.String(), Name: w.Name, Active: w.IsActive, CreatedAt: w.CreatedAt.UTC()}
 }
 
-// FindSessions implements application.SessionQueries, in ListSessions' order. A request id
+// FindSessions implements createcall.CallStore, in ListSessions' order. A request id
 // prefix is matched on the id's text form (lower-case, as both databases print a UUID); a whole
 // request id is matched as a UUID, which the unique index answers.
-func (s *Store) FindSessions(ctx context.Context, userID string, f application.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
+func (s *Store) FindSessions(ctx context.Context, userID string, f createcall.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
 	uid, ok := parseID(userID)
 	if !ok || limit <= 0 {
 		return []*call.Session{}, 0, nil
@@ -311,7 +311,7 @@ func (s *Store) FindSessions(ctx context.Context, userID string, f application.S
 		if rid, ok := parseID(p); ok && len(p) == len(rid.String()) {
 			q.Where(callsession.RequestID(rid))
 		} else {
-			// The prefix holds only hex digits and dashes (application.ParseSessionFilter), so it
+			// The prefix holds only hex digits and dashes (createcall.ParseSessionFilter), so it
 			// needs no LIKE escaping.
 			q.Where(func(sel *entsql.Selector) {
 				sel.Where(entsql.P(func(b *entsql.Builder) {

@@ -12,7 +12,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/callsession"
 )
 
-// CreateSession implements application.SessionStore: one INSERT.
+// CreateSession implements createcall.CallStore: one INSERT.
 func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
 	return createSession(ctx, s.client, cs)
 }
@@ -47,7 +47,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 	return storeErr("create session", c.Exec(ctx))
 }
 
-// SaveSession implements application.SessionStore with optimistic concurrency: one UPDATE that
+// SaveSession implements createcall.CallStore with optimistic concurrency: one UPDATE that
 // only matches the version cs was read at. No row matched means the session moved on (or is
 // gone): ErrConflict.
 func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
@@ -117,7 +117,7 @@ func setOrClear[T any](v *T, set func(T), clear func()) {
 	}
 }
 
-// Session implements application.SessionStore.
+// Session implements createcall.CallStore.
 func (s *Store) Session(ctx context.Context, id string) (*call.Session, error) {
 	sid, ok := parseID(id)
 	if !ok {
@@ -130,7 +130,7 @@ func (s *Store) Session(ctx context.Context, id string) (*call.Session, error) {
 	return sessionOf(e)
 }
 
-// SessionByRequestID implements application.SessionQueries.
+// SessionByRequestID implements createcall.CallStore.
 func (s *Store) SessionByRequestID(ctx context.Context, userID, requestID string) (*call.Session, error) {
 	uid, ok1 := parseID(userID)
 	rid, ok2 := parseID(requestID)
@@ -146,7 +146,7 @@ func (s *Store) SessionByRequestID(ctx context.Context, userID, requestID string
 	return sessionOf(e)
 }
 
-// ListSessions implements application.SessionQueries: newest first, ties broken by id.
+// ListSessions implements createcall.CallStore: newest first, ties broken by id.
 func (s *Store) ListSessions(ctx context.Context, userID string, offset, limit int) ([]*call.Session, int, error) {
 	uid, ok := parseID(userID)
 	if !ok || limit <= 0 {

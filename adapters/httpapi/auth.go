@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
@@ -24,7 +24,7 @@ type Credential func(r *http.Request) (identity.Principal, error)
 const headerAPIKey = "X-Api-Key" // canonical form of x-api-key
 
 // APIKeyCredential authenticates the x-api-key header.
-func APIKeyCredential(a *application.Authenticator) Credential {
+func APIKeyCredential(a *accounts.Authenticator) Credential {
 	return func(r *http.Request) (identity.Principal, error) {
 		v, ok := r.Header[headerAPIKey]
 		if !ok {

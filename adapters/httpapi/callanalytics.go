@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -129,7 +129,7 @@ func (s *server) callAnalytics(c *gin.Context) {
 		return
 	}
 
-	page, size := 1, application.MaxPageSize
+	page, size := 1, accounts.MaxPageSize
 	if found[qPage] || found[qPageSize] {
 		size = defaultPageSize
 		var err error

@@ -8,7 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 )
@@ -35,26 +36,26 @@ var errorTable = []struct {
 	// First: whatever else a request ran into, the database being down is why it failed.
 	{fault.ErrUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
 	{errShuttingDown, http.StatusServiceUnavailable, "Service is shutting down"},
-	{application.ErrInvalidSession, http.StatusUnauthorized, "Invalid or expired session token"},
+	{accounts.ErrInvalidSession, http.StatusUnauthorized, "Invalid or expired session token"},
 	{fault.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
-	{application.ErrForeignUser, http.StatusForbidden, "Not allowed to act for another user"},
+	{accounts.ErrForeignUser, http.StatusForbidden, "Not allowed to act for another user"},
 	{errOriginNotAllowed, http.StatusForbidden, "Origin not allowed"},
 	{errCallbackUnverified, http.StatusForbidden, "Invalid or missing callback signature"},
-	{application.ErrInsufficientCredits, http.StatusPaymentRequired, "Insufficient credits: add credits to place calls"},
+	{createcall.ErrInsufficientCredits, http.StatusPaymentRequired, "Insufficient credits: add credits to place calls"},
 
-	// Limits and guards (limits.go in application): a *application.LimitError brings its own
+	// Limits and guards (limits.go in application): a *createcall.LimitError brings its own
 	// detail, which names the limit, and its Retry-After.
-	{application.ErrDailySpendCap, http.StatusPaymentRequired, "Daily spend cap reached"},
-	{application.ErrRateLimited, http.StatusTooManyRequests, "Rate limit exceeded"},
-	{application.ErrConcurrencyLimit, http.StatusTooManyRequests, "Concurrent call limit reached"},
-	{application.ErrLinePaced, http.StatusTooManyRequests, "Line call rate exceeded"},
-	{application.ErrIdempotencyInProgress, http.StatusConflict, "A request with this Idempotency-Key is still in progress"},
-	{application.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"},
+	{createcall.ErrDailySpendCap, http.StatusPaymentRequired, "Daily spend cap reached"},
+	{createcall.ErrRateLimited, http.StatusTooManyRequests, "Rate limit exceeded"},
+	{createcall.ErrConcurrencyLimit, http.StatusTooManyRequests, "Concurrent call limit reached"},
+	{createcall.ErrLinePaced, http.StatusTooManyRequests, "Line call rate exceeded"},
+	{createcall.ErrIdempotencyInProgress, http.StatusConflict, "A request with this Idempotency-Key is still in progress"},
+	{createcall.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"},
 	{call.ErrDestinationNotAllowed, http.StatusUnprocessableEntity, "Destination not allowed"},
 
 	// Kupe answers a mapping that names the wrong number of targets, or no line, with a 400.
-	{application.ErrMappingTarget, http.StatusBadRequest, "Send exactly one of agent_id and workflow_id"},
-	{application.ErrMappingLineMissing, http.StatusBadRequest, "phone_number_id is required"},
+	{accounts.ErrMappingTarget, http.StatusBadRequest, "Send exactly one of agent_id and workflow_id"},
+	{accounts.ErrMappingLineMissing, http.StatusBadRequest, "phone_number_id is required"},
 	{call.ErrTargetBoth, http.StatusUnprocessableEntity, "Pass agent_id or workflow_id, not both"},
 	{call.ErrNoTarget, http.StatusUnprocessableEntity, "No agent or workflow for this call: pass agent_id or workflow_id, or map one to the phone number"},
 	{call.ErrLineInactive, http.StatusUnprocessableEntity, "Phone number is not active"},
@@ -65,8 +66,8 @@ var errorTable = []struct {
 	{call.ErrWorkflowNotFound, http.StatusNotFound, "Workflow not found"},
 	{call.ErrLineNotFound, http.StatusNotFound, "Phone number not found"},
 	{call.ErrSessionNotFound, http.StatusNotFound, "Session not found"},
-	{application.ErrAPIKeyNotFound, http.StatusNotFound, "API key not found"},
-	{application.ErrMappingNotFound, http.StatusNotFound, "Mapping not found"},
+	{accounts.ErrAPIKeyNotFound, http.StatusNotFound, "API key not found"},
+	{accounts.ErrMappingNotFound, http.StatusNotFound, "Mapping not found"},
 	{fault.ErrNotFound, http.StatusNotFound, "Not found"},
 	{fault.ErrAlreadyExists, http.StatusConflict, "Already exists"},
 
@@ -100,7 +101,7 @@ func classify(err error) (status int, detail string, internal bool) {
 }
 
 // setRetryAfter tells the client when the same request may succeed, for an error that knows (a
-// *application.LimitError): whole seconds, rounded up, at least 1.
+// *createcall.LimitError): whole seconds, rounded up, at least 1.
 func setRetryAfter(c *gin.Context, err error) {
 	le := limitError(err)
 	if le == nil || le.RetryAfter <= 0 {
@@ -110,12 +111,12 @@ func setRetryAfter(c *gin.Context, err error) {
 	c.Writer.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
 }
 
-// limitError is errors.As for a *application.LimitError, without the allocation errors.As makes
+// limitError is errors.As for a *createcall.LimitError, without the allocation errors.As makes
 // for its target: it runs on every error answer.
-func limitError(err error) *application.LimitError {
+func limitError(err error) *createcall.LimitError {
 	for err != nil {
 		switch e := err.(type) {
-		case *application.LimitError:
+		case *createcall.LimitError:
 			return e
 		case interface{ Unwrap() error }:
 			err = e.Unwrap()

@@ -27,7 +27,8 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -53,10 +54,10 @@ type apiSpec struct {
 var servedSpec = sync.OnceValues(func() (*apiSpec, error) {
 	store := memstore.New()
 	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &application.CreateCallHandler{Plans: store, Sessions: store, Carriers: application.CarrierSet{}},
-		Auth:       &application.Authenticator{Keys: store},
-		CallLogs:   &application.CallLogs{Sessions: store},
-		Accounts:   &application.Accounts{Store: store},
+		CreateCall: &createcall.Handler{Plans: store, Sessions: store, Carriers: createcall.CarrierSet{}},
+		Auth:       &accounts.Authenticator{Keys: store},
+		CallLogs:   &accounts.CallLogs{Sessions: store},
+		Accounts:   &accounts.Accounts{Store: store},
 	}, httpapi.Config{}, zap.NewNop())
 	w := httptest.NewRecorder()
 	engine.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))

@@ -9,7 +9,7 @@ import (
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
-// UserAPIKeys implements application.UserKeyStore.
+// UserAPIKeys implements accounts.KeyStore.
 func (s *Store) UserAPIKeys(_ context.Context, userID string) ([]identity.APIKey, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -28,7 +28,7 @@ func (s *Store) UserAPIKeys(_ context.Context, userID string) ([]identity.APIKey
 	return out, nil
 }
 
-// RenameUserAPIKey implements application.UserKeyStore.
+// RenameUserAPIKey implements accounts.KeyStore.
 func (s *Store) RenameUserAPIKey(_ context.Context, userID, id, name string) (identity.APIKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -41,7 +41,7 @@ func (s *Store) RenameUserAPIKey(_ context.Context, userID, id, name string) (id
 	return k, nil
 }
 
-// RevokeUserAPIKey implements application.UserKeyStore.
+// RevokeUserAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeUserAPIKey(_ context.Context, userID, id string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -54,7 +54,7 @@ func (s *Store) RevokeUserAPIKey(_ context.Context, userID, id string, at time.T
 	return nil
 }
 
-// TouchAPIKey implements application.KeyUsageStore.
+// TouchAPIKey implements accounts.KeyStore.
 func (s *Store) TouchAPIKey(_ context.Context, id string, at, staleBefore time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

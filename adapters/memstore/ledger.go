@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -17,9 +17,9 @@ type ledgerEntry struct {
 	At            time.Time
 }
 
-var _ application.Ledger = (*Store)(nil)
+var _ callevents.Ledger = (*Store)(nil)
 
-// ChargeSession implements application.Ledger: under the store's one lock, so a session is
+// ChargeSession implements callevents.Ledger: under the store's one lock, so a session is
 // charged once however many charge it at the same time.
 func (s *Store) ChargeSession(_ context.Context, sessionID, userID string, amount money.Amount, billedSeconds int, at time.Time) (bool, error) {
 	s.mu.Lock()

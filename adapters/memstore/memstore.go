@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
@@ -26,10 +26,10 @@ type Store struct {
 	sessions  map[string]call.Session // by id; copies, so callers never share our maps
 	versions  map[string]int64
 	statuses  map[string]call.Status
-	ledger    map[string]ledgerEntry                    // call charges by session id; made on first use (ledger.go)
-	limits    map[string]identity.Limits                // by user id; absent: the defaults (limits.go)
-	idem      map[idemKey]application.IdempotencyRecord // made on first use (limits.go)
-	ix        sessionIndex                              // kept by put (limits.go)
+	ledger    map[string]ledgerEntry                   // call charges by session id; made on first use (ledger.go)
+	limits    map[string]identity.Limits               // by user id; absent: the defaults (limits.go)
+	idem      map[idemKey]createcall.IdempotencyRecord // made on first use (limits.go)
+	ix        sessionIndex                             // kept by put (limits.go)
 }
 
 // New returns an empty store.
@@ -44,13 +44,14 @@ func New() *Store {
 // Ping always succeeds: memory does not go away.
 func (s *Store) Ping(context.Context) error { return nil }
 
-// DialPlan implements application.DialPlanStore.
-func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target, opts ...application.DialPlanOption) (application.DialPlan, error) {
+// DialPlan implements createcall.DialPlanStore.
+func (s *Store) DialPlan(_ context.Context, q createcall.DialPlanQuery) (createcall.DialPlan, error) {
+	userID := q.UserID
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	plan := application.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
+	plan := createcall.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
 	plan.Credits = s.users[userID].Credits
-	s.planLimits(&plan, userID, application.NewDialPlanQuery(opts...))
+	s.planLimits(&plan, userID, q)
 	addTarget := func(t call.Target) {
 		if a, ok := s.agents[t.AgentID]; ok && a.UserID == userID {
 			plan.Agents[a.ID] = a
@@ -59,7 +60,7 @@ func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target
 			plan.Workflows[w.ID] = w
 		}
 	}
-	addTarget(requested)
+	addTarget(q.Requested)
 	for _, l := range s.lines {
 		if l.UserID != userID {
 			continue
@@ -72,7 +73,7 @@ func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target
 	return plan, nil
 }
 
-// CreateSession implements application.SessionStore.
+// CreateSession implements createcall.CallStore.
 func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -88,7 +89,7 @@ func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
 	return nil
 }
 
-// SaveSession implements application.SessionStore.
+// SaveSession implements createcall.CallStore.
 func (s *Store) SaveSession(_ context.Context, cs *call.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -119,7 +120,7 @@ func (s *Store) get(id string) *call.Session {
 	return call.RestoreSession(c, s.statuses[id], s.versions[id])
 }
 
-// Session implements application.SessionStore.
+// Session implements createcall.CallStore.
 func (s *Store) Session(_ context.Context, id string) (*call.Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -129,7 +130,7 @@ func (s *Store) Session(_ context.Context, id string) (*call.Session, error) {
 	return s.get(id), nil
 }
 
-// SessionByRequestID implements application.SessionQueries.
+// SessionByRequestID implements createcall.CallStore.
 func (s *Store) SessionByRequestID(_ context.Context, userID, requestID string) (*call.Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -141,7 +142,7 @@ func (s *Store) SessionByRequestID(_ context.Context, userID, requestID string) 
 	return nil, fault.ErrNotFound
 }
 
-// ListSessions implements application.SessionQueries.
+// ListSessions implements createcall.CallStore.
 func (s *Store) ListSessions(_ context.Context, userID string, offset, limit int) ([]*call.Session, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -164,7 +165,7 @@ func (s *Store) ListSessions(_ context.Context, userID string, offset, limit int
 	return all[offset:min(total, offset+limit)], total, nil
 }
 
-// APIKeyByHash implements application.APIKeyStore.
+// APIKeyByHash implements accounts.KeyStore.
 func (s *Store) APIKeyByHash(_ context.Context, hash identity.KeyHash) (identity.APIKey, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -176,7 +177,7 @@ func (s *Store) APIKeyByHash(_ context.Context, hash identity.KeyHash) (identity
 	return identity.APIKey{}, fault.ErrNotFound
 }
 
-// CreateUser implements application.AccountStore.
+// CreateUser implements accounts.UserStore.
 func (s *Store) CreateUser(_ context.Context, u identity.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -192,7 +193,7 @@ func (s *Store) CreateUser(_ context.Context, u identity.User) error {
 	return nil
 }
 
-// User implements application.AccountStore.
+// User implements accounts.UserStore.
 func (s *Store) User(_ context.Context, id string) (identity.User, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -203,14 +204,14 @@ func (s *Store) User(_ context.Context, id string) (identity.User, error) {
 	return u, nil
 }
 
-// CountUsers implements application.AccountStore.
+// CountUsers implements accounts.UserStore.
 func (s *Store) CountUsers(context.Context) (int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.users), nil
 }
 
-// SetCredits implements application.AccountStore.
+// SetCredits implements accounts.UserStore.
 func (s *Store) SetCredits(_ context.Context, userID string, amount money.Amount) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -223,7 +224,7 @@ func (s *Store) SetCredits(_ context.Context, userID string, amount money.Amount
 	return nil
 }
 
-// CreateAPIKey implements application.AccountStore.
+// CreateAPIKey implements accounts.KeyStore.
 func (s *Store) CreateAPIKey(_ context.Context, k identity.APIKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -239,7 +240,7 @@ func (s *Store) CreateAPIKey(_ context.Context, k identity.APIKey) error {
 	return nil
 }
 
-// RevokeAPIKey implements application.AccountStore.
+// RevokeAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeAPIKey(_ context.Context, id string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -252,7 +253,7 @@ func (s *Store) RevokeAPIKey(_ context.Context, id string, at time.Time) error {
 	return nil
 }
 
-// CreateLine implements application.AccountStore.
+// CreateLine implements accounts.CatalogStore.
 func (s *Store) CreateLine(_ context.Context, l call.Line) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -270,7 +271,7 @@ func (s *Store) CreateLine(_ context.Context, l call.Line) error {
 	return nil
 }
 
-// Line implements application.AccountStore.
+// Line implements accounts.CatalogStore.
 func (s *Store) Line(_ context.Context, id string) (call.Line, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -282,7 +283,7 @@ func (s *Store) Line(_ context.Context, id string) (call.Line, error) {
 	return l, nil
 }
 
-// CreateAgent implements application.AccountStore.
+// CreateAgent implements accounts.CatalogStore.
 func (s *Store) CreateAgent(_ context.Context, a call.Agent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -296,7 +297,7 @@ func (s *Store) CreateAgent(_ context.Context, a call.Agent) error {
 	return nil
 }
 
-// Agent implements application.AccountStore.
+// Agent implements accounts.CatalogStore.
 func (s *Store) Agent(_ context.Context, id string) (call.Agent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -307,7 +308,7 @@ func (s *Store) Agent(_ context.Context, id string) (call.Agent, error) {
 	return a, nil
 }
 
-// CreateWorkflow implements application.AccountStore.
+// CreateWorkflow implements accounts.CatalogStore.
 func (s *Store) CreateWorkflow(_ context.Context, w call.Workflow) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -321,7 +322,7 @@ func (s *Store) CreateWorkflow(_ context.Context, w call.Workflow) error {
 	return nil
 }
 
-// Workflow implements application.AccountStore.
+// Workflow implements accounts.CatalogStore.
 func (s *Store) Workflow(_ context.Context, id string) (call.Workflow, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -332,7 +333,7 @@ func (s *Store) Workflow(_ context.Context, id string) (call.Workflow, error) {
 	return w, nil
 }
 
-// SetMapping implements application.AccountStore.
+// SetMapping implements accounts.CatalogStore.
 func (s *Store) SetMapping(_ context.Context, lineID string, t call.Target) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -5,13 +5,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 )
 
-// FindSessions implements application.SessionQueries, in ListSessions' order.
-func (s *Store) FindSessions(_ context.Context, userID string, f application.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
+// FindSessions implements createcall.CallStore, in ListSessions' order.
+func (s *Store) FindSessions(_ context.Context, userID string, f createcall.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var match []*call.Session
@@ -36,7 +36,7 @@ func (s *Store) FindSessions(_ context.Context, userID string, f application.Ses
 	return match[offset:min(total, offset+limit)], total, nil
 }
 
-// UserLines implements application.LineStore.
+// UserLines implements accounts.CatalogStore.
 func (s *Store) UserLines(_ context.Context, userID string) ([]call.Line, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -56,7 +56,7 @@ func (s *Store) UserLines(_ context.Context, userID string) ([]call.Line, error)
 	return out, nil
 }
 
-// UserLine implements application.LineStore.
+// UserLine implements accounts.CatalogStore.
 func (s *Store) UserLine(_ context.Context, userID, lineID string) (call.Line, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -68,7 +68,7 @@ func (s *Store) UserLine(_ context.Context, userID, lineID string) (call.Line, e
 	return l, nil
 }
 
-// UpdateLine implements application.LineStore.
+// UpdateLine implements accounts.CatalogStore.
 func (s *Store) UpdateLine(_ context.Context, userID, lineID string, fn func(*call.Line) error) (call.Line, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +93,7 @@ func (s *Store) UpdateLine(_ context.Context, userID, lineID string, fn func(*ca
 	return stored, nil
 }
 
-// DeleteLine implements application.LineStore. The mapping lives on the line and goes with it.
+// DeleteLine implements accounts.CatalogStore. The mapping lives on the line and goes with it.
 func (s *Store) DeleteLine(_ context.Context, userID, lineID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -105,7 +105,7 @@ func (s *Store) DeleteLine(_ context.Context, userID, lineID string) error {
 	return nil
 }
 
-// DeleteMapping implements application.MappingStore.
+// DeleteMapping implements accounts.CatalogStore.
 func (s *Store) DeleteMapping(_ context.Context, userID, lineID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,7 +118,7 @@ func (s *Store) DeleteMapping(_ context.Context, userID, lineID string) error {
 	return nil
 }
 
-// UserAgents implements application.AgentStore.
+// UserAgents implements accounts.CatalogStore.
 func (s *Store) UserAgents(_ context.Context, userID string) ([]call.Agent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -137,7 +137,7 @@ func (s *Store) UserAgents(_ context.Context, userID string) ([]call.Agent, erro
 	return out, nil
 }
 
-// UserAgent implements application.AgentStore.
+// UserAgent implements accounts.CatalogStore.
 func (s *Store) UserAgent(_ context.Context, userID, agentID string) (call.Agent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -148,7 +148,7 @@ func (s *Store) UserAgent(_ context.Context, userID, agentID string) (call.Agent
 	return a, nil
 }
 
-// UpdateAgent implements application.AgentStore.
+// UpdateAgent implements accounts.CatalogStore.
 func (s *Store) UpdateAgent(_ context.Context, userID, agentID string, fn func(*call.Agent) error) (call.Agent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,7 +165,7 @@ func (s *Store) UpdateAgent(_ context.Context, userID, agentID string, fn func(*
 	return stored, nil
 }
 
-// UserWorkflows implements application.WorkflowStore.
+// UserWorkflows implements accounts.CatalogStore.
 func (s *Store) UserWorkflows(_ context.Context, userID string) ([]call.Workflow, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -184,7 +184,7 @@ func (s *Store) UserWorkflows(_ context.Context, userID string) ([]call.Workflow
 	return out, nil
 }
 
-// UserWorkflow implements application.WorkflowStore.
+// UserWorkflow implements accounts.CatalogStore.
 func (s *Store) UserWorkflow(_ context.Context, userID, workflowID string) (call.Workflow, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -71,7 +71,7 @@ func TestTwilioAgainstPrism(t *testing.T) {
 		req.Credentials = creds
 		leg, err := newCarrier(t, cfg).Dial(context.Background(), req)
 		if err != nil {
-			var de *application.DialError
+			var de *createcall.DialError
 			errors.As(err, &de)
 			t.Fatalf("Dial through Prism: %v\nPrism's log:\n%s", err, prism.log.tail(4000))
 		}

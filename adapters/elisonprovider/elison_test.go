@@ -324,8 +324,9 @@ func TestSettings(t *testing.T) {
 	}
 }
 
-func TestModule(t *testing.T) {
-	if err := fx.ValidateApp(Module, fx.Supply(Config{}), fx.Invoke(func(*Carrier) {})); err != nil {
+// New works as an fx constructor, as the wiring (cmd/internal/app) could use it.
+func TestNewIsAnFxConstructor(t *testing.T) {
+	if err := fx.ValidateApp(fx.Provide(New), fx.Supply(Config{}), fx.Invoke(func(*Carrier) {})); err != nil {
 		t.Fatal(err)
 	}
 }

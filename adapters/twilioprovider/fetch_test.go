@@ -180,11 +180,7 @@ func TestFetchCallAgainstPrism(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("Prism is not installed at %s: run scripts/install-prism.sh (KUPE_TEST_SKIP_PRISM=1 skips this test)", bin)
 	}
-	shared := os.Getenv("KUPE_SHARED_DIR")
-	if shared == "" {
-		shared = filepath.Join(root, "..", "shared")
-	}
-	prism := startPrism(t, bin, prismDocument(t, filepath.Join(shared, "contracts", "twilio_api_v2010.json")))
+	prism := startPrism(t, bin, prismDocument(t))
 	cfg := testConfig(prism.url)
 	cfg.Timeout = 15 * time.Second // Prism compiles the schema on its first request
 	c := newCarrier(t, cfg)

@@ -107,7 +107,9 @@ type Limiter struct {
 	probe bool          // a request or a Status call is trying Redis
 }
 
-// New returns a limiter on rdb; the caller keeps rdb and closes it.
+// New returns a limiter on rdb; the caller keeps rdb and closes it. Each round trip is bounded by
+// a context deadline of o.Timeout, which go-redis honours when rdb's options have
+// ContextTimeoutEnabled (Open sets it, with retries off).
 func New(rdb Client, o Options) *Limiter {
 	l := &Limiter{
 		rdb:        rdb,

@@ -38,6 +38,8 @@ type Config struct {
 
 	// Reconcile settles sessions left in dialing (faults.go).
 	Reconcile ReconcileConfig `yaml:"reconcile"`
+	// Webhooks drives agent webhook deliveries (webhooks.go).
+	Webhooks WebhooksConfig `yaml:"webhooks"`
 }
 
 // HTTPConfig is the API server's.
@@ -137,6 +139,7 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	errs = append(errs, loadLimits(lookup, &c)...)
 	errs = append(errs, loadSecrets(lookup, &c)...)
 	errs = append(errs, loadFaults(lookup, &c)...)
+	errs = append(errs, loadWebhooks(lookup, &c)...)
 
 	switch c.Env {
 	case "development", "production":

@@ -40,6 +40,8 @@ type Config struct {
 	Reconcile ReconcileConfig `yaml:"reconcile"`
 	// Observability is the access log's sampling and pprof (observability.go).
 	Observability ObservabilityConfig `yaml:"observability"`
+	// Webhooks drives agent webhook deliveries (webhooks.go).
+	Webhooks WebhooksConfig `yaml:"webhooks"`
 }
 
 // HTTPConfig is the API server's.
@@ -140,6 +142,7 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	errs = append(errs, loadSecrets(lookup, &c)...)
 	errs = append(errs, loadFaults(lookup, &c)...)
 	errs = append(errs, loadObservability(lookup, &c)...)
+	errs = append(errs, loadWebhooks(lookup, &c)...)
 
 	switch c.Env {
 	case "development", "production":

@@ -34,6 +34,7 @@ type Config struct {
 	Auth     AuthConfig     `yaml:"auth"`
 	Billing  BillingConfig  `yaml:"billing"`
 	Limits   LimitsConfig   `yaml:"limits"`
+	Jobs     JobsConfig     `yaml:"jobs"`
 	Secrets  SecretsConfig  `yaml:"-"`
 
 	// Reconcile settles sessions left in dialing (faults.go).
@@ -137,6 +138,7 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	errs = append(errs, loadLimits(lookup, &c)...)
 	errs = append(errs, loadSecrets(lookup, &c)...)
 	errs = append(errs, loadFaults(lookup, &c)...)
+	errs = append(errs, loadJobs(lookup, &c)...)
 
 	switch c.Env {
 	case "development", "production":

@@ -43,7 +43,7 @@ func LoadTimeZone(name string) (*time.Location, error) {
 var zoneCache sync.Map
 
 // ZonesForNumber are the time zones a number may be in, from libphonenumber's prefix map
-// (phonenumbers.GetTimezonesForNumber): one for most numbers ("+91..." is Asia/Calcutta, a New
+// (the one phonenumbers.GetTimezonesForNumber reads): one for most numbers ("+91..." is Asia/Calcutta, a New
 // York area code America/New_York), several where a prefix covers more than one
 // ("+44 7..." is Europe/Guernsey, Europe/Isle_of_Man and Europe/London).
 //
@@ -63,18 +63,20 @@ func ZonesForNumber(p call.PhoneNumber) []*time.Location {
 
 var utcOnly = []*time.Location{time.UTC}
 
+// zoneNamesForNumber looks the number up by its digits, as phonenumbers.GetTimezonesForNumber
+// does after formatting it: the PhoneNumber is E.164 already, and parsing it again would cost
+// more than the rest of a CSV row.
 func zoneNamesForNumber(p call.PhoneNumber) []string {
-	num, err := phonenumbers.Parse(p.String(), "")
-	if err != nil {
-		return nil // a PhoneNumber always parses; UTC if it somehow does not
-	}
-	names, err := phonenumbers.GetTimezonesForNumber(num)
+	names, err := phonenumbers.GetTimezonesForPrefix(p.String())
 	if err == nil && known(names) {
 		return names
 	}
-	names, err = phonenumbers.GetTimezonesForPrefix(strconv.Itoa(int(num.GetCountryCode())))
-	if err == nil && known(names) {
-		return names
+	// Region is "001" for the non-geographic codes, whose country code is 0 here: UTC.
+	if cc := phonenumbers.GetCountryCodeForRegion(p.Region()); cc > 0 {
+		names, err = phonenumbers.GetTimezonesForPrefix(strconv.Itoa(cc))
+		if err == nil && known(names) {
+			return names
+		}
 	}
 	return nil
 }

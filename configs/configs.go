@@ -34,6 +34,7 @@ type Config struct {
 	Auth     AuthConfig     `yaml:"auth"`
 	Billing  BillingConfig  `yaml:"billing"`
 	Limits   LimitsConfig   `yaml:"limits"`
+	Jobs     JobsConfig     `yaml:"jobs"`
 	Secrets  SecretsConfig  `yaml:"-"`
 
 	// Reconcile settles sessions left in dialing (faults.go).
@@ -143,6 +144,7 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	errs = append(errs, loadFaults(lookup, &c)...)
 	errs = append(errs, loadObservability(lookup, &c)...)
 	errs = append(errs, loadWebhooks(lookup, &c)...)
+	errs = append(errs, loadJobs(lookup, &c)...)
 
 	switch c.Env {
 	case "development", "production":

@@ -34,10 +34,15 @@ type Config struct {
 	Auth     AuthConfig     `yaml:"auth"`
 	Billing  BillingConfig  `yaml:"billing"`
 	Limits   LimitsConfig   `yaml:"limits"`
+	Jobs     JobsConfig     `yaml:"jobs"`
 	Secrets  SecretsConfig  `yaml:"-"`
 
 	// Reconcile settles sessions left in dialing (faults.go).
 	Reconcile ReconcileConfig `yaml:"reconcile"`
+	// Observability is the access log's sampling and pprof (observability.go).
+	Observability ObservabilityConfig `yaml:"observability"`
+	// Webhooks drives agent webhook deliveries (webhooks.go).
+	Webhooks WebhooksConfig `yaml:"webhooks"`
 }
 
 // HTTPConfig is the API server's.
@@ -137,6 +142,9 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	errs = append(errs, loadLimits(lookup, &c)...)
 	errs = append(errs, loadSecrets(lookup, &c)...)
 	errs = append(errs, loadFaults(lookup, &c)...)
+	errs = append(errs, loadObservability(lookup, &c)...)
+	errs = append(errs, loadWebhooks(lookup, &c)...)
+	errs = append(errs, loadJobs(lookup, &c)...)
 
 	switch c.Env {
 	case "development", "production":

@@ -3,6 +3,7 @@ package configs
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,10 @@ type LimitsConfig struct {
 	ActiveCallStaleAfter time.Duration `yaml:"active_call_stale_after"`
 	// LinePacingMaxWait bounds how long a dial waits for its line's pacing before it is refused.
 	LinePacingMaxWait time.Duration `yaml:"line_pacing_max_wait"`
+	// RedisURL, when set (redis://host:port/db or rediss://...), is the Redis through which the
+	// replicas share the request rate and the line pacing (adapters/redislimit); empty keeps
+	// them per process. It may hold a password: never log it.
+	RedisURL string `yaml:"redis_url"`
 }
 
 // Destinations is the destination policy the configuration describes. Load has checked it.
@@ -63,6 +68,9 @@ func loadLimits(lookup func(string) (string, bool), c *Config) []string {
 			}
 		}
 	}
+	if v, ok := lookup("KUPE_REDIS_URL"); ok {
+		c.Limits.RedisURL = strings.TrimSpace(v)
+	}
 	list("KUPE_ALLOWED_COUNTRIES", &c.Limits.AllowedCountries)
 	list("KUPE_BLOCKED_NUMBER_TYPES", &c.Limits.BlockedNumberTypes)
 	if v, ok := lookup("KUPE_DEFAULT_REQUESTS_PER_SECOND"); ok {
@@ -97,5 +105,24 @@ func loadLimits(lookup func(string) (string, bool), c *Config) []string {
 	if c.Limits.LinePacingMaxWait <= 0 || c.Limits.LinePacingMaxWait > time.Minute {
 		errs = append(errs, "KUPE_LINE_PACING_MAX_WAIT: want a duration from 1ms to 1m")
 	}
+	if u := c.Limits.RedisURL; u != "" && !redisURL(u) {
+		// Not the value itself: it may hold a password.
+		errs = append(errs, "KUPE_REDIS_URL: want redis://host:port/db or rediss://host:port/db, or empty for no Redis")
+	}
 	return errs
+}
+
+// redisURL reports whether u is a redis:// or rediss:// URL with a host and at most a database
+// number for a path.
+func redisURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "redis" && p.Scheme != "rediss") || p.Hostname() == "" || p.Opaque != "" {
+		return false
+	}
+	if db := strings.TrimPrefix(p.Path, "/"); db != "" {
+		if n, err := strconv.Atoi(db); err != nil || n < 0 {
+			return false
+		}
+	}
+	return true
 }

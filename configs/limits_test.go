@@ -63,3 +63,29 @@ func TestLimitsDefaultsAndOverrides(t *testing.T) {
 		t.Error("an empty allow-list was accepted; * allows every country")
 	}
 }
+
+func TestRedisURL(t *testing.T) {
+	c, err := load(env(nil))
+	if err != nil || c.Limits.RedisURL != "" {
+		t.Fatalf("default: %q %v, want no Redis", c.Limits.RedisURL, err)
+	}
+	for _, u := range []string{"redis://127.0.0.1:6379/0", "rediss://:s3cret@redis.internal:6380/2", "redis://localhost", "redis://user:pw@10.0.0.1:6379/"} {
+		c, err := load(env(map[string]string{"KUPE_REDIS_URL": " " + u + " "}))
+		if err != nil || c.Limits.RedisURL != u {
+			t.Errorf("%s: %q %v", u, c.Limits.RedisURL, err)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:6379", "127.0.0.1:6379", "redis://", "redis:///0", "redis://127.0.0.1:6379/x", "redis://127.0.0.1:6379/-1", "redis:opaque",
+		"rediss://:hunter2@redis.internal:6380/zero"} {
+		_, err := load(env(map[string]string{"KUPE_REDIS_URL": u}))
+		if err == nil || !strings.Contains(err.Error(), "KUPE_REDIS_URL") {
+			t.Errorf("%s: error %v, want one naming KUPE_REDIS_URL", u, err)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+	// Set and empty is no Redis, as unset.
+	if c, err := load(env(map[string]string{"KUPE_REDIS_URL": ""})); err != nil || c.Limits.RedisURL != "" {
+		t.Fatalf("empty: %q %v", c.Limits.RedisURL, err)
+	}
+}

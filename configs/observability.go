@@ -1,0 +1,55 @@
+package configs
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// ObservabilityConfig drives the access log's sampling and the pprof listener (adapters/metrics).
+type ObservabilityConfig struct {
+	// PprofAddr is the loopback host:port pprof listens on; empty turns pprof off.
+	PprofAddr string `yaml:"pprof_addr"`
+	// AccessLogPerSecond is how many access-log lines a second are written in full; the rest are
+	// counted. Server errors are always written. 0 writes only server errors; -1 writes all.
+	AccessLogPerSecond int `yaml:"access_log_per_second"`
+}
+
+// maxAccessLogPerSecond bounds the setting to something a log pipeline could take.
+const maxAccessLogPerSecond = 1_000_000
+
+// loadObservability reads KUPE_PPROF_ADDR and KUPE_ACCESS_LOG_PER_SECOND into c and returns
+// what is wrong.
+func loadObservability(lookup func(string) (string, bool), c *Config) []string {
+	var errs []string
+	if v, ok := lookup("KUPE_PPROF_ADDR"); ok {
+		c.Observability.PprofAddr = strings.TrimSpace(v)
+	}
+	if v, ok := lookup("KUPE_ACCESS_LOG_PER_SECOND"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < -1 || n > maxAccessLogPerSecond {
+			errs = append(errs, fmt.Sprintf("KUPE_ACCESS_LOG_PER_SECOND: want a whole number from 0 to %d, or -1 for every line",
+				maxAccessLogPerSecond))
+		} else {
+			c.Observability.AccessLogPerSecond = n
+		}
+	}
+	if a := c.Observability.PprofAddr; a != "" && !loopbackAddr(a) {
+		// The profiles show memory and the command line: never for the network.
+		errs = append(errs, "KUPE_PPROF_ADDR: want a loopback host:port such as 127.0.0.1:6060, or empty for off")
+	}
+	return errs
+}
+
+func loopbackAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

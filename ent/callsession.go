@@ -64,6 +64,8 @@ type CallSession struct {
 	RenderedFirstMessage string `json:"rendered_first_message,omitempty"`
 	// BilledSeconds holds the value of the "billed_seconds" field.
 	BilledSeconds *int `json:"billed_seconds,omitempty"`
+	// HoldsSlot holds the value of the "holds_slot" field.
+	HoldsSlot bool `json:"holds_slot,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CallSessionQuery when eager-loading is set.
 	Edges        CallSessionEdges `json:"edges"`
@@ -99,6 +101,8 @@ func (*CallSession) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case callsession.FieldVariableValues:
 			values[i] = new([]byte)
+		case callsession.FieldHoldsSlot:
+			values[i] = new(sql.NullBool)
 		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds:
 			values[i] = new(sql.NullInt64)
 		case callsession.FieldProvider, callsession.FieldFromNumber, callsession.FieldToNumber, callsession.FieldStatus, callsession.FieldLegID, callsession.FieldDetail, callsession.FieldRenderedSystemPrompt, callsession.FieldRenderedFirstMessage:
@@ -268,6 +272,12 @@ func (_m *CallSession) assignValues(columns []string, values []any) error {
 				_m.BilledSeconds = new(int)
 				*_m.BilledSeconds = int(value.Int64)
 			}
+		case callsession.FieldHoldsSlot:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field holds_slot", values[i])
+			} else if value.Valid {
+				_m.HoldsSlot = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -386,6 +396,9 @@ func (_m *CallSession) String() string {
 		builder.WriteString("billed_seconds=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("holds_slot=")
+	builder.WriteString(fmt.Sprintf("%v", _m.HoldsSlot))
 	builder.WriteByte(')')
 	return builder.String()
 }

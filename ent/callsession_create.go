@@ -261,6 +261,20 @@ func (_c *CallSessionCreate) SetNillableBilledSeconds(v *int) *CallSessionCreate
 	return _c
 }
 
+// SetHoldsSlot sets the "holds_slot" field.
+func (_c *CallSessionCreate) SetHoldsSlot(v bool) *CallSessionCreate {
+	_c.mutation.SetHoldsSlot(v)
+	return _c
+}
+
+// SetNillableHoldsSlot sets the "holds_slot" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableHoldsSlot(v *bool) *CallSessionCreate {
+	if v != nil {
+		_c.SetHoldsSlot(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CallSessionCreate) SetID(v uuid.UUID) *CallSessionCreate {
 	_c.mutation.SetID(v)
@@ -331,6 +345,10 @@ func (_c *CallSessionCreate) defaults() {
 		v := callsession.DefaultCost
 		_c.mutation.SetCost(v)
 	}
+	if _, ok := _c.mutation.HoldsSlot(); !ok {
+		v := callsession.DefaultHoldsSlot
+		_c.mutation.SetHoldsSlot(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := callsession.DefaultID()
 		_c.mutation.SetID(v)
@@ -379,6 +397,9 @@ func (_c *CallSessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.Version(); !ok {
 		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CallSession.version"`)}
+	}
+	if _, ok := _c.mutation.HoldsSlot(); !ok {
+		return &ValidationError{Name: "holds_slot", err: errors.New(`ent: missing required field "CallSession.holds_slot"`)}
 	}
 	if len(_c.mutation.UserIDs()) == 0 {
 		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "CallSession.user"`)}
@@ -502,6 +523,10 @@ func (_c *CallSessionCreate) createSpec() (*CallSession, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BilledSeconds(); ok {
 		_spec.SetField(callsession.FieldBilledSeconds, field.TypeInt, value)
 		_node.BilledSeconds = &value
+	}
+	if value, ok := _c.mutation.HoldsSlot(); ok {
+		_spec.SetField(callsession.FieldHoldsSlot, field.TypeBool, value)
+		_node.HoldsSlot = value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -881,6 +906,18 @@ func (u *CallSessionUpsert) AddBilledSeconds(v int) *CallSessionUpsert {
 // ClearBilledSeconds clears the value of the "billed_seconds" field.
 func (u *CallSessionUpsert) ClearBilledSeconds() *CallSessionUpsert {
 	u.SetNull(callsession.FieldBilledSeconds)
+	return u
+}
+
+// SetHoldsSlot sets the "holds_slot" field.
+func (u *CallSessionUpsert) SetHoldsSlot(v bool) *CallSessionUpsert {
+	u.Set(callsession.FieldHoldsSlot, v)
+	return u
+}
+
+// UpdateHoldsSlot sets the "holds_slot" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateHoldsSlot() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldHoldsSlot)
 	return u
 }
 
@@ -1302,6 +1339,20 @@ func (u *CallSessionUpsertOne) UpdateBilledSeconds() *CallSessionUpsertOne {
 func (u *CallSessionUpsertOne) ClearBilledSeconds() *CallSessionUpsertOne {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.ClearBilledSeconds()
+	})
+}
+
+// SetHoldsSlot sets the "holds_slot" field.
+func (u *CallSessionUpsertOne) SetHoldsSlot(v bool) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetHoldsSlot(v)
+	})
+}
+
+// UpdateHoldsSlot sets the "holds_slot" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateHoldsSlot() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateHoldsSlot()
 	})
 }
 
@@ -1890,6 +1941,20 @@ func (u *CallSessionUpsertBulk) UpdateBilledSeconds() *CallSessionUpsertBulk {
 func (u *CallSessionUpsertBulk) ClearBilledSeconds() *CallSessionUpsertBulk {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.ClearBilledSeconds()
+	})
+}
+
+// SetHoldsSlot sets the "holds_slot" field.
+func (u *CallSessionUpsertBulk) SetHoldsSlot(v bool) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetHoldsSlot(v)
+	})
+}
+
+// UpdateHoldsSlot sets the "holds_slot" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateHoldsSlot() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateHoldsSlot()
 	})
 }
 

@@ -375,6 +375,20 @@ func (_u *CallSessionUpdate) ClearBilledSeconds() *CallSessionUpdate {
 	return _u
 }
 
+// SetHoldsSlot sets the "holds_slot" field.
+func (_u *CallSessionUpdate) SetHoldsSlot(v bool) *CallSessionUpdate {
+	_u.mutation.SetHoldsSlot(v)
+	return _u
+}
+
+// SetNillableHoldsSlot sets the "holds_slot" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableHoldsSlot(v *bool) *CallSessionUpdate {
+	if v != nil {
+		_u.SetHoldsSlot(*v)
+	}
+	return _u
+}
+
 // Mutation returns the CallSessionMutation object of the builder.
 func (_u *CallSessionUpdate) Mutation() *CallSessionMutation {
 	return _u.mutation
@@ -530,6 +544,9 @@ func (_u *CallSessionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.BilledSecondsCleared() {
 		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.HoldsSlot(); ok {
+		_spec.SetField(callsession.FieldHoldsSlot, field.TypeBool, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -897,6 +914,20 @@ func (_u *CallSessionUpdateOne) ClearBilledSeconds() *CallSessionUpdateOne {
 	return _u
 }
 
+// SetHoldsSlot sets the "holds_slot" field.
+func (_u *CallSessionUpdateOne) SetHoldsSlot(v bool) *CallSessionUpdateOne {
+	_u.mutation.SetHoldsSlot(v)
+	return _u
+}
+
+// SetNillableHoldsSlot sets the "holds_slot" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableHoldsSlot(v *bool) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetHoldsSlot(*v)
+	}
+	return _u
+}
+
 // Mutation returns the CallSessionMutation object of the builder.
 func (_u *CallSessionUpdateOne) Mutation() *CallSessionMutation {
 	return _u.mutation
@@ -1082,6 +1113,9 @@ func (_u *CallSessionUpdateOne) sqlSave(ctx context.Context) (_node *CallSession
 	}
 	if _u.mutation.BilledSecondsCleared() {
 		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.HoldsSlot(); ok {
+		_spec.SetField(callsession.FieldHoldsSlot, field.TypeBool, value)
 	}
 	_node = &CallSession{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -1567,6 +1567,7 @@ type CallSessionMutation struct {
 	rendered_first_message *string
 	billed_seconds         *int
 	addbilled_seconds      *int
+	holds_slot             *bool
 	clearedFields          map[string]struct{}
 	user                   *uuid.UUID
 	cleareduser            bool
@@ -2682,6 +2683,42 @@ func (m *CallSessionMutation) ResetBilledSeconds() {
 	delete(m.clearedFields, callsession.FieldBilledSeconds)
 }
 
+// SetHoldsSlot sets the "holds_slot" field.
+func (m *CallSessionMutation) SetHoldsSlot(b bool) {
+	m.holds_slot = &b
+}
+
+// HoldsSlot returns the value of the "holds_slot" field in the mutation.
+func (m *CallSessionMutation) HoldsSlot() (r bool, exists bool) {
+	v := m.holds_slot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHoldsSlot returns the old "holds_slot" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldHoldsSlot(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHoldsSlot is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHoldsSlot requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHoldsSlot: %w", err)
+	}
+	return oldValue.HoldsSlot, nil
+}
+
+// ResetHoldsSlot resets all changes to the "holds_slot" field.
+func (m *CallSessionMutation) ResetHoldsSlot() {
+	m.holds_slot = nil
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *CallSessionMutation) ClearUser() {
 	m.cleareduser = true
@@ -2743,7 +2780,7 @@ func (m *CallSessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CallSessionMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, callsession.FieldCreatedAt)
 	}
@@ -2810,6 +2847,9 @@ func (m *CallSessionMutation) Fields() []string {
 	if m.billed_seconds != nil {
 		fields = append(fields, callsession.FieldBilledSeconds)
 	}
+	if m.holds_slot != nil {
+		fields = append(fields, callsession.FieldHoldsSlot)
+	}
 	return fields
 }
 
@@ -2862,6 +2902,8 @@ func (m *CallSessionMutation) Field(name string) (ent.Value, bool) {
 		return m.RenderedFirstMessage()
 	case callsession.FieldBilledSeconds:
 		return m.BilledSeconds()
+	case callsession.FieldHoldsSlot:
+		return m.HoldsSlot()
 	}
 	return nil, false
 }
@@ -2915,6 +2957,8 @@ func (m *CallSessionMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldRenderedFirstMessage(ctx)
 	case callsession.FieldBilledSeconds:
 		return m.OldBilledSeconds(ctx)
+	case callsession.FieldHoldsSlot:
+		return m.OldHoldsSlot(ctx)
 	}
 	return nil, fmt.Errorf("unknown CallSession field %s", name)
 }
@@ -3077,6 +3121,13 @@ func (m *CallSessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBilledSeconds(v)
+		return nil
+	case callsession.FieldHoldsSlot:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHoldsSlot(v)
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession field %s", name)
@@ -3306,6 +3357,9 @@ func (m *CallSessionMutation) ResetField(name string) error {
 		return nil
 	case callsession.FieldBilledSeconds:
 		m.ResetBilledSeconds()
+		return nil
+	case callsession.FieldHoldsSlot:
+		m.ResetHoldsSlot()
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession field %s", name)
@@ -6738,6 +6792,8 @@ type UserMutation struct {
 	addcredits              *int64
 	max_concurrent_calls    *int
 	addmax_concurrent_calls *int
+	active_calls            *int
+	addactive_calls         *int
 	requests_per_second     *float64
 	addrequests_per_second  *float64
 	daily_spend_cap         *int64
@@ -7071,6 +7127,62 @@ func (m *UserMutation) AddedMaxConcurrentCalls() (r int, exists bool) {
 func (m *UserMutation) ResetMaxConcurrentCalls() {
 	m.max_concurrent_calls = nil
 	m.addmax_concurrent_calls = nil
+}
+
+// SetActiveCalls sets the "active_calls" field.
+func (m *UserMutation) SetActiveCalls(i int) {
+	m.active_calls = &i
+	m.addactive_calls = nil
+}
+
+// ActiveCalls returns the value of the "active_calls" field in the mutation.
+func (m *UserMutation) ActiveCalls() (r int, exists bool) {
+	v := m.active_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActiveCalls returns the old "active_calls" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldActiveCalls(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActiveCalls is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActiveCalls requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActiveCalls: %w", err)
+	}
+	return oldValue.ActiveCalls, nil
+}
+
+// AddActiveCalls adds i to the "active_calls" field.
+func (m *UserMutation) AddActiveCalls(i int) {
+	if m.addactive_calls != nil {
+		*m.addactive_calls += i
+	} else {
+		m.addactive_calls = &i
+	}
+}
+
+// AddedActiveCalls returns the value that was added to the "active_calls" field in this mutation.
+func (m *UserMutation) AddedActiveCalls() (r int, exists bool) {
+	v := m.addactive_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetActiveCalls resets all changes to the "active_calls" field.
+func (m *UserMutation) ResetActiveCalls() {
+	m.active_calls = nil
+	m.addactive_calls = nil
 }
 
 // SetRequestsPerSecond sets the "requests_per_second" field.
@@ -7739,7 +7851,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -7751,6 +7863,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.max_concurrent_calls != nil {
 		fields = append(fields, user.FieldMaxConcurrentCalls)
+	}
+	if m.active_calls != nil {
+		fields = append(fields, user.FieldActiveCalls)
 	}
 	if m.requests_per_second != nil {
 		fields = append(fields, user.FieldRequestsPerSecond)
@@ -7780,6 +7895,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Credits()
 	case user.FieldMaxConcurrentCalls:
 		return m.MaxConcurrentCalls()
+	case user.FieldActiveCalls:
+		return m.ActiveCalls()
 	case user.FieldRequestsPerSecond:
 		return m.RequestsPerSecond()
 	case user.FieldDailySpendCap:
@@ -7805,6 +7922,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCredits(ctx)
 	case user.FieldMaxConcurrentCalls:
 		return m.OldMaxConcurrentCalls(ctx)
+	case user.FieldActiveCalls:
+		return m.OldActiveCalls(ctx)
 	case user.FieldRequestsPerSecond:
 		return m.OldRequestsPerSecond(ctx)
 	case user.FieldDailySpendCap:
@@ -7850,6 +7969,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMaxConcurrentCalls(v)
 		return nil
+	case user.FieldActiveCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActiveCalls(v)
+		return nil
 	case user.FieldRequestsPerSecond:
 		v, ok := value.(float64)
 		if !ok {
@@ -7892,6 +8018,9 @@ func (m *UserMutation) AddedFields() []string {
 	if m.addmax_concurrent_calls != nil {
 		fields = append(fields, user.FieldMaxConcurrentCalls)
 	}
+	if m.addactive_calls != nil {
+		fields = append(fields, user.FieldActiveCalls)
+	}
 	if m.addrequests_per_second != nil {
 		fields = append(fields, user.FieldRequestsPerSecond)
 	}
@@ -7910,6 +8039,8 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCredits()
 	case user.FieldMaxConcurrentCalls:
 		return m.AddedMaxConcurrentCalls()
+	case user.FieldActiveCalls:
+		return m.AddedActiveCalls()
 	case user.FieldRequestsPerSecond:
 		return m.AddedRequestsPerSecond()
 	case user.FieldDailySpendCap:
@@ -7936,6 +8067,13 @@ func (m *UserMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddMaxConcurrentCalls(v)
+		return nil
+	case user.FieldActiveCalls:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActiveCalls(v)
 		return nil
 	case user.FieldRequestsPerSecond:
 		v, ok := value.(float64)
@@ -8022,6 +8160,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldMaxConcurrentCalls:
 		m.ResetMaxConcurrentCalls()
+		return nil
+	case user.FieldActiveCalls:
+		m.ResetActiveCalls()
 		return nil
 	case user.FieldRequestsPerSecond:
 		m.ResetRequestsPerSecond()

@@ -91,6 +91,10 @@ func init() {
 	callsessionDescCost := callsessionFields[13].Descriptor()
 	// callsession.DefaultCost holds the default value on creation for the cost field.
 	callsession.DefaultCost = callsessionDescCost.Default.(int64)
+	// callsessionDescHoldsSlot is the schema descriptor for holds_slot field.
+	callsessionDescHoldsSlot := callsessionFields[21].Descriptor()
+	// callsession.DefaultHoldsSlot holds the default value on creation for the holds_slot field.
+	callsession.DefaultHoldsSlot = callsessionDescHoldsSlot.Default.(bool)
 	// callsessionDescID is the schema descriptor for id field.
 	callsessionDescID := callsessionMixinFields0[0].Descriptor()
 	// callsession.DefaultID holds the default value on creation for the id field.
@@ -188,6 +192,10 @@ func init() {
 	userDescMaxConcurrentCalls := userFields[2].Descriptor()
 	// user.DefaultMaxConcurrentCalls holds the default value on creation for the max_concurrent_calls field.
 	user.DefaultMaxConcurrentCalls = userDescMaxConcurrentCalls.Default.(int)
+	// userDescActiveCalls is the schema descriptor for active_calls field.
+	userDescActiveCalls := userFields[3].Descriptor()
+	// user.DefaultActiveCalls holds the default value on creation for the active_calls field.
+	user.DefaultActiveCalls = userDescActiveCalls.Default.(int)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

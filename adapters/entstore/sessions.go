@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -14,11 +16,12 @@ import (
 
 // CreateSession implements createcall.CallStore: one INSERT.
 func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
-	return createSession(ctx, s.client, cs)
+	return createSession(ctx, s.client, cs, false)
 }
 
-// createSession inserts cs through client, which may be bound to a transaction (BeginCall).
-func createSession(ctx context.Context, client *ent.Client, cs *call.Session) error {
+// createSession inserts cs through client, which may be bound to a transaction (BeginCall on
+// SQLite, which claimed a slot for it: holdsSlot).
+func createSession(ctx context.Context, client *ent.Client, cs *call.Session, holdsSlot bool) error {
 	id, err := requireID("session", cs.ID)
 	if err != nil {
 		return err
@@ -33,7 +36,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 	}
 	c := client.CallSession.Create().
 		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
-		SetVersion(cs.Version())
+		SetVersion(cs.Version()).SetHoldsSlot(holdsSlot)
 	// The rendered prompts never change after the session is written, so SaveSession leaves them.
 	if cs.RenderedSystemPrompt != "" {
 		c.SetRenderedSystemPrompt(cs.RenderedSystemPrompt)
@@ -49,24 +52,38 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 
 // SaveSession implements createcall.CallStore with optimistic concurrency: one UPDATE that
 // only matches the version cs was read at. No row matched means the session moved on (or is
-// gone): ErrConflict.
+// gone): ErrConflict. A session saved in a final status gives its slot of the user's cap back
+// in the same statement (slots.go).
 func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 	id, ok := parseID(cs.ID)
 	if !ok {
 		return fault.ErrConflict
 	}
-	u := s.client.CallSession.Update().
-		Where(callsession.ID(id), callsession.Version(cs.Version())).
-		SetVersion(cs.Version() + 1)
-	if err := setSession(u.Mutation(), cs); err != nil {
-		return err
+	var err error
+	switch {
+	case cs.Status().Terminal():
+		err = s.saveFinalSession(ctx, id, cs)
+	case s.name == SQLite:
+		err = entSaveSession(ctx, s.client, id, cs, false)
+	default:
+		err = s.pgSaveSession(ctx, id, cs)
 	}
-	n, err := u.Save(ctx)
-	if err := affectedOne("save session", n, err, fault.ErrConflict); err != nil {
+	if err != nil {
 		return err
 	}
 	cs.Saved()
 	return nil
+}
+
+// pgSaveSession is the versioned UPDATE of a session that stays active, written out rather than
+// built by ent: it is the last statement of every create_call.
+func (s *Store) pgSaveSession(ctx context.Context, id uuid.UUID, cs *call.Session) error {
+	args, err := saveArgs(id, cs)
+	if err != nil {
+		return err
+	}
+	n, err := execAffected(ctx, s.drv, pgSaveSession, args...)
+	return affectedOne("save session", int(n), err, fault.ErrConflict)
 }
 
 // setSession sets every column a session's life may change, for insert and update alike.

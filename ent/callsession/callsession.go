@@ -60,6 +60,8 @@ const (
 	FieldRenderedFirstMessage = "rendered_first_message"
 	// FieldBilledSeconds holds the string denoting the billed_seconds field in the database.
 	FieldBilledSeconds = "billed_seconds"
+	// FieldHoldsSlot holds the string denoting the holds_slot field in the database.
+	FieldHoldsSlot = "holds_slot"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the callsession in the database.
@@ -98,6 +100,7 @@ var Columns = []string{
 	FieldRenderedSystemPrompt,
 	FieldRenderedFirstMessage,
 	FieldBilledSeconds,
+	FieldHoldsSlot,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -119,6 +122,8 @@ var (
 	DefaultDurationSeconds int
 	// DefaultCost holds the default value on creation for the "cost" field.
 	DefaultCost int64
+	// DefaultHoldsSlot holds the default value on creation for the "holds_slot" field.
+	DefaultHoldsSlot bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -259,6 +264,11 @@ func ByRenderedFirstMessage(opts ...sql.OrderTermOption) OrderOption {
 // ByBilledSeconds orders the results by the billed_seconds field.
 func ByBilledSeconds(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBilledSeconds, opts...).ToFunc()
+}
+
+// ByHoldsSlot orders the results by the holds_slot field.
+func ByHoldsSlot(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHoldsSlot, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

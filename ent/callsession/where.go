@@ -156,6 +156,11 @@ func BilledSeconds(v int) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldBilledSeconds, v))
 }
 
+// HoldsSlot applies equality check predicate on the "holds_slot" field. It's identical to HoldsSlotEQ.
+func HoldsSlot(v bool) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldHoldsSlot, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldCreatedAt, v))
@@ -1229,6 +1234,16 @@ func BilledSecondsIsNil() predicate.CallSession {
 // BilledSecondsNotNil applies the NotNil predicate on the "billed_seconds" field.
 func BilledSecondsNotNil() predicate.CallSession {
 	return predicate.CallSession(sql.FieldNotNull(FieldBilledSeconds))
+}
+
+// HoldsSlotEQ applies the EQ predicate on the "holds_slot" field.
+func HoldsSlotEQ(v bool) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldHoldsSlot, v))
+}
+
+// HoldsSlotNEQ applies the NEQ predicate on the "holds_slot" field.
+func HoldsSlotNEQ(v bool) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldHoldsSlot, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

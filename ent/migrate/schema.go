@@ -96,6 +96,7 @@ var (
 		{Name: "rendered_system_prompt", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "rendered_first_message", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "billed_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "holds_slot", Type: field.TypeBool, Default: false},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// CallSessionsTable holds the schema information for the "call_sessions" table.
@@ -106,7 +107,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "call_sessions_users_call_sessions",
-				Columns:    []*schema.Column{CallSessionsColumns[22]},
+				Columns:    []*schema.Column{CallSessionsColumns[23]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -115,17 +116,25 @@ var (
 			{
 				Name:    "callsession_user_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[22], CallSessionsColumns[1], CallSessionsColumns[0]},
+				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[1], CallSessionsColumns[0]},
 			},
 			{
 				Name:    "callsession_user_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[22], CallSessionsColumns[9]},
+				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[9]},
 			},
 			{
 				Name:    "callsession_leg_id",
 				Unique:  false,
 				Columns: []*schema.Column{CallSessionsColumns[11]},
+			},
+			{
+				Name:    "callsession_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "holds_slot",
+				},
 			},
 		},
 	}
@@ -291,6 +300,7 @@ var (
 		{Name: "email", Type: field.TypeString, Unique: true, Nullable: true},
 		{Name: "credits", Type: field.TypeInt64, Default: 0},
 		{Name: "max_concurrent_calls", Type: field.TypeInt, Default: 20},
+		{Name: "active_calls", Type: field.TypeInt, Default: 0},
 		{Name: "requests_per_second", Type: field.TypeFloat64, Nullable: true},
 		{Name: "daily_spend_cap", Type: field.TypeInt64, Nullable: true},
 		{Name: "allowed_countries", Type: field.TypeJSON, Nullable: true},

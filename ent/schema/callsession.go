@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -44,6 +45,9 @@ func (CallSession) Fields() []ent.Field {
 		field.Text("rendered_first_message").Optional(),
 		// billed_seconds is what the charge was computed from, once charged.
 		field.Int("billed_seconds").Optional().Nillable(),
+		// holds_slot is set while the session holds one of its user's users.active_calls: from
+		// the create_call that wrote it until it ends, or until it goes stale.
+		field.Bool("holds_slot").Default(false),
 	}
 }
 
@@ -59,5 +63,7 @@ func (CallSession) Indexes() []ent.Index {
 		index.Fields("user_id", "created_at", "id"),
 		index.Fields("user_id", "status"),
 		index.Fields("leg_id"),
+		// The sessions holding a slot, few per user: the stale release and the recount.
+		index.Fields("user_id", "created_at").Annotations(entsql.IndexWhere("holds_slot")),
 	}
 }

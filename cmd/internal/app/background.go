@@ -25,7 +25,8 @@ var Background = fx.Module("background",
 
 // NewReconciler builds the reconciler from the calls and catalog ports and the carriers.
 func NewReconciler(s createcall.CallStore, lines accounts.CatalogStore, carriers createcall.Carriers, cfg configs.Config) *callevents.Reconciler {
-	return &callevents.Reconciler{Sessions: s, Lines: lines, Carriers: carriers, StaleAfter: cfg.Reconcile.StaleAfter}
+	return &callevents.Reconciler{Sessions: s, Lines: lines, Carriers: carriers, StaleAfter: cfg.Reconcile.StaleAfter,
+		SlotStaleAfter: cfg.Limits.ActiveCallStaleAfter}
 }
 
 // RunReconciler runs r in the background for the app's lifetime: once at start, then every
@@ -69,6 +70,10 @@ func reconcileEvery(ctx context.Context, r *callevents.Reconciler, interval time
 		if rep.Settled+rep.Failed+rep.Moved > 0 {
 			log.Info("reconciled sessions left in dialing", zap.Int("settled", rep.Settled), zap.Int("failed", rep.Failed),
 				zap.Int("moved_on", rep.Moved), zap.Int("deferred", rep.Deferred))
+		}
+		if rep.SlotsReleased+rep.CountsCorrected > 0 {
+			log.Info("repaired the counts of active calls", zap.Int("stale_slots_released", rep.SlotsReleased),
+				zap.Int("counts_corrected", rep.CountsCorrected))
 		}
 		if err != nil {
 			// Session ids and carrier errors only: adapters redact numbers and credentials.

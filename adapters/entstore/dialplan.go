@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -77,6 +79,24 @@ SELECT 'w', id, created_at, is_active,
 	NULL, NULL
 FROM workflows WHERE user_id = $1 AND (id = $3 OR id IN (SELECT workflow_id FROM lines))`
 
+// dialPlanByKeyQuery is dialPlanQuery for the owner of an API key: $1 is the key's hash, and the
+// key's row comes first, as kind 'K' (its id, and its last use in created_at). A hash that names
+// no live key gives no row at all. create_call's request, authenticated by its x-api-key, thus
+// costs one round trip for the key and the plan together.
+var dialPlanByKeyQuery = strings.Replace(strings.ReplaceAll(dialPlanQuery, "$1", "(SELECT user_id FROM owner)"),
+	"WITH lines AS (", `WITH owner AS (
+	SELECT id, user_id, last_used_at FROM api_keys WHERE hash = $1 AND revoked_at IS NULL
+), lines AS (`, 1) + `
+UNION ALL
+SELECT 'K', id, last_used_at, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL
+FROM owner`
+
 // planRow is one row of dialPlanQuery, each field scanned from the column of its name.
 type planRow struct {
 	Kind      string
@@ -128,22 +148,25 @@ func (r *planRow) dest(columns []string) ([]any, error) {
 
 // DialPlan implements createcall.DialPlanStore in one query. A user with no row gets an empty
 // plan (no credits, no lines, the default limits), not ErrNotFound; the use case then answers as
-// for any user without an active line.
+// for any user without an active line. A KeyHash that names no live key is ErrUnauthenticated.
 func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (createcall.DialPlan, error) {
-	plan := createcall.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{},
+	plan := createcall.DialPlan{UserID: q.UserID, Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{},
 		Limits: identity.DefaultLimits()}
-	uid, ok := parseID(q.UserID)
-	if !ok {
+	query, owner := dialPlanQuery, any(nil)
+	if q.ByKey() {
+		query, owner = dialPlanByKeyQuery, q.KeyHash[:]
+	} else if uid, ok := parseID(q.UserID); ok {
+		owner = uid.String()
+	} else {
 		return plan, nil
 	}
-	owner := uid.String()
 	var key any
 	if q.IdempotencyKey != "" {
 		key = q.IdempotencyKey
 	}
 	args := []any{owner, idArg(q.Requested.AgentID), idArg(q.Requested.WorkflowID), q.DayStart(), key, q.At()}
 	var rows entsql.Rows
-	if err := s.drv.Query(ctx, dialPlanQuery, args, &rows); err != nil {
+	if err := s.drv.Query(ctx, query, args, &rows); err != nil {
 		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
 	defer rows.Close()
@@ -158,7 +181,7 @@ func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (creat
 			err = rows.Scan(dest...)
 		}
 		if err == nil {
-			err = s.decodePlanRow(&plan, owner, q, &r)
+			err = s.decodePlanRow(&plan, q, &r)
 		}
 		if err != nil {
 			return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
@@ -167,14 +190,47 @@ func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (creat
 	if err := rows.Err(); err != nil {
 		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
+	if q.ByKey() {
+		if err := ownPlan(&plan, q.KeyHash); err != nil {
+			return createcall.DialPlan{}, err
+		}
+	}
 	call.SortLines(plan.Lines)
 	return plan, nil
 }
 
+// ownPlan completes a plan read by key: its rows learn their owner from the user's row, which
+// may come after them.
+func ownPlan(plan *createcall.DialPlan, hash identity.KeyHash) error {
+	if plan.Key == nil || plan.UserID == "" {
+		return fault.ErrUnauthenticated
+	}
+	plan.Key.UserID, plan.Key.Hash = plan.UserID, hash
+	for i := range plan.Lines {
+		plan.Lines[i].UserID = plan.UserID
+	}
+	for id, a := range plan.Agents {
+		a.UserID = plan.UserID
+		plan.Agents[id] = a
+	}
+	for id, w := range plan.Workflows {
+		w.UserID = plan.UserID
+		plan.Workflows[id] = w
+	}
+	if plan.Idempotency != nil {
+		plan.Idempotency.UserID = plan.UserID
+	}
+	return nil
+}
+
 // decodePlanRow adds what r holds to plan: one decode per kind of row.
-func (s *Store) decodePlanRow(plan *createcall.DialPlan, owner string, q createcall.DialPlanQuery, r *planRow) error {
+func (s *Store) decodePlanRow(plan *createcall.DialPlan, q createcall.DialPlanQuery, r *planRow) error {
+	owner := plan.UserID
 	switch r.Kind {
+	case "K":
+		plan.Key = &identity.APIKey{ID: r.ID, LastUsedAt: r.CreatedAt.Time}
 	case "u":
+		plan.UserID = r.ID
 		plan.Credits = money.Amount(r.Credits.Int64)
 		plan.Limits = identity.Limits{MaxConcurrentCalls: int(r.MaxConcurrentCalls.Int64), RequestsPerSecond: r.RequestsPerSecond.Float64}
 		if r.DailySpendCap.Valid {

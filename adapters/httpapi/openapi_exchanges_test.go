@@ -133,6 +133,24 @@ func (k keysFailing) APIKeyByHash(context.Context, identity.KeyHash) (identity.A
 	return identity.APIKey{}, k.err
 }
 
+// plansFailing is create_call's dial plan, which reads its x-api-key too, failing with err.
+type plansFailing struct{ err error }
+
+func (p plansFailing) DialPlan(context.Context, createcall.DialPlanQuery) (createcall.DialPlan, error) {
+	return createcall.DialPlan{}, p.err
+}
+
+// keysFail makes every read of a key fail with err: the Authenticator's, and create_call's
+// with its dial plan.
+func keysFail(err error) rigOption {
+	return func(d *httpapi.Deps, _ *httpapi.Config) {
+		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: err}}
+		h := *d.CreateCall
+		h.Plans = plansFailing{err: err}
+		d.CreateCall = &h
+	}
+}
+
 // linesFailing is the line reader of the carrier events, failing with err; the carrier events
 // read nothing else of the catalog.
 type linesFailing struct {
@@ -191,12 +209,8 @@ func genericExchanges(x *exchanger, doc *openapi3.T) {
 	t := x.t
 	r := specRig(t)
 	a := r.user(money.FromUnits(5), true)
-	broken := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: errors.New("pool exhausted")}}
-	})
-	down := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: fmt.Errorf("read key: %w", fault.ErrUnavailable)}}
-	})
+	broken := specRig(t, keysFail(errors.New("pool exhausted")))
+	down := specRig(t, keysFail(fmt.Errorf("read key: %w", fault.ErrUnavailable)))
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.Security != nil && len(*op.Security) == 0 {

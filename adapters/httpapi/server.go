@@ -108,8 +108,8 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	if deps.Callbacks != nil {
 		e.POST(StatusCallbackPath, s.statusCallback)
 	}
+	e.POST("/api/call/create_call", s.authenticateCreateCall, s.requireAllowedOrigin, s.createCall)
 	authed := e.Group("", s.authenticate)
-	authed.POST("/api/call/create_call", s.requireAllowedOrigin, s.createCall)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
 	if deps.APIKeys != nil {

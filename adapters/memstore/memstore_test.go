@@ -12,4 +12,5 @@ func TestStoreContract(t *testing.T) {
 	accountstest.RunAccountsSuite(t, func(t *testing.T) accountstest.Store { return memstore.New() })
 	createcalltest.RunCallStoreSuite(t, func(t *testing.T) createcalltest.Store { return memstore.New() })
 	createcalltest.RunDialPlanSuite(t, func(t *testing.T) createcalltest.Store { return memstore.New() })
+	createcalltest.RunDialPlanByKeySuite(t, func(t *testing.T) createcalltest.Store { return memstore.New() })
 }

@@ -19,12 +19,18 @@ import (
 	"github.com/kupe-voice/kupe/application/internal/ids"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
+	"github.com/kupe-voice/kupe/domain/identity"
 )
 
 // Command asks to place one outbound call for an authenticated user. Ids are raw client
 // strings; the handler validates them.
 type Command struct {
+	// UserID is who asks; or, when it is empty, KeyHash is: the hash of the API key the request
+	// came with, not looked up yet. Handle then reads the key with the dial plan (one round trip
+	// for both) and acts for its owner, and a key that names nobody is fault.ErrUnauthenticated,
+	// before any other answer.
 	UserID         string
+	KeyHash        identity.KeyHash
 	To             string
 	AgentID        string
 	WorkflowID     string
@@ -75,7 +81,16 @@ type Handler struct {
 	Limiter RateLimiter
 	// Limits are the deployment's limits and guards; the zero value takes the defaults.
 	Limits CallLimits
-	Now    func() time.Time
+	// KeyUsage hears of each API key that a Command's KeyHash named, once Handle has read it;
+	// nil hears nothing.
+	KeyUsage KeyUsage
+	Now      func() time.Time
+}
+
+// KeyUsage records that an API key authenticated a request (its last use): accounts'
+// Authenticator. It must not block.
+type KeyUsage interface {
+	NoteUse(k identity.APIKey)
 }
 
 // Limits on a create_call request that keep a hostile one small.
@@ -96,54 +111,56 @@ const (
 // the rate is the user's; before anything is written), the Idempotency-Key (a retry is answered
 // from its record before any other check, so that it gets the first answer even if the account
 // changed meanwhile), the destination policy, credits and the daily spend cap, the line's
-// pacing, and last the user's cap on active calls, checked and taken with the session write in
-// one transaction.
+// pacing, and last the user's cap on active calls, whose slot is taken with the session write
+// (CallStore.BeginCall).
+//
+// Before all of them, a Command naming its user by KeyHash is authenticated: the key is read with
+// the dial plan, and one that names nobody is fault.ErrUnauthenticated, whatever else is wrong
+// with the request.
 func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
-	if cmd.UserID == "" {
+	byKey := cmd.UserID == "" && cmd.KeyHash != (identity.KeyHash{})
+	if cmd.UserID == "" && !byKey {
 		return Result{}, fault.ErrUnauthenticated
 	}
-	if cmd.To == "" {
-		return Result{}, fault.Invalidf("phoneNumber is required")
-	}
-	to, err := call.ParsePhoneNumber(cmd.To)
+	in, err := parseCommand(cmd)
 	if err != nil {
-		return Result{}, fault.Invalidf("phoneNumber is not a valid E.164 phone number (example: +14155550123)")
-	}
-	var req call.LineRequest
-	if req.Target.AgentID, err = ids.Parse("agent_id", cmd.AgentID); err != nil {
+		if byKey {
+			// Who asks is answered first: a bad request with a bad key is told about the key.
+			if _, perr := h.Plans.DialPlan(ctx, DialPlanQuery{KeyHash: cmd.KeyHash}); perr != nil {
+				return Result{}, perr
+			}
+		}
 		return Result{}, err
 	}
-	if req.Target.WorkflowID, err = ids.Parse("workflow_id", cmd.WorkflowID); err != nil {
-		return Result{}, err
-	}
-	if req.LineID, err = ids.Parse("phone_number_id", cmd.LineID); err != nil {
-		return Result{}, err
-	}
-	if req.Target.AgentID != "" && req.Target.WorkflowID != "" {
-		return Result{}, call.ErrTargetBoth
-	}
-	vars, err := normalizeVariables(cmd.VariableValues)
-	if err != nil {
-		return Result{}, err
-	}
+	to, req, vars := in.to, in.req, in.vars
 	now := h.now()
 	var hash string
 	if cmd.IdempotencyKey != "" {
-		if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
-			return Result{}, err
-		}
 		hash = requestHash(to.String(), req, vars)
 	}
 
 	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now}
+	if byKey {
+		q.KeyHash = cmd.KeyHash
+	}
 	if hash != "" {
 		q.IdempotencyKey = cmd.IdempotencyKey
 	}
 	plan, err := h.Plans.DialPlan(ctx, q)
-	if err != nil {
+	switch {
+	case errors.Is(err, fault.ErrUnauthenticated):
+		return Result{}, err
+	case err != nil:
 		return Result{}, fmt.Errorf("load dial plan: %w", err)
 	}
-	if err := h.checkRate(ctx, cmd.UserID, plan.Limits); err != nil {
+	userID := cmd.UserID
+	if byKey {
+		userID = plan.UserID
+		if h.KeyUsage != nil && plan.Key != nil {
+			h.KeyUsage.NoteUse(*plan.Key)
+		}
+	}
+	if err := h.checkRate(ctx, userID, plan.Limits); err != nil {
 		return Result{}, err
 	}
 	if plan.Idempotency != nil {
@@ -180,7 +197,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	s := call.NewSession(call.Session{
 		ID:             ids.New(),
 		RequestID:      ids.New(),
-		UserID:         cmd.UserID,
+		UserID:         userID,
 		AgentID:        target.AgentID,
 		WorkflowID:     target.WorkflowID,
 		LineID:         line.ID,
@@ -199,7 +216,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	begin := BeginCall{Session: s, MaxActive: plan.Limits.MaxConcurrentCalls,
 		ActiveSince: now.Add(-orDuration(h.Limits.ActiveCallStaleAfter, DefaultActiveCallStaleAfter))}
 	if hash != "" {
-		begin.Idempotency = &IdempotencyRecord{UserID: cmd.UserID, Key: cmd.IdempotencyKey, RequestHash: hash,
+		begin.Idempotency = &IdempotencyRecord{UserID: userID, Key: cmd.IdempotencyKey, RequestHash: hash,
 			SessionID: s.ID, CreatedAt: now, ExpiresAt: now.Add(IdempotencyKeyTTL)}
 	}
 	switch err := h.Sessions.BeginCall(ctx, begin); {
@@ -247,12 +264,52 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	}
 	if hash != "" {
 		// Stored even when the outcome could not be: the Result is what the caller was told.
-		if cerr := h.Sessions.CompleteIdempotency(ctx, cmd.UserID, cmd.IdempotencyKey, res); cerr != nil {
+		if cerr := h.Sessions.CompleteIdempotency(ctx, userID, cmd.IdempotencyKey, res); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("store the result of session %s for its idempotency key: %w", s.ID, cerr))
 		}
 	}
 	res.Unrecorded = err
 	return res, nil
+}
+
+// parsed is a Command's raw strings turned into values.
+type parsed struct {
+	to   call.PhoneNumber
+	req  call.LineRequest
+	vars map[string]string
+}
+
+// parseCommand validates what a Command asks, before anything is read.
+func parseCommand(cmd Command) (parsed, error) {
+	var in parsed
+	if cmd.To == "" {
+		return in, fault.Invalidf("phoneNumber is required")
+	}
+	var err error
+	if in.to, err = call.ParsePhoneNumber(cmd.To); err != nil {
+		return in, fault.Invalidf("phoneNumber is not a valid E.164 phone number (example: +14155550123)")
+	}
+	if in.req.Target.AgentID, err = ids.Parse("agent_id", cmd.AgentID); err != nil {
+		return in, err
+	}
+	if in.req.Target.WorkflowID, err = ids.Parse("workflow_id", cmd.WorkflowID); err != nil {
+		return in, err
+	}
+	if in.req.LineID, err = ids.Parse("phone_number_id", cmd.LineID); err != nil {
+		return in, err
+	}
+	if in.req.Target.AgentID != "" && in.req.Target.WorkflowID != "" {
+		return in, call.ErrTargetBoth
+	}
+	if in.vars, err = normalizeVariables(cmd.VariableValues); err != nil {
+		return in, err
+	}
+	if cmd.IdempotencyKey != "" {
+		if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
 }
 
 func (h *Handler) now() time.Time {

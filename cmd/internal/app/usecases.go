@@ -32,9 +32,10 @@ var UseCases = fx.Module("usecases",
 // NewCreateCallHandler builds the create_call use case with the deployment's limits and guards.
 // The rate limiter is this process's own: each replica enforces the per-user rate and the line
 // pacing by itself, while the cap on active calls holds across replicas (it is in the database).
-func NewCreateCallHandler(c configs.Config, p createcall.DialPlanStore, s createcall.CallStore, carriers createcall.Carriers) *createcall.Handler {
+func NewCreateCallHandler(c configs.Config, p createcall.DialPlanStore, s createcall.CallStore, carriers createcall.Carriers,
+	auth *accounts.Authenticator) *createcall.Handler {
 	dest := c.Limits.Destinations()
-	return &createcall.Handler{Plans: p, Sessions: s, Carriers: carriers,
+	return &createcall.Handler{Plans: p, Sessions: s, Carriers: carriers, KeyUsage: auth,
 		Limiter: ratelimit.New(nil),
 		Limits: createcall.CallLimits{
 			Destinations:             &dest,

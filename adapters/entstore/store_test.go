@@ -177,7 +177,9 @@ func TestCreateCallStatements(t *testing.T) {
 // legCarrier accepts every dial.
 type legCarrier struct{}
 
-func (legCarrier) Dial(context.Context, createcall.DialRequest) (string, error) { return "CA" + uuid.NewString(), nil }
+func (legCarrier) Dial(context.Context, createcall.DialRequest) (string, error) {
+	return "CA" + uuid.NewString(), nil
+}
 
 func testSaveSessionKeepsVersions(t *testing.T, s *entstore.Store) {
 	u := newUser(t, s)

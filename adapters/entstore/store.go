@@ -179,6 +179,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // Close releases the connections.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Stats are the connection pool's statistics, for the metrics.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
 // parseID reads an id the domain holds as a string. Ids are UUIDs; anything else names no row.
 func parseID(id string) (uuid.UUID, bool) {
 	u, err := uuid.Parse(id)

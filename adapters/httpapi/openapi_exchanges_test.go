@@ -45,12 +45,26 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 	if d.Readiness == nil {
 		d.Readiness = &httpapi.Readiness{}
 	}
+	if d.Metrics == nil {
+		d.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+			_, _ = io.WriteString(w, "# TYPE kupe_up gauge\nkupe_up 1\n")
+		})
+	}
+	if d.Redis == nil {
+		d.Redis = redisStatus("connected")
+	}
 	if d.Callbacks == nil {
 		d.Callbacks = &httpapi.Callbacks{PublicBaseURL: "https://kupe.example", Signer: specCallbackSigner,
 			Events: &callevents.CarrierEvents{Sessions: mem, Lines: mem, Ledger: mem,
 				Tariff: call.Tariff{PerMinute: money.FromUnits(1), IncrementSeconds: 60}}}
 	}
 }
+
+// redisStatus is a shared limiter whose Redis is always in one state.
+type redisStatus string
+
+func (r redisStatus) Status() string { return string(r) }
 
 // checkAllRoutes fails t when a dependency that may leave routes out is unset: a field added to
 // Deps must be set in allRoutes, so that the route tests see its routes.
@@ -270,6 +284,9 @@ func serviceExchanges(x *exchanger) {
 		d.Pinger = pingerFunc(func(context.Context) error { return errors.New("connection refused") })
 	})
 	x.do(dbDown, "health with the database down", http.StatusServiceUnavailable, get("/health"))
+	redisDown := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) { d.Redis = redisStatus("disconnected") })
+	x.do(redisDown, "health with Redis down", http.StatusOK, get("/health"))
+	x.do(r, "metrics", http.StatusOK, get("/metrics"))
 
 	x.do(r, "ready", http.StatusOK, get("/ready"))
 	x.do(dbDown, "not ready: database down", http.StatusServiceUnavailable, get("/ready"))

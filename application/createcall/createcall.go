@@ -84,6 +84,8 @@ type Handler struct {
 	// KeyUsage hears of each API key that a Command's KeyHash named, once Handle has read it;
 	// nil hears nothing.
 	KeyUsage KeyUsage
+	// Observer hears what became of each Handle (metrics); nil hears nothing.
+	Observer Observer
 	Now      func() time.Time
 }
 
@@ -118,19 +120,29 @@ const (
 // the dial plan, and one that names nobody is fault.ErrUnauthenticated, whatever else is wrong
 // with the request.
 func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
+	res, outcome, err := h.handle(ctx, cmd)
+	if h.Observer != nil {
+		h.observe(outcome, err)
+	}
+	return res, err
+}
+
+// handle is Handle, saying also what became of the call when it returns a Result: one of the
+// Outcome constants.
+func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, error) {
 	byKey := cmd.UserID == "" && cmd.KeyHash != (identity.KeyHash{})
 	if cmd.UserID == "" && !byKey {
-		return Result{}, fault.ErrUnauthenticated
+		return Result{}, "", fault.ErrUnauthenticated
 	}
 	in, err := parseCommand(cmd)
 	if err != nil {
 		if byKey {
 			// Who asks is answered first: a bad request with a bad key is told about the key.
 			if _, perr := h.Plans.DialPlan(ctx, DialPlanQuery{KeyHash: cmd.KeyHash}); perr != nil {
-				return Result{}, perr
+				return Result{}, "", perr
 			}
 		}
-		return Result{}, err
+		return Result{}, "", err
 	}
 	to, req, vars := in.to, in.req, in.vars
 	now := h.now()
@@ -149,9 +161,9 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	plan, err := h.Plans.DialPlan(ctx, q)
 	switch {
 	case errors.Is(err, fault.ErrUnauthenticated):
-		return Result{}, err
+		return Result{}, "", err
 	case err != nil:
-		return Result{}, fmt.Errorf("load dial plan: %w", err)
+		return Result{}, "", fmt.Errorf("load dial plan: %w", err)
 	}
 	userID := cmd.UserID
 	if byKey {
@@ -161,37 +173,38 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		}
 	}
 	if err := h.checkRate(ctx, userID, plan.Limits); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	if plan.Idempotency != nil {
-		return h.replay(ctx, plan.Idempotency, hash, now)
+		res, err := h.replay(ctx, plan.Idempotency, hash, now)
+		return res, OutcomeReplayed, err
 	}
 	if err := plan.checkTarget(req.Target); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	line, err := call.ChooseLine(plan.Lines, req)
 	if err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	target, err := call.ResolveTarget(req.Target, line)
 	if err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	if err := plan.checkTarget(target); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	if err := h.checkDestination(to, plan.Limits); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	if !plan.Credits.Positive() {
-		return Result{}, ErrInsufficientCredits
+		return Result{}, "", ErrInsufficientCredits
 	}
 	if err := checkSpend(&plan, now); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	carrier, ok := h.Carriers.Carrier(line.Provider)
 	if !ok {
-		return Result{}, fmt.Errorf("no carrier configured for provider %s", line.Provider)
+		return Result{}, "", fmt.Errorf("no carrier configured for provider %s", line.Provider)
 	}
 
 	s := call.NewSession(call.Session{
@@ -211,7 +224,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		s.RenderedFirstMessage = call.Render(a.FirstMessage, vars)
 	}
 	if err := h.paceLine(ctx, line); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	begin := BeginCall{Session: s, MaxActive: plan.Limits.MaxConcurrentCalls,
 		ActiveSince: now.Add(-orDuration(h.Limits.ActiveCallStaleAfter, DefaultActiveCallStaleAfter))}
@@ -221,11 +234,11 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	}
 	switch err := h.Sessions.BeginCall(ctx, begin); {
 	case errors.Is(err, ErrConcurrencyLimit):
-		return Result{}, concurrencyError(begin.MaxActive)
+		return Result{}, "", concurrencyError(begin.MaxActive)
 	case errors.Is(err, ErrIdempotencyInProgress):
-		return Result{}, inProgressError()
+		return Result{}, "", inProgressError()
 	case err != nil:
-		return Result{}, fmt.Errorf("store session: %w", err)
+		return Result{}, "", fmt.Errorf("store session: %w", err)
 	}
 
 	legID, dialErr := carrier.Dial(ctx, DialRequest{
@@ -258,9 +271,12 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		err = fmt.Errorf("record dial outcome of session %s: %w", s.ID, err)
 	}
-	res := resultOf(s, de == nil, "")
+	res, outcome := resultOf(s, de == nil, ""), OutcomeDialed
 	if de != nil {
-		res.Detail = de.Reason
+		res.Detail, outcome = de.Reason, OutcomeFailed
+		if de.Kind == DialUnknown {
+			outcome = OutcomeUnknown
+		}
 	}
 	if hash != "" {
 		// Stored even when the outcome could not be: the Result is what the caller was told.
@@ -269,7 +285,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		}
 	}
 	res.Unrecorded = err
-	return res, nil
+	return res, outcome, nil
 }
 
 // parsed is a Command's raw strings turned into values.

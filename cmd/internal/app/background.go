@@ -8,6 +8,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/kupe-voice/kupe/adapters/metrics"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
@@ -31,7 +32,7 @@ func NewReconciler(s createcall.CallStore, lines accounts.CatalogStore, carriers
 
 // RunReconciler runs r in the background for the app's lifetime: once at start, then every
 // interval. Stopping cancels a run in progress and waits for it (within the stop deadline).
-func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config, log *zap.Logger) {
+func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config, m *metrics.Metrics, log *zap.Logger) {
 	log = log.Named("reconcile")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -40,7 +41,7 @@ func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				reconcileEvery(ctx, r, cfg.Reconcile.Interval, log)
+				reconcileEvery(ctx, r, cfg.Reconcile.Interval, m, log)
 			}()
 			return nil
 		},
@@ -59,7 +60,7 @@ func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config
 	})
 }
 
-func reconcileEvery(ctx context.Context, r *callevents.Reconciler, interval time.Duration, log *zap.Logger) {
+func reconcileEvery(ctx context.Context, r *callevents.Reconciler, interval time.Duration, m *metrics.Metrics, log *zap.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -67,6 +68,7 @@ func reconcileEvery(ctx context.Context, r *callevents.Reconciler, interval time
 		if ctx.Err() != nil {
 			return
 		}
+		observeReconcile(m, rep)
 		if rep.Settled+rep.Failed+rep.Moved > 0 {
 			log.Info("reconciled sessions left in dialing", zap.Int("settled", rep.Settled), zap.Int("failed", rep.Failed),
 				zap.Int("moved_on", rep.Moved), zap.Int("deferred", rep.Deferred))

@@ -10,6 +10,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/elisonprovider"
 	"github.com/kupe-voice/kupe/adapters/exotelprovider"
 	"github.com/kupe-voice/kupe/adapters/httpapi"
+	"github.com/kupe-voice/kupe/adapters/metrics"
 	"github.com/kupe-voice/kupe/adapters/secretbox"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
@@ -24,8 +25,19 @@ var Carriers = fx.Module("carriers",
 	fx.Provide(NewCarriers, NewCallbackSigner),
 )
 
+// CarrierDeps are what the carriers are built from; the metrics are absent in kupectl.
+type CarrierDeps struct {
+	fx.In
+
+	Config  configs.CarriersConfig
+	Signer  *httpapi.CallbackSigner
+	Log     *zap.Logger
+	Metrics *metrics.Metrics `optional:"true"`
+}
+
 // NewCarriers builds the carrier adapters from the configuration.
-func NewCarriers(c configs.CarriersConfig, signer *httpapi.CallbackSigner, log *zap.Logger) (createcall.Carriers, *simprovider.Carrier, error) {
+func NewCarriers(d CarrierDeps) (createcall.Carriers, *simprovider.Carrier, error) {
+	c, signer, log := d.Config, d.Signer, d.Log
 	stream := func(req createcall.DialRequest) string { return c.MediaStreamURL(req.RequestID, req.SessionID) }
 	callback := func(p call.Provider) func(string) string {
 		return func(sessionID string) string {
@@ -47,14 +59,15 @@ func NewCarriers(c configs.CarriersConfig, signer *httpapi.CallbackSigner, log *
 		call.ProviderExotel:    exo,
 		call.ProviderElison:    eli,
 		call.ProviderSimulated: sim,
-	}, c, log), sim, nil
+	}, c, d.Metrics, log), sim, nil
 }
 
-// guardCarriers puts a circuit breaker, one per carrier account, in front of every carrier.
-func guardCarriers(set createcall.CarrierSet, c configs.CarriersConfig, log *zap.Logger) createcall.CarrierSet {
+// guardCarriers puts a circuit breaker, one per carrier account, in front of every carrier, and
+// times each request that reaches the carrier (when there are metrics).
+func guardCarriers(set createcall.CarrierSet, c configs.CarriersConfig, m *metrics.Metrics, log *zap.Logger) createcall.CarrierSet {
 	out := make(createcall.CarrierSet, len(set))
 	for p, carrier := range set {
-		out[p] = carrierguard.New(carrier, carrierguard.Config{Provider: p, Failures: uint32(c.BreakerFailures),
+		out[p] = carrierguard.New(observeCarrier(carrier, p, m), carrierguard.Config{Provider: p, Failures: uint32(c.BreakerFailures),
 			Cooldown: c.BreakerCooldown}, log.Named("carrier"))
 	}
 	return out

@@ -16,6 +16,8 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentWebhook is the client for interacting with the AgentWebhook builders.
+	AgentWebhook *AgentWebhookClient
 	// CallSession is the client for interacting with the CallSession builders.
 	CallSession *CallSessionClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
@@ -28,6 +30,10 @@ type Tx struct {
 	PhoneNumber *PhoneNumberClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
+	WebhookAttempt *WebhookAttemptClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 	// Workflow is the client for interacting with the Workflow builders.
 	Workflow *WorkflowClient
 
@@ -163,12 +169,15 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
+	tx.AgentWebhook = NewAgentWebhookClient(tx.config)
 	tx.CallSession = NewCallSessionClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.PhoneMapping = NewPhoneMappingClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WebhookAttempt = NewWebhookAttemptClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 	tx.Workflow = NewWorkflowClient(tx.config)
 }
 

@@ -12,6 +12,9 @@ type APIKey func(*sql.Selector)
 // Agent is the predicate function for agent builders.
 type Agent func(*sql.Selector)
 
+// AgentWebhook is the predicate function for agentwebhook builders.
+type AgentWebhook func(*sql.Selector)
+
 // CallSession is the predicate function for callsession builders.
 type CallSession func(*sql.Selector)
 
@@ -29,6 +32,12 @@ type PhoneNumber func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// WebhookAttempt is the predicate function for webhookattempt builders.
+type WebhookAttempt func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
 
 // Workflow is the predicate function for workflow builders.
 type Workflow func(*sql.Selector)

@@ -27,7 +27,7 @@ func Config(t testing.TB) webhook.Config {
 	cfg, err := webhook.NewConfig(webhook.ConfigInput{
 		TriggerOnPhoneCall: true,
 		Outgoing: webhook.OutgoingInput{Enabled: true, URL: "https://crm.example.com/hooks/kupe?x=1",
-			Headers: map[string]string{"x-crm-key": "k-123456789", "X-Tenant": "acme"},
+			Headers:  map[string]string{"x-crm-key": "k-123456789", "X-Tenant": "acme"},
 			AuthType: "bearer", AuthToken: "tok_abcdefgh", RetryCount: &rc},
 		Incoming: webhook.IncomingInput{Enabled: true, AttachedVariables: []webhook.AttachedVariable{
 			{Name: "zeta", DefaultValue: "last"}, {Name: "alpha", DefaultValue: ""}, {Name: "mid", DefaultValue: "ü"}}},

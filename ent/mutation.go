@@ -15,12 +15,16 @@ import (
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/agentwebhook"
 	"github.com/kupe-voice/kupe/ent/apikey"
+	"github.com/kupe-voice/kupe/ent/batchattempt"
+	"github.com/kupe-voice/kupe/ent/batchrow"
+	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/predicate"
+	"github.com/kupe-voice/kupe/ent/suppression"
 	"github.com/kupe-voice/kupe/ent/user"
 	"github.com/kupe-voice/kupe/ent/webhookattempt"
 	"github.com/kupe-voice/kupe/ent/webhookdelivery"
@@ -39,11 +43,15 @@ const (
 	TypeAPIKey          = "APIKey"
 	TypeAgent           = "Agent"
 	TypeAgentWebhook    = "AgentWebhook"
+	TypeBatchAttempt    = "BatchAttempt"
+	TypeBatchRow        = "BatchRow"
+	TypeCallBatch       = "CallBatch"
 	TypeCallSession     = "CallSession"
 	TypeIdempotencyKey  = "IdempotencyKey"
 	TypeLedgerEntry     = "LedgerEntry"
 	TypePhoneMapping    = "PhoneMapping"
 	TypePhoneNumber     = "PhoneNumber"
+	TypeSuppression     = "Suppression"
 	TypeUser            = "User"
 	TypeWebhookAttempt  = "WebhookAttempt"
 	TypeWebhookDelivery = "WebhookDelivery"
@@ -3066,6 +3074,3748 @@ func (m *AgentWebhookMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AgentWebhookMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AgentWebhook edge %s", name)
+}
+
+// BatchAttemptMutation represents an operation that mutates the BatchAttempt nodes in the graph.
+type BatchAttemptMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *uuid.UUID
+	created_at      *time.Time
+	batch_id        *uuid.UUID
+	attempt         *int
+	addattempt      *int
+	call_session_id *uuid.UUID
+	outcome         *string
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	row             *uuid.UUID
+	clearedrow      bool
+	done            bool
+	oldValue        func(context.Context) (*BatchAttempt, error)
+	predicates      []predicate.BatchAttempt
+}
+
+var _ ent.Mutation = (*BatchAttemptMutation)(nil)
+
+// batchattemptOption allows management of the mutation configuration using functional options.
+type batchattemptOption func(*BatchAttemptMutation)
+
+// newBatchAttemptMutation creates new mutation for the BatchAttempt entity.
+func newBatchAttemptMutation(c config, op Op, opts ...batchattemptOption) *BatchAttemptMutation {
+	m := &BatchAttemptMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBatchAttempt,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBatchAttemptID sets the ID field of the mutation.
+func withBatchAttemptID(id uuid.UUID) batchattemptOption {
+	return func(m *BatchAttemptMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BatchAttempt
+		)
+		m.oldValue = func(ctx context.Context) (*BatchAttempt, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BatchAttempt.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBatchAttempt sets the old BatchAttempt of the mutation.
+func withBatchAttempt(node *BatchAttempt) batchattemptOption {
+	return func(m *BatchAttemptMutation) {
+		m.oldValue = func(context.Context) (*BatchAttempt, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BatchAttemptMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BatchAttemptMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BatchAttempt entities.
+func (m *BatchAttemptMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BatchAttemptMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BatchAttemptMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BatchAttempt.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BatchAttemptMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BatchAttemptMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BatchAttemptMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetRowID sets the "row_id" field.
+func (m *BatchAttemptMutation) SetRowID(u uuid.UUID) {
+	m.row = &u
+}
+
+// RowID returns the value of the "row_id" field in the mutation.
+func (m *BatchAttemptMutation) RowID() (r uuid.UUID, exists bool) {
+	v := m.row
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRowID returns the old "row_id" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldRowID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRowID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRowID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRowID: %w", err)
+	}
+	return oldValue.RowID, nil
+}
+
+// ResetRowID resets all changes to the "row_id" field.
+func (m *BatchAttemptMutation) ResetRowID() {
+	m.row = nil
+}
+
+// SetBatchID sets the "batch_id" field.
+func (m *BatchAttemptMutation) SetBatchID(u uuid.UUID) {
+	m.batch_id = &u
+}
+
+// BatchID returns the value of the "batch_id" field in the mutation.
+func (m *BatchAttemptMutation) BatchID() (r uuid.UUID, exists bool) {
+	v := m.batch_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchID returns the old "batch_id" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldBatchID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchID: %w", err)
+	}
+	return oldValue.BatchID, nil
+}
+
+// ResetBatchID resets all changes to the "batch_id" field.
+func (m *BatchAttemptMutation) ResetBatchID() {
+	m.batch_id = nil
+}
+
+// SetAttempt sets the "attempt" field.
+func (m *BatchAttemptMutation) SetAttempt(i int) {
+	m.attempt = &i
+	m.addattempt = nil
+}
+
+// Attempt returns the value of the "attempt" field in the mutation.
+func (m *BatchAttemptMutation) Attempt() (r int, exists bool) {
+	v := m.attempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempt returns the old "attempt" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldAttempt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempt: %w", err)
+	}
+	return oldValue.Attempt, nil
+}
+
+// AddAttempt adds i to the "attempt" field.
+func (m *BatchAttemptMutation) AddAttempt(i int) {
+	if m.addattempt != nil {
+		*m.addattempt += i
+	} else {
+		m.addattempt = &i
+	}
+}
+
+// AddedAttempt returns the value that was added to the "attempt" field in this mutation.
+func (m *BatchAttemptMutation) AddedAttempt() (r int, exists bool) {
+	v := m.addattempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempt resets all changes to the "attempt" field.
+func (m *BatchAttemptMutation) ResetAttempt() {
+	m.attempt = nil
+	m.addattempt = nil
+}
+
+// SetCallSessionID sets the "call_session_id" field.
+func (m *BatchAttemptMutation) SetCallSessionID(u uuid.UUID) {
+	m.call_session_id = &u
+}
+
+// CallSessionID returns the value of the "call_session_id" field in the mutation.
+func (m *BatchAttemptMutation) CallSessionID() (r uuid.UUID, exists bool) {
+	v := m.call_session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallSessionID returns the old "call_session_id" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldCallSessionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallSessionID: %w", err)
+	}
+	return oldValue.CallSessionID, nil
+}
+
+// ClearCallSessionID clears the value of the "call_session_id" field.
+func (m *BatchAttemptMutation) ClearCallSessionID() {
+	m.call_session_id = nil
+	m.clearedFields[batchattempt.FieldCallSessionID] = struct{}{}
+}
+
+// CallSessionIDCleared returns if the "call_session_id" field was cleared in this mutation.
+func (m *BatchAttemptMutation) CallSessionIDCleared() bool {
+	_, ok := m.clearedFields[batchattempt.FieldCallSessionID]
+	return ok
+}
+
+// ResetCallSessionID resets all changes to the "call_session_id" field.
+func (m *BatchAttemptMutation) ResetCallSessionID() {
+	m.call_session_id = nil
+	delete(m.clearedFields, batchattempt.FieldCallSessionID)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *BatchAttemptMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *BatchAttemptMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldOutcome(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *BatchAttemptMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BatchAttemptMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BatchAttemptMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BatchAttemptMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearRow clears the "row" edge to the BatchRow entity.
+func (m *BatchAttemptMutation) ClearRow() {
+	m.clearedrow = true
+	m.clearedFields[batchattempt.FieldRowID] = struct{}{}
+}
+
+// RowCleared reports if the "row" edge to the BatchRow entity was cleared.
+func (m *BatchAttemptMutation) RowCleared() bool {
+	return m.clearedrow
+}
+
+// RowIDs returns the "row" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RowID instead. It exists only for internal usage by the builders.
+func (m *BatchAttemptMutation) RowIDs() (ids []uuid.UUID) {
+	if id := m.row; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRow resets all changes to the "row" edge.
+func (m *BatchAttemptMutation) ResetRow() {
+	m.row = nil
+	m.clearedrow = false
+}
+
+// Where appends a list predicates to the BatchAttemptMutation builder.
+func (m *BatchAttemptMutation) Where(ps ...predicate.BatchAttempt) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BatchAttemptMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BatchAttemptMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BatchAttempt, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BatchAttemptMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BatchAttemptMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BatchAttempt).
+func (m *BatchAttemptMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BatchAttemptMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, batchattempt.FieldCreatedAt)
+	}
+	if m.row != nil {
+		fields = append(fields, batchattempt.FieldRowID)
+	}
+	if m.batch_id != nil {
+		fields = append(fields, batchattempt.FieldBatchID)
+	}
+	if m.attempt != nil {
+		fields = append(fields, batchattempt.FieldAttempt)
+	}
+	if m.call_session_id != nil {
+		fields = append(fields, batchattempt.FieldCallSessionID)
+	}
+	if m.outcome != nil {
+		fields = append(fields, batchattempt.FieldOutcome)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, batchattempt.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BatchAttemptMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		return m.CreatedAt()
+	case batchattempt.FieldRowID:
+		return m.RowID()
+	case batchattempt.FieldBatchID:
+		return m.BatchID()
+	case batchattempt.FieldAttempt:
+		return m.Attempt()
+	case batchattempt.FieldCallSessionID:
+		return m.CallSessionID()
+	case batchattempt.FieldOutcome:
+		return m.Outcome()
+	case batchattempt.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BatchAttemptMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case batchattempt.FieldRowID:
+		return m.OldRowID(ctx)
+	case batchattempt.FieldBatchID:
+		return m.OldBatchID(ctx)
+	case batchattempt.FieldAttempt:
+		return m.OldAttempt(ctx)
+	case batchattempt.FieldCallSessionID:
+		return m.OldCallSessionID(ctx)
+	case batchattempt.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case batchattempt.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BatchAttempt field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchAttemptMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case batchattempt.FieldRowID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRowID(v)
+		return nil
+	case batchattempt.FieldBatchID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchID(v)
+		return nil
+	case batchattempt.FieldAttempt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempt(v)
+		return nil
+	case batchattempt.FieldCallSessionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallSessionID(v)
+		return nil
+	case batchattempt.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case batchattempt.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BatchAttemptMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempt != nil {
+		fields = append(fields, batchattempt.FieldAttempt)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BatchAttemptMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case batchattempt.FieldAttempt:
+		return m.AddedAttempt()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchAttemptMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case batchattempt.FieldAttempt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BatchAttemptMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(batchattempt.FieldCallSessionID) {
+		fields = append(fields, batchattempt.FieldCallSessionID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BatchAttemptMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BatchAttemptMutation) ClearField(name string) error {
+	switch name {
+	case batchattempt.FieldCallSessionID:
+		m.ClearCallSessionID()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BatchAttemptMutation) ResetField(name string) error {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case batchattempt.FieldRowID:
+		m.ResetRowID()
+		return nil
+	case batchattempt.FieldBatchID:
+		m.ResetBatchID()
+		return nil
+	case batchattempt.FieldAttempt:
+		m.ResetAttempt()
+		return nil
+	case batchattempt.FieldCallSessionID:
+		m.ResetCallSessionID()
+		return nil
+	case batchattempt.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case batchattempt.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BatchAttemptMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.row != nil {
+		edges = append(edges, batchattempt.EdgeRow)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BatchAttemptMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case batchattempt.EdgeRow:
+		if id := m.row; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BatchAttemptMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BatchAttemptMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BatchAttemptMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrow {
+		edges = append(edges, batchattempt.EdgeRow)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BatchAttemptMutation) EdgeCleared(name string) bool {
+	switch name {
+	case batchattempt.EdgeRow:
+		return m.clearedrow
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BatchAttemptMutation) ClearEdge(name string) error {
+	switch name {
+	case batchattempt.EdgeRow:
+		m.ClearRow()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BatchAttemptMutation) ResetEdge(name string) error {
+	switch name {
+	case batchattempt.EdgeRow:
+		m.ResetRow()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt edge %s", name)
+}
+
+// BatchRowMutation represents an operation that mutates the BatchRow nodes in the graph.
+type BatchRowMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *uuid.UUID
+	created_at             *time.Time
+	to_number              *string
+	variable_values        *map[string]string
+	timezone               *string
+	status                 *string
+	attempts               *int
+	addattempts            *int
+	last_call_session_id   *uuid.UUID
+	pending                *bool
+	next_attempt_at        *time.Time
+	error_message          *string
+	updated_at             *time.Time
+	clearedFields          map[string]struct{}
+	batch                  *uuid.UUID
+	clearedbatch           bool
+	attempt_records        map[uuid.UUID]struct{}
+	removedattempt_records map[uuid.UUID]struct{}
+	clearedattempt_records bool
+	done                   bool
+	oldValue               func(context.Context) (*BatchRow, error)
+	predicates             []predicate.BatchRow
+}
+
+var _ ent.Mutation = (*BatchRowMutation)(nil)
+
+// batchrowOption allows management of the mutation configuration using functional options.
+type batchrowOption func(*BatchRowMutation)
+
+// newBatchRowMutation creates new mutation for the BatchRow entity.
+func newBatchRowMutation(c config, op Op, opts ...batchrowOption) *BatchRowMutation {
+	m := &BatchRowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBatchRow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBatchRowID sets the ID field of the mutation.
+func withBatchRowID(id uuid.UUID) batchrowOption {
+	return func(m *BatchRowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BatchRow
+		)
+		m.oldValue = func(ctx context.Context) (*BatchRow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BatchRow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBatchRow sets the old BatchRow of the mutation.
+func withBatchRow(node *BatchRow) batchrowOption {
+	return func(m *BatchRowMutation) {
+		m.oldValue = func(context.Context) (*BatchRow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BatchRowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BatchRowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BatchRow entities.
+func (m *BatchRowMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BatchRowMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BatchRowMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BatchRow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BatchRowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BatchRowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BatchRowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetBatchID sets the "batch_id" field.
+func (m *BatchRowMutation) SetBatchID(u uuid.UUID) {
+	m.batch = &u
+}
+
+// BatchID returns the value of the "batch_id" field in the mutation.
+func (m *BatchRowMutation) BatchID() (r uuid.UUID, exists bool) {
+	v := m.batch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchID returns the old "batch_id" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldBatchID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchID: %w", err)
+	}
+	return oldValue.BatchID, nil
+}
+
+// ResetBatchID resets all changes to the "batch_id" field.
+func (m *BatchRowMutation) ResetBatchID() {
+	m.batch = nil
+}
+
+// SetToNumber sets the "to_number" field.
+func (m *BatchRowMutation) SetToNumber(s string) {
+	m.to_number = &s
+}
+
+// ToNumber returns the value of the "to_number" field in the mutation.
+func (m *BatchRowMutation) ToNumber() (r string, exists bool) {
+	v := m.to_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToNumber returns the old "to_number" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldToNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToNumber: %w", err)
+	}
+	return oldValue.ToNumber, nil
+}
+
+// ResetToNumber resets all changes to the "to_number" field.
+func (m *BatchRowMutation) ResetToNumber() {
+	m.to_number = nil
+}
+
+// SetVariableValues sets the "variable_values" field.
+func (m *BatchRowMutation) SetVariableValues(value map[string]string) {
+	m.variable_values = &value
+}
+
+// VariableValues returns the value of the "variable_values" field in the mutation.
+func (m *BatchRowMutation) VariableValues() (r map[string]string, exists bool) {
+	v := m.variable_values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariableValues returns the old "variable_values" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldVariableValues(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariableValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariableValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariableValues: %w", err)
+	}
+	return oldValue.VariableValues, nil
+}
+
+// ClearVariableValues clears the value of the "variable_values" field.
+func (m *BatchRowMutation) ClearVariableValues() {
+	m.variable_values = nil
+	m.clearedFields[batchrow.FieldVariableValues] = struct{}{}
+}
+
+// VariableValuesCleared returns if the "variable_values" field was cleared in this mutation.
+func (m *BatchRowMutation) VariableValuesCleared() bool {
+	_, ok := m.clearedFields[batchrow.FieldVariableValues]
+	return ok
+}
+
+// ResetVariableValues resets all changes to the "variable_values" field.
+func (m *BatchRowMutation) ResetVariableValues() {
+	m.variable_values = nil
+	delete(m.clearedFields, batchrow.FieldVariableValues)
+}
+
+// SetTimezone sets the "timezone" field.
+func (m *BatchRowMutation) SetTimezone(s string) {
+	m.timezone = &s
+}
+
+// Timezone returns the value of the "timezone" field in the mutation.
+func (m *BatchRowMutation) Timezone() (r string, exists bool) {
+	v := m.timezone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimezone returns the old "timezone" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldTimezone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimezone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimezone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimezone: %w", err)
+	}
+	return oldValue.Timezone, nil
+}
+
+// ResetTimezone resets all changes to the "timezone" field.
+func (m *BatchRowMutation) ResetTimezone() {
+	m.timezone = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *BatchRowMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *BatchRowMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *BatchRowMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *BatchRowMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *BatchRowMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *BatchRowMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *BatchRowMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *BatchRowMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetLastCallSessionID sets the "last_call_session_id" field.
+func (m *BatchRowMutation) SetLastCallSessionID(u uuid.UUID) {
+	m.last_call_session_id = &u
+}
+
+// LastCallSessionID returns the value of the "last_call_session_id" field in the mutation.
+func (m *BatchRowMutation) LastCallSessionID() (r uuid.UUID, exists bool) {
+	v := m.last_call_session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastCallSessionID returns the old "last_call_session_id" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldLastCallSessionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastCallSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastCallSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastCallSessionID: %w", err)
+	}
+	return oldValue.LastCallSessionID, nil
+}
+
+// ClearLastCallSessionID clears the value of the "last_call_session_id" field.
+func (m *BatchRowMutation) ClearLastCallSessionID() {
+	m.last_call_session_id = nil
+	m.clearedFields[batchrow.FieldLastCallSessionID] = struct{}{}
+}
+
+// LastCallSessionIDCleared returns if the "last_call_session_id" field was cleared in this mutation.
+func (m *BatchRowMutation) LastCallSessionIDCleared() bool {
+	_, ok := m.clearedFields[batchrow.FieldLastCallSessionID]
+	return ok
+}
+
+// ResetLastCallSessionID resets all changes to the "last_call_session_id" field.
+func (m *BatchRowMutation) ResetLastCallSessionID() {
+	m.last_call_session_id = nil
+	delete(m.clearedFields, batchrow.FieldLastCallSessionID)
+}
+
+// SetPending sets the "pending" field.
+func (m *BatchRowMutation) SetPending(b bool) {
+	m.pending = &b
+}
+
+// Pending returns the value of the "pending" field in the mutation.
+func (m *BatchRowMutation) Pending() (r bool, exists bool) {
+	v := m.pending
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPending returns the old "pending" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldPending(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPending is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPending requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPending: %w", err)
+	}
+	return oldValue.Pending, nil
+}
+
+// ResetPending resets all changes to the "pending" field.
+func (m *BatchRowMutation) ResetPending() {
+	m.pending = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *BatchRowMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *BatchRowMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *BatchRowMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[batchrow.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *BatchRowMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[batchrow.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *BatchRowMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, batchrow.FieldNextAttemptAt)
+}
+
+// SetErrorMessage sets the "error_message" field.
+func (m *BatchRowMutation) SetErrorMessage(s string) {
+	m.error_message = &s
+}
+
+// ErrorMessage returns the value of the "error_message" field in the mutation.
+func (m *BatchRowMutation) ErrorMessage() (r string, exists bool) {
+	v := m.error_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorMessage returns the old "error_message" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldErrorMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorMessage: %w", err)
+	}
+	return oldValue.ErrorMessage, nil
+}
+
+// ResetErrorMessage resets all changes to the "error_message" field.
+func (m *BatchRowMutation) ResetErrorMessage() {
+	m.error_message = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BatchRowMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BatchRowMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BatchRowMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearBatch clears the "batch" edge to the CallBatch entity.
+func (m *BatchRowMutation) ClearBatch() {
+	m.clearedbatch = true
+	m.clearedFields[batchrow.FieldBatchID] = struct{}{}
+}
+
+// BatchCleared reports if the "batch" edge to the CallBatch entity was cleared.
+func (m *BatchRowMutation) BatchCleared() bool {
+	return m.clearedbatch
+}
+
+// BatchIDs returns the "batch" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BatchID instead. It exists only for internal usage by the builders.
+func (m *BatchRowMutation) BatchIDs() (ids []uuid.UUID) {
+	if id := m.batch; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBatch resets all changes to the "batch" edge.
+func (m *BatchRowMutation) ResetBatch() {
+	m.batch = nil
+	m.clearedbatch = false
+}
+
+// AddAttemptRecordIDs adds the "attempt_records" edge to the BatchAttempt entity by ids.
+func (m *BatchRowMutation) AddAttemptRecordIDs(ids ...uuid.UUID) {
+	if m.attempt_records == nil {
+		m.attempt_records = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.attempt_records[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttemptRecords clears the "attempt_records" edge to the BatchAttempt entity.
+func (m *BatchRowMutation) ClearAttemptRecords() {
+	m.clearedattempt_records = true
+}
+
+// AttemptRecordsCleared reports if the "attempt_records" edge to the BatchAttempt entity was cleared.
+func (m *BatchRowMutation) AttemptRecordsCleared() bool {
+	return m.clearedattempt_records
+}
+
+// RemoveAttemptRecordIDs removes the "attempt_records" edge to the BatchAttempt entity by IDs.
+func (m *BatchRowMutation) RemoveAttemptRecordIDs(ids ...uuid.UUID) {
+	if m.removedattempt_records == nil {
+		m.removedattempt_records = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.attempt_records, ids[i])
+		m.removedattempt_records[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttemptRecords returns the removed IDs of the "attempt_records" edge to the BatchAttempt entity.
+func (m *BatchRowMutation) RemovedAttemptRecordsIDs() (ids []uuid.UUID) {
+	for id := range m.removedattempt_records {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttemptRecordsIDs returns the "attempt_records" edge IDs in the mutation.
+func (m *BatchRowMutation) AttemptRecordsIDs() (ids []uuid.UUID) {
+	for id := range m.attempt_records {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttemptRecords resets all changes to the "attempt_records" edge.
+func (m *BatchRowMutation) ResetAttemptRecords() {
+	m.attempt_records = nil
+	m.clearedattempt_records = false
+	m.removedattempt_records = nil
+}
+
+// Where appends a list predicates to the BatchRowMutation builder.
+func (m *BatchRowMutation) Where(ps ...predicate.BatchRow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BatchRowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BatchRowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BatchRow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BatchRowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BatchRowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BatchRow).
+func (m *BatchRowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BatchRowMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, batchrow.FieldCreatedAt)
+	}
+	if m.batch != nil {
+		fields = append(fields, batchrow.FieldBatchID)
+	}
+	if m.to_number != nil {
+		fields = append(fields, batchrow.FieldToNumber)
+	}
+	if m.variable_values != nil {
+		fields = append(fields, batchrow.FieldVariableValues)
+	}
+	if m.timezone != nil {
+		fields = append(fields, batchrow.FieldTimezone)
+	}
+	if m.status != nil {
+		fields = append(fields, batchrow.FieldStatus)
+	}
+	if m.attempts != nil {
+		fields = append(fields, batchrow.FieldAttempts)
+	}
+	if m.last_call_session_id != nil {
+		fields = append(fields, batchrow.FieldLastCallSessionID)
+	}
+	if m.pending != nil {
+		fields = append(fields, batchrow.FieldPending)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, batchrow.FieldNextAttemptAt)
+	}
+	if m.error_message != nil {
+		fields = append(fields, batchrow.FieldErrorMessage)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, batchrow.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BatchRowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		return m.CreatedAt()
+	case batchrow.FieldBatchID:
+		return m.BatchID()
+	case batchrow.FieldToNumber:
+		return m.ToNumber()
+	case batchrow.FieldVariableValues:
+		return m.VariableValues()
+	case batchrow.FieldTimezone:
+		return m.Timezone()
+	case batchrow.FieldStatus:
+		return m.Status()
+	case batchrow.FieldAttempts:
+		return m.Attempts()
+	case batchrow.FieldLastCallSessionID:
+		return m.LastCallSessionID()
+	case batchrow.FieldPending:
+		return m.Pending()
+	case batchrow.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	case batchrow.FieldErrorMessage:
+		return m.ErrorMessage()
+	case batchrow.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BatchRowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case batchrow.FieldBatchID:
+		return m.OldBatchID(ctx)
+	case batchrow.FieldToNumber:
+		return m.OldToNumber(ctx)
+	case batchrow.FieldVariableValues:
+		return m.OldVariableValues(ctx)
+	case batchrow.FieldTimezone:
+		return m.OldTimezone(ctx)
+	case batchrow.FieldStatus:
+		return m.OldStatus(ctx)
+	case batchrow.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case batchrow.FieldLastCallSessionID:
+		return m.OldLastCallSessionID(ctx)
+	case batchrow.FieldPending:
+		return m.OldPending(ctx)
+	case batchrow.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	case batchrow.FieldErrorMessage:
+		return m.OldErrorMessage(ctx)
+	case batchrow.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BatchRow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchRowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case batchrow.FieldBatchID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchID(v)
+		return nil
+	case batchrow.FieldToNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToNumber(v)
+		return nil
+	case batchrow.FieldVariableValues:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariableValues(v)
+		return nil
+	case batchrow.FieldTimezone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimezone(v)
+		return nil
+	case batchrow.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case batchrow.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case batchrow.FieldLastCallSessionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastCallSessionID(v)
+		return nil
+	case batchrow.FieldPending:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPending(v)
+		return nil
+	case batchrow.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	case batchrow.FieldErrorMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorMessage(v)
+		return nil
+	case batchrow.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BatchRowMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, batchrow.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BatchRowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case batchrow.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchRowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case batchrow.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BatchRowMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(batchrow.FieldVariableValues) {
+		fields = append(fields, batchrow.FieldVariableValues)
+	}
+	if m.FieldCleared(batchrow.FieldLastCallSessionID) {
+		fields = append(fields, batchrow.FieldLastCallSessionID)
+	}
+	if m.FieldCleared(batchrow.FieldNextAttemptAt) {
+		fields = append(fields, batchrow.FieldNextAttemptAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BatchRowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BatchRowMutation) ClearField(name string) error {
+	switch name {
+	case batchrow.FieldVariableValues:
+		m.ClearVariableValues()
+		return nil
+	case batchrow.FieldLastCallSessionID:
+		m.ClearLastCallSessionID()
+		return nil
+	case batchrow.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BatchRowMutation) ResetField(name string) error {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case batchrow.FieldBatchID:
+		m.ResetBatchID()
+		return nil
+	case batchrow.FieldToNumber:
+		m.ResetToNumber()
+		return nil
+	case batchrow.FieldVariableValues:
+		m.ResetVariableValues()
+		return nil
+	case batchrow.FieldTimezone:
+		m.ResetTimezone()
+		return nil
+	case batchrow.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case batchrow.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case batchrow.FieldLastCallSessionID:
+		m.ResetLastCallSessionID()
+		return nil
+	case batchrow.FieldPending:
+		m.ResetPending()
+		return nil
+	case batchrow.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	case batchrow.FieldErrorMessage:
+		m.ResetErrorMessage()
+		return nil
+	case batchrow.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BatchRowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.batch != nil {
+		edges = append(edges, batchrow.EdgeBatch)
+	}
+	if m.attempt_records != nil {
+		edges = append(edges, batchrow.EdgeAttemptRecords)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BatchRowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case batchrow.EdgeBatch:
+		if id := m.batch; id != nil {
+			return []ent.Value{*id}
+		}
+	case batchrow.EdgeAttemptRecords:
+		ids := make([]ent.Value, 0, len(m.attempt_records))
+		for id := range m.attempt_records {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BatchRowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedattempt_records != nil {
+		edges = append(edges, batchrow.EdgeAttemptRecords)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BatchRowMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case batchrow.EdgeAttemptRecords:
+		ids := make([]ent.Value, 0, len(m.removedattempt_records))
+		for id := range m.removedattempt_records {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BatchRowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedbatch {
+		edges = append(edges, batchrow.EdgeBatch)
+	}
+	if m.clearedattempt_records {
+		edges = append(edges, batchrow.EdgeAttemptRecords)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BatchRowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case batchrow.EdgeBatch:
+		return m.clearedbatch
+	case batchrow.EdgeAttemptRecords:
+		return m.clearedattempt_records
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BatchRowMutation) ClearEdge(name string) error {
+	switch name {
+	case batchrow.EdgeBatch:
+		m.ClearBatch()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BatchRowMutation) ResetEdge(name string) error {
+	switch name {
+	case batchrow.EdgeBatch:
+		m.ResetBatch()
+		return nil
+	case batchrow.EdgeAttemptRecords:
+		m.ResetAttemptRecords()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow edge %s", name)
+}
+
+// CallBatchMutation represents an operation that mutates the CallBatch nodes in the graph.
+type CallBatchMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *uuid.UUID
+	created_at               *time.Time
+	user_id                  *uuid.UUID
+	name                     *string
+	description              *string
+	status                   *string
+	agent_id                 *uuid.UUID
+	workflow_id              *uuid.UUID
+	caller_phone_id          *uuid.UUID
+	batch_size               *int
+	addbatch_size            *int
+	variable_names           *[]string
+	appendvariable_names     []string
+	start_at                 *time.Time
+	window_start             *string
+	window_end               *string
+	window_days              *[]string
+	appendwindow_days        []string
+	retry_max_attempts       *int
+	addretry_max_attempts    *int
+	retry_on                 *[]string
+	appendretry_on           []string
+	retry_backoff_seconds    *int
+	addretry_backoff_seconds *int
+	pause_reason             *string
+	started_at               *time.Time
+	completed_at             *time.Time
+	updated_at               *time.Time
+	clearedFields            map[string]struct{}
+	rows                     map[uuid.UUID]struct{}
+	removedrows              map[uuid.UUID]struct{}
+	clearedrows              bool
+	done                     bool
+	oldValue                 func(context.Context) (*CallBatch, error)
+	predicates               []predicate.CallBatch
+}
+
+var _ ent.Mutation = (*CallBatchMutation)(nil)
+
+// callbatchOption allows management of the mutation configuration using functional options.
+type callbatchOption func(*CallBatchMutation)
+
+// newCallBatchMutation creates new mutation for the CallBatch entity.
+func newCallBatchMutation(c config, op Op, opts ...callbatchOption) *CallBatchMutation {
+	m := &CallBatchMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCallBatch,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCallBatchID sets the ID field of the mutation.
+func withCallBatchID(id uuid.UUID) callbatchOption {
+	return func(m *CallBatchMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CallBatch
+		)
+		m.oldValue = func(ctx context.Context) (*CallBatch, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CallBatch.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCallBatch sets the old CallBatch of the mutation.
+func withCallBatch(node *CallBatch) callbatchOption {
+	return func(m *CallBatchMutation) {
+		m.oldValue = func(context.Context) (*CallBatch, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CallBatchMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CallBatchMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CallBatch entities.
+func (m *CallBatchMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CallBatchMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CallBatchMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CallBatch.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CallBatchMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CallBatchMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CallBatchMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CallBatchMutation) SetUserID(u uuid.UUID) {
+	m.user_id = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CallBatchMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CallBatchMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetName sets the "name" field.
+func (m *CallBatchMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CallBatchMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CallBatchMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *CallBatchMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *CallBatchMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *CallBatchMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CallBatchMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CallBatchMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CallBatchMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *CallBatchMutation) SetAgentID(u uuid.UUID) {
+	m.agent_id = &u
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *CallBatchMutation) AgentID() (r uuid.UUID, exists bool) {
+	v := m.agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldAgentID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ClearAgentID clears the value of the "agent_id" field.
+func (m *CallBatchMutation) ClearAgentID() {
+	m.agent_id = nil
+	m.clearedFields[callbatch.FieldAgentID] = struct{}{}
+}
+
+// AgentIDCleared returns if the "agent_id" field was cleared in this mutation.
+func (m *CallBatchMutation) AgentIDCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldAgentID]
+	return ok
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *CallBatchMutation) ResetAgentID() {
+	m.agent_id = nil
+	delete(m.clearedFields, callbatch.FieldAgentID)
+}
+
+// SetWorkflowID sets the "workflow_id" field.
+func (m *CallBatchMutation) SetWorkflowID(u uuid.UUID) {
+	m.workflow_id = &u
+}
+
+// WorkflowID returns the value of the "workflow_id" field in the mutation.
+func (m *CallBatchMutation) WorkflowID() (r uuid.UUID, exists bool) {
+	v := m.workflow_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkflowID returns the old "workflow_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWorkflowID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkflowID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkflowID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkflowID: %w", err)
+	}
+	return oldValue.WorkflowID, nil
+}
+
+// ClearWorkflowID clears the value of the "workflow_id" field.
+func (m *CallBatchMutation) ClearWorkflowID() {
+	m.workflow_id = nil
+	m.clearedFields[callbatch.FieldWorkflowID] = struct{}{}
+}
+
+// WorkflowIDCleared returns if the "workflow_id" field was cleared in this mutation.
+func (m *CallBatchMutation) WorkflowIDCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldWorkflowID]
+	return ok
+}
+
+// ResetWorkflowID resets all changes to the "workflow_id" field.
+func (m *CallBatchMutation) ResetWorkflowID() {
+	m.workflow_id = nil
+	delete(m.clearedFields, callbatch.FieldWorkflowID)
+}
+
+// SetCallerPhoneID sets the "caller_phone_id" field.
+func (m *CallBatchMutation) SetCallerPhoneID(u uuid.UUID) {
+	m.caller_phone_id = &u
+}
+
+// CallerPhoneID returns the value of the "caller_phone_id" field in the mutation.
+func (m *CallBatchMutation) CallerPhoneID() (r uuid.UUID, exists bool) {
+	v := m.caller_phone_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallerPhoneID returns the old "caller_phone_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldCallerPhoneID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallerPhoneID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallerPhoneID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallerPhoneID: %w", err)
+	}
+	return oldValue.CallerPhoneID, nil
+}
+
+// ResetCallerPhoneID resets all changes to the "caller_phone_id" field.
+func (m *CallBatchMutation) ResetCallerPhoneID() {
+	m.caller_phone_id = nil
+}
+
+// SetBatchSize sets the "batch_size" field.
+func (m *CallBatchMutation) SetBatchSize(i int) {
+	m.batch_size = &i
+	m.addbatch_size = nil
+}
+
+// BatchSize returns the value of the "batch_size" field in the mutation.
+func (m *CallBatchMutation) BatchSize() (r int, exists bool) {
+	v := m.batch_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchSize returns the old "batch_size" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldBatchSize(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchSize: %w", err)
+	}
+	return oldValue.BatchSize, nil
+}
+
+// AddBatchSize adds i to the "batch_size" field.
+func (m *CallBatchMutation) AddBatchSize(i int) {
+	if m.addbatch_size != nil {
+		*m.addbatch_size += i
+	} else {
+		m.addbatch_size = &i
+	}
+}
+
+// AddedBatchSize returns the value that was added to the "batch_size" field in this mutation.
+func (m *CallBatchMutation) AddedBatchSize() (r int, exists bool) {
+	v := m.addbatch_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBatchSize resets all changes to the "batch_size" field.
+func (m *CallBatchMutation) ResetBatchSize() {
+	m.batch_size = nil
+	m.addbatch_size = nil
+}
+
+// SetVariableNames sets the "variable_names" field.
+func (m *CallBatchMutation) SetVariableNames(s []string) {
+	m.variable_names = &s
+	m.appendvariable_names = nil
+}
+
+// VariableNames returns the value of the "variable_names" field in the mutation.
+func (m *CallBatchMutation) VariableNames() (r []string, exists bool) {
+	v := m.variable_names
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariableNames returns the old "variable_names" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldVariableNames(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariableNames is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariableNames requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariableNames: %w", err)
+	}
+	return oldValue.VariableNames, nil
+}
+
+// AppendVariableNames adds s to the "variable_names" field.
+func (m *CallBatchMutation) AppendVariableNames(s []string) {
+	m.appendvariable_names = append(m.appendvariable_names, s...)
+}
+
+// AppendedVariableNames returns the list of values that were appended to the "variable_names" field in this mutation.
+func (m *CallBatchMutation) AppendedVariableNames() ([]string, bool) {
+	if len(m.appendvariable_names) == 0 {
+		return nil, false
+	}
+	return m.appendvariable_names, true
+}
+
+// ClearVariableNames clears the value of the "variable_names" field.
+func (m *CallBatchMutation) ClearVariableNames() {
+	m.variable_names = nil
+	m.appendvariable_names = nil
+	m.clearedFields[callbatch.FieldVariableNames] = struct{}{}
+}
+
+// VariableNamesCleared returns if the "variable_names" field was cleared in this mutation.
+func (m *CallBatchMutation) VariableNamesCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldVariableNames]
+	return ok
+}
+
+// ResetVariableNames resets all changes to the "variable_names" field.
+func (m *CallBatchMutation) ResetVariableNames() {
+	m.variable_names = nil
+	m.appendvariable_names = nil
+	delete(m.clearedFields, callbatch.FieldVariableNames)
+}
+
+// SetStartAt sets the "start_at" field.
+func (m *CallBatchMutation) SetStartAt(t time.Time) {
+	m.start_at = &t
+}
+
+// StartAt returns the value of the "start_at" field in the mutation.
+func (m *CallBatchMutation) StartAt() (r time.Time, exists bool) {
+	v := m.start_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartAt returns the old "start_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldStartAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartAt: %w", err)
+	}
+	return oldValue.StartAt, nil
+}
+
+// ClearStartAt clears the value of the "start_at" field.
+func (m *CallBatchMutation) ClearStartAt() {
+	m.start_at = nil
+	m.clearedFields[callbatch.FieldStartAt] = struct{}{}
+}
+
+// StartAtCleared returns if the "start_at" field was cleared in this mutation.
+func (m *CallBatchMutation) StartAtCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldStartAt]
+	return ok
+}
+
+// ResetStartAt resets all changes to the "start_at" field.
+func (m *CallBatchMutation) ResetStartAt() {
+	m.start_at = nil
+	delete(m.clearedFields, callbatch.FieldStartAt)
+}
+
+// SetWindowStart sets the "window_start" field.
+func (m *CallBatchMutation) SetWindowStart(s string) {
+	m.window_start = &s
+}
+
+// WindowStart returns the value of the "window_start" field in the mutation.
+func (m *CallBatchMutation) WindowStart() (r string, exists bool) {
+	v := m.window_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowStart returns the old "window_start" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWindowStart(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowStart: %w", err)
+	}
+	return oldValue.WindowStart, nil
+}
+
+// ResetWindowStart resets all changes to the "window_start" field.
+func (m *CallBatchMutation) ResetWindowStart() {
+	m.window_start = nil
+}
+
+// SetWindowEnd sets the "window_end" field.
+func (m *CallBatchMutation) SetWindowEnd(s string) {
+	m.window_end = &s
+}
+
+// WindowEnd returns the value of the "window_end" field in the mutation.
+func (m *CallBatchMutation) WindowEnd() (r string, exists bool) {
+	v := m.window_end
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowEnd returns the old "window_end" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWindowEnd(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowEnd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowEnd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowEnd: %w", err)
+	}
+	return oldValue.WindowEnd, nil
+}
+
+// ResetWindowEnd resets all changes to the "window_end" field.
+func (m *CallBatchMutation) ResetWindowEnd() {
+	m.window_end = nil
+}
+
+// SetWindowDays sets the "window_days" field.
+func (m *CallBatchMutation) SetWindowDays(s []string) {
+	m.window_days = &s
+	m.appendwindow_days = nil
+}
+
+// WindowDays returns the value of the "window_days" field in the mutation.
+func (m *CallBatchMutation) WindowDays() (r []string, exists bool) {
+	v := m.window_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowDays returns the old "window_days" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWindowDays(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowDays: %w", err)
+	}
+	return oldValue.WindowDays, nil
+}
+
+// AppendWindowDays adds s to the "window_days" field.
+func (m *CallBatchMutation) AppendWindowDays(s []string) {
+	m.appendwindow_days = append(m.appendwindow_days, s...)
+}
+
+// AppendedWindowDays returns the list of values that were appended to the "window_days" field in this mutation.
+func (m *CallBatchMutation) AppendedWindowDays() ([]string, bool) {
+	if len(m.appendwindow_days) == 0 {
+		return nil, false
+	}
+	return m.appendwindow_days, true
+}
+
+// ClearWindowDays clears the value of the "window_days" field.
+func (m *CallBatchMutation) ClearWindowDays() {
+	m.window_days = nil
+	m.appendwindow_days = nil
+	m.clearedFields[callbatch.FieldWindowDays] = struct{}{}
+}
+
+// WindowDaysCleared returns if the "window_days" field was cleared in this mutation.
+func (m *CallBatchMutation) WindowDaysCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldWindowDays]
+	return ok
+}
+
+// ResetWindowDays resets all changes to the "window_days" field.
+func (m *CallBatchMutation) ResetWindowDays() {
+	m.window_days = nil
+	m.appendwindow_days = nil
+	delete(m.clearedFields, callbatch.FieldWindowDays)
+}
+
+// SetRetryMaxAttempts sets the "retry_max_attempts" field.
+func (m *CallBatchMutation) SetRetryMaxAttempts(i int) {
+	m.retry_max_attempts = &i
+	m.addretry_max_attempts = nil
+}
+
+// RetryMaxAttempts returns the value of the "retry_max_attempts" field in the mutation.
+func (m *CallBatchMutation) RetryMaxAttempts() (r int, exists bool) {
+	v := m.retry_max_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryMaxAttempts returns the old "retry_max_attempts" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldRetryMaxAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryMaxAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryMaxAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryMaxAttempts: %w", err)
+	}
+	return oldValue.RetryMaxAttempts, nil
+}
+
+// AddRetryMaxAttempts adds i to the "retry_max_attempts" field.
+func (m *CallBatchMutation) AddRetryMaxAttempts(i int) {
+	if m.addretry_max_attempts != nil {
+		*m.addretry_max_attempts += i
+	} else {
+		m.addretry_max_attempts = &i
+	}
+}
+
+// AddedRetryMaxAttempts returns the value that was added to the "retry_max_attempts" field in this mutation.
+func (m *CallBatchMutation) AddedRetryMaxAttempts() (r int, exists bool) {
+	v := m.addretry_max_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRetryMaxAttempts resets all changes to the "retry_max_attempts" field.
+func (m *CallBatchMutation) ResetRetryMaxAttempts() {
+	m.retry_max_attempts = nil
+	m.addretry_max_attempts = nil
+}
+
+// SetRetryOn sets the "retry_on" field.
+func (m *CallBatchMutation) SetRetryOn(s []string) {
+	m.retry_on = &s
+	m.appendretry_on = nil
+}
+
+// RetryOn returns the value of the "retry_on" field in the mutation.
+func (m *CallBatchMutation) RetryOn() (r []string, exists bool) {
+	v := m.retry_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryOn returns the old "retry_on" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldRetryOn(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryOn: %w", err)
+	}
+	return oldValue.RetryOn, nil
+}
+
+// AppendRetryOn adds s to the "retry_on" field.
+func (m *CallBatchMutation) AppendRetryOn(s []string) {
+	m.appendretry_on = append(m.appendretry_on, s...)
+}
+
+// AppendedRetryOn returns the list of values that were appended to the "retry_on" field in this mutation.
+func (m *CallBatchMutation) AppendedRetryOn() ([]string, bool) {
+	if len(m.appendretry_on) == 0 {
+		return nil, false
+	}
+	return m.appendretry_on, true
+}
+
+// ClearRetryOn clears the value of the "retry_on" field.
+func (m *CallBatchMutation) ClearRetryOn() {
+	m.retry_on = nil
+	m.appendretry_on = nil
+	m.clearedFields[callbatch.FieldRetryOn] = struct{}{}
+}
+
+// RetryOnCleared returns if the "retry_on" field was cleared in this mutation.
+func (m *CallBatchMutation) RetryOnCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldRetryOn]
+	return ok
+}
+
+// ResetRetryOn resets all changes to the "retry_on" field.
+func (m *CallBatchMutation) ResetRetryOn() {
+	m.retry_on = nil
+	m.appendretry_on = nil
+	delete(m.clearedFields, callbatch.FieldRetryOn)
+}
+
+// SetRetryBackoffSeconds sets the "retry_backoff_seconds" field.
+func (m *CallBatchMutation) SetRetryBackoffSeconds(i int) {
+	m.retry_backoff_seconds = &i
+	m.addretry_backoff_seconds = nil
+}
+
+// RetryBackoffSeconds returns the value of the "retry_backoff_seconds" field in the mutation.
+func (m *CallBatchMutation) RetryBackoffSeconds() (r int, exists bool) {
+	v := m.retry_backoff_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryBackoffSeconds returns the old "retry_backoff_seconds" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldRetryBackoffSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryBackoffSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryBackoffSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryBackoffSeconds: %w", err)
+	}
+	return oldValue.RetryBackoffSeconds, nil
+}
+
+// AddRetryBackoffSeconds adds i to the "retry_backoff_seconds" field.
+func (m *CallBatchMutation) AddRetryBackoffSeconds(i int) {
+	if m.addretry_backoff_seconds != nil {
+		*m.addretry_backoff_seconds += i
+	} else {
+		m.addretry_backoff_seconds = &i
+	}
+}
+
+// AddedRetryBackoffSeconds returns the value that was added to the "retry_backoff_seconds" field in this mutation.
+func (m *CallBatchMutation) AddedRetryBackoffSeconds() (r int, exists bool) {
+	v := m.addretry_backoff_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRetryBackoffSeconds resets all changes to the "retry_backoff_seconds" field.
+func (m *CallBatchMutation) ResetRetryBackoffSeconds() {
+	m.retry_backoff_seconds = nil
+	m.addretry_backoff_seconds = nil
+}
+
+// SetPauseReason sets the "pause_reason" field.
+func (m *CallBatchMutation) SetPauseReason(s string) {
+	m.pause_reason = &s
+}
+
+// PauseReason returns the value of the "pause_reason" field in the mutation.
+func (m *CallBatchMutation) PauseReason() (r string, exists bool) {
+	v := m.pause_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPauseReason returns the old "pause_reason" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldPauseReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPauseReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPauseReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPauseReason: %w", err)
+	}
+	return oldValue.PauseReason, nil
+}
+
+// ResetPauseReason resets all changes to the "pause_reason" field.
+func (m *CallBatchMutation) ResetPauseReason() {
+	m.pause_reason = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *CallBatchMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *CallBatchMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *CallBatchMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[callbatch.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *CallBatchMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *CallBatchMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, callbatch.FieldStartedAt)
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (m *CallBatchMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *CallBatchMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *CallBatchMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[callbatch.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *CallBatchMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *CallBatchMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, callbatch.FieldCompletedAt)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CallBatchMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CallBatchMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CallBatchMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// AddRowIDs adds the "rows" edge to the BatchRow entity by ids.
+func (m *CallBatchMutation) AddRowIDs(ids ...uuid.UUID) {
+	if m.rows == nil {
+		m.rows = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.rows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRows clears the "rows" edge to the BatchRow entity.
+func (m *CallBatchMutation) ClearRows() {
+	m.clearedrows = true
+}
+
+// RowsCleared reports if the "rows" edge to the BatchRow entity was cleared.
+func (m *CallBatchMutation) RowsCleared() bool {
+	return m.clearedrows
+}
+
+// RemoveRowIDs removes the "rows" edge to the BatchRow entity by IDs.
+func (m *CallBatchMutation) RemoveRowIDs(ids ...uuid.UUID) {
+	if m.removedrows == nil {
+		m.removedrows = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.rows, ids[i])
+		m.removedrows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRows returns the removed IDs of the "rows" edge to the BatchRow entity.
+func (m *CallBatchMutation) RemovedRowsIDs() (ids []uuid.UUID) {
+	for id := range m.removedrows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RowsIDs returns the "rows" edge IDs in the mutation.
+func (m *CallBatchMutation) RowsIDs() (ids []uuid.UUID) {
+	for id := range m.rows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRows resets all changes to the "rows" edge.
+func (m *CallBatchMutation) ResetRows() {
+	m.rows = nil
+	m.clearedrows = false
+	m.removedrows = nil
+}
+
+// Where appends a list predicates to the CallBatchMutation builder.
+func (m *CallBatchMutation) Where(ps ...predicate.CallBatch) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CallBatchMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CallBatchMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CallBatch, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CallBatchMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CallBatchMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CallBatch).
+func (m *CallBatchMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CallBatchMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, callbatch.FieldCreatedAt)
+	}
+	if m.user_id != nil {
+		fields = append(fields, callbatch.FieldUserID)
+	}
+	if m.name != nil {
+		fields = append(fields, callbatch.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, callbatch.FieldDescription)
+	}
+	if m.status != nil {
+		fields = append(fields, callbatch.FieldStatus)
+	}
+	if m.agent_id != nil {
+		fields = append(fields, callbatch.FieldAgentID)
+	}
+	if m.workflow_id != nil {
+		fields = append(fields, callbatch.FieldWorkflowID)
+	}
+	if m.caller_phone_id != nil {
+		fields = append(fields, callbatch.FieldCallerPhoneID)
+	}
+	if m.batch_size != nil {
+		fields = append(fields, callbatch.FieldBatchSize)
+	}
+	if m.variable_names != nil {
+		fields = append(fields, callbatch.FieldVariableNames)
+	}
+	if m.start_at != nil {
+		fields = append(fields, callbatch.FieldStartAt)
+	}
+	if m.window_start != nil {
+		fields = append(fields, callbatch.FieldWindowStart)
+	}
+	if m.window_end != nil {
+		fields = append(fields, callbatch.FieldWindowEnd)
+	}
+	if m.window_days != nil {
+		fields = append(fields, callbatch.FieldWindowDays)
+	}
+	if m.retry_max_attempts != nil {
+		fields = append(fields, callbatch.FieldRetryMaxAttempts)
+	}
+	if m.retry_on != nil {
+		fields = append(fields, callbatch.FieldRetryOn)
+	}
+	if m.retry_backoff_seconds != nil {
+		fields = append(fields, callbatch.FieldRetryBackoffSeconds)
+	}
+	if m.pause_reason != nil {
+		fields = append(fields, callbatch.FieldPauseReason)
+	}
+	if m.started_at != nil {
+		fields = append(fields, callbatch.FieldStartedAt)
+	}
+	if m.completed_at != nil {
+		fields = append(fields, callbatch.FieldCompletedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, callbatch.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CallBatchMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		return m.CreatedAt()
+	case callbatch.FieldUserID:
+		return m.UserID()
+	case callbatch.FieldName:
+		return m.Name()
+	case callbatch.FieldDescription:
+		return m.Description()
+	case callbatch.FieldStatus:
+		return m.Status()
+	case callbatch.FieldAgentID:
+		return m.AgentID()
+	case callbatch.FieldWorkflowID:
+		return m.WorkflowID()
+	case callbatch.FieldCallerPhoneID:
+		return m.CallerPhoneID()
+	case callbatch.FieldBatchSize:
+		return m.BatchSize()
+	case callbatch.FieldVariableNames:
+		return m.VariableNames()
+	case callbatch.FieldStartAt:
+		return m.StartAt()
+	case callbatch.FieldWindowStart:
+		return m.WindowStart()
+	case callbatch.FieldWindowEnd:
+		return m.WindowEnd()
+	case callbatch.FieldWindowDays:
+		return m.WindowDays()
+	case callbatch.FieldRetryMaxAttempts:
+		return m.RetryMaxAttempts()
+	case callbatch.FieldRetryOn:
+		return m.RetryOn()
+	case callbatch.FieldRetryBackoffSeconds:
+		return m.RetryBackoffSeconds()
+	case callbatch.FieldPauseReason:
+		return m.PauseReason()
+	case callbatch.FieldStartedAt:
+		return m.StartedAt()
+	case callbatch.FieldCompletedAt:
+		return m.CompletedAt()
+	case callbatch.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CallBatchMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case callbatch.FieldUserID:
+		return m.OldUserID(ctx)
+	case callbatch.FieldName:
+		return m.OldName(ctx)
+	case callbatch.FieldDescription:
+		return m.OldDescription(ctx)
+	case callbatch.FieldStatus:
+		return m.OldStatus(ctx)
+	case callbatch.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case callbatch.FieldWorkflowID:
+		return m.OldWorkflowID(ctx)
+	case callbatch.FieldCallerPhoneID:
+		return m.OldCallerPhoneID(ctx)
+	case callbatch.FieldBatchSize:
+		return m.OldBatchSize(ctx)
+	case callbatch.FieldVariableNames:
+		return m.OldVariableNames(ctx)
+	case callbatch.FieldStartAt:
+		return m.OldStartAt(ctx)
+	case callbatch.FieldWindowStart:
+		return m.OldWindowStart(ctx)
+	case callbatch.FieldWindowEnd:
+		return m.OldWindowEnd(ctx)
+	case callbatch.FieldWindowDays:
+		return m.OldWindowDays(ctx)
+	case callbatch.FieldRetryMaxAttempts:
+		return m.OldRetryMaxAttempts(ctx)
+	case callbatch.FieldRetryOn:
+		return m.OldRetryOn(ctx)
+	case callbatch.FieldRetryBackoffSeconds:
+		return m.OldRetryBackoffSeconds(ctx)
+	case callbatch.FieldPauseReason:
+		return m.OldPauseReason(ctx)
+	case callbatch.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case callbatch.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
+	case callbatch.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CallBatch field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallBatchMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case callbatch.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case callbatch.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case callbatch.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case callbatch.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case callbatch.FieldAgentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case callbatch.FieldWorkflowID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkflowID(v)
+		return nil
+	case callbatch.FieldCallerPhoneID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallerPhoneID(v)
+		return nil
+	case callbatch.FieldBatchSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchSize(v)
+		return nil
+	case callbatch.FieldVariableNames:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariableNames(v)
+		return nil
+	case callbatch.FieldStartAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartAt(v)
+		return nil
+	case callbatch.FieldWindowStart:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowStart(v)
+		return nil
+	case callbatch.FieldWindowEnd:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowEnd(v)
+		return nil
+	case callbatch.FieldWindowDays:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowDays(v)
+		return nil
+	case callbatch.FieldRetryMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryMaxAttempts(v)
+		return nil
+	case callbatch.FieldRetryOn:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryOn(v)
+		return nil
+	case callbatch.FieldRetryBackoffSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryBackoffSeconds(v)
+		return nil
+	case callbatch.FieldPauseReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPauseReason(v)
+		return nil
+	case callbatch.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case callbatch.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
+		return nil
+	case callbatch.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CallBatchMutation) AddedFields() []string {
+	var fields []string
+	if m.addbatch_size != nil {
+		fields = append(fields, callbatch.FieldBatchSize)
+	}
+	if m.addretry_max_attempts != nil {
+		fields = append(fields, callbatch.FieldRetryMaxAttempts)
+	}
+	if m.addretry_backoff_seconds != nil {
+		fields = append(fields, callbatch.FieldRetryBackoffSeconds)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CallBatchMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case callbatch.FieldBatchSize:
+		return m.AddedBatchSize()
+	case callbatch.FieldRetryMaxAttempts:
+		return m.AddedRetryMaxAttempts()
+	case callbatch.FieldRetryBackoffSeconds:
+		return m.AddedRetryBackoffSeconds()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallBatchMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case callbatch.FieldBatchSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBatchSize(v)
+		return nil
+	case callbatch.FieldRetryMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetryMaxAttempts(v)
+		return nil
+	case callbatch.FieldRetryBackoffSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetryBackoffSeconds(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CallBatchMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(callbatch.FieldAgentID) {
+		fields = append(fields, callbatch.FieldAgentID)
+	}
+	if m.FieldCleared(callbatch.FieldWorkflowID) {
+		fields = append(fields, callbatch.FieldWorkflowID)
+	}
+	if m.FieldCleared(callbatch.FieldVariableNames) {
+		fields = append(fields, callbatch.FieldVariableNames)
+	}
+	if m.FieldCleared(callbatch.FieldStartAt) {
+		fields = append(fields, callbatch.FieldStartAt)
+	}
+	if m.FieldCleared(callbatch.FieldWindowDays) {
+		fields = append(fields, callbatch.FieldWindowDays)
+	}
+	if m.FieldCleared(callbatch.FieldRetryOn) {
+		fields = append(fields, callbatch.FieldRetryOn)
+	}
+	if m.FieldCleared(callbatch.FieldStartedAt) {
+		fields = append(fields, callbatch.FieldStartedAt)
+	}
+	if m.FieldCleared(callbatch.FieldCompletedAt) {
+		fields = append(fields, callbatch.FieldCompletedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CallBatchMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CallBatchMutation) ClearField(name string) error {
+	switch name {
+	case callbatch.FieldAgentID:
+		m.ClearAgentID()
+		return nil
+	case callbatch.FieldWorkflowID:
+		m.ClearWorkflowID()
+		return nil
+	case callbatch.FieldVariableNames:
+		m.ClearVariableNames()
+		return nil
+	case callbatch.FieldStartAt:
+		m.ClearStartAt()
+		return nil
+	case callbatch.FieldWindowDays:
+		m.ClearWindowDays()
+		return nil
+	case callbatch.FieldRetryOn:
+		m.ClearRetryOn()
+		return nil
+	case callbatch.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case callbatch.FieldCompletedAt:
+		m.ClearCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CallBatchMutation) ResetField(name string) error {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case callbatch.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case callbatch.FieldName:
+		m.ResetName()
+		return nil
+	case callbatch.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case callbatch.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case callbatch.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case callbatch.FieldWorkflowID:
+		m.ResetWorkflowID()
+		return nil
+	case callbatch.FieldCallerPhoneID:
+		m.ResetCallerPhoneID()
+		return nil
+	case callbatch.FieldBatchSize:
+		m.ResetBatchSize()
+		return nil
+	case callbatch.FieldVariableNames:
+		m.ResetVariableNames()
+		return nil
+	case callbatch.FieldStartAt:
+		m.ResetStartAt()
+		return nil
+	case callbatch.FieldWindowStart:
+		m.ResetWindowStart()
+		return nil
+	case callbatch.FieldWindowEnd:
+		m.ResetWindowEnd()
+		return nil
+	case callbatch.FieldWindowDays:
+		m.ResetWindowDays()
+		return nil
+	case callbatch.FieldRetryMaxAttempts:
+		m.ResetRetryMaxAttempts()
+		return nil
+	case callbatch.FieldRetryOn:
+		m.ResetRetryOn()
+		return nil
+	case callbatch.FieldRetryBackoffSeconds:
+		m.ResetRetryBackoffSeconds()
+		return nil
+	case callbatch.FieldPauseReason:
+		m.ResetPauseReason()
+		return nil
+	case callbatch.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case callbatch.FieldCompletedAt:
+		m.ResetCompletedAt()
+		return nil
+	case callbatch.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CallBatchMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.rows != nil {
+		edges = append(edges, callbatch.EdgeRows)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CallBatchMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case callbatch.EdgeRows:
+		ids := make([]ent.Value, 0, len(m.rows))
+		for id := range m.rows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CallBatchMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedrows != nil {
+		edges = append(edges, callbatch.EdgeRows)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CallBatchMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case callbatch.EdgeRows:
+		ids := make([]ent.Value, 0, len(m.removedrows))
+		for id := range m.removedrows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CallBatchMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrows {
+		edges = append(edges, callbatch.EdgeRows)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CallBatchMutation) EdgeCleared(name string) bool {
+	switch name {
+	case callbatch.EdgeRows:
+		return m.clearedrows
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CallBatchMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CallBatch unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CallBatchMutation) ResetEdge(name string) error {
+	switch name {
+	case callbatch.EdgeRows:
+		m.ResetRows()
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch edge %s", name)
 }
 
 // CallSessionMutation represents an operation that mutates the CallSession nodes in the graph.
@@ -8256,6 +12006,446 @@ func (m *PhoneNumberMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber edge %s", name)
+}
+
+// SuppressionMutation represents an operation that mutates the Suppression nodes in the graph.
+type SuppressionMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	created_at    *time.Time
+	user_id       *uuid.UUID
+	phone_number  *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Suppression, error)
+	predicates    []predicate.Suppression
+}
+
+var _ ent.Mutation = (*SuppressionMutation)(nil)
+
+// suppressionOption allows management of the mutation configuration using functional options.
+type suppressionOption func(*SuppressionMutation)
+
+// newSuppressionMutation creates new mutation for the Suppression entity.
+func newSuppressionMutation(c config, op Op, opts ...suppressionOption) *SuppressionMutation {
+	m := &SuppressionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSuppression,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSuppressionID sets the ID field of the mutation.
+func withSuppressionID(id uuid.UUID) suppressionOption {
+	return func(m *SuppressionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Suppression
+		)
+		m.oldValue = func(ctx context.Context) (*Suppression, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Suppression.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSuppression sets the old Suppression of the mutation.
+func withSuppression(node *Suppression) suppressionOption {
+	return func(m *SuppressionMutation) {
+		m.oldValue = func(context.Context) (*Suppression, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SuppressionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SuppressionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Suppression entities.
+func (m *SuppressionMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SuppressionMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SuppressionMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Suppression.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SuppressionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SuppressionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SuppressionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *SuppressionMutation) SetUserID(u uuid.UUID) {
+	m.user_id = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *SuppressionMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *SuppressionMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetPhoneNumber sets the "phone_number" field.
+func (m *SuppressionMutation) SetPhoneNumber(s string) {
+	m.phone_number = &s
+}
+
+// PhoneNumber returns the value of the "phone_number" field in the mutation.
+func (m *SuppressionMutation) PhoneNumber() (r string, exists bool) {
+	v := m.phone_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhoneNumber returns the old "phone_number" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldPhoneNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhoneNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhoneNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhoneNumber: %w", err)
+	}
+	return oldValue.PhoneNumber, nil
+}
+
+// ResetPhoneNumber resets all changes to the "phone_number" field.
+func (m *SuppressionMutation) ResetPhoneNumber() {
+	m.phone_number = nil
+}
+
+// Where appends a list predicates to the SuppressionMutation builder.
+func (m *SuppressionMutation) Where(ps ...predicate.Suppression) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SuppressionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SuppressionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Suppression, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SuppressionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SuppressionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Suppression).
+func (m *SuppressionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SuppressionMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.created_at != nil {
+		fields = append(fields, suppression.FieldCreatedAt)
+	}
+	if m.user_id != nil {
+		fields = append(fields, suppression.FieldUserID)
+	}
+	if m.phone_number != nil {
+		fields = append(fields, suppression.FieldPhoneNumber)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SuppressionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case suppression.FieldCreatedAt:
+		return m.CreatedAt()
+	case suppression.FieldUserID:
+		return m.UserID()
+	case suppression.FieldPhoneNumber:
+		return m.PhoneNumber()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SuppressionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case suppression.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case suppression.FieldUserID:
+		return m.OldUserID(ctx)
+	case suppression.FieldPhoneNumber:
+		return m.OldPhoneNumber(ctx)
+	}
+	return nil, fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SuppressionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case suppression.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case suppression.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case suppression.FieldPhoneNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhoneNumber(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SuppressionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SuppressionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SuppressionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Suppression numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SuppressionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SuppressionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SuppressionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Suppression nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SuppressionMutation) ResetField(name string) error {
+	switch name {
+	case suppression.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case suppression.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case suppression.FieldPhoneNumber:
+		m.ResetPhoneNumber()
+		return nil
+	}
+	return fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SuppressionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SuppressionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SuppressionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SuppressionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SuppressionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SuppressionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SuppressionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Suppression unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SuppressionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Suppression edge %s", name)
 }
 
 // UserMutation represents an operation that mutates the User nodes in the graph.

@@ -9,12 +9,16 @@ import (
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/agentwebhook"
 	"github.com/kupe-voice/kupe/ent/apikey"
+	"github.com/kupe-voice/kupe/ent/batchattempt"
+	"github.com/kupe-voice/kupe/ent/batchrow"
+	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/schema"
+	"github.com/kupe-voice/kupe/ent/suppression"
 	"github.com/kupe-voice/kupe/ent/user"
 	"github.com/kupe-voice/kupe/ent/webhookattempt"
 	"github.com/kupe-voice/kupe/ent/webhookdelivery"
@@ -114,6 +118,95 @@ func init() {
 	agentwebhookDescID := agentwebhookMixinFields0[0].Descriptor()
 	// agentwebhook.DefaultID holds the default value on creation for the id field.
 	agentwebhook.DefaultID = agentwebhookDescID.Default.(func() uuid.UUID)
+	batchattemptMixin := schema.BatchAttempt{}.Mixin()
+	batchattemptMixinFields0 := batchattemptMixin[0].Fields()
+	_ = batchattemptMixinFields0
+	batchattemptMixinFields1 := batchattemptMixin[1].Fields()
+	_ = batchattemptMixinFields1
+	batchattemptFields := schema.BatchAttempt{}.Fields()
+	_ = batchattemptFields
+	// batchattemptDescCreatedAt is the schema descriptor for created_at field.
+	batchattemptDescCreatedAt := batchattemptMixinFields1[0].Descriptor()
+	// batchattempt.DefaultCreatedAt holds the default value on creation for the created_at field.
+	batchattempt.DefaultCreatedAt = batchattemptDescCreatedAt.Default.(func() time.Time)
+	// batchattemptDescOutcome is the schema descriptor for outcome field.
+	batchattemptDescOutcome := batchattemptFields[4].Descriptor()
+	// batchattempt.DefaultOutcome holds the default value on creation for the outcome field.
+	batchattempt.DefaultOutcome = batchattemptDescOutcome.Default.(string)
+	// batchattemptDescID is the schema descriptor for id field.
+	batchattemptDescID := batchattemptMixinFields0[0].Descriptor()
+	// batchattempt.DefaultID holds the default value on creation for the id field.
+	batchattempt.DefaultID = batchattemptDescID.Default.(func() uuid.UUID)
+	batchrowMixin := schema.BatchRow{}.Mixin()
+	batchrowMixinFields0 := batchrowMixin[0].Fields()
+	_ = batchrowMixinFields0
+	batchrowMixinFields1 := batchrowMixin[1].Fields()
+	_ = batchrowMixinFields1
+	batchrowFields := schema.BatchRow{}.Fields()
+	_ = batchrowFields
+	// batchrowDescCreatedAt is the schema descriptor for created_at field.
+	batchrowDescCreatedAt := batchrowMixinFields1[0].Descriptor()
+	// batchrow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	batchrow.DefaultCreatedAt = batchrowDescCreatedAt.Default.(func() time.Time)
+	// batchrowDescTimezone is the schema descriptor for timezone field.
+	batchrowDescTimezone := batchrowFields[3].Descriptor()
+	// batchrow.DefaultTimezone holds the default value on creation for the timezone field.
+	batchrow.DefaultTimezone = batchrowDescTimezone.Default.(string)
+	// batchrowDescAttempts is the schema descriptor for attempts field.
+	batchrowDescAttempts := batchrowFields[5].Descriptor()
+	// batchrow.DefaultAttempts holds the default value on creation for the attempts field.
+	batchrow.DefaultAttempts = batchrowDescAttempts.Default.(int)
+	// batchrowDescPending is the schema descriptor for pending field.
+	batchrowDescPending := batchrowFields[7].Descriptor()
+	// batchrow.DefaultPending holds the default value on creation for the pending field.
+	batchrow.DefaultPending = batchrowDescPending.Default.(bool)
+	// batchrowDescErrorMessage is the schema descriptor for error_message field.
+	batchrowDescErrorMessage := batchrowFields[9].Descriptor()
+	// batchrow.DefaultErrorMessage holds the default value on creation for the error_message field.
+	batchrow.DefaultErrorMessage = batchrowDescErrorMessage.Default.(string)
+	// batchrowDescID is the schema descriptor for id field.
+	batchrowDescID := batchrowMixinFields0[0].Descriptor()
+	// batchrow.DefaultID holds the default value on creation for the id field.
+	batchrow.DefaultID = batchrowDescID.Default.(func() uuid.UUID)
+	callbatchMixin := schema.CallBatch{}.Mixin()
+	callbatchMixinFields0 := callbatchMixin[0].Fields()
+	_ = callbatchMixinFields0
+	callbatchMixinFields1 := callbatchMixin[1].Fields()
+	_ = callbatchMixinFields1
+	callbatchFields := schema.CallBatch{}.Fields()
+	_ = callbatchFields
+	// callbatchDescCreatedAt is the schema descriptor for created_at field.
+	callbatchDescCreatedAt := callbatchMixinFields1[0].Descriptor()
+	// callbatch.DefaultCreatedAt holds the default value on creation for the created_at field.
+	callbatch.DefaultCreatedAt = callbatchDescCreatedAt.Default.(func() time.Time)
+	// callbatchDescDescription is the schema descriptor for description field.
+	callbatchDescDescription := callbatchFields[2].Descriptor()
+	// callbatch.DefaultDescription holds the default value on creation for the description field.
+	callbatch.DefaultDescription = callbatchDescDescription.Default.(string)
+	// callbatchDescWindowStart is the schema descriptor for window_start field.
+	callbatchDescWindowStart := callbatchFields[10].Descriptor()
+	// callbatch.DefaultWindowStart holds the default value on creation for the window_start field.
+	callbatch.DefaultWindowStart = callbatchDescWindowStart.Default.(string)
+	// callbatchDescWindowEnd is the schema descriptor for window_end field.
+	callbatchDescWindowEnd := callbatchFields[11].Descriptor()
+	// callbatch.DefaultWindowEnd holds the default value on creation for the window_end field.
+	callbatch.DefaultWindowEnd = callbatchDescWindowEnd.Default.(string)
+	// callbatchDescRetryMaxAttempts is the schema descriptor for retry_max_attempts field.
+	callbatchDescRetryMaxAttempts := callbatchFields[13].Descriptor()
+	// callbatch.DefaultRetryMaxAttempts holds the default value on creation for the retry_max_attempts field.
+	callbatch.DefaultRetryMaxAttempts = callbatchDescRetryMaxAttempts.Default.(int)
+	// callbatchDescRetryBackoffSeconds is the schema descriptor for retry_backoff_seconds field.
+	callbatchDescRetryBackoffSeconds := callbatchFields[15].Descriptor()
+	// callbatch.DefaultRetryBackoffSeconds holds the default value on creation for the retry_backoff_seconds field.
+	callbatch.DefaultRetryBackoffSeconds = callbatchDescRetryBackoffSeconds.Default.(int)
+	// callbatchDescPauseReason is the schema descriptor for pause_reason field.
+	callbatchDescPauseReason := callbatchFields[16].Descriptor()
+	// callbatch.DefaultPauseReason holds the default value on creation for the pause_reason field.
+	callbatch.DefaultPauseReason = callbatchDescPauseReason.Default.(string)
+	// callbatchDescID is the schema descriptor for id field.
+	callbatchDescID := callbatchMixinFields0[0].Descriptor()
+	// callbatch.DefaultID holds the default value on creation for the id field.
+	callbatch.DefaultID = callbatchDescID.Default.(func() uuid.UUID)
 	callsessionMixin := schema.CallSession{}.Mixin()
 	callsessionMixinFields0 := callsessionMixin[0].Fields()
 	_ = callsessionMixinFields0
@@ -215,6 +308,21 @@ func init() {
 	phonenumberDescID := phonenumberMixinFields0[0].Descriptor()
 	// phonenumber.DefaultID holds the default value on creation for the id field.
 	phonenumber.DefaultID = phonenumberDescID.Default.(func() uuid.UUID)
+	suppressionMixin := schema.Suppression{}.Mixin()
+	suppressionMixinFields0 := suppressionMixin[0].Fields()
+	_ = suppressionMixinFields0
+	suppressionMixinFields1 := suppressionMixin[1].Fields()
+	_ = suppressionMixinFields1
+	suppressionFields := schema.Suppression{}.Fields()
+	_ = suppressionFields
+	// suppressionDescCreatedAt is the schema descriptor for created_at field.
+	suppressionDescCreatedAt := suppressionMixinFields1[0].Descriptor()
+	// suppression.DefaultCreatedAt holds the default value on creation for the created_at field.
+	suppression.DefaultCreatedAt = suppressionDescCreatedAt.Default.(func() time.Time)
+	// suppressionDescID is the schema descriptor for id field.
+	suppressionDescID := suppressionMixinFields0[0].Descriptor()
+	// suppression.DefaultID holds the default value on creation for the id field.
+	suppression.DefaultID = suppressionDescID.Default.(func() uuid.UUID)
 	userMixin := schema.User{}.Mixin()
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0

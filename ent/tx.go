@@ -18,6 +18,12 @@ type Tx struct {
 	Agent *AgentClient
 	// AgentWebhook is the client for interacting with the AgentWebhook builders.
 	AgentWebhook *AgentWebhookClient
+	// BatchAttempt is the client for interacting with the BatchAttempt builders.
+	BatchAttempt *BatchAttemptClient
+	// BatchRow is the client for interacting with the BatchRow builders.
+	BatchRow *BatchRowClient
+	// CallBatch is the client for interacting with the CallBatch builders.
+	CallBatch *CallBatchClient
 	// CallSession is the client for interacting with the CallSession builders.
 	CallSession *CallSessionClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
@@ -28,6 +34,8 @@ type Tx struct {
 	PhoneMapping *PhoneMappingClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
 	PhoneNumber *PhoneNumberClient
+	// Suppression is the client for interacting with the Suppression builders.
+	Suppression *SuppressionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
@@ -170,11 +178,15 @@ func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
 	tx.AgentWebhook = NewAgentWebhookClient(tx.config)
+	tx.BatchAttempt = NewBatchAttemptClient(tx.config)
+	tx.BatchRow = NewBatchRowClient(tx.config)
+	tx.CallBatch = NewCallBatchClient(tx.config)
 	tx.CallSession = NewCallSessionClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.PhoneMapping = NewPhoneMappingClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
+	tx.Suppression = NewSuppressionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.WebhookAttempt = NewWebhookAttemptClient(tx.config)
 	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)

@@ -2,7 +2,6 @@ package entstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +10,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
+	"github.com/kupe-voice/kupe/adapters/jobqueue"
 	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/domain/webhook"
@@ -20,31 +20,19 @@ import (
 	"github.com/kupe-voice/kupe/ent/webhookdelivery"
 )
 
-// DeliveryScheduler puts a delivery's job into a transaction of the store, so that the
-// delivery and its job commit together or not at all (adapters/jobqueue's InsertTx does it).
-type DeliveryScheduler interface {
-	ScheduleDelivery(ctx context.Context, tx *sql.Tx, job webhooks.DeliveryJob, at time.Time) error
-}
-
 // Webhooks is the agent webhooks' store on the store's database: webhooks.EndpointStore and
 // webhooks.DeliveryStore. Secrets and bearer tokens are sealed like line credentials, bound
 // to their column and agent.
-type Webhooks struct {
-	s    *Store
-	jobs DeliveryScheduler
-}
+type Webhooks struct{ s *Store }
 
 var (
 	_ webhooks.EndpointStore = (*Webhooks)(nil)
 	_ webhooks.DeliveryStore = (*Webhooks)(nil)
 )
 
-// Webhooks returns the webhooks' store, scheduling delivery jobs with jobs.
-func (s *Store) Webhooks(jobs DeliveryScheduler) *Webhooks { return &Webhooks{s: s, jobs: jobs} }
-
-// DB is the store's connection pool, for what shares its database and its transactions (the
-// job engine).
-func (s *Store) DB() *sql.DB { return s.db }
+// Webhooks returns the webhooks' store. It schedules each pending delivery's job through the
+// store's Jobs (UseJobs), in the delivery's transaction: without Jobs no delivery can be queued.
+func (s *Store) Webhooks() *Webhooks { return &Webhooks{s: s} }
 
 func secretContext(agentID uuid.UUID) []byte {
 	return []byte("kupe/agent_webhooks.secret/v1/" + agentID.String())
@@ -251,33 +239,12 @@ func (w *Webhooks) endpointOf(r *ent.AgentWebhook) (webhooks.Endpoint, error) {
 	}, nil
 }
 
-// sqlTxOf finds the *sql.Tx under the store's transaction, for the job engine to insert on.
-func sqlTxOf(tx dialect.Tx) (*sql.Tx, error) {
-	for {
-		switch t := tx.(type) {
-		case *boundTx:
-			tx = t.Tx
-		case *entsql.Tx:
-			if stx, ok := t.Tx.(*sql.Tx); ok {
-				return stx, nil
-			}
-			return nil, fmt.Errorf("entstore: a transaction of %T holds no *sql.Tx", t.Tx)
-		default:
-			return nil, fmt.Errorf("entstore: cannot schedule a job in a %T", tx)
-		}
-	}
-}
-
 func (w *Webhooks) schedule(ctx context.Context, tx dialect.Tx, job webhooks.DeliveryJob, at time.Time) error {
-	if w.jobs == nil {
-		return errors.New("entstore: webhook deliveries need a job scheduler")
+	if w.s.jobs == nil {
+		return errors.New("entstore: webhook deliveries need the job queue (Store.UseJobs)")
 	}
-	stx, err := sqlTxOf(tx)
-	if err != nil {
-		return err
-	}
-	if err := w.jobs.ScheduleDelivery(ctx, stx, job, at); err != nil {
-		return fmt.Errorf("schedule delivery %s: %w", job.DeliveryID, markUnavailable(err))
+	if err := w.s.insertJob(ctx, tx, job, &jobqueue.InsertOpts{ScheduledAt: at.UTC()}); err != nil {
+		return fmt.Errorf("schedule delivery %s: %w", job.DeliveryID, err)
 	}
 	return nil
 }

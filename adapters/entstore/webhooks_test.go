@@ -2,10 +2,8 @@ package entstore_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -15,15 +13,6 @@ import (
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/application/webhooks/webhookstest"
 )
-
-// riverScheduler schedules deliveries as the service does: a River job in the store's
-// transaction.
-type riverScheduler struct{ q *jobqueue.Queue }
-
-func (r riverScheduler) ScheduleDelivery(ctx context.Context, tx *sql.Tx, job webhooks.DeliveryJob, at time.Time) error {
-	_, err := r.q.InsertTx(ctx, tx, job, &jobqueue.InsertOpts{ScheduledAt: at})
-	return err
-}
 
 // webhookFixture is a migrated store with River's tables and a queue that only inserts, whose
 // jobs the suite reads back from River.
@@ -37,8 +26,9 @@ func webhookFixture(t *testing.T, s *entstore.Store) webhookstest.DeliveryFixtur
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.UseJobs(q)
 	return webhookstest.DeliveryFixture{
-		Store: s.Webhooks(riverScheduler{q: q}),
+		Store: s.Webhooks(),
 		Scheduled: func(t *testing.T) []webhookstest.Scheduled {
 			t.Helper()
 			res, err := q.Client().JobList(ctx, river.NewJobListParams().Kinds(webhooks.JobKind).First(1000).
@@ -70,7 +60,7 @@ func TestWebhookStoreContract(t *testing.T) {
 			t.Run("endpoints", func(t *testing.T) {
 				// The endpoint cases make their own agents and users: one database serves them all.
 				s := open(t)
-				webhookstest.RunEndpointStoreSuite(t, func(*testing.T) webhooks.EndpointStore { return s.Webhooks(nil) })
+				webhookstest.RunEndpointStoreSuite(t, func(*testing.T) webhooks.EndpointStore { return s.Webhooks() })
 			})
 			t.Run("deliveries", func(t *testing.T) {
 				webhookstest.RunDeliveryStoreSuite(t, func(t *testing.T) webhookstest.DeliveryFixture {

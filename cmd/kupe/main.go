@@ -62,6 +62,7 @@ func serve() {
 			defer cancel()
 			return app.SeedDemo(ctx, c, acc, os.Stdout)
 		}),
+		app.Jobs,      // the job queue: started after the store, stopped before it closes
 		app.Reconcile, // stopped after HTTP, before the database: see app.Reconcile
 		app.IdempotencyPurge,
 		app.HTTP,
@@ -93,6 +94,9 @@ func migrate() int {
 			defer s.Close()
 			if err := s.Migrate(ctx); err != nil {
 				return fmt.Errorf("migrate %s: %w", cfg.Redacted(), err)
+			}
+			if err := app.MigrateJobs(ctx, s); err != nil {
+				return fmt.Errorf("migrate the job queue of %s: %w", cfg.Redacted(), err)
 			}
 			log.Info("database is at the current schema", zap.String("database", cfg.Redacted()))
 			return nil

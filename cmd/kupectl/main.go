@@ -88,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.Config,
 		fx.Provide(func() *zap.Logger { return zap.NewNop() }),
 		app.Store,
+		app.JobInserts,
 		app.Carriers,
 		app.UseCases,
 		fx.Invoke(func(acc *application.Accounts, cc *application.CreateCallHandler, lim *application.UserLimits) {

@@ -45,6 +45,42 @@ func (f AgentWebhookFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AgentWebhookMutation", m)
 }
 
+// The BatchAttemptFunc type is an adapter to allow the use of ordinary
+// function as BatchAttempt mutator.
+type BatchAttemptFunc func(context.Context, *ent.BatchAttemptMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BatchAttemptFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BatchAttemptMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BatchAttemptMutation", m)
+}
+
+// The BatchRowFunc type is an adapter to allow the use of ordinary
+// function as BatchRow mutator.
+type BatchRowFunc func(context.Context, *ent.BatchRowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BatchRowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BatchRowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BatchRowMutation", m)
+}
+
+// The CallBatchFunc type is an adapter to allow the use of ordinary
+// function as CallBatch mutator.
+type CallBatchFunc func(context.Context, *ent.CallBatchMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CallBatchFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CallBatchMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CallBatchMutation", m)
+}
+
 // The CallSessionFunc type is an adapter to allow the use of ordinary
 // function as CallSession mutator.
 type CallSessionFunc func(context.Context, *ent.CallSessionMutation) (ent.Value, error)
@@ -103,6 +139,18 @@ func (f PhoneNumberFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PhoneNumberMutation", m)
+}
+
+// The SuppressionFunc type is an adapter to allow the use of ordinary
+// function as Suppression mutator.
+type SuppressionFunc func(context.Context, *ent.SuppressionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SuppressionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SuppressionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SuppressionMutation", m)
 }
 
 // The UserFunc type is an adapter to allow the use of ordinary

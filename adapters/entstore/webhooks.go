@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/adapters/jobqueue"
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/webhooks"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/webhook"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/agentwebhook"
@@ -131,7 +131,7 @@ func (w *Webhooks) PutEndpoint(ctx context.Context, agentID, userID string, fn f
 			out = e
 			return err
 		})
-		if errors.Is(err, application.ErrAlreadyExists) && try == 0 {
+		if errors.Is(err, fault.ErrAlreadyExists) && try == 0 {
 			continue
 		}
 		if err != nil {
@@ -291,7 +291,7 @@ func (w *Webhooks) Enqueue(ctx context.Context, d webhooks.Delivery) (webhooks.D
 		}
 		return nil
 	})
-	if errors.Is(err, application.ErrAlreadyExists) {
+	if errors.Is(err, fault.ErrAlreadyExists) {
 		row, rerr := w.s.client.WebhookDelivery.Query().Where(webhookdelivery.DedupeKey(d.DedupeKey)).Only(ctx)
 		if rerr != nil {
 			return webhooks.Delivery{}, false, storeErr("read webhook delivery", rerr)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/webhook"
 )
 
@@ -42,7 +42,7 @@ type Deliveries struct {
 // agent, queues nothing.
 func (d *Deliveries) OnCallFinal(ctx context.Context, sessionID string) error {
 	s, err := d.Sessions.Session(ctx, sessionID)
-	if errors.Is(err, application.ErrNotFound) || errors.Is(err, call.ErrSessionNotFound) {
+	if errors.Is(err, fault.ErrNotFound) || errors.Is(err, call.ErrSessionNotFound) {
 		return nil // nothing to report on, ever
 	}
 	if err != nil {
@@ -232,7 +232,7 @@ type ListDeliveries struct {
 // List returns one page of the user's deliveries, newest first, and how many match.
 func (d *Deliveries) List(ctx context.Context, q ListDeliveries) ([]Delivery, int, error) {
 	if q.UserID == "" {
-		return nil, 0, application.ErrUnauthenticated
+		return nil, 0, fault.ErrUnauthenticated
 	}
 	var f DeliveryFilter
 	if q.AgentID != "" {
@@ -245,12 +245,12 @@ func (d *Deliveries) List(ctx context.Context, q ListDeliveries) ([]Delivery, in
 	if q.Status != "" {
 		st, ok := ParseStatus(q.Status)
 		if !ok {
-			return nil, 0, &application.InvalidInputError{Detail: "status must be pending, delivered or failed"}
+			return nil, 0, &fault.InvalidInputError{Detail: "status must be pending, delivered or failed"}
 		}
 		f.Status = st
 	}
 	if q.Limit <= 0 || q.Limit > MaxPageSize || q.Offset < 0 {
-		return nil, 0, &application.InvalidInputError{Detail: fmt.Sprintf("page_size must be 1 to %d", MaxPageSize)}
+		return nil, 0, &fault.InvalidInputError{Detail: fmt.Sprintf("page_size must be 1 to %d", MaxPageSize)}
 	}
 	return d.Deliveries.UserDeliveries(ctx, q.UserID, f, q.Offset, q.Limit)
 }
@@ -260,10 +260,10 @@ func (d *Deliveries) List(ctx context.Context, q ListDeliveries) ([]Delivery, in
 // was due.
 func (d *Deliveries) Replay(ctx context.Context, userID, id string) (Delivery, error) {
 	if userID == "" {
-		return Delivery{}, application.ErrUnauthenticated
+		return Delivery{}, fault.ErrUnauthenticated
 	}
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return Delivery{}, &application.InvalidInputError{Detail: "delivery id must be a UUID"}
+		return Delivery{}, &fault.InvalidInputError{Detail: "delivery id must be a UUID"}
 	}
 	dl, err := d.Deliveries.Replay(ctx, userID, id, d.now())
 	if err != nil {

@@ -12,9 +12,9 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/webhook"
 )
 
@@ -300,7 +300,7 @@ func TestBusyEndpointWaitsWithoutSending(t *testing.T) {
 func TestListDeliveriesChecksItsFilter(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	var inv *application.InvalidInputError
+	var inv *fault.InvalidInputError
 	for _, q := range []webhooks.ListDeliveries{
 		{UserID: r.userID, AgentID: "x", Limit: 10},
 		{UserID: r.userID, Status: "sent", Limit: 10},

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/webhook"
 )
 
@@ -40,7 +40,7 @@ type AgentEndpoint struct {
 // nothing: an agent without a configuration has no secret yet.
 func (s *Endpoints) List(ctx context.Context, userID string) ([]AgentEndpoint, error) {
 	if userID == "" {
-		return nil, application.ErrUnauthenticated
+		return nil, fault.ErrUnauthenticated
 	}
 	agents, err := s.Agents.UserAgents(ctx, userID)
 	if err != nil {
@@ -122,7 +122,7 @@ func (s *Endpoints) Put(ctx context.Context, cmd PutEndpoint) (Endpoint, error) 
 	if u := cfg.Outgoing().URL(); u != "" {
 		// Outside the transaction: it resolves the host.
 		if err := s.Sender.CheckURL(ctx, u); err != nil {
-			return Endpoint{}, &application.InvalidInputError{Detail: err.Error()}
+			return Endpoint{}, &fault.InvalidInputError{Detail: err.Error()}
 		}
 	}
 	return s.put(ctx, a, func(e *Endpoint, found bool) error {
@@ -217,14 +217,14 @@ func (s *Endpoints) put(ctx context.Context, a call.Agent, fn func(*Endpoint, bo
 // agent checks that agentID names one of the user's agents.
 func (s *Endpoints) agent(ctx context.Context, userID, agentID string) (call.Agent, error) {
 	if userID == "" {
-		return call.Agent{}, application.ErrUnauthenticated
+		return call.Agent{}, fault.ErrUnauthenticated
 	}
 	id, err := parseAgentID(agentID)
 	if err != nil {
 		return call.Agent{}, err
 	}
 	a, err := s.Agents.UserAgent(ctx, userID, id)
-	if errors.Is(err, application.ErrNotFound) || errors.Is(err, call.ErrAgentNotFound) {
+	if errors.Is(err, fault.ErrNotFound) || errors.Is(err, call.ErrAgentNotFound) {
 		return call.Agent{}, call.ErrAgentNotFound
 	}
 	if err != nil {
@@ -255,7 +255,7 @@ func randOf(r io.Reader) io.Reader {
 func parseAgentID(s string) (string, error) {
 	id, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		return "", &application.InvalidInputError{Detail: "agent_id must be a UUID"}
+		return "", &fault.InvalidInputError{Detail: "agent_id must be a UUID"}
 	}
 	return id.String(), nil
 }
@@ -264,7 +264,7 @@ func parseAgentID(s string) (string, error) {
 func invalid(err error) error {
 	var inv *webhook.InvalidError
 	if errors.As(err, &inv) {
-		return &application.InvalidInputError{Detail: inv.Detail}
+		return &fault.InvalidInputError{Detail: inv.Detail}
 	}
 	return err
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/adapters/webhooksender"
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/webhook"
 )
 
@@ -54,7 +54,7 @@ func TestAnotherUsersAgentIsNotFound(t *testing.T) {
 	if _, err := r.endpoints.TestOutgoing(ctx, stranger, r.agentID); !errors.Is(err, call.ErrAgentNotFound) {
 		t.Fatalf("TestOutgoing: %v", err)
 	}
-	var inv *application.InvalidInputError
+	var inv *fault.InvalidInputError
 	if _, err := r.endpoints.Get(ctx, r.userID, "not-a-uuid"); !errors.As(err, &inv) {
 		t.Fatalf("Get of a malformed id: %v", err)
 	}
@@ -102,7 +102,7 @@ func TestPutRefusesPrivateURLs(t *testing.T) {
 	} {
 		_, err := r.endpoints.Put(ctx, webhooks.PutEndpoint{UserID: r.userID, AgentID: r.agentID,
 			Input: webhook.ConfigInput{Outgoing: webhook.OutgoingInput{Enabled: true, URL: url}}})
-		var inv *application.InvalidInputError
+		var inv *fault.InvalidInputError
 		if !errors.As(err, &inv) || !strings.HasPrefix(inv.Detail, "outgoing.url:") || !strings.Contains(inv.Detail, why) {
 			t.Errorf("PUT %s: %v, want a 422 that says %q", url, err, why)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/webhooksender"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
@@ -196,7 +196,7 @@ func (r *rig) endCall(status call.Status) *call.Session {
 	if err := r.store.CreateSession(ctx, s); err != nil {
 		r.t.Fatal(err)
 	}
-	err := application.UpdateSession(ctx, r.store, s, func(s *call.Session) error {
+	err := createcall.UpdateSession(ctx, r.store, s, func(s *call.Session) error {
 		if status == call.StatusFailed {
 			return s.MarkFailed("carrier refused the number", now.Add(time.Second))
 		}

@@ -10,7 +10,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/kupe-voice/kupe/application/callfinal"
-	"github.com/kupe-voice/kupe/cmd/internal/app"
+
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -37,7 +37,7 @@ func TestCallFinalOutboxAsWired(t *testing.T) {
 	provide := func(h callfinal.Handler) fx.Option {
 		return fx.Provide(fx.Annotate(func() callfinal.Handler { return h }, fx.ResultTags(`group:"call_final"`)))
 	}
-	r := startApp(t, nil, []fx.Option{app.Jobs, provide(a), provide(b)}, nil)
+	r := startApp(t, nil, []fx.Option{provide(a), provide(b)}, nil)
 	c := r.customer(call.ProviderSimulated, "+14155550100", nil)
 
 	placed := r.createCall(c.key, "+14155550123", "")

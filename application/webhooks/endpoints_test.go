@@ -91,7 +91,7 @@ func TestPutKeepsAHiddenToken(t *testing.T) {
 func TestPutRefusesPrivateURLs(t *testing.T) {
 	r := newRig(t)
 	strict := webhooksender.New(webhooksender.Options{})
-	r.endpoints.Sender = senderPort{strict}
+	r.endpoints.Sender = webhooksender.Port{Sender: strict}
 	ctx := context.Background()
 	for url, why := range map[string]string{
 		"https://127.0.0.1/hook":                "loopback",

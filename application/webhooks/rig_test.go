@@ -123,7 +123,7 @@ func newRig(t *testing.T) *rig {
 	})
 	r.sender = webhooksender.New(webhooksender.Options{AllowPrivate: true, Now: r.clock.Now})
 	t.Cleanup(r.sender.Close)
-	port := senderPort{r.sender}
+	port := webhooksender.Port{Sender: r.sender}
 	schedule, err := webhook.NewRetrySchedule(retryBase, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -145,28 +145,6 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// senderPort is the wiring's adapter from webhooksender to the use cases' Sender.
-type senderPort struct{ s *webhooksender.Sender }
-
-func (p senderPort) CheckURL(ctx context.Context, url string) error { return p.s.CheckURL(ctx, url) }
-
-func (p senderPort) Send(ctx context.Context, m webhooks.Message) webhooks.SendResult {
-	return resultOf(p.s.Send(ctx, deliveryOf(m)))
-}
-
-func (p senderPort) TrySend(ctx context.Context, m webhooks.Message) (webhooks.SendResult, bool) {
-	r, sent := p.s.TrySend(ctx, deliveryOf(m))
-	return resultOf(r), sent
-}
-
-func deliveryOf(m webhooks.Message) webhooksender.Delivery {
-	return webhooksender.Delivery{Key: m.Key, Endpoint: m.Endpoint, Secret: m.Secret, MessageID: m.MessageID, Body: m.Body}
-}
-
-func resultOf(r webhooksender.Result) webhooks.SendResult {
-	return webhooks.SendResult{StatusCode: r.StatusCode, Error: r.Error, Outcome: r.Outcome, At: r.At}
 }
 
 // configure turns the agent's outgoing webhook on, pointed at the receiver.

@@ -297,7 +297,8 @@ func (s *server) rotateAgentWebhookSecret(c *gin.Context) {
 }
 
 // testAgentOutgoingWebhook serves POST .../test-outgoing: a sample call.completed sent at once;
-// 200 when the receiver took it, 502 with its status (0: it never answered) otherwise.
+// 200 with the receiver's status when it took it, otherwise 502 with a detail that says what it
+// answered ("receiver answered 503") or why it never did.
 func (s *server) testAgentOutgoingWebhook(c *gin.Context) {
 	userID, ok := caller(c)
 	if !ok {
@@ -308,17 +309,15 @@ func (s *server) testAgentOutgoingWebhook(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	type answer struct {
-		Status     string `json:"status"`
-		StatusCode int    `json:"status_code"`
-		Detail     string `json:"detail,omitempty"`
-	}
 	if res.Outcome == webhook.Delivered {
-		writeJSON(c, http.StatusOK, answer{Status: "delivered", StatusCode: res.StatusCode})
+		writeJSON(c, http.StatusOK, struct {
+			Status     string `json:"status"`
+			StatusCode int    `json:"status_code"`
+		}{"delivered", res.StatusCode})
 		return
 	}
-	writeJSON(c, http.StatusBadGateway, answer{Status: "failed", StatusCode: res.StatusCode,
-		Detail: "Outgoing webhook failed: " + res.Error})
+	// An error like any other: {"detail"}, which names the receiver's answer.
+	writeDetail(c, http.StatusBadGateway, "Outgoing webhook failed: "+res.Error)
 }
 
 var deliveryKeys = []string{"agent_id", "status", "page", "page_size"}

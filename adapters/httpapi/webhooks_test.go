@@ -28,9 +28,9 @@ func webhookDeps(mem *memstore.Store, hooks *memstore.Webhooks, allowPrivate boo
 		panic(err)
 	}
 	return &httpapi.Webhooks{
-		Endpoints:  &webhooks.Endpoints{Store: hooks, Agents: mem, Sender: snd},
-		Deliveries: &webhooks.Deliveries{Endpoints: hooks, Deliveries: hooks, Sessions: mem, Sender: snd, Schedule: schedule},
-		StartCalls: &webhooks.StartCalls{Endpoints: hooks},
+		Endpoints:     &webhooks.Endpoints{Store: hooks, Agents: mem, Sender: snd},
+		Deliveries:    &webhooks.Deliveries{Endpoints: hooks, Deliveries: hooks, Sessions: mem, Sender: snd, Schedule: schedule},
+		StartCalls:    &webhooks.StartCalls{Endpoints: hooks},
 		PublicBaseURL: "https://kupe.example",
 	}
 }

@@ -256,7 +256,7 @@ func TestWebhookURLsOfPrivateAddressesRefused(t *testing.T) {
 	r := startApp(t, nil, nil, nil) // KUPE_WEBHOOK_ALLOW_PRIVATE off: the default
 	c := r.customer(call.ProviderSimulated, "+14155550100", nil)
 	for url, why := range map[string]string{
-		"https://localhost/hook":                   "127.0.0.1",
+		"https://localhost/hook":                   "loopback", // localhost resolves to 127.0.0.1 (and ::1)
 		"https://127.0.0.1:8443/hook":              "loopback",
 		"https://169.254.169.254/latest/meta-data": "metadata",
 	} {

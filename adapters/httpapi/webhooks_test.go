@@ -193,6 +193,14 @@ func webhookExchanges(x *exchanger) {
 	x.do(r.rig, "start-call without a number", http.StatusUnprocessableEntity, signedStartCall(in, secret, `{"variables": {}}`))
 	big := `{"phoneNumber": "` + destination + `", "note": "` + strings.Repeat("x", webhook.MaxStartCallBody) + `"}`
 	x.do(r.rig, "start-call too large", http.StatusRequestEntityTooLarge, signedStartCall(in, secret, big))
+	unreadable := httptest.NewRequest(http.MethodPost, in, brokenBody{})
+	unreadable.ContentLength = -1
+	x.do(r.rig, "start-call with an unreadable body", http.StatusBadRequest, unreadable)
+	if err := r.store.SetCredits(context.Background(), a.userID, 0); err != nil {
+		t.Fatal(err)
+	}
+	x.do(r.rig, "start-call for an owner without credits", http.StatusPaymentRequired,
+		signedStartCall(in, secret, `{"phoneNumber": "`+destination+`", "attempt": 2}`))
 	do("webhooks: incoming off", http.StatusOK, http.MethodPut, agent, `{"incoming": {"enabled": false}}`)
 	x.do(r.rig, "start-call with incoming off", http.StatusForbidden, signedStartCall(in, secret, body))
 

@@ -3,26 +3,21 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/httpapi"
@@ -34,6 +29,7 @@ import (
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 const (
@@ -45,23 +41,6 @@ const (
 	nickelPerMin = money.Amount(50_000)
 )
 
-// twilioSign is Twilio's webhook signature, written out from its documentation (not with
-// twilio-go): HMAC-SHA1 under the auth token of the URL followed by each parameter's name and
-// value, sorted by name, in base64.
-func twilioSign(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	s := u
-	for _, k := range names {
-		s += k + form.Get(k)
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
 
 // fakeTwilio accepts calls for one account the way Twilio's API does, and keeps the form of the
 // last one: the status callback URL and the TwiML the carrier was given.
@@ -93,7 +72,7 @@ func (f *fakeTwilio) last() url.Values {
 	return f.form
 }
 
-// leakScan keeps every response body and scans them, with every log line, for secrets.
+// leakScan keeps every response body, to be scanned for secrets with the captured log lines.
 type leakScan struct {
 	logs      *observer.ObservedLogs
 	responses []string
@@ -104,19 +83,6 @@ func (l *leakScan) keep(w *httptest.ResponseRecorder) *httptest.ResponseRecorder
 	return w
 }
 
-// logLines renders each captured entry with its fields, as an encoder would write it.
-func (l *leakScan) logLines() []string {
-	var out []string
-	for _, e := range l.logs.All() {
-		enc := zapcore.NewMapObjectEncoder()
-		for _, f := range e.Context {
-			f.AddTo(enc)
-		}
-		b, _ := json.Marshal(enc.Fields)
-		out = append(out, e.Message+" "+string(b))
-	}
-	return out
-}
 
 // The whole life of a Twilio call through the HTTP API, on the ent store (SQLite, credentials
 // sealed) and the real Twilio adapter against a local fake: create_call, the signed status
@@ -216,7 +182,7 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 		}
 		return send(r)
 	}
-	signed := func(f url.Values) string { return twilioSign(twilioToken, cbURL, f) }
+	signed := func(f url.Values) string { return testkit.TwilioSignature(twilioToken, cbURL, f) }
 	ok := func(w *httptest.ResponseRecorder) {
 		t.Helper()
 		if w.Code != http.StatusOK {
@@ -235,13 +201,13 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}}, func(url.Values) string { return "" }),
 		http.StatusForbidden, forged)
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}},
-		func(f url.Values) string { return twilioSign("0000000000000000000000000000000a", cbURL, f) }), http.StatusForbidden, forged)
+		func(f url.Values) string { return testkit.TwilioSignature("0000000000000000000000000000000a", cbURL, f) }), http.StatusForbidden, forged)
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}},
-		func(f url.Values) string { return twilioSign(twilioToken, "http://127.0.0.1:8080"+path, f) }), http.StatusForbidden, forged)
+		func(f url.Values) string { return testkit.TwilioSignature(twilioToken, "http://127.0.0.1:8080"+path, f) }), http.StatusForbidden, forged)
 	other := uuid.NewString()
 	r := httptest.NewRequest(http.MethodPost, "/api/call/status-callback/twilio/"+other, strings.NewReader("CallStatus=completed"))
 	r.Header.Set("Content-Type", formType)
-	r.Header.Set(twilioprovider.SignatureHeader, twilioSign(twilioToken, publicBase+"/api/call/status-callback/twilio/"+other,
+	r.Header.Set(twilioprovider.SignatureHeader, testkit.TwilioSignature(twilioToken, publicBase+"/api/call/status-callback/twilio/"+other,
 		url.Values{"CallStatus": {"completed"}}))
 	wantDetail(t, send(r), http.StatusNotFound, "Session not found")
 	wantDetail(t, send(httptest.NewRequest(http.MethodPost, "/api/call/status-callback/plivo/"+sessionID, nil)), http.StatusNotFound, "Not Found")
@@ -273,22 +239,12 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	secrets := []string{twilioToken, twilioSID, key.Plain, destination, strings.TrimPrefix(destination, "+")}
 	for i, body := range scan.responses {
 		body = withoutFields(t, body, "target_number", "to_number")
-		for _, sec := range secrets {
-			if strings.Contains(body, sec) {
-				t.Errorf("response %d holds a secret (%s…): %s", i, sec[:4], body)
-			}
+		if sec := testkit.Leak(body, secrets...); sec != "" {
+			t.Errorf("response %d holds a secret (%s…): %s", i, sec[:4], body)
 		}
 	}
-	lines := scan.logLines()
-	if len(lines) < len(scan.responses) {
-		t.Fatalf("%d log lines for %d requests: the logs were not captured", len(lines), len(scan.responses))
-	}
-	for _, l := range lines {
-		for _, sec := range secrets {
-			if strings.Contains(l, sec) {
-				t.Errorf("log line holds a secret (%s…): %s", sec[:4], l)
-			}
-		}
+	if n := testkit.ScanLogs(t, logs, secrets...); n < len(scan.responses) {
+		t.Fatalf("%d log lines for %d requests: the logs were not captured", n, len(scan.responses))
 	}
 	if n := logs.FilterMessage("status callback not verified").Len(); n != 3 {
 		t.Errorf("%d forged callbacks logged, want 3", n)
@@ -339,15 +295,13 @@ func newTokenRig(t *testing.T, maxBody int64) *tokenRig {
 	core, logs := observer.New(zapcore.DebugLevel)
 	r.scan = &leakScan{logs: logs}
 	t.Cleanup(func() {
-		lines := r.scan.logLines()
-		for _, text := range append(lines, r.scan.responses...) {
-			for _, sec := range []string{exotelAPIToken, elisonPassword, destination, strings.TrimPrefix(destination, "+")} {
-				if strings.Contains(text, sec) {
-					t.Errorf("a log line or response holds a secret (%s…): %s", sec[:4], text)
-				}
+		secrets := []string{exotelAPIToken, elisonPassword, destination}
+		for _, text := range r.scan.responses {
+			if sec := testkit.Leak(text, secrets...); sec != "" {
+				t.Errorf("a response holds a secret (%s…): %s", sec[:4], text)
 			}
 		}
-		if len(lines) == 0 {
+		if testkit.ScanLogs(t, r.scan.logs, secrets...) == 0 {
 			t.Error("no log line captured")
 		}
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 const (
@@ -78,22 +79,7 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 }
 
 // checkLogs fails the test if any log line holds a secret.
-func (r *rig) checkLogs() {
-	for _, e := range r.logs.All() {
-		line := e.Message
-		for _, f := range e.Context {
-			enc := zapcore.NewMapObjectEncoder()
-			f.AddTo(enc)
-			b, _ := json.Marshal(enc.Fields)
-			line += " " + string(b)
-		}
-		for _, s := range r.secrets {
-			if strings.Contains(line, s) || strings.Contains(line, strings.TrimPrefix(s, "+")) {
-				r.t.Errorf("log line holds a secret %q: %s", s[:6], line)
-			}
-		}
-	}
-}
+func (r *rig) checkLogs() { testkit.ScanLogs(r.t, r.logs, r.secrets...) }
 
 type account struct {
 	userID string

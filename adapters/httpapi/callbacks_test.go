@@ -41,7 +41,6 @@ const (
 	nickelPerMin = money.Amount(50_000)
 )
 
-
 // fakeTwilio accepts calls for one account the way Twilio's API does, and keeps the form of the
 // last one: the status callback URL and the TwiML the carrier was given.
 type fakeTwilio struct {
@@ -82,7 +81,6 @@ func (l *leakScan) keep(w *httptest.ResponseRecorder) *httptest.ResponseRecorder
 	l.responses = append(l.responses, w.Body.String())
 	return w
 }
-
 
 // The whole life of a Twilio call through the HTTP API, on the ent store (SQLite, credentials
 // sealed) and the real Twilio adapter against a local fake: create_call, the signed status
@@ -201,9 +199,13 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}}, func(url.Values) string { return "" }),
 		http.StatusForbidden, forged)
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}},
-		func(f url.Values) string { return testkit.TwilioSignature("0000000000000000000000000000000a", cbURL, f) }), http.StatusForbidden, forged)
+		func(f url.Values) string {
+			return testkit.TwilioSignature("0000000000000000000000000000000a", cbURL, f)
+		}), http.StatusForbidden, forged)
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}},
-		func(f url.Values) string { return testkit.TwilioSignature(twilioToken, "http://127.0.0.1:8080"+path, f) }), http.StatusForbidden, forged)
+		func(f url.Values) string {
+			return testkit.TwilioSignature(twilioToken, "http://127.0.0.1:8080"+path, f)
+		}), http.StatusForbidden, forged)
 	other := uuid.NewString()
 	r := httptest.NewRequest(http.MethodPost, "/api/call/status-callback/twilio/"+other, strings.NewReader("CallStatus=completed"))
 	r.Header.Set("Content-Type", formType)

@@ -10,7 +10,6 @@ import (
 	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
-
 const formType = "application/x-www-form-urlencoded"
 
 func TestVerifyStatusCallback(t *testing.T) {

@@ -147,4 +147,3 @@ func TestStatusCallbacksAsWired(t *testing.T) {
 	}
 	scanLogs(t, r.logs, twToken, exoTok, twc.key, exc.key, dest, exoDest)
 }
-

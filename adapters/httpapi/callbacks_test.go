@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/fakecarrier"
 	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
@@ -40,36 +40,6 @@ const (
 	formType     = "application/x-www-form-urlencoded"
 	nickelPerMin = money.Amount(50_000)
 )
-
-// fakeTwilio accepts calls for one account the way Twilio's API does, and keeps the form of the
-// last one: the status callback URL and the TwiML the carrier was given.
-type fakeTwilio struct {
-	mu   sync.Mutex
-	form url.Values
-}
-
-func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	user, pass, _ := r.BasicAuth()
-	if r.URL.Path != "/2010-04-01/Accounts/"+twilioSID+"/Calls.json" || user != twilioSID || pass != twilioToken {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"code":20003,"message":"Authenticate","status":401}`)
-		return
-	}
-	_ = r.ParseForm()
-	f.mu.Lock()
-	f.form = r.PostForm
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	fmt.Fprintf(w, `{"sid":"CA5f0c1a2b3c4d5e6f708192a3b4c5d6e7","account_sid":%q,"status":"queued"}`, twilioSID)
-}
-
-func (f *fakeTwilio) last() url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.form
-}
 
 // leakScan keeps every response body, to be scanned for secrets with the captured log lines.
 type leakScan struct {
@@ -90,12 +60,11 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	store := entstoretest.NewSQLite(t)
 	acc := &accounts.Accounts{Store: store}
-	fake := &fakeTwilio{}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
+	fake := fakecarrier.New(fakecarrier.Options{Accounts: map[string]string{twilioSID: twilioToken}})
+	fakeURL := testkit.Serve(t, fake)
 	signer := httpapi.NewCallbackSigner([]byte("callback secret for the test"))
 	media := configs.CarriersConfig{MediaStreamURLTpl: mediaTpl}
-	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: srv.URL, Timeout: 5 * time.Second,
+	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: fakeURL, Timeout: 5 * time.Second,
 		StatusCallbackURL: func(id string) string {
 			return httpapi.StatusCallbackURL(publicBase, call.ProviderTwilio, id, signer)
 		},
@@ -143,13 +112,14 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	}
 	created := decode(t, w)
 	sessionID, requestID := created["call_session_id"].(string), created["request_id"].(string)
-	if created["status"] != "success" || created["telephony_leg_id"] != "CA5f0c1a2b3c4d5e6f708192a3b4c5d6e7" {
-		t.Fatalf("create_call answered %s", w.Body)
+	dialed, placed := fake.Last()
+	if !placed || created["status"] != "success" || created["telephony_leg_id"] != dialed.Sid {
+		t.Fatalf("create_call answered %s; the carrier placed %+v", w.Body, dialed)
 	}
 
 	// What the carrier was given: the callback URL under the public address, and the media
 	// stream with both ids in its path and as stream parameters.
-	form := fake.last()
+	form := dialed.Form
 	cbURL := form.Get("StatusCallback")
 	if cbURL != publicBase+"/api/call/status-callback/twilio/"+sessionID {
 		t.Fatalf("StatusCallback = %q", cbURL)
@@ -167,7 +137,7 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second).Add(-10 * time.Minute)
 	path := strings.TrimPrefix(cbURL, publicBase)
 	callback := func(status string, seq, at int, extra url.Values, sig func(url.Values) string) *httptest.ResponseRecorder {
-		f := url.Values{"CallSid": {"CA5f0c1a2b3c4d5e6f708192a3b4c5d6e7"}, "AccountSid": {twilioSID}, "CallStatus": {status},
+		f := url.Values{"CallSid": {dialed.Sid}, "AccountSid": {twilioSID}, "CallStatus": {status},
 			"From": {lineNumber}, "To": {destination}, "Direction": {"outbound-api"}, "ApiVersion": {"2010-04-01"},
 			"SequenceNumber": {fmt.Sprint(seq)}, "Timestamp": {t0.Add(time.Duration(at) * time.Second).Format(time.RFC1123Z)}}
 		for k, v := range extra {

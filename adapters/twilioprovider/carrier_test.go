@@ -12,6 +12,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/internal/fakecarrier"
 )
 
 // testTimeout keeps the hang scenario short.
@@ -258,8 +259,7 @@ func TestConnectionRefusedIsRetriedAndKeepsItsCause(t *testing.T) {
 func TestLoggedErrorHoldsNoSecretNorNumber(t *testing.T) {
 	for _, sc := range []createcalltest.Scenario{createcalltest.InvalidDestination, createcalltest.CallerNotAllowed, createcalltest.BadCredentials} {
 		t.Run(sc.String(), func(t *testing.T) {
-			f := startFake(t, sc)
-			f.echo = " (auth " + testToken + ")"
+			f := startFake(t, sc, fakecarrier.Options{Echo: " (auth " + testToken + ")"})
 			_, de := dial(t, newCarrier(t, testConfig(f.URL)), testRequest())
 			if de == nil {
 				t.Fatal("Dial succeeded")

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 // fakeCallLookup answers GET /2010-04-01/Accounts/{sid}/Calls/{CallSid}.json as Twilio does,
@@ -45,18 +44,11 @@ func startCallLookup(t *testing.T, sc createcalltest.Scenario) *fakeCallLookup {
 	t.Helper()
 	f := &fakeCallLookup{sc: sc, calls: map[string]string{}, release: make(chan struct{})}
 	if sc == createcalltest.Refused {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.URL = "http://" + ln.Addr().String()
-		ln.Close()
+		f.URL = testkit.RefusedURL(t)
 		return f
 	}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(f.release) })
-	f.URL = srv.URL
+	f.URL = testkit.Serve(t, http.HandlerFunc(f.serve))
+	t.Cleanup(func() { close(f.release) }) // runs before the server closes
 	return f
 }
 

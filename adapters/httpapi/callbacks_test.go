@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
@@ -23,13 +21,13 @@ import (
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
 	"github.com/kupe-voice/kupe/application/accounts"
-	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/internal/fakecarrier"
 	"github.com/kupe-voice/kupe/internal/testkit"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 )
 
 const (
@@ -73,18 +71,10 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, logs := observer.New(zapcore.DebugLevel)
-	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: store, Sessions: store,
-			Carriers: createcall.CarrierSet{call.ProviderTwilio: tw}},
-		Auth:     &accounts.Authenticator{Keys: store},
-		CallLogs: &accounts.CallLogs{Sessions: store},
-		Accounts: acc,
-		Pinger:   store,
-		Callbacks: &httpapi.Callbacks{PublicBaseURL: publicBase, Signer: signer,
-			Events: &callevents.CarrierEvents{Sessions: store, Lines: store, Ledger: store,
-				Tariff: call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 60}}},
-	}, httpapi.Config{}, zap.New(core))
+	deps := apitest.Deps(store, createcall.CarrierSet{call.ProviderTwilio: tw})
+	deps.Accounts = acc
+	deps.Callbacks = apitest.Callbacks(store, publicBase, signer, call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 60})
+	engine, logs := apitest.New(deps, httpapi.Config{})
 	scan := &leakScan{logs: logs}
 	send := func(req *http.Request) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
@@ -264,7 +254,11 @@ func newTokenRig(t *testing.T, maxBody int64) *tokenRig {
 	u, err := acc.CreateUser(context.Background(), "token@example.com", money.FromUnits(10))
 	mustOK(t, err)
 	r.userID = u.ID
-	core, logs := observer.New(zapcore.DebugLevel)
+	deps := apitest.Deps(r.store, createcall.CarrierSet{})
+	deps.Accounts = acc
+	deps.Callbacks = apitest.Callbacks(r.store, publicBase, r.signer, call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 1})
+	engine, logs := apitest.New(deps, httpapi.Config{MaxBodyBytes: maxBody})
+	r.engine = engine
 	r.scan = &leakScan{logs: logs}
 	t.Cleanup(func() {
 		secrets := []string{exotelAPIToken, elisonPassword, destination}
@@ -277,15 +271,6 @@ func newTokenRig(t *testing.T, maxBody int64) *tokenRig {
 			t.Error("no log line captured")
 		}
 	})
-	r.engine = httpapi.New(httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: r.store, Sessions: r.store, Carriers: createcall.CarrierSet{}},
-		Auth:       &accounts.Authenticator{Keys: r.store},
-		CallLogs:   &accounts.CallLogs{Sessions: r.store},
-		Accounts:   acc,
-		Callbacks: &httpapi.Callbacks{PublicBaseURL: publicBase, Signer: r.signer,
-			Events: &callevents.CarrierEvents{Sessions: r.store, Lines: r.store, Ledger: r.store,
-				Tariff: call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 1}}},
-	}, httpapi.Config{MaxBodyBytes: maxBody}, zap.New(core))
 	return r
 }
 

@@ -12,8 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
@@ -24,6 +22,7 @@ import (
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/internal/testkit"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 )
 
 const (
@@ -50,27 +49,13 @@ type rigOption func(*httpapi.Deps, *httpapi.Config)
 func newRig(t testing.TB, opts ...rigOption) *rig {
 	t.Helper()
 	r := &rig{t: t, store: memstore.New(), carrier: simprovider.New(simprovider.Config{Reject: []string{rejectedDest}})}
-	r.accounts = &accounts.Accounts{Store: r.store}
-	deps := httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: r.store, Sessions: r.store,
-			Carriers: createcall.CarrierSet{call.ProviderSimulated: r.carrier}},
-		Auth:     &accounts.Authenticator{Keys: r.store},
-		CallLogs: &accounts.CallLogs{Sessions: r.store},
-		Accounts: r.accounts,
-		Pinger:   r.store,
-
-		Lines:     &accounts.Lines{Store: r.store},
-		Mappings:  &accounts.Mappings{Store: r.store},
-		Agents:    &accounts.Agents{Store: r.store},
-		Workflows: &accounts.Workflows{Store: r.store},
-	}
+	deps := apitest.WithRecords(apitest.Deps(r.store, createcall.CarrierSet{call.ProviderSimulated: r.carrier}), r.store)
+	r.accounts = deps.Accounts
 	cfg := httpapi.Config{Version: "1.2.3"}
 	for _, o := range opts {
 		o(&deps, &cfg)
 	}
-	core, logs := observer.New(zapcore.DebugLevel)
-	r.logs = logs
-	r.engine = httpapi.New(deps, cfg, zap.New(core))
+	r.engine, r.logs = apitest.New(deps, cfg)
 	r.secrets = []string{lineNumber, destination, rejectedDest}
 	if tt, ok := t.(*testing.T); ok {
 		tt.Cleanup(r.checkLogs)

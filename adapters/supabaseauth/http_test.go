@@ -12,8 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
@@ -25,6 +23,7 @@ import (
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/internal/testkit"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 )
 
 // api is the HTTP API on memstore and the simulated carrier, with Bearer on: HS256 with the
@@ -44,18 +43,11 @@ func newAPI(t testing.TB) *api {
 	a := &api{t: t, store: memstore.New(), es: newES256(t, "es-1")}
 	jwks := newJWKSServer(t, a.es)
 	v := newVerifier(t, supabaseauth.Config{JWTSecret: testSecret, JWKSURL: jwks.url(), Issuer: testIssuer})
-	a.accounts = &accounts.Accounts{Store: a.store}
-	core, logs := observer.New(zapcore.DebugLevel)
-	a.logs = logs
-	a.engine = httpapi.New(httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: a.store, Sessions: a.store,
-			Carriers: createcall.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})}},
-		Auth:        &accounts.Authenticator{Keys: a.store},
-		CallLogs:    &accounts.CallLogs{Sessions: a.store},
-		Accounts:    a.accounts,
-		APIKeys:     &accounts.APIKeys{Store: a.store},
-		Credentials: []httpapi.Credential{v.Credential(&accounts.SessionUsers{Store: a.store})},
-	}, httpapi.Config{}, zap.New(core))
+	deps := apitest.Deps(a.store, createcall.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})})
+	a.accounts = deps.Accounts
+	deps.APIKeys = &accounts.APIKeys{Store: a.store}
+	deps.Credentials = []httpapi.Credential{v.Credential(&accounts.SessionUsers{Store: a.store})}
+	a.engine, a.logs = apitest.New(deps, httpapi.Config{})
 	t.Cleanup(a.checkLogs)
 	return a
 }

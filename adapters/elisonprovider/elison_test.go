@@ -2,7 +2,6 @@ package elisonprovider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -40,15 +39,9 @@ func TestCarrierContract(t *testing.T) {
 
 func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	leg, err := c.Dial(ctx, req)
-	if err == nil {
+	leg, de := testkit.Dial(t, c, req)
+	if de == nil {
 		return leg, nil
-	}
-	var de *createcall.DialError
-	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
 	}
 	if de.Reason == "" || strings.ContainsAny(de.Reason, "{<") || strings.Contains(strings.ToLower(de.Reason), "elison") ||
 		strings.Contains(de.Reason, "9876543210") {

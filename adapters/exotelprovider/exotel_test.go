@@ -36,17 +36,7 @@ func TestCarrierContract(t *testing.T) {
 
 func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	leg, err := c.Dial(ctx, req)
-	if err == nil {
-		return leg, nil
-	}
-	var de *createcall.DialError
-	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
-	}
-	return leg, de
+	return testkit.Dial(t, c, req)
 }
 
 func TestDialSendsTheConnectRequest(t *testing.T) {

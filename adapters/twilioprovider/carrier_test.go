@@ -13,6 +13,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/internal/fakecarrier"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 // testTimeout keeps the hang scenario short.
@@ -71,15 +72,7 @@ func TestCarrierSuite(t *testing.T) {
 
 func dial(t *testing.T, c *twilioprovider.Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	leg, err := c.Dial(context.Background(), req)
-	if err == nil {
-		return leg, nil
-	}
-	var de *createcall.DialError
-	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
-	}
-	return leg, de
+	return testkit.Dial(t, c, req)
 }
 
 func TestRequestCarriesTheCallAndItsStream(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -161,18 +159,7 @@ func TestFetchCall(t *testing.T) {
 // TestFetchCallAgainstPrism looks a call up through the adapter against Prism serving Twilio's
 // own OpenAPI document, which refuses a request off Twilio's contract.
 func TestFetchCallAgainstPrism(t *testing.T) {
-	if os.Getenv("KUPE_TEST_SKIP_PRISM") == "1" {
-		t.Skip("KUPE_TEST_SKIP_PRISM=1")
-	}
-	root := repoRoot(t)
-	bin := os.Getenv("KUPE_PRISM_BIN")
-	if bin == "" {
-		bin = filepath.Join(root, ".tools", "prism", "node_modules", ".bin", "prism")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("Prism is not installed at %s: run scripts/install-prism.sh (KUPE_TEST_SKIP_PRISM=1 skips this test)", bin)
-	}
-	prism := startPrism(t, bin, prismDocument(t))
+	prism := startPrism(t, prismBin(t), prismDocument(t))
 	cfg := testConfig(prism.url)
 	cfg.Timeout = 15 * time.Second // Prism compiles the schema on its first request
 	c := newCarrier(t, cfg)

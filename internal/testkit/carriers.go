@@ -1,9 +1,13 @@
 package testkit
 
 import (
+	"context"
+	"errors"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/internal/fakecarrier"
 )
@@ -38,4 +42,21 @@ func FakeCarrier(t testing.TB, sc createcalltest.Scenario, opts fakecarrier.Opti
 	t.Cleanup(srv.Close)
 	t.Cleanup(c.Release) // runs first: lets a hanging request go, so that Close returns
 	return c, srv.URL
+}
+
+// Dial places req through c, within 10 seconds, and returns the leg id or the carrier's refusal;
+// an error that is not a *createcall.DialError fails the test.
+func Dial(t testing.TB, c createcall.Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	leg, err := c.Dial(ctx, req)
+	if err == nil {
+		return leg, nil
+	}
+	var de *createcall.DialError
+	if !errors.As(err, &de) {
+		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
+	}
+	return leg, de
 }

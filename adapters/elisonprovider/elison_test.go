@@ -23,23 +23,14 @@ func TestCarrierContract(t *testing.T) {
 		Timeout: testTimeout,
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := newFakeDialer(t, sc, fakecarrier.Options{})
-			base := f.url
-			if sc == createcalltest.Refused {
-				base = testkit.RefusedURL(t)
-			}
-			return createcalltest.CarrierRig{
-				Carrier: New(testConfig(base)),
-				Request: testRequest(),
-				Dials:   func() int { return int(f.Dials()) },
-				Placed:  func() int { return int(f.Accepted()) },
-			}, true
+			return f.Rig(New(testConfig(f.URL)), testRequest()), true
 		},
 	})
 }
 
 func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	leg, de := testkit.Dial(t, c, req)
+	leg, de := createcalltest.Dial(t, c, req)
 	if de == nil {
 		return leg, nil
 	}
@@ -57,14 +48,15 @@ func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *create
 
 func TestDialSendsTheLead(t *testing.T) {
 	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
-	leg, de := dial(t, New(testConfig(f.url)), testRequest())
+	leg, de := dial(t, New(testConfig(f.URL)), testRequest())
 	if de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
 	if !strings.HasPrefix(leg, "Q-") {
 		t.Fatalf("leg id %q, want the queue id", leg)
 	}
-	lead, auth := f.last()
+	got := f.Received()
+	lead, auth := got.Lead, got.Auth
 	want := map[string]any{
 		"phone":         "9876543210",
 		"country_code":  "91",
@@ -96,7 +88,7 @@ func TestNewLeadSplitsTheNumber(t *testing.T) {
 	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
 	req := testRequest()
 	req.To = "not a number"
-	if _, de := dial(t, New(testConfig(f.url)), req); de == nil || de.Kind != createcall.DialInvalidDestination ||
+	if _, de := dial(t, New(testConfig(f.URL)), req); de == nil || de.Kind != createcall.DialInvalidDestination ||
 		f.Logins()+f.Dials() != 0 {
 		t.Fatalf("Dial error %v, want invalid destination before any request", de)
 	}
@@ -104,7 +96,7 @@ func TestNewLeadSplitsTheNumber(t *testing.T) {
 
 func TestTokenIsReused(t *testing.T) {
 	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
-	c := New(testConfig(f.url))
+	c := New(testConfig(f.URL))
 	for range 2 {
 		if _, de := dial(t, c, testRequest()); de != nil {
 			t.Fatalf("Dial: %v", de)
@@ -117,7 +109,7 @@ func TestTokenIsReused(t *testing.T) {
 
 func TestConcurrentDialsShareOneLogin(t *testing.T) {
 	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
-	c := New(testConfig(f.url))
+	c := New(testConfig(f.URL))
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for range 20 {
@@ -135,7 +127,7 @@ func TestConcurrentDialsShareOneLogin(t *testing.T) {
 
 func TestTokenExpiry(t *testing.T) {
 	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{ElisonExpiresIn: 600})
-	c := New(testConfig(f.url))
+	c := New(testConfig(f.URL))
 	now := time.Now()
 	c.tokens.now = func() time.Time { return now }
 	for _, step := range []struct {
@@ -168,7 +160,7 @@ func TestTokenExpiry(t *testing.T) {
 func TestUnauthorizedLeadLogsInAgainOnce(t *testing.T) {
 	t.Run("a revoked token is replaced", func(t *testing.T) {
 		f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
-		c := New(testConfig(f.url))
+		c := New(testConfig(f.URL))
 		if _, de := dial(t, c, testRequest()); de != nil { // caches a token
 			t.Fatalf("Dial: %v", de)
 		}
@@ -184,7 +176,7 @@ func TestUnauthorizedLeadLogsInAgainOnce(t *testing.T) {
 	t.Run("a second refusal is bad credentials", func(t *testing.T) {
 		f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
 		f.RefuseTokens(100)
-		_, de := dial(t, New(testConfig(f.url)), testRequest())
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
 		if de == nil || de.Kind != createcall.DialBadCredentials {
 			t.Fatalf("Dial error %v, want bad credentials", de)
 		}
@@ -196,7 +188,7 @@ func TestUnauthorizedLeadLogsInAgainOnce(t *testing.T) {
 
 func TestTokenIsNotSharedWithoutThePassword(t *testing.T) {
 	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
-	c := New(testConfig(f.url))
+	c := New(testConfig(f.URL))
 	if _, de := dial(t, c, testRequest()); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
@@ -213,7 +205,7 @@ func TestTokenIsNotSharedWithoutThePassword(t *testing.T) {
 func TestLoginFailuresPlaceNothing(t *testing.T) {
 	t.Run("a login that hangs is unavailable, not unknown", func(t *testing.T) {
 		f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{ElisonHangLogin: true})
-		_, de := dial(t, New(testConfig(f.url)), testRequest())
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
 		if de == nil || de.Kind != createcall.DialUnavailable || f.Dials() != 0 || f.Logins() != 1 {
 			t.Fatalf("Dial error %v after %d logins, %d leads; want unavailable after one login", de, f.Logins(), f.Dials())
 		}
@@ -313,7 +305,7 @@ func TestSettings(t *testing.T) {
 		}
 	}
 	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
-	cfg := testConfig(f.url)
+	cfg := testConfig(f.URL)
 	cfg.StreamURL = nil
 	if _, de := dial(t, New(cfg), testRequest()); de == nil || de.Kind != createcall.DialUnavailable || f.Logins() != 0 {
 		t.Fatalf("Dial without a stream URL: %v, want unavailable before any request", de)

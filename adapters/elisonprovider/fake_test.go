@@ -36,27 +36,14 @@ func testConfig(base string) Config {
 	}
 }
 
-// fakeDialer is the shared carrier fake (internal/fakecarrier) answering Elison's logins and
-// leads for the test user, scripted by a scenario.
-type fakeDialer struct {
-	*fakecarrier.Carrier
-	url string
-}
-
-// newFakeDialer starts a fake for sc, shaped further by opts. A refused caller id names the
-// line's DID, as Elison's answer does, so that the tests see it kept out of errors.
-func newFakeDialer(t *testing.T, sc createcalltest.Scenario, opts fakecarrier.Options) *fakeDialer {
+// newFakeDialer serves the shared carrier fake (internal/fakecarrier) answering Elison's logins
+// and leads for the test user, scripted by sc and shaped further by opts. A refused caller id
+// names the line's DID, as Elison's answer does, so that the tests see it kept out of errors.
+func newFakeDialer(t *testing.T, sc createcalltest.Scenario, opts fakecarrier.Options) *testkit.Fake {
 	t.Helper()
 	opts.ElisonUsers = map[string]string{testUser: testPass}
 	if sc == createcalltest.CallerNotAllowed {
 		opts.Echo = " (DID 8047112233)"
 	}
-	c, u := testkit.FakeCarrier(t, sc, opts)
-	return &fakeDialer{Carrier: c, url: u}
-}
-
-// last is the last lead and its Authorization header.
-func (f *fakeDialer) last() (map[string]any, string) {
-	d := f.Received()
-	return d.Lead, d.Auth
+	return testkit.FakeCarrier(t, sc, opts)
 }

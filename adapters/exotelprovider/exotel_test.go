@@ -20,28 +20,19 @@ func TestCarrierContract(t *testing.T) {
 		Timeout: testTimeout,
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := newFakeExotel(t, sc)
-			base := f.url
-			if sc == createcalltest.Refused {
-				base = testkit.RefusedURL(t)
-			}
-			return createcalltest.CarrierRig{
-				Carrier: New(testConfig(base)),
-				Request: testRequest(),
-				Dials:   func() int { return int(f.Dials()) },
-				Placed:  func() int { return int(f.Accepted()) },
-			}, true
+			return f.Rig(New(testConfig(f.URL)), testRequest()), true
 		},
 	})
 }
 
 func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	return testkit.Dial(t, c, req)
+	return createcalltest.Dial(t, c, req)
 }
 
 func TestDialSendsTheConnectRequest(t *testing.T) {
 	f := newFakeExotel(t, createcalltest.Accept)
-	c := New(testConfig(f.url))
+	c := New(testConfig(f.URL))
 	leg, de := dial(t, c, testRequest())
 	if de != nil {
 		t.Fatalf("Dial: %v", de)
@@ -83,7 +74,7 @@ func TestDialSendsTheConnectRequest(t *testing.T) {
 
 func TestDialRunsTheLinesFlowApp(t *testing.T) {
 	f := newFakeExotel(t, createcalltest.Accept)
-	cfg := testConfig(f.url)
+	cfg := testConfig(f.URL)
 	cfg.TimeLimit, cfg.RingTimeout = 600, 45
 	req := testRequest()
 	req.Credentials[CredFlowURL] = "http://my.exotel.com/kupe42/exoml/start_voice/12345"
@@ -174,7 +165,7 @@ func checkReason(t *testing.T, de *createcall.DialError) {
 
 func TestRefusalKeepsTheNumberOutOfLogs(t *testing.T) {
 	f := newFakeExotel(t, createcalltest.InvalidDestination)
-	_, de := dial(t, New(testConfig(f.url)), testRequest())
+	_, de := dial(t, New(testConfig(f.URL)), testRequest())
 	if de == nil || de.Kind != createcall.DialInvalidDestination {
 		t.Fatalf("Dial error %v, want invalid destination", de)
 	}
@@ -187,7 +178,7 @@ func TestRefusalKeepsTheNumberOutOfLogs(t *testing.T) {
 func TestRetries(t *testing.T) {
 	t.Run("429 is retried twice, then refused", func(t *testing.T) {
 		f := newFakeExotel(t, createcalltest.RateLimited)
-		_, de := dial(t, New(testConfig(f.url)), testRequest())
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
 		if de == nil || de.Kind != createcall.DialRateLimited {
 			t.Fatalf("Dial error %v, want rate limited", de)
 		}
@@ -220,7 +211,7 @@ func TestRetries(t *testing.T) {
 	})
 	t.Run("5xx is not retried", func(t *testing.T) {
 		f := newFakeExotel(t, createcalltest.Unavailable)
-		_, de := dial(t, New(testConfig(f.url)), testRequest())
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
 		if de == nil || de.Kind != createcall.DialUnavailable || f.Dials() != 1 {
 			t.Fatalf("Dial error %v after %d requests, want one unavailable request", de, f.Dials())
 		}
@@ -229,7 +220,7 @@ func TestRetries(t *testing.T) {
 		f := newFakeExotel(t, createcalltest.Accept)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := New(testConfig(f.url)).Dial(ctx, testRequest())
+		_, err := New(testConfig(f.URL)).Dial(ctx, testRequest())
 		var de *createcall.DialError
 		if !errors.As(err, &de) || de.Kind != createcall.DialUnavailable || f.Dials() != 0 {
 			t.Fatalf("Dial error %v after %d requests, want unavailable and none sent", err, f.Dials())
@@ -251,14 +242,14 @@ func TestSettings(t *testing.T) {
 		f := newFakeExotel(t, createcalltest.Accept)
 		req := testRequest()
 		delete(req.Credentials, CredAPIToken)
-		_, de := dial(t, New(testConfig(f.url)), req)
+		_, de := dial(t, New(testConfig(f.URL)), req)
 		if de == nil || de.Kind != createcall.DialBadCredentials || f.Dials() != 0 {
 			t.Fatalf("Dial error %v, want bad credentials before any request", de)
 		}
 	})
 	t.Run("no stream and no flow", func(t *testing.T) {
 		f := newFakeExotel(t, createcalltest.Accept)
-		cfg := testConfig(f.url)
+		cfg := testConfig(f.URL)
 		cfg.StreamURL = nil
 		_, de := dial(t, New(cfg), testRequest())
 		if de == nil || de.Kind != createcall.DialUnavailable || f.Dials() != 0 {

@@ -40,17 +40,11 @@ func testConfig(base string) Config {
 	}
 }
 
-// fakeExotel is the shared carrier fake (internal/fakecarrier) answering Exotel's connect
-// endpoint for the test line's key and token, scripted by a scenario.
-type fakeExotel struct {
-	*fakecarrier.Carrier
-	url string
-}
-
-func newFakeExotel(t *testing.T, sc createcalltest.Scenario) *fakeExotel {
+// newFakeExotel serves the shared carrier fake (internal/fakecarrier) answering Exotel's connect
+// endpoint for the test line's key and token, scripted by sc.
+func newFakeExotel(t *testing.T, sc createcalltest.Scenario) *testkit.Fake {
 	t.Helper()
-	c, u := testkit.FakeCarrier(t, sc, fakecarrier.Options{ExotelKeys: map[string]string{testKey: testToken}})
-	return &fakeExotel{Carrier: c, url: u}
+	return testkit.FakeCarrier(t, sc, fakecarrier.Options{ExotelKeys: map[string]string{testKey: testToken}})
 }
 
 // canned answers every request with one status and body, counting them.

@@ -1,11 +1,8 @@
 package testkit
 
 import (
-	"context"
-	"errors"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
@@ -27,7 +24,7 @@ var faults = map[createcalltest.Scenario]fakecarrier.Fault{
 // FakeCarrier serves a fake of the carriers' APIs (internal/fakecarrier: Twilio, Exotel, Elison)
 // scripted to show sc, for the life of the test, and returns it with its base URL. For
 // createcalltest.Refused the URL is one where nothing listens, and the fake sees nothing.
-func FakeCarrier(t testing.TB, sc createcalltest.Scenario, opts fakecarrier.Options) (*fakecarrier.Carrier, string) {
+func FakeCarrier(t testing.TB, sc createcalltest.Scenario, opts fakecarrier.Options) *Fake {
 	t.Helper()
 	f, ok := faults[sc]
 	if !ok {
@@ -36,27 +33,24 @@ func FakeCarrier(t testing.TB, sc createcalltest.Scenario, opts fakecarrier.Opti
 	opts.Fault = f
 	c := fakecarrier.New(opts)
 	if sc == createcalltest.Refused {
-		return c, RefusedURL(t)
+		return &Fake{Carrier: c, URL: RefusedURL(t)}
 	}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	t.Cleanup(c.Release) // runs first: lets a hanging request go, so that Close returns
-	return c, srv.URL
+	return &Fake{Carrier: c, URL: srv.URL}
 }
 
-// Dial places req through c, within 10 seconds, and returns the leg id or the carrier's refusal;
-// an error that is not a *createcall.DialError fails the test.
-func Dial(t testing.TB, c createcall.Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	leg, err := c.Dial(ctx, req)
-	if err == nil {
-		return leg, nil
-	}
-	var de *createcall.DialError
-	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
-	}
-	return leg, de
+// Fake is a carrier fake being served.
+type Fake struct {
+	*fakecarrier.Carrier
+	// URL is the base URL to point a carrier adapter at.
+	URL string
+}
+
+// Rig is the carrier suite's rig for c, an adapter pointed at the fake, dialing req.
+func (f *Fake) Rig(c createcall.Carrier, req createcall.DialRequest) createcalltest.CarrierRig {
+	return createcalltest.CarrierRig{Carrier: c, Request: req,
+		Dials:  func() int { return int(f.Dials()) },
+		Placed: func() int { return int(f.Accepted()) }}
 }

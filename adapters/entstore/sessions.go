@@ -50,7 +50,18 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 // SaveSession implements createcall.CallStore with optimistic concurrency: one UPDATE that
 // only matches the version cs was read at. No row matched means the session moved on (or is
 // gone): ErrConflict.
+//
+// A session saved in a final status is announced through the call-final outbox in the same
+// transaction (outbox.go) when the store has Jobs; every other save, the successful dial
+// among them, stays one UPDATE outside any transaction.
 func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
+	if s.jobs != nil && cs.Status().Terminal() {
+		if err := s.saveFinalSession(ctx, cs); err != nil {
+			return err
+		}
+		cs.Saved()
+		return nil
+	}
 	id, ok := parseID(cs.ID)
 	if !ok {
 		return fault.ErrConflict

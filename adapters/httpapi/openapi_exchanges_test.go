@@ -45,6 +45,9 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 	if d.Readiness == nil {
 		d.Readiness = &httpapi.Readiness{}
 	}
+	if d.Webhooks == nil {
+		d.Webhooks = webhookDeps(mem, memstore.NewWebhooks(nil), true)
+	}
 	if d.Callbacks == nil {
 		d.Callbacks = &httpapi.Callbacks{PublicBaseURL: "https://kupe.example", Signer: specCallbackSigner,
 			Events: &callevents.CarrierEvents{Sessions: mem, Lines: mem, Ledger: mem,
@@ -182,6 +185,7 @@ func apiExchanges(t *testing.T) []exchange {
 	ownedExchanges(x)
 	apiKeyExchanges(x)
 	callbackExchanges(x)
+	webhookExchanges(x)
 	return x.list
 }
 

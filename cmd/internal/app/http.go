@@ -45,6 +45,8 @@ type HandlerDeps struct {
 	Signer      *httpapi.CallbackSigner
 	Pinger      httpapi.Pinger
 	Readiness   *httpapi.Readiness
+	// Webhooks is set when the app runs the Webhooks module.
+	Webhooks *httpapi.Webhooks `optional:"true"`
 }
 
 // NewHandler builds the gin engine.
@@ -52,7 +54,7 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 	return httpapi.New(httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
-		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows},
+		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows, Webhooks: d.Webhooks},
 		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
 		log.Named("http"))
 }

@@ -17,13 +17,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/kupe-voice/kupe/ent/agent"
+	"github.com/kupe-voice/kupe/ent/agentwebhook"
 	"github.com/kupe-voice/kupe/ent/apikey"
+	"github.com/kupe-voice/kupe/ent/batchattempt"
+	"github.com/kupe-voice/kupe/ent/batchrow"
+	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
+	"github.com/kupe-voice/kupe/ent/suppression"
 	"github.com/kupe-voice/kupe/ent/user"
+	"github.com/kupe-voice/kupe/ent/webhookattempt"
+	"github.com/kupe-voice/kupe/ent/webhookdelivery"
 	"github.com/kupe-voice/kupe/ent/workflow"
 )
 
@@ -36,6 +43,14 @@ type Client struct {
 	APIKey *APIKeyClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentWebhook is the client for interacting with the AgentWebhook builders.
+	AgentWebhook *AgentWebhookClient
+	// BatchAttempt is the client for interacting with the BatchAttempt builders.
+	BatchAttempt *BatchAttemptClient
+	// BatchRow is the client for interacting with the BatchRow builders.
+	BatchRow *BatchRowClient
+	// CallBatch is the client for interacting with the CallBatch builders.
+	CallBatch *CallBatchClient
 	// CallSession is the client for interacting with the CallSession builders.
 	CallSession *CallSessionClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
@@ -46,8 +61,14 @@ type Client struct {
 	PhoneMapping *PhoneMappingClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
 	PhoneNumber *PhoneNumberClient
+	// Suppression is the client for interacting with the Suppression builders.
+	Suppression *SuppressionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
+	WebhookAttempt *WebhookAttemptClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 	// Workflow is the client for interacting with the Workflow builders.
 	Workflow *WorkflowClient
 }
@@ -63,12 +84,19 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Agent = NewAgentClient(c.config)
+	c.AgentWebhook = NewAgentWebhookClient(c.config)
+	c.BatchAttempt = NewBatchAttemptClient(c.config)
+	c.BatchRow = NewBatchRowClient(c.config)
+	c.CallBatch = NewCallBatchClient(c.config)
 	c.CallSession = NewCallSessionClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.LedgerEntry = NewLedgerEntryClient(c.config)
 	c.PhoneMapping = NewPhoneMappingClient(c.config)
 	c.PhoneNumber = NewPhoneNumberClient(c.config)
+	c.Suppression = NewSuppressionClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.WebhookAttempt = NewWebhookAttemptClient(c.config)
+	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
 	c.Workflow = NewWorkflowClient(c.config)
 }
 
@@ -160,17 +188,24 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIKey:         NewAPIKeyClient(cfg),
-		Agent:          NewAgentClient(cfg),
-		CallSession:    NewCallSessionClient(cfg),
-		IdempotencyKey: NewIdempotencyKeyClient(cfg),
-		LedgerEntry:    NewLedgerEntryClient(cfg),
-		PhoneMapping:   NewPhoneMappingClient(cfg),
-		PhoneNumber:    NewPhoneNumberClient(cfg),
-		User:           NewUserClient(cfg),
-		Workflow:       NewWorkflowClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		APIKey:          NewAPIKeyClient(cfg),
+		Agent:           NewAgentClient(cfg),
+		AgentWebhook:    NewAgentWebhookClient(cfg),
+		BatchAttempt:    NewBatchAttemptClient(cfg),
+		BatchRow:        NewBatchRowClient(cfg),
+		CallBatch:       NewCallBatchClient(cfg),
+		CallSession:     NewCallSessionClient(cfg),
+		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
+		LedgerEntry:     NewLedgerEntryClient(cfg),
+		PhoneMapping:    NewPhoneMappingClient(cfg),
+		PhoneNumber:     NewPhoneNumberClient(cfg),
+		Suppression:     NewSuppressionClient(cfg),
+		User:            NewUserClient(cfg),
+		WebhookAttempt:  NewWebhookAttemptClient(cfg),
+		WebhookDelivery: NewWebhookDeliveryClient(cfg),
+		Workflow:        NewWorkflowClient(cfg),
 	}, nil
 }
 
@@ -188,17 +223,24 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIKey:         NewAPIKeyClient(cfg),
-		Agent:          NewAgentClient(cfg),
-		CallSession:    NewCallSessionClient(cfg),
-		IdempotencyKey: NewIdempotencyKeyClient(cfg),
-		LedgerEntry:    NewLedgerEntryClient(cfg),
-		PhoneMapping:   NewPhoneMappingClient(cfg),
-		PhoneNumber:    NewPhoneNumberClient(cfg),
-		User:           NewUserClient(cfg),
-		Workflow:       NewWorkflowClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		APIKey:          NewAPIKeyClient(cfg),
+		Agent:           NewAgentClient(cfg),
+		AgentWebhook:    NewAgentWebhookClient(cfg),
+		BatchAttempt:    NewBatchAttemptClient(cfg),
+		BatchRow:        NewBatchRowClient(cfg),
+		CallBatch:       NewCallBatchClient(cfg),
+		CallSession:     NewCallSessionClient(cfg),
+		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
+		LedgerEntry:     NewLedgerEntryClient(cfg),
+		PhoneMapping:    NewPhoneMappingClient(cfg),
+		PhoneNumber:     NewPhoneNumberClient(cfg),
+		Suppression:     NewSuppressionClient(cfg),
+		User:            NewUserClient(cfg),
+		WebhookAttempt:  NewWebhookAttemptClient(cfg),
+		WebhookDelivery: NewWebhookDeliveryClient(cfg),
+		Workflow:        NewWorkflowClient(cfg),
 	}, nil
 }
 
@@ -228,8 +270,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Agent, c.CallSession, c.IdempotencyKey, c.LedgerEntry,
-		c.PhoneMapping, c.PhoneNumber, c.User, c.Workflow,
+		c.APIKey, c.Agent, c.AgentWebhook, c.BatchAttempt, c.BatchRow, c.CallBatch,
+		c.CallSession, c.IdempotencyKey, c.LedgerEntry, c.PhoneMapping, c.PhoneNumber,
+		c.Suppression, c.User, c.WebhookAttempt, c.WebhookDelivery, c.Workflow,
 	} {
 		n.Use(hooks...)
 	}
@@ -239,8 +282,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Agent, c.CallSession, c.IdempotencyKey, c.LedgerEntry,
-		c.PhoneMapping, c.PhoneNumber, c.User, c.Workflow,
+		c.APIKey, c.Agent, c.AgentWebhook, c.BatchAttempt, c.BatchRow, c.CallBatch,
+		c.CallSession, c.IdempotencyKey, c.LedgerEntry, c.PhoneMapping, c.PhoneNumber,
+		c.Suppression, c.User, c.WebhookAttempt, c.WebhookDelivery, c.Workflow,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -253,6 +297,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AgentMutation:
 		return c.Agent.mutate(ctx, m)
+	case *AgentWebhookMutation:
+		return c.AgentWebhook.mutate(ctx, m)
+	case *BatchAttemptMutation:
+		return c.BatchAttempt.mutate(ctx, m)
+	case *BatchRowMutation:
+		return c.BatchRow.mutate(ctx, m)
+	case *CallBatchMutation:
+		return c.CallBatch.mutate(ctx, m)
 	case *CallSessionMutation:
 		return c.CallSession.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
@@ -263,8 +315,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PhoneMapping.mutate(ctx, m)
 	case *PhoneNumberMutation:
 		return c.PhoneNumber.mutate(ctx, m)
+	case *SuppressionMutation:
+		return c.Suppression.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WebhookAttemptMutation:
+		return c.WebhookAttempt.mutate(ctx, m)
+	case *WebhookDeliveryMutation:
+		return c.WebhookDelivery.mutate(ctx, m)
 	case *WorkflowMutation:
 		return c.Workflow.mutate(ctx, m)
 	default:
@@ -583,6 +641,602 @@ func (c *AgentClient) mutate(ctx context.Context, m *AgentMutation) (Value, erro
 		return (&AgentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Agent mutation op: %q", m.Op())
+	}
+}
+
+// AgentWebhookClient is a client for the AgentWebhook schema.
+type AgentWebhookClient struct {
+	config
+}
+
+// NewAgentWebhookClient returns a client for the AgentWebhook from the given config.
+func NewAgentWebhookClient(c config) *AgentWebhookClient {
+	return &AgentWebhookClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `agentwebhook.Hooks(f(g(h())))`.
+func (c *AgentWebhookClient) Use(hooks ...Hook) {
+	c.hooks.AgentWebhook = append(c.hooks.AgentWebhook, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `agentwebhook.Intercept(f(g(h())))`.
+func (c *AgentWebhookClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AgentWebhook = append(c.inters.AgentWebhook, interceptors...)
+}
+
+// Create returns a builder for creating a AgentWebhook entity.
+func (c *AgentWebhookClient) Create() *AgentWebhookCreate {
+	mutation := newAgentWebhookMutation(c.config, OpCreate)
+	return &AgentWebhookCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AgentWebhook entities.
+func (c *AgentWebhookClient) CreateBulk(builders ...*AgentWebhookCreate) *AgentWebhookCreateBulk {
+	return &AgentWebhookCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AgentWebhookClient) MapCreateBulk(slice any, setFunc func(*AgentWebhookCreate, int)) *AgentWebhookCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AgentWebhookCreateBulk{err: fmt.Errorf("calling to AgentWebhookClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AgentWebhookCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AgentWebhookCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AgentWebhook.
+func (c *AgentWebhookClient) Update() *AgentWebhookUpdate {
+	mutation := newAgentWebhookMutation(c.config, OpUpdate)
+	return &AgentWebhookUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AgentWebhookClient) UpdateOne(_m *AgentWebhook) *AgentWebhookUpdateOne {
+	mutation := newAgentWebhookMutation(c.config, OpUpdateOne, withAgentWebhook(_m))
+	return &AgentWebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AgentWebhookClient) UpdateOneID(id uuid.UUID) *AgentWebhookUpdateOne {
+	mutation := newAgentWebhookMutation(c.config, OpUpdateOne, withAgentWebhookID(id))
+	return &AgentWebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AgentWebhook.
+func (c *AgentWebhookClient) Delete() *AgentWebhookDelete {
+	mutation := newAgentWebhookMutation(c.config, OpDelete)
+	return &AgentWebhookDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AgentWebhookClient) DeleteOne(_m *AgentWebhook) *AgentWebhookDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AgentWebhookClient) DeleteOneID(id uuid.UUID) *AgentWebhookDeleteOne {
+	builder := c.Delete().Where(agentwebhook.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AgentWebhookDeleteOne{builder}
+}
+
+// Query returns a query builder for AgentWebhook.
+func (c *AgentWebhookClient) Query() *AgentWebhookQuery {
+	return &AgentWebhookQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAgentWebhook},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AgentWebhook entity by its id.
+func (c *AgentWebhookClient) Get(ctx context.Context, id uuid.UUID) (*AgentWebhook, error) {
+	return c.Query().Where(agentwebhook.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AgentWebhookClient) GetX(ctx context.Context, id uuid.UUID) *AgentWebhook {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AgentWebhookClient) Hooks() []Hook {
+	return c.hooks.AgentWebhook
+}
+
+// Interceptors returns the client interceptors.
+func (c *AgentWebhookClient) Interceptors() []Interceptor {
+	return c.inters.AgentWebhook
+}
+
+func (c *AgentWebhookClient) mutate(ctx context.Context, m *AgentWebhookMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AgentWebhookCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AgentWebhookUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AgentWebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AgentWebhookDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AgentWebhook mutation op: %q", m.Op())
+	}
+}
+
+// BatchAttemptClient is a client for the BatchAttempt schema.
+type BatchAttemptClient struct {
+	config
+}
+
+// NewBatchAttemptClient returns a client for the BatchAttempt from the given config.
+func NewBatchAttemptClient(c config) *BatchAttemptClient {
+	return &BatchAttemptClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `batchattempt.Hooks(f(g(h())))`.
+func (c *BatchAttemptClient) Use(hooks ...Hook) {
+	c.hooks.BatchAttempt = append(c.hooks.BatchAttempt, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `batchattempt.Intercept(f(g(h())))`.
+func (c *BatchAttemptClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BatchAttempt = append(c.inters.BatchAttempt, interceptors...)
+}
+
+// Create returns a builder for creating a BatchAttempt entity.
+func (c *BatchAttemptClient) Create() *BatchAttemptCreate {
+	mutation := newBatchAttemptMutation(c.config, OpCreate)
+	return &BatchAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BatchAttempt entities.
+func (c *BatchAttemptClient) CreateBulk(builders ...*BatchAttemptCreate) *BatchAttemptCreateBulk {
+	return &BatchAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BatchAttemptClient) MapCreateBulk(slice any, setFunc func(*BatchAttemptCreate, int)) *BatchAttemptCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BatchAttemptCreateBulk{err: fmt.Errorf("calling to BatchAttemptClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BatchAttemptCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BatchAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BatchAttempt.
+func (c *BatchAttemptClient) Update() *BatchAttemptUpdate {
+	mutation := newBatchAttemptMutation(c.config, OpUpdate)
+	return &BatchAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BatchAttemptClient) UpdateOne(_m *BatchAttempt) *BatchAttemptUpdateOne {
+	mutation := newBatchAttemptMutation(c.config, OpUpdateOne, withBatchAttempt(_m))
+	return &BatchAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BatchAttemptClient) UpdateOneID(id uuid.UUID) *BatchAttemptUpdateOne {
+	mutation := newBatchAttemptMutation(c.config, OpUpdateOne, withBatchAttemptID(id))
+	return &BatchAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BatchAttempt.
+func (c *BatchAttemptClient) Delete() *BatchAttemptDelete {
+	mutation := newBatchAttemptMutation(c.config, OpDelete)
+	return &BatchAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BatchAttemptClient) DeleteOne(_m *BatchAttempt) *BatchAttemptDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BatchAttemptClient) DeleteOneID(id uuid.UUID) *BatchAttemptDeleteOne {
+	builder := c.Delete().Where(batchattempt.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BatchAttemptDeleteOne{builder}
+}
+
+// Query returns a query builder for BatchAttempt.
+func (c *BatchAttemptClient) Query() *BatchAttemptQuery {
+	return &BatchAttemptQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBatchAttempt},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BatchAttempt entity by its id.
+func (c *BatchAttemptClient) Get(ctx context.Context, id uuid.UUID) (*BatchAttempt, error) {
+	return c.Query().Where(batchattempt.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BatchAttemptClient) GetX(ctx context.Context, id uuid.UUID) *BatchAttempt {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRow queries the row edge of a BatchAttempt.
+func (c *BatchAttemptClient) QueryRow(_m *BatchAttempt) *BatchRowQuery {
+	query := (&BatchRowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(batchattempt.Table, batchattempt.FieldID, id),
+			sqlgraph.To(batchrow.Table, batchrow.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, batchattempt.RowTable, batchattempt.RowColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BatchAttemptClient) Hooks() []Hook {
+	return c.hooks.BatchAttempt
+}
+
+// Interceptors returns the client interceptors.
+func (c *BatchAttemptClient) Interceptors() []Interceptor {
+	return c.inters.BatchAttempt
+}
+
+func (c *BatchAttemptClient) mutate(ctx context.Context, m *BatchAttemptMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BatchAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BatchAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BatchAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BatchAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BatchAttempt mutation op: %q", m.Op())
+	}
+}
+
+// BatchRowClient is a client for the BatchRow schema.
+type BatchRowClient struct {
+	config
+}
+
+// NewBatchRowClient returns a client for the BatchRow from the given config.
+func NewBatchRowClient(c config) *BatchRowClient {
+	return &BatchRowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `batchrow.Hooks(f(g(h())))`.
+func (c *BatchRowClient) Use(hooks ...Hook) {
+	c.hooks.BatchRow = append(c.hooks.BatchRow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `batchrow.Intercept(f(g(h())))`.
+func (c *BatchRowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BatchRow = append(c.inters.BatchRow, interceptors...)
+}
+
+// Create returns a builder for creating a BatchRow entity.
+func (c *BatchRowClient) Create() *BatchRowCreate {
+	mutation := newBatchRowMutation(c.config, OpCreate)
+	return &BatchRowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BatchRow entities.
+func (c *BatchRowClient) CreateBulk(builders ...*BatchRowCreate) *BatchRowCreateBulk {
+	return &BatchRowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BatchRowClient) MapCreateBulk(slice any, setFunc func(*BatchRowCreate, int)) *BatchRowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BatchRowCreateBulk{err: fmt.Errorf("calling to BatchRowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BatchRowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BatchRowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BatchRow.
+func (c *BatchRowClient) Update() *BatchRowUpdate {
+	mutation := newBatchRowMutation(c.config, OpUpdate)
+	return &BatchRowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BatchRowClient) UpdateOne(_m *BatchRow) *BatchRowUpdateOne {
+	mutation := newBatchRowMutation(c.config, OpUpdateOne, withBatchRow(_m))
+	return &BatchRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BatchRowClient) UpdateOneID(id uuid.UUID) *BatchRowUpdateOne {
+	mutation := newBatchRowMutation(c.config, OpUpdateOne, withBatchRowID(id))
+	return &BatchRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BatchRow.
+func (c *BatchRowClient) Delete() *BatchRowDelete {
+	mutation := newBatchRowMutation(c.config, OpDelete)
+	return &BatchRowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BatchRowClient) DeleteOne(_m *BatchRow) *BatchRowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BatchRowClient) DeleteOneID(id uuid.UUID) *BatchRowDeleteOne {
+	builder := c.Delete().Where(batchrow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BatchRowDeleteOne{builder}
+}
+
+// Query returns a query builder for BatchRow.
+func (c *BatchRowClient) Query() *BatchRowQuery {
+	return &BatchRowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBatchRow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BatchRow entity by its id.
+func (c *BatchRowClient) Get(ctx context.Context, id uuid.UUID) (*BatchRow, error) {
+	return c.Query().Where(batchrow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BatchRowClient) GetX(ctx context.Context, id uuid.UUID) *BatchRow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryBatch queries the batch edge of a BatchRow.
+func (c *BatchRowClient) QueryBatch(_m *BatchRow) *CallBatchQuery {
+	query := (&CallBatchClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(batchrow.Table, batchrow.FieldID, id),
+			sqlgraph.To(callbatch.Table, callbatch.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, batchrow.BatchTable, batchrow.BatchColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAttemptRecords queries the attempt_records edge of a BatchRow.
+func (c *BatchRowClient) QueryAttemptRecords(_m *BatchRow) *BatchAttemptQuery {
+	query := (&BatchAttemptClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(batchrow.Table, batchrow.FieldID, id),
+			sqlgraph.To(batchattempt.Table, batchattempt.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, batchrow.AttemptRecordsTable, batchrow.AttemptRecordsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BatchRowClient) Hooks() []Hook {
+	return c.hooks.BatchRow
+}
+
+// Interceptors returns the client interceptors.
+func (c *BatchRowClient) Interceptors() []Interceptor {
+	return c.inters.BatchRow
+}
+
+func (c *BatchRowClient) mutate(ctx context.Context, m *BatchRowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BatchRowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BatchRowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BatchRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BatchRowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BatchRow mutation op: %q", m.Op())
+	}
+}
+
+// CallBatchClient is a client for the CallBatch schema.
+type CallBatchClient struct {
+	config
+}
+
+// NewCallBatchClient returns a client for the CallBatch from the given config.
+func NewCallBatchClient(c config) *CallBatchClient {
+	return &CallBatchClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `callbatch.Hooks(f(g(h())))`.
+func (c *CallBatchClient) Use(hooks ...Hook) {
+	c.hooks.CallBatch = append(c.hooks.CallBatch, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `callbatch.Intercept(f(g(h())))`.
+func (c *CallBatchClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CallBatch = append(c.inters.CallBatch, interceptors...)
+}
+
+// Create returns a builder for creating a CallBatch entity.
+func (c *CallBatchClient) Create() *CallBatchCreate {
+	mutation := newCallBatchMutation(c.config, OpCreate)
+	return &CallBatchCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CallBatch entities.
+func (c *CallBatchClient) CreateBulk(builders ...*CallBatchCreate) *CallBatchCreateBulk {
+	return &CallBatchCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CallBatchClient) MapCreateBulk(slice any, setFunc func(*CallBatchCreate, int)) *CallBatchCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CallBatchCreateBulk{err: fmt.Errorf("calling to CallBatchClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CallBatchCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CallBatchCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CallBatch.
+func (c *CallBatchClient) Update() *CallBatchUpdate {
+	mutation := newCallBatchMutation(c.config, OpUpdate)
+	return &CallBatchUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CallBatchClient) UpdateOne(_m *CallBatch) *CallBatchUpdateOne {
+	mutation := newCallBatchMutation(c.config, OpUpdateOne, withCallBatch(_m))
+	return &CallBatchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CallBatchClient) UpdateOneID(id uuid.UUID) *CallBatchUpdateOne {
+	mutation := newCallBatchMutation(c.config, OpUpdateOne, withCallBatchID(id))
+	return &CallBatchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CallBatch.
+func (c *CallBatchClient) Delete() *CallBatchDelete {
+	mutation := newCallBatchMutation(c.config, OpDelete)
+	return &CallBatchDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CallBatchClient) DeleteOne(_m *CallBatch) *CallBatchDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CallBatchClient) DeleteOneID(id uuid.UUID) *CallBatchDeleteOne {
+	builder := c.Delete().Where(callbatch.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CallBatchDeleteOne{builder}
+}
+
+// Query returns a query builder for CallBatch.
+func (c *CallBatchClient) Query() *CallBatchQuery {
+	return &CallBatchQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCallBatch},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CallBatch entity by its id.
+func (c *CallBatchClient) Get(ctx context.Context, id uuid.UUID) (*CallBatch, error) {
+	return c.Query().Where(callbatch.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CallBatchClient) GetX(ctx context.Context, id uuid.UUID) *CallBatch {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRows queries the rows edge of a CallBatch.
+func (c *CallBatchClient) QueryRows(_m *CallBatch) *BatchRowQuery {
+	query := (&BatchRowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(callbatch.Table, callbatch.FieldID, id),
+			sqlgraph.To(batchrow.Table, batchrow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, callbatch.RowsTable, callbatch.RowsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CallBatchClient) Hooks() []Hook {
+	return c.hooks.CallBatch
+}
+
+// Interceptors returns the client interceptors.
+func (c *CallBatchClient) Interceptors() []Interceptor {
+	return c.inters.CallBatch
+}
+
+func (c *CallBatchClient) mutate(ctx context.Context, m *CallBatchMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CallBatchCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CallBatchUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CallBatchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CallBatchDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CallBatch mutation op: %q", m.Op())
 	}
 }
 
@@ -1379,6 +2033,139 @@ func (c *PhoneNumberClient) mutate(ctx context.Context, m *PhoneNumberMutation) 
 	}
 }
 
+// SuppressionClient is a client for the Suppression schema.
+type SuppressionClient struct {
+	config
+}
+
+// NewSuppressionClient returns a client for the Suppression from the given config.
+func NewSuppressionClient(c config) *SuppressionClient {
+	return &SuppressionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `suppression.Hooks(f(g(h())))`.
+func (c *SuppressionClient) Use(hooks ...Hook) {
+	c.hooks.Suppression = append(c.hooks.Suppression, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `suppression.Intercept(f(g(h())))`.
+func (c *SuppressionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Suppression = append(c.inters.Suppression, interceptors...)
+}
+
+// Create returns a builder for creating a Suppression entity.
+func (c *SuppressionClient) Create() *SuppressionCreate {
+	mutation := newSuppressionMutation(c.config, OpCreate)
+	return &SuppressionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Suppression entities.
+func (c *SuppressionClient) CreateBulk(builders ...*SuppressionCreate) *SuppressionCreateBulk {
+	return &SuppressionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SuppressionClient) MapCreateBulk(slice any, setFunc func(*SuppressionCreate, int)) *SuppressionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SuppressionCreateBulk{err: fmt.Errorf("calling to SuppressionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SuppressionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SuppressionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Suppression.
+func (c *SuppressionClient) Update() *SuppressionUpdate {
+	mutation := newSuppressionMutation(c.config, OpUpdate)
+	return &SuppressionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SuppressionClient) UpdateOne(_m *Suppression) *SuppressionUpdateOne {
+	mutation := newSuppressionMutation(c.config, OpUpdateOne, withSuppression(_m))
+	return &SuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SuppressionClient) UpdateOneID(id uuid.UUID) *SuppressionUpdateOne {
+	mutation := newSuppressionMutation(c.config, OpUpdateOne, withSuppressionID(id))
+	return &SuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Suppression.
+func (c *SuppressionClient) Delete() *SuppressionDelete {
+	mutation := newSuppressionMutation(c.config, OpDelete)
+	return &SuppressionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SuppressionClient) DeleteOne(_m *Suppression) *SuppressionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SuppressionClient) DeleteOneID(id uuid.UUID) *SuppressionDeleteOne {
+	builder := c.Delete().Where(suppression.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SuppressionDeleteOne{builder}
+}
+
+// Query returns a query builder for Suppression.
+func (c *SuppressionClient) Query() *SuppressionQuery {
+	return &SuppressionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSuppression},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Suppression entity by its id.
+func (c *SuppressionClient) Get(ctx context.Context, id uuid.UUID) (*Suppression, error) {
+	return c.Query().Where(suppression.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SuppressionClient) GetX(ctx context.Context, id uuid.UUID) *Suppression {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SuppressionClient) Hooks() []Hook {
+	return c.hooks.Suppression
+}
+
+// Interceptors returns the client interceptors.
+func (c *SuppressionClient) Interceptors() []Interceptor {
+	return c.inters.Suppression
+}
+
+func (c *SuppressionClient) mutate(ctx context.Context, m *SuppressionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SuppressionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SuppressionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SuppressionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SuppressionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Suppression mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -1624,6 +2411,304 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WebhookAttemptClient is a client for the WebhookAttempt schema.
+type WebhookAttemptClient struct {
+	config
+}
+
+// NewWebhookAttemptClient returns a client for the WebhookAttempt from the given config.
+func NewWebhookAttemptClient(c config) *WebhookAttemptClient {
+	return &WebhookAttemptClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhookattempt.Hooks(f(g(h())))`.
+func (c *WebhookAttemptClient) Use(hooks ...Hook) {
+	c.hooks.WebhookAttempt = append(c.hooks.WebhookAttempt, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhookattempt.Intercept(f(g(h())))`.
+func (c *WebhookAttemptClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookAttempt = append(c.inters.WebhookAttempt, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookAttempt entity.
+func (c *WebhookAttemptClient) Create() *WebhookAttemptCreate {
+	mutation := newWebhookAttemptMutation(c.config, OpCreate)
+	return &WebhookAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookAttempt entities.
+func (c *WebhookAttemptClient) CreateBulk(builders ...*WebhookAttemptCreate) *WebhookAttemptCreateBulk {
+	return &WebhookAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookAttemptClient) MapCreateBulk(slice any, setFunc func(*WebhookAttemptCreate, int)) *WebhookAttemptCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookAttemptCreateBulk{err: fmt.Errorf("calling to WebhookAttemptClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookAttemptCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookAttemptCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookAttempt.
+func (c *WebhookAttemptClient) Update() *WebhookAttemptUpdate {
+	mutation := newWebhookAttemptMutation(c.config, OpUpdate)
+	return &WebhookAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookAttemptClient) UpdateOne(_m *WebhookAttempt) *WebhookAttemptUpdateOne {
+	mutation := newWebhookAttemptMutation(c.config, OpUpdateOne, withWebhookAttempt(_m))
+	return &WebhookAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookAttemptClient) UpdateOneID(id uuid.UUID) *WebhookAttemptUpdateOne {
+	mutation := newWebhookAttemptMutation(c.config, OpUpdateOne, withWebhookAttemptID(id))
+	return &WebhookAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookAttempt.
+func (c *WebhookAttemptClient) Delete() *WebhookAttemptDelete {
+	mutation := newWebhookAttemptMutation(c.config, OpDelete)
+	return &WebhookAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookAttemptClient) DeleteOne(_m *WebhookAttempt) *WebhookAttemptDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookAttemptClient) DeleteOneID(id uuid.UUID) *WebhookAttemptDeleteOne {
+	builder := c.Delete().Where(webhookattempt.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookAttemptDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookAttempt.
+func (c *WebhookAttemptClient) Query() *WebhookAttemptQuery {
+	return &WebhookAttemptQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookAttempt},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookAttempt entity by its id.
+func (c *WebhookAttemptClient) Get(ctx context.Context, id uuid.UUID) (*WebhookAttempt, error) {
+	return c.Query().Where(webhookattempt.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookAttemptClient) GetX(ctx context.Context, id uuid.UUID) *WebhookAttempt {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDelivery queries the delivery edge of a WebhookAttempt.
+func (c *WebhookAttemptClient) QueryDelivery(_m *WebhookAttempt) *WebhookDeliveryQuery {
+	query := (&WebhookDeliveryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookattempt.Table, webhookattempt.FieldID, id),
+			sqlgraph.To(webhookdelivery.Table, webhookdelivery.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, webhookattempt.DeliveryTable, webhookattempt.DeliveryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookAttemptClient) Hooks() []Hook {
+	return c.hooks.WebhookAttempt
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookAttemptClient) Interceptors() []Interceptor {
+	return c.inters.WebhookAttempt
+}
+
+func (c *WebhookAttemptClient) mutate(ctx context.Context, m *WebhookAttemptMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookAttemptCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookAttemptUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookAttemptUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookAttemptDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookAttempt mutation op: %q", m.Op())
+	}
+}
+
+// WebhookDeliveryClient is a client for the WebhookDelivery schema.
+type WebhookDeliveryClient struct {
+	config
+}
+
+// NewWebhookDeliveryClient returns a client for the WebhookDelivery from the given config.
+func NewWebhookDeliveryClient(c config) *WebhookDeliveryClient {
+	return &WebhookDeliveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhookdelivery.Hooks(f(g(h())))`.
+func (c *WebhookDeliveryClient) Use(hooks ...Hook) {
+	c.hooks.WebhookDelivery = append(c.hooks.WebhookDelivery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhookdelivery.Intercept(f(g(h())))`.
+func (c *WebhookDeliveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookDelivery = append(c.inters.WebhookDelivery, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookDelivery entity.
+func (c *WebhookDeliveryClient) Create() *WebhookDeliveryCreate {
+	mutation := newWebhookDeliveryMutation(c.config, OpCreate)
+	return &WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookDelivery entities.
+func (c *WebhookDeliveryClient) CreateBulk(builders ...*WebhookDeliveryCreate) *WebhookDeliveryCreateBulk {
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookDeliveryClient) MapCreateBulk(slice any, setFunc func(*WebhookDeliveryCreate, int)) *WebhookDeliveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookDeliveryCreateBulk{err: fmt.Errorf("calling to WebhookDeliveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookDeliveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Update() *WebhookDeliveryUpdate {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdate)
+	return &WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookDeliveryClient) UpdateOne(_m *WebhookDelivery) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDelivery(_m))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookDeliveryClient) UpdateOneID(id uuid.UUID) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDeliveryID(id))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Delete() *WebhookDeliveryDelete {
+	mutation := newWebhookDeliveryMutation(c.config, OpDelete)
+	return &WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookDeliveryClient) DeleteOne(_m *WebhookDelivery) *WebhookDeliveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookDeliveryClient) DeleteOneID(id uuid.UUID) *WebhookDeliveryDeleteOne {
+	builder := c.Delete().Where(webhookdelivery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookDeliveryDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Query() *WebhookDeliveryQuery {
+	return &WebhookDeliveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookDelivery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookDelivery entity by its id.
+func (c *WebhookDeliveryClient) Get(ctx context.Context, id uuid.UUID) (*WebhookDelivery, error) {
+	return c.Query().Where(webhookdelivery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookDeliveryClient) GetX(ctx context.Context, id uuid.UUID) *WebhookDelivery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAttempts queries the attempts edge of a WebhookDelivery.
+func (c *WebhookDeliveryClient) QueryAttempts(_m *WebhookDelivery) *WebhookAttemptQuery {
+	query := (&WebhookAttemptClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookdelivery.Table, webhookdelivery.FieldID, id),
+			sqlgraph.To(webhookattempt.Table, webhookattempt.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, webhookdelivery.AttemptsTable, webhookdelivery.AttemptsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookDeliveryClient) Hooks() []Hook {
+	return c.hooks.WebhookDelivery
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookDeliveryClient) Interceptors() []Interceptor {
+	return c.inters.WebhookDelivery
+}
+
+func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookDelivery mutation op: %q", m.Op())
+	}
+}
+
 // WorkflowClient is a client for the Workflow schema.
 type WorkflowClient struct {
 	config
@@ -1792,11 +2877,13 @@ func (c *WorkflowClient) mutate(ctx context.Context, m *WorkflowMutation) (Value
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Agent, CallSession, IdempotencyKey, LedgerEntry, PhoneMapping,
-		PhoneNumber, User, Workflow []ent.Hook
+		APIKey, Agent, AgentWebhook, BatchAttempt, BatchRow, CallBatch, CallSession,
+		IdempotencyKey, LedgerEntry, PhoneMapping, PhoneNumber, Suppression, User,
+		WebhookAttempt, WebhookDelivery, Workflow []ent.Hook
 	}
 	inters struct {
-		APIKey, Agent, CallSession, IdempotencyKey, LedgerEntry, PhoneMapping,
-		PhoneNumber, User, Workflow []ent.Interceptor
+		APIKey, Agent, AgentWebhook, BatchAttempt, BatchRow, CallBatch, CallSession,
+		IdempotencyKey, LedgerEntry, PhoneMapping, PhoneNumber, Suppression, User,
+		WebhookAttempt, WebhookDelivery, Workflow []ent.Interceptor
 	}
 )

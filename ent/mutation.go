@@ -13,14 +13,21 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/kupe-voice/kupe/ent/agent"
+	"github.com/kupe-voice/kupe/ent/agentwebhook"
 	"github.com/kupe-voice/kupe/ent/apikey"
+	"github.com/kupe-voice/kupe/ent/batchattempt"
+	"github.com/kupe-voice/kupe/ent/batchrow"
+	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/predicate"
+	"github.com/kupe-voice/kupe/ent/suppression"
 	"github.com/kupe-voice/kupe/ent/user"
+	"github.com/kupe-voice/kupe/ent/webhookattempt"
+	"github.com/kupe-voice/kupe/ent/webhookdelivery"
 	"github.com/kupe-voice/kupe/ent/workflow"
 )
 
@@ -33,15 +40,22 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey         = "APIKey"
-	TypeAgent          = "Agent"
-	TypeCallSession    = "CallSession"
-	TypeIdempotencyKey = "IdempotencyKey"
-	TypeLedgerEntry    = "LedgerEntry"
-	TypePhoneMapping   = "PhoneMapping"
-	TypePhoneNumber    = "PhoneNumber"
-	TypeUser           = "User"
-	TypeWorkflow       = "Workflow"
+	TypeAPIKey          = "APIKey"
+	TypeAgent           = "Agent"
+	TypeAgentWebhook    = "AgentWebhook"
+	TypeBatchAttempt    = "BatchAttempt"
+	TypeBatchRow        = "BatchRow"
+	TypeCallBatch       = "CallBatch"
+	TypeCallSession     = "CallSession"
+	TypeIdempotencyKey  = "IdempotencyKey"
+	TypeLedgerEntry     = "LedgerEntry"
+	TypePhoneMapping    = "PhoneMapping"
+	TypePhoneNumber     = "PhoneNumber"
+	TypeSuppression     = "Suppression"
+	TypeUser            = "User"
+	TypeWebhookAttempt  = "WebhookAttempt"
+	TypeWebhookDelivery = "WebhookDelivery"
+	TypeWorkflow        = "Workflow"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -1534,6 +1548,5274 @@ func (m *AgentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Agent edge %s", name)
+}
+
+// AgentWebhookMutation represents an operation that mutates the AgentWebhook nodes in the graph.
+type AgentWebhookMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *uuid.UUID
+	created_at               *time.Time
+	agent_id                 *uuid.UUID
+	user_id                  *uuid.UUID
+	trigger_on_phone_call    *bool
+	outgoing_enabled         *bool
+	outgoing_url             *string
+	outgoing_headers         *map[string]string
+	retry_count              *int
+	addretry_count           *int
+	bearer_token             *[]byte
+	incoming_enabled         *bool
+	attached_variables       *[]map[string]string
+	appendattached_variables []map[string]string
+	secret                   *[]byte
+	disabled_reason          *string
+	disabled_at              *time.Time
+	failing_since            *time.Time
+	last_failure_at          *time.Time
+	last_delivered_at        *time.Time
+	failures                 *int
+	addfailures              *int
+	updated_at               *time.Time
+	clearedFields            map[string]struct{}
+	done                     bool
+	oldValue                 func(context.Context) (*AgentWebhook, error)
+	predicates               []predicate.AgentWebhook
+}
+
+var _ ent.Mutation = (*AgentWebhookMutation)(nil)
+
+// agentwebhookOption allows management of the mutation configuration using functional options.
+type agentwebhookOption func(*AgentWebhookMutation)
+
+// newAgentWebhookMutation creates new mutation for the AgentWebhook entity.
+func newAgentWebhookMutation(c config, op Op, opts ...agentwebhookOption) *AgentWebhookMutation {
+	m := &AgentWebhookMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAgentWebhook,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAgentWebhookID sets the ID field of the mutation.
+func withAgentWebhookID(id uuid.UUID) agentwebhookOption {
+	return func(m *AgentWebhookMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AgentWebhook
+		)
+		m.oldValue = func(ctx context.Context) (*AgentWebhook, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AgentWebhook.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAgentWebhook sets the old AgentWebhook of the mutation.
+func withAgentWebhook(node *AgentWebhook) agentwebhookOption {
+	return func(m *AgentWebhookMutation) {
+		m.oldValue = func(context.Context) (*AgentWebhook, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AgentWebhookMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AgentWebhookMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AgentWebhook entities.
+func (m *AgentWebhookMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AgentWebhookMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AgentWebhookMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AgentWebhook.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AgentWebhookMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AgentWebhookMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AgentWebhookMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *AgentWebhookMutation) SetAgentID(u uuid.UUID) {
+	m.agent_id = &u
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *AgentWebhookMutation) AgentID() (r uuid.UUID, exists bool) {
+	v := m.agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldAgentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *AgentWebhookMutation) ResetAgentID() {
+	m.agent_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *AgentWebhookMutation) SetUserID(u uuid.UUID) {
+	m.user_id = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *AgentWebhookMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *AgentWebhookMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetTriggerOnPhoneCall sets the "trigger_on_phone_call" field.
+func (m *AgentWebhookMutation) SetTriggerOnPhoneCall(b bool) {
+	m.trigger_on_phone_call = &b
+}
+
+// TriggerOnPhoneCall returns the value of the "trigger_on_phone_call" field in the mutation.
+func (m *AgentWebhookMutation) TriggerOnPhoneCall() (r bool, exists bool) {
+	v := m.trigger_on_phone_call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTriggerOnPhoneCall returns the old "trigger_on_phone_call" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldTriggerOnPhoneCall(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTriggerOnPhoneCall is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTriggerOnPhoneCall requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTriggerOnPhoneCall: %w", err)
+	}
+	return oldValue.TriggerOnPhoneCall, nil
+}
+
+// ResetTriggerOnPhoneCall resets all changes to the "trigger_on_phone_call" field.
+func (m *AgentWebhookMutation) ResetTriggerOnPhoneCall() {
+	m.trigger_on_phone_call = nil
+}
+
+// SetOutgoingEnabled sets the "outgoing_enabled" field.
+func (m *AgentWebhookMutation) SetOutgoingEnabled(b bool) {
+	m.outgoing_enabled = &b
+}
+
+// OutgoingEnabled returns the value of the "outgoing_enabled" field in the mutation.
+func (m *AgentWebhookMutation) OutgoingEnabled() (r bool, exists bool) {
+	v := m.outgoing_enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutgoingEnabled returns the old "outgoing_enabled" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldOutgoingEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutgoingEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutgoingEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutgoingEnabled: %w", err)
+	}
+	return oldValue.OutgoingEnabled, nil
+}
+
+// ResetOutgoingEnabled resets all changes to the "outgoing_enabled" field.
+func (m *AgentWebhookMutation) ResetOutgoingEnabled() {
+	m.outgoing_enabled = nil
+}
+
+// SetOutgoingURL sets the "outgoing_url" field.
+func (m *AgentWebhookMutation) SetOutgoingURL(s string) {
+	m.outgoing_url = &s
+}
+
+// OutgoingURL returns the value of the "outgoing_url" field in the mutation.
+func (m *AgentWebhookMutation) OutgoingURL() (r string, exists bool) {
+	v := m.outgoing_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutgoingURL returns the old "outgoing_url" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldOutgoingURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutgoingURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutgoingURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutgoingURL: %w", err)
+	}
+	return oldValue.OutgoingURL, nil
+}
+
+// ResetOutgoingURL resets all changes to the "outgoing_url" field.
+func (m *AgentWebhookMutation) ResetOutgoingURL() {
+	m.outgoing_url = nil
+}
+
+// SetOutgoingHeaders sets the "outgoing_headers" field.
+func (m *AgentWebhookMutation) SetOutgoingHeaders(value map[string]string) {
+	m.outgoing_headers = &value
+}
+
+// OutgoingHeaders returns the value of the "outgoing_headers" field in the mutation.
+func (m *AgentWebhookMutation) OutgoingHeaders() (r map[string]string, exists bool) {
+	v := m.outgoing_headers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutgoingHeaders returns the old "outgoing_headers" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldOutgoingHeaders(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutgoingHeaders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutgoingHeaders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutgoingHeaders: %w", err)
+	}
+	return oldValue.OutgoingHeaders, nil
+}
+
+// ClearOutgoingHeaders clears the value of the "outgoing_headers" field.
+func (m *AgentWebhookMutation) ClearOutgoingHeaders() {
+	m.outgoing_headers = nil
+	m.clearedFields[agentwebhook.FieldOutgoingHeaders] = struct{}{}
+}
+
+// OutgoingHeadersCleared returns if the "outgoing_headers" field was cleared in this mutation.
+func (m *AgentWebhookMutation) OutgoingHeadersCleared() bool {
+	_, ok := m.clearedFields[agentwebhook.FieldOutgoingHeaders]
+	return ok
+}
+
+// ResetOutgoingHeaders resets all changes to the "outgoing_headers" field.
+func (m *AgentWebhookMutation) ResetOutgoingHeaders() {
+	m.outgoing_headers = nil
+	delete(m.clearedFields, agentwebhook.FieldOutgoingHeaders)
+}
+
+// SetRetryCount sets the "retry_count" field.
+func (m *AgentWebhookMutation) SetRetryCount(i int) {
+	m.retry_count = &i
+	m.addretry_count = nil
+}
+
+// RetryCount returns the value of the "retry_count" field in the mutation.
+func (m *AgentWebhookMutation) RetryCount() (r int, exists bool) {
+	v := m.retry_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryCount returns the old "retry_count" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldRetryCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryCount: %w", err)
+	}
+	return oldValue.RetryCount, nil
+}
+
+// AddRetryCount adds i to the "retry_count" field.
+func (m *AgentWebhookMutation) AddRetryCount(i int) {
+	if m.addretry_count != nil {
+		*m.addretry_count += i
+	} else {
+		m.addretry_count = &i
+	}
+}
+
+// AddedRetryCount returns the value that was added to the "retry_count" field in this mutation.
+func (m *AgentWebhookMutation) AddedRetryCount() (r int, exists bool) {
+	v := m.addretry_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRetryCount resets all changes to the "retry_count" field.
+func (m *AgentWebhookMutation) ResetRetryCount() {
+	m.retry_count = nil
+	m.addretry_count = nil
+}
+
+// SetBearerToken sets the "bearer_token" field.
+func (m *AgentWebhookMutation) SetBearerToken(b []byte) {
+	m.bearer_token = &b
+}
+
+// BearerToken returns the value of the "bearer_token" field in the mutation.
+func (m *AgentWebhookMutation) BearerToken() (r []byte, exists bool) {
+	v := m.bearer_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBearerToken returns the old "bearer_token" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldBearerToken(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBearerToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBearerToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBearerToken: %w", err)
+	}
+	return oldValue.BearerToken, nil
+}
+
+// ClearBearerToken clears the value of the "bearer_token" field.
+func (m *AgentWebhookMutation) ClearBearerToken() {
+	m.bearer_token = nil
+	m.clearedFields[agentwebhook.FieldBearerToken] = struct{}{}
+}
+
+// BearerTokenCleared returns if the "bearer_token" field was cleared in this mutation.
+func (m *AgentWebhookMutation) BearerTokenCleared() bool {
+	_, ok := m.clearedFields[agentwebhook.FieldBearerToken]
+	return ok
+}
+
+// ResetBearerToken resets all changes to the "bearer_token" field.
+func (m *AgentWebhookMutation) ResetBearerToken() {
+	m.bearer_token = nil
+	delete(m.clearedFields, agentwebhook.FieldBearerToken)
+}
+
+// SetIncomingEnabled sets the "incoming_enabled" field.
+func (m *AgentWebhookMutation) SetIncomingEnabled(b bool) {
+	m.incoming_enabled = &b
+}
+
+// IncomingEnabled returns the value of the "incoming_enabled" field in the mutation.
+func (m *AgentWebhookMutation) IncomingEnabled() (r bool, exists bool) {
+	v := m.incoming_enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIncomingEnabled returns the old "incoming_enabled" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldIncomingEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIncomingEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIncomingEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIncomingEnabled: %w", err)
+	}
+	return oldValue.IncomingEnabled, nil
+}
+
+// ResetIncomingEnabled resets all changes to the "incoming_enabled" field.
+func (m *AgentWebhookMutation) ResetIncomingEnabled() {
+	m.incoming_enabled = nil
+}
+
+// SetAttachedVariables sets the "attached_variables" field.
+func (m *AgentWebhookMutation) SetAttachedVariables(value []map[string]string) {
+	m.attached_variables = &value
+	m.appendattached_variables = nil
+}
+
+// AttachedVariables returns the value of the "attached_variables" field in the mutation.
+func (m *AgentWebhookMutation) AttachedVariables() (r []map[string]string, exists bool) {
+	v := m.attached_variables
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttachedVariables returns the old "attached_variables" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldAttachedVariables(ctx context.Context) (v []map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttachedVariables is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttachedVariables requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttachedVariables: %w", err)
+	}
+	return oldValue.AttachedVariables, nil
+}
+
+// AppendAttachedVariables adds value to the "attached_variables" field.
+func (m *AgentWebhookMutation) AppendAttachedVariables(value []map[string]string) {
+	m.appendattached_variables = append(m.appendattached_variables, value...)
+}
+
+// AppendedAttachedVariables returns the list of values that were appended to the "attached_variables" field in this mutation.
+func (m *AgentWebhookMutation) AppendedAttachedVariables() ([]map[string]string, bool) {
+	if len(m.appendattached_variables) == 0 {
+		return nil, false
+	}
+	return m.appendattached_variables, true
+}
+
+// ClearAttachedVariables clears the value of the "attached_variables" field.
+func (m *AgentWebhookMutation) ClearAttachedVariables() {
+	m.attached_variables = nil
+	m.appendattached_variables = nil
+	m.clearedFields[agentwebhook.FieldAttachedVariables] = struct{}{}
+}
+
+// AttachedVariablesCleared returns if the "attached_variables" field was cleared in this mutation.
+func (m *AgentWebhookMutation) AttachedVariablesCleared() bool {
+	_, ok := m.clearedFields[agentwebhook.FieldAttachedVariables]
+	return ok
+}
+
+// ResetAttachedVariables resets all changes to the "attached_variables" field.
+func (m *AgentWebhookMutation) ResetAttachedVariables() {
+	m.attached_variables = nil
+	m.appendattached_variables = nil
+	delete(m.clearedFields, agentwebhook.FieldAttachedVariables)
+}
+
+// SetSecret sets the "secret" field.
+func (m *AgentWebhookMutation) SetSecret(b []byte) {
+	m.secret = &b
+}
+
+// Secret returns the value of the "secret" field in the mutation.
+func (m *AgentWebhookMutation) Secret() (r []byte, exists bool) {
+	v := m.secret
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecret returns the old "secret" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldSecret(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecret is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecret requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecret: %w", err)
+	}
+	return oldValue.Secret, nil
+}
+
+// ResetSecret resets all changes to the "secret" field.
+func (m *AgentWebhookMutation) ResetSecret() {
+	m.secret = nil
+}
+
+// SetDisabledReason sets the "disabled_reason" field.
+func (m *AgentWebhookMutation) SetDisabledReason(s string) {
+	m.disabled_reason = &s
+}
+
+// DisabledReason returns the value of the "disabled_reason" field in the mutation.
+func (m *AgentWebhookMutation) DisabledReason() (r string, exists bool) {
+	v := m.disabled_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisabledReason returns the old "disabled_reason" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldDisabledReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisabledReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisabledReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisabledReason: %w", err)
+	}
+	return oldValue.DisabledReason, nil
+}
+
+// ResetDisabledReason resets all changes to the "disabled_reason" field.
+func (m *AgentWebhookMutation) ResetDisabledReason() {
+	m.disabled_reason = nil
+}
+
+// SetDisabledAt sets the "disabled_at" field.
+func (m *AgentWebhookMutation) SetDisabledAt(t time.Time) {
+	m.disabled_at = &t
+}
+
+// DisabledAt returns the value of the "disabled_at" field in the mutation.
+func (m *AgentWebhookMutation) DisabledAt() (r time.Time, exists bool) {
+	v := m.disabled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisabledAt returns the old "disabled_at" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldDisabledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisabledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisabledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisabledAt: %w", err)
+	}
+	return oldValue.DisabledAt, nil
+}
+
+// ClearDisabledAt clears the value of the "disabled_at" field.
+func (m *AgentWebhookMutation) ClearDisabledAt() {
+	m.disabled_at = nil
+	m.clearedFields[agentwebhook.FieldDisabledAt] = struct{}{}
+}
+
+// DisabledAtCleared returns if the "disabled_at" field was cleared in this mutation.
+func (m *AgentWebhookMutation) DisabledAtCleared() bool {
+	_, ok := m.clearedFields[agentwebhook.FieldDisabledAt]
+	return ok
+}
+
+// ResetDisabledAt resets all changes to the "disabled_at" field.
+func (m *AgentWebhookMutation) ResetDisabledAt() {
+	m.disabled_at = nil
+	delete(m.clearedFields, agentwebhook.FieldDisabledAt)
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (m *AgentWebhookMutation) SetFailingSince(t time.Time) {
+	m.failing_since = &t
+}
+
+// FailingSince returns the value of the "failing_since" field in the mutation.
+func (m *AgentWebhookMutation) FailingSince() (r time.Time, exists bool) {
+	v := m.failing_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailingSince returns the old "failing_since" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldFailingSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailingSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailingSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailingSince: %w", err)
+	}
+	return oldValue.FailingSince, nil
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (m *AgentWebhookMutation) ClearFailingSince() {
+	m.failing_since = nil
+	m.clearedFields[agentwebhook.FieldFailingSince] = struct{}{}
+}
+
+// FailingSinceCleared returns if the "failing_since" field was cleared in this mutation.
+func (m *AgentWebhookMutation) FailingSinceCleared() bool {
+	_, ok := m.clearedFields[agentwebhook.FieldFailingSince]
+	return ok
+}
+
+// ResetFailingSince resets all changes to the "failing_since" field.
+func (m *AgentWebhookMutation) ResetFailingSince() {
+	m.failing_since = nil
+	delete(m.clearedFields, agentwebhook.FieldFailingSince)
+}
+
+// SetLastFailureAt sets the "last_failure_at" field.
+func (m *AgentWebhookMutation) SetLastFailureAt(t time.Time) {
+	m.last_failure_at = &t
+}
+
+// LastFailureAt returns the value of the "last_failure_at" field in the mutation.
+func (m *AgentWebhookMutation) LastFailureAt() (r time.Time, exists bool) {
+	v := m.last_failure_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastFailureAt returns the old "last_failure_at" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldLastFailureAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastFailureAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastFailureAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastFailureAt: %w", err)
+	}
+	return oldValue.LastFailureAt, nil
+}
+
+// ClearLastFailureAt clears the value of the "last_failure_at" field.
+func (m *AgentWebhookMutation) ClearLastFailureAt() {
+	m.last_failure_at = nil
+	m.clearedFields[agentwebhook.FieldLastFailureAt] = struct{}{}
+}
+
+// LastFailureAtCleared returns if the "last_failure_at" field was cleared in this mutation.
+func (m *AgentWebhookMutation) LastFailureAtCleared() bool {
+	_, ok := m.clearedFields[agentwebhook.FieldLastFailureAt]
+	return ok
+}
+
+// ResetLastFailureAt resets all changes to the "last_failure_at" field.
+func (m *AgentWebhookMutation) ResetLastFailureAt() {
+	m.last_failure_at = nil
+	delete(m.clearedFields, agentwebhook.FieldLastFailureAt)
+}
+
+// SetLastDeliveredAt sets the "last_delivered_at" field.
+func (m *AgentWebhookMutation) SetLastDeliveredAt(t time.Time) {
+	m.last_delivered_at = &t
+}
+
+// LastDeliveredAt returns the value of the "last_delivered_at" field in the mutation.
+func (m *AgentWebhookMutation) LastDeliveredAt() (r time.Time, exists bool) {
+	v := m.last_delivered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastDeliveredAt returns the old "last_delivered_at" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldLastDeliveredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastDeliveredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastDeliveredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastDeliveredAt: %w", err)
+	}
+	return oldValue.LastDeliveredAt, nil
+}
+
+// ClearLastDeliveredAt clears the value of the "last_delivered_at" field.
+func (m *AgentWebhookMutation) ClearLastDeliveredAt() {
+	m.last_delivered_at = nil
+	m.clearedFields[agentwebhook.FieldLastDeliveredAt] = struct{}{}
+}
+
+// LastDeliveredAtCleared returns if the "last_delivered_at" field was cleared in this mutation.
+func (m *AgentWebhookMutation) LastDeliveredAtCleared() bool {
+	_, ok := m.clearedFields[agentwebhook.FieldLastDeliveredAt]
+	return ok
+}
+
+// ResetLastDeliveredAt resets all changes to the "last_delivered_at" field.
+func (m *AgentWebhookMutation) ResetLastDeliveredAt() {
+	m.last_delivered_at = nil
+	delete(m.clearedFields, agentwebhook.FieldLastDeliveredAt)
+}
+
+// SetFailures sets the "failures" field.
+func (m *AgentWebhookMutation) SetFailures(i int) {
+	m.failures = &i
+	m.addfailures = nil
+}
+
+// Failures returns the value of the "failures" field in the mutation.
+func (m *AgentWebhookMutation) Failures() (r int, exists bool) {
+	v := m.failures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailures returns the old "failures" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldFailures(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailures is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailures requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailures: %w", err)
+	}
+	return oldValue.Failures, nil
+}
+
+// AddFailures adds i to the "failures" field.
+func (m *AgentWebhookMutation) AddFailures(i int) {
+	if m.addfailures != nil {
+		*m.addfailures += i
+	} else {
+		m.addfailures = &i
+	}
+}
+
+// AddedFailures returns the value that was added to the "failures" field in this mutation.
+func (m *AgentWebhookMutation) AddedFailures() (r int, exists bool) {
+	v := m.addfailures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailures resets all changes to the "failures" field.
+func (m *AgentWebhookMutation) ResetFailures() {
+	m.failures = nil
+	m.addfailures = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AgentWebhookMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AgentWebhookMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AgentWebhook entity.
+// If the AgentWebhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AgentWebhookMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AgentWebhookMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the AgentWebhookMutation builder.
+func (m *AgentWebhookMutation) Where(ps ...predicate.AgentWebhook) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AgentWebhookMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AgentWebhookMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AgentWebhook, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AgentWebhookMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AgentWebhookMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AgentWebhook).
+func (m *AgentWebhookMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AgentWebhookMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.created_at != nil {
+		fields = append(fields, agentwebhook.FieldCreatedAt)
+	}
+	if m.agent_id != nil {
+		fields = append(fields, agentwebhook.FieldAgentID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, agentwebhook.FieldUserID)
+	}
+	if m.trigger_on_phone_call != nil {
+		fields = append(fields, agentwebhook.FieldTriggerOnPhoneCall)
+	}
+	if m.outgoing_enabled != nil {
+		fields = append(fields, agentwebhook.FieldOutgoingEnabled)
+	}
+	if m.outgoing_url != nil {
+		fields = append(fields, agentwebhook.FieldOutgoingURL)
+	}
+	if m.outgoing_headers != nil {
+		fields = append(fields, agentwebhook.FieldOutgoingHeaders)
+	}
+	if m.retry_count != nil {
+		fields = append(fields, agentwebhook.FieldRetryCount)
+	}
+	if m.bearer_token != nil {
+		fields = append(fields, agentwebhook.FieldBearerToken)
+	}
+	if m.incoming_enabled != nil {
+		fields = append(fields, agentwebhook.FieldIncomingEnabled)
+	}
+	if m.attached_variables != nil {
+		fields = append(fields, agentwebhook.FieldAttachedVariables)
+	}
+	if m.secret != nil {
+		fields = append(fields, agentwebhook.FieldSecret)
+	}
+	if m.disabled_reason != nil {
+		fields = append(fields, agentwebhook.FieldDisabledReason)
+	}
+	if m.disabled_at != nil {
+		fields = append(fields, agentwebhook.FieldDisabledAt)
+	}
+	if m.failing_since != nil {
+		fields = append(fields, agentwebhook.FieldFailingSince)
+	}
+	if m.last_failure_at != nil {
+		fields = append(fields, agentwebhook.FieldLastFailureAt)
+	}
+	if m.last_delivered_at != nil {
+		fields = append(fields, agentwebhook.FieldLastDeliveredAt)
+	}
+	if m.failures != nil {
+		fields = append(fields, agentwebhook.FieldFailures)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, agentwebhook.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AgentWebhookMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case agentwebhook.FieldCreatedAt:
+		return m.CreatedAt()
+	case agentwebhook.FieldAgentID:
+		return m.AgentID()
+	case agentwebhook.FieldUserID:
+		return m.UserID()
+	case agentwebhook.FieldTriggerOnPhoneCall:
+		return m.TriggerOnPhoneCall()
+	case agentwebhook.FieldOutgoingEnabled:
+		return m.OutgoingEnabled()
+	case agentwebhook.FieldOutgoingURL:
+		return m.OutgoingURL()
+	case agentwebhook.FieldOutgoingHeaders:
+		return m.OutgoingHeaders()
+	case agentwebhook.FieldRetryCount:
+		return m.RetryCount()
+	case agentwebhook.FieldBearerToken:
+		return m.BearerToken()
+	case agentwebhook.FieldIncomingEnabled:
+		return m.IncomingEnabled()
+	case agentwebhook.FieldAttachedVariables:
+		return m.AttachedVariables()
+	case agentwebhook.FieldSecret:
+		return m.Secret()
+	case agentwebhook.FieldDisabledReason:
+		return m.DisabledReason()
+	case agentwebhook.FieldDisabledAt:
+		return m.DisabledAt()
+	case agentwebhook.FieldFailingSince:
+		return m.FailingSince()
+	case agentwebhook.FieldLastFailureAt:
+		return m.LastFailureAt()
+	case agentwebhook.FieldLastDeliveredAt:
+		return m.LastDeliveredAt()
+	case agentwebhook.FieldFailures:
+		return m.Failures()
+	case agentwebhook.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AgentWebhookMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case agentwebhook.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case agentwebhook.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case agentwebhook.FieldUserID:
+		return m.OldUserID(ctx)
+	case agentwebhook.FieldTriggerOnPhoneCall:
+		return m.OldTriggerOnPhoneCall(ctx)
+	case agentwebhook.FieldOutgoingEnabled:
+		return m.OldOutgoingEnabled(ctx)
+	case agentwebhook.FieldOutgoingURL:
+		return m.OldOutgoingURL(ctx)
+	case agentwebhook.FieldOutgoingHeaders:
+		return m.OldOutgoingHeaders(ctx)
+	case agentwebhook.FieldRetryCount:
+		return m.OldRetryCount(ctx)
+	case agentwebhook.FieldBearerToken:
+		return m.OldBearerToken(ctx)
+	case agentwebhook.FieldIncomingEnabled:
+		return m.OldIncomingEnabled(ctx)
+	case agentwebhook.FieldAttachedVariables:
+		return m.OldAttachedVariables(ctx)
+	case agentwebhook.FieldSecret:
+		return m.OldSecret(ctx)
+	case agentwebhook.FieldDisabledReason:
+		return m.OldDisabledReason(ctx)
+	case agentwebhook.FieldDisabledAt:
+		return m.OldDisabledAt(ctx)
+	case agentwebhook.FieldFailingSince:
+		return m.OldFailingSince(ctx)
+	case agentwebhook.FieldLastFailureAt:
+		return m.OldLastFailureAt(ctx)
+	case agentwebhook.FieldLastDeliveredAt:
+		return m.OldLastDeliveredAt(ctx)
+	case agentwebhook.FieldFailures:
+		return m.OldFailures(ctx)
+	case agentwebhook.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AgentWebhook field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentWebhookMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case agentwebhook.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case agentwebhook.FieldAgentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case agentwebhook.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case agentwebhook.FieldTriggerOnPhoneCall:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTriggerOnPhoneCall(v)
+		return nil
+	case agentwebhook.FieldOutgoingEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutgoingEnabled(v)
+		return nil
+	case agentwebhook.FieldOutgoingURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutgoingURL(v)
+		return nil
+	case agentwebhook.FieldOutgoingHeaders:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutgoingHeaders(v)
+		return nil
+	case agentwebhook.FieldRetryCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryCount(v)
+		return nil
+	case agentwebhook.FieldBearerToken:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBearerToken(v)
+		return nil
+	case agentwebhook.FieldIncomingEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIncomingEnabled(v)
+		return nil
+	case agentwebhook.FieldAttachedVariables:
+		v, ok := value.([]map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttachedVariables(v)
+		return nil
+	case agentwebhook.FieldSecret:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecret(v)
+		return nil
+	case agentwebhook.FieldDisabledReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisabledReason(v)
+		return nil
+	case agentwebhook.FieldDisabledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisabledAt(v)
+		return nil
+	case agentwebhook.FieldFailingSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailingSince(v)
+		return nil
+	case agentwebhook.FieldLastFailureAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastFailureAt(v)
+		return nil
+	case agentwebhook.FieldLastDeliveredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastDeliveredAt(v)
+		return nil
+	case agentwebhook.FieldFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailures(v)
+		return nil
+	case agentwebhook.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AgentWebhook field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AgentWebhookMutation) AddedFields() []string {
+	var fields []string
+	if m.addretry_count != nil {
+		fields = append(fields, agentwebhook.FieldRetryCount)
+	}
+	if m.addfailures != nil {
+		fields = append(fields, agentwebhook.FieldFailures)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AgentWebhookMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case agentwebhook.FieldRetryCount:
+		return m.AddedRetryCount()
+	case agentwebhook.FieldFailures:
+		return m.AddedFailures()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AgentWebhookMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case agentwebhook.FieldRetryCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetryCount(v)
+		return nil
+	case agentwebhook.FieldFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailures(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AgentWebhook numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AgentWebhookMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(agentwebhook.FieldOutgoingHeaders) {
+		fields = append(fields, agentwebhook.FieldOutgoingHeaders)
+	}
+	if m.FieldCleared(agentwebhook.FieldBearerToken) {
+		fields = append(fields, agentwebhook.FieldBearerToken)
+	}
+	if m.FieldCleared(agentwebhook.FieldAttachedVariables) {
+		fields = append(fields, agentwebhook.FieldAttachedVariables)
+	}
+	if m.FieldCleared(agentwebhook.FieldDisabledAt) {
+		fields = append(fields, agentwebhook.FieldDisabledAt)
+	}
+	if m.FieldCleared(agentwebhook.FieldFailingSince) {
+		fields = append(fields, agentwebhook.FieldFailingSince)
+	}
+	if m.FieldCleared(agentwebhook.FieldLastFailureAt) {
+		fields = append(fields, agentwebhook.FieldLastFailureAt)
+	}
+	if m.FieldCleared(agentwebhook.FieldLastDeliveredAt) {
+		fields = append(fields, agentwebhook.FieldLastDeliveredAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AgentWebhookMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AgentWebhookMutation) ClearField(name string) error {
+	switch name {
+	case agentwebhook.FieldOutgoingHeaders:
+		m.ClearOutgoingHeaders()
+		return nil
+	case agentwebhook.FieldBearerToken:
+		m.ClearBearerToken()
+		return nil
+	case agentwebhook.FieldAttachedVariables:
+		m.ClearAttachedVariables()
+		return nil
+	case agentwebhook.FieldDisabledAt:
+		m.ClearDisabledAt()
+		return nil
+	case agentwebhook.FieldFailingSince:
+		m.ClearFailingSince()
+		return nil
+	case agentwebhook.FieldLastFailureAt:
+		m.ClearLastFailureAt()
+		return nil
+	case agentwebhook.FieldLastDeliveredAt:
+		m.ClearLastDeliveredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentWebhook nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AgentWebhookMutation) ResetField(name string) error {
+	switch name {
+	case agentwebhook.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case agentwebhook.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case agentwebhook.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case agentwebhook.FieldTriggerOnPhoneCall:
+		m.ResetTriggerOnPhoneCall()
+		return nil
+	case agentwebhook.FieldOutgoingEnabled:
+		m.ResetOutgoingEnabled()
+		return nil
+	case agentwebhook.FieldOutgoingURL:
+		m.ResetOutgoingURL()
+		return nil
+	case agentwebhook.FieldOutgoingHeaders:
+		m.ResetOutgoingHeaders()
+		return nil
+	case agentwebhook.FieldRetryCount:
+		m.ResetRetryCount()
+		return nil
+	case agentwebhook.FieldBearerToken:
+		m.ResetBearerToken()
+		return nil
+	case agentwebhook.FieldIncomingEnabled:
+		m.ResetIncomingEnabled()
+		return nil
+	case agentwebhook.FieldAttachedVariables:
+		m.ResetAttachedVariables()
+		return nil
+	case agentwebhook.FieldSecret:
+		m.ResetSecret()
+		return nil
+	case agentwebhook.FieldDisabledReason:
+		m.ResetDisabledReason()
+		return nil
+	case agentwebhook.FieldDisabledAt:
+		m.ResetDisabledAt()
+		return nil
+	case agentwebhook.FieldFailingSince:
+		m.ResetFailingSince()
+		return nil
+	case agentwebhook.FieldLastFailureAt:
+		m.ResetLastFailureAt()
+		return nil
+	case agentwebhook.FieldLastDeliveredAt:
+		m.ResetLastDeliveredAt()
+		return nil
+	case agentwebhook.FieldFailures:
+		m.ResetFailures()
+		return nil
+	case agentwebhook.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AgentWebhook field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AgentWebhookMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AgentWebhookMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AgentWebhookMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AgentWebhookMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AgentWebhookMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AgentWebhookMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AgentWebhookMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AgentWebhook unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AgentWebhookMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AgentWebhook edge %s", name)
+}
+
+// BatchAttemptMutation represents an operation that mutates the BatchAttempt nodes in the graph.
+type BatchAttemptMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *uuid.UUID
+	created_at      *time.Time
+	batch_id        *uuid.UUID
+	attempt         *int
+	addattempt      *int
+	call_session_id *uuid.UUID
+	outcome         *string
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	row             *uuid.UUID
+	clearedrow      bool
+	done            bool
+	oldValue        func(context.Context) (*BatchAttempt, error)
+	predicates      []predicate.BatchAttempt
+}
+
+var _ ent.Mutation = (*BatchAttemptMutation)(nil)
+
+// batchattemptOption allows management of the mutation configuration using functional options.
+type batchattemptOption func(*BatchAttemptMutation)
+
+// newBatchAttemptMutation creates new mutation for the BatchAttempt entity.
+func newBatchAttemptMutation(c config, op Op, opts ...batchattemptOption) *BatchAttemptMutation {
+	m := &BatchAttemptMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBatchAttempt,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBatchAttemptID sets the ID field of the mutation.
+func withBatchAttemptID(id uuid.UUID) batchattemptOption {
+	return func(m *BatchAttemptMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BatchAttempt
+		)
+		m.oldValue = func(ctx context.Context) (*BatchAttempt, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BatchAttempt.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBatchAttempt sets the old BatchAttempt of the mutation.
+func withBatchAttempt(node *BatchAttempt) batchattemptOption {
+	return func(m *BatchAttemptMutation) {
+		m.oldValue = func(context.Context) (*BatchAttempt, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BatchAttemptMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BatchAttemptMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BatchAttempt entities.
+func (m *BatchAttemptMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BatchAttemptMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BatchAttemptMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BatchAttempt.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BatchAttemptMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BatchAttemptMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BatchAttemptMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetRowID sets the "row_id" field.
+func (m *BatchAttemptMutation) SetRowID(u uuid.UUID) {
+	m.row = &u
+}
+
+// RowID returns the value of the "row_id" field in the mutation.
+func (m *BatchAttemptMutation) RowID() (r uuid.UUID, exists bool) {
+	v := m.row
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRowID returns the old "row_id" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldRowID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRowID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRowID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRowID: %w", err)
+	}
+	return oldValue.RowID, nil
+}
+
+// ResetRowID resets all changes to the "row_id" field.
+func (m *BatchAttemptMutation) ResetRowID() {
+	m.row = nil
+}
+
+// SetBatchID sets the "batch_id" field.
+func (m *BatchAttemptMutation) SetBatchID(u uuid.UUID) {
+	m.batch_id = &u
+}
+
+// BatchID returns the value of the "batch_id" field in the mutation.
+func (m *BatchAttemptMutation) BatchID() (r uuid.UUID, exists bool) {
+	v := m.batch_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchID returns the old "batch_id" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldBatchID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchID: %w", err)
+	}
+	return oldValue.BatchID, nil
+}
+
+// ResetBatchID resets all changes to the "batch_id" field.
+func (m *BatchAttemptMutation) ResetBatchID() {
+	m.batch_id = nil
+}
+
+// SetAttempt sets the "attempt" field.
+func (m *BatchAttemptMutation) SetAttempt(i int) {
+	m.attempt = &i
+	m.addattempt = nil
+}
+
+// Attempt returns the value of the "attempt" field in the mutation.
+func (m *BatchAttemptMutation) Attempt() (r int, exists bool) {
+	v := m.attempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempt returns the old "attempt" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldAttempt(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempt: %w", err)
+	}
+	return oldValue.Attempt, nil
+}
+
+// AddAttempt adds i to the "attempt" field.
+func (m *BatchAttemptMutation) AddAttempt(i int) {
+	if m.addattempt != nil {
+		*m.addattempt += i
+	} else {
+		m.addattempt = &i
+	}
+}
+
+// AddedAttempt returns the value that was added to the "attempt" field in this mutation.
+func (m *BatchAttemptMutation) AddedAttempt() (r int, exists bool) {
+	v := m.addattempt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempt resets all changes to the "attempt" field.
+func (m *BatchAttemptMutation) ResetAttempt() {
+	m.attempt = nil
+	m.addattempt = nil
+}
+
+// SetCallSessionID sets the "call_session_id" field.
+func (m *BatchAttemptMutation) SetCallSessionID(u uuid.UUID) {
+	m.call_session_id = &u
+}
+
+// CallSessionID returns the value of the "call_session_id" field in the mutation.
+func (m *BatchAttemptMutation) CallSessionID() (r uuid.UUID, exists bool) {
+	v := m.call_session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallSessionID returns the old "call_session_id" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldCallSessionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallSessionID: %w", err)
+	}
+	return oldValue.CallSessionID, nil
+}
+
+// ClearCallSessionID clears the value of the "call_session_id" field.
+func (m *BatchAttemptMutation) ClearCallSessionID() {
+	m.call_session_id = nil
+	m.clearedFields[batchattempt.FieldCallSessionID] = struct{}{}
+}
+
+// CallSessionIDCleared returns if the "call_session_id" field was cleared in this mutation.
+func (m *BatchAttemptMutation) CallSessionIDCleared() bool {
+	_, ok := m.clearedFields[batchattempt.FieldCallSessionID]
+	return ok
+}
+
+// ResetCallSessionID resets all changes to the "call_session_id" field.
+func (m *BatchAttemptMutation) ResetCallSessionID() {
+	m.call_session_id = nil
+	delete(m.clearedFields, batchattempt.FieldCallSessionID)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *BatchAttemptMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *BatchAttemptMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldOutcome(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *BatchAttemptMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BatchAttemptMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BatchAttemptMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the BatchAttempt entity.
+// If the BatchAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchAttemptMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BatchAttemptMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearRow clears the "row" edge to the BatchRow entity.
+func (m *BatchAttemptMutation) ClearRow() {
+	m.clearedrow = true
+	m.clearedFields[batchattempt.FieldRowID] = struct{}{}
+}
+
+// RowCleared reports if the "row" edge to the BatchRow entity was cleared.
+func (m *BatchAttemptMutation) RowCleared() bool {
+	return m.clearedrow
+}
+
+// RowIDs returns the "row" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RowID instead. It exists only for internal usage by the builders.
+func (m *BatchAttemptMutation) RowIDs() (ids []uuid.UUID) {
+	if id := m.row; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRow resets all changes to the "row" edge.
+func (m *BatchAttemptMutation) ResetRow() {
+	m.row = nil
+	m.clearedrow = false
+}
+
+// Where appends a list predicates to the BatchAttemptMutation builder.
+func (m *BatchAttemptMutation) Where(ps ...predicate.BatchAttempt) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BatchAttemptMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BatchAttemptMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BatchAttempt, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BatchAttemptMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BatchAttemptMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BatchAttempt).
+func (m *BatchAttemptMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BatchAttemptMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, batchattempt.FieldCreatedAt)
+	}
+	if m.row != nil {
+		fields = append(fields, batchattempt.FieldRowID)
+	}
+	if m.batch_id != nil {
+		fields = append(fields, batchattempt.FieldBatchID)
+	}
+	if m.attempt != nil {
+		fields = append(fields, batchattempt.FieldAttempt)
+	}
+	if m.call_session_id != nil {
+		fields = append(fields, batchattempt.FieldCallSessionID)
+	}
+	if m.outcome != nil {
+		fields = append(fields, batchattempt.FieldOutcome)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, batchattempt.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BatchAttemptMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		return m.CreatedAt()
+	case batchattempt.FieldRowID:
+		return m.RowID()
+	case batchattempt.FieldBatchID:
+		return m.BatchID()
+	case batchattempt.FieldAttempt:
+		return m.Attempt()
+	case batchattempt.FieldCallSessionID:
+		return m.CallSessionID()
+	case batchattempt.FieldOutcome:
+		return m.Outcome()
+	case batchattempt.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BatchAttemptMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case batchattempt.FieldRowID:
+		return m.OldRowID(ctx)
+	case batchattempt.FieldBatchID:
+		return m.OldBatchID(ctx)
+	case batchattempt.FieldAttempt:
+		return m.OldAttempt(ctx)
+	case batchattempt.FieldCallSessionID:
+		return m.OldCallSessionID(ctx)
+	case batchattempt.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case batchattempt.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BatchAttempt field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchAttemptMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case batchattempt.FieldRowID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRowID(v)
+		return nil
+	case batchattempt.FieldBatchID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchID(v)
+		return nil
+	case batchattempt.FieldAttempt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempt(v)
+		return nil
+	case batchattempt.FieldCallSessionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallSessionID(v)
+		return nil
+	case batchattempt.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case batchattempt.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BatchAttemptMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempt != nil {
+		fields = append(fields, batchattempt.FieldAttempt)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BatchAttemptMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case batchattempt.FieldAttempt:
+		return m.AddedAttempt()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchAttemptMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case batchattempt.FieldAttempt:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BatchAttemptMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(batchattempt.FieldCallSessionID) {
+		fields = append(fields, batchattempt.FieldCallSessionID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BatchAttemptMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BatchAttemptMutation) ClearField(name string) error {
+	switch name {
+	case batchattempt.FieldCallSessionID:
+		m.ClearCallSessionID()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BatchAttemptMutation) ResetField(name string) error {
+	switch name {
+	case batchattempt.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case batchattempt.FieldRowID:
+		m.ResetRowID()
+		return nil
+	case batchattempt.FieldBatchID:
+		m.ResetBatchID()
+		return nil
+	case batchattempt.FieldAttempt:
+		m.ResetAttempt()
+		return nil
+	case batchattempt.FieldCallSessionID:
+		m.ResetCallSessionID()
+		return nil
+	case batchattempt.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case batchattempt.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BatchAttemptMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.row != nil {
+		edges = append(edges, batchattempt.EdgeRow)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BatchAttemptMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case batchattempt.EdgeRow:
+		if id := m.row; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BatchAttemptMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BatchAttemptMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BatchAttemptMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrow {
+		edges = append(edges, batchattempt.EdgeRow)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BatchAttemptMutation) EdgeCleared(name string) bool {
+	switch name {
+	case batchattempt.EdgeRow:
+		return m.clearedrow
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BatchAttemptMutation) ClearEdge(name string) error {
+	switch name {
+	case batchattempt.EdgeRow:
+		m.ClearRow()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BatchAttemptMutation) ResetEdge(name string) error {
+	switch name {
+	case batchattempt.EdgeRow:
+		m.ResetRow()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchAttempt edge %s", name)
+}
+
+// BatchRowMutation represents an operation that mutates the BatchRow nodes in the graph.
+type BatchRowMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *uuid.UUID
+	created_at             *time.Time
+	to_number              *string
+	variable_values        *map[string]string
+	timezone               *string
+	status                 *string
+	attempts               *int
+	addattempts            *int
+	last_call_session_id   *uuid.UUID
+	pending                *bool
+	next_attempt_at        *time.Time
+	error_message          *string
+	updated_at             *time.Time
+	clearedFields          map[string]struct{}
+	batch                  *uuid.UUID
+	clearedbatch           bool
+	attempt_records        map[uuid.UUID]struct{}
+	removedattempt_records map[uuid.UUID]struct{}
+	clearedattempt_records bool
+	done                   bool
+	oldValue               func(context.Context) (*BatchRow, error)
+	predicates             []predicate.BatchRow
+}
+
+var _ ent.Mutation = (*BatchRowMutation)(nil)
+
+// batchrowOption allows management of the mutation configuration using functional options.
+type batchrowOption func(*BatchRowMutation)
+
+// newBatchRowMutation creates new mutation for the BatchRow entity.
+func newBatchRowMutation(c config, op Op, opts ...batchrowOption) *BatchRowMutation {
+	m := &BatchRowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBatchRow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBatchRowID sets the ID field of the mutation.
+func withBatchRowID(id uuid.UUID) batchrowOption {
+	return func(m *BatchRowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BatchRow
+		)
+		m.oldValue = func(ctx context.Context) (*BatchRow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BatchRow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBatchRow sets the old BatchRow of the mutation.
+func withBatchRow(node *BatchRow) batchrowOption {
+	return func(m *BatchRowMutation) {
+		m.oldValue = func(context.Context) (*BatchRow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BatchRowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BatchRowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BatchRow entities.
+func (m *BatchRowMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BatchRowMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BatchRowMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BatchRow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BatchRowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BatchRowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BatchRowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetBatchID sets the "batch_id" field.
+func (m *BatchRowMutation) SetBatchID(u uuid.UUID) {
+	m.batch = &u
+}
+
+// BatchID returns the value of the "batch_id" field in the mutation.
+func (m *BatchRowMutation) BatchID() (r uuid.UUID, exists bool) {
+	v := m.batch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchID returns the old "batch_id" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldBatchID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchID: %w", err)
+	}
+	return oldValue.BatchID, nil
+}
+
+// ResetBatchID resets all changes to the "batch_id" field.
+func (m *BatchRowMutation) ResetBatchID() {
+	m.batch = nil
+}
+
+// SetToNumber sets the "to_number" field.
+func (m *BatchRowMutation) SetToNumber(s string) {
+	m.to_number = &s
+}
+
+// ToNumber returns the value of the "to_number" field in the mutation.
+func (m *BatchRowMutation) ToNumber() (r string, exists bool) {
+	v := m.to_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToNumber returns the old "to_number" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldToNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToNumber: %w", err)
+	}
+	return oldValue.ToNumber, nil
+}
+
+// ResetToNumber resets all changes to the "to_number" field.
+func (m *BatchRowMutation) ResetToNumber() {
+	m.to_number = nil
+}
+
+// SetVariableValues sets the "variable_values" field.
+func (m *BatchRowMutation) SetVariableValues(value map[string]string) {
+	m.variable_values = &value
+}
+
+// VariableValues returns the value of the "variable_values" field in the mutation.
+func (m *BatchRowMutation) VariableValues() (r map[string]string, exists bool) {
+	v := m.variable_values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariableValues returns the old "variable_values" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldVariableValues(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariableValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariableValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariableValues: %w", err)
+	}
+	return oldValue.VariableValues, nil
+}
+
+// ClearVariableValues clears the value of the "variable_values" field.
+func (m *BatchRowMutation) ClearVariableValues() {
+	m.variable_values = nil
+	m.clearedFields[batchrow.FieldVariableValues] = struct{}{}
+}
+
+// VariableValuesCleared returns if the "variable_values" field was cleared in this mutation.
+func (m *BatchRowMutation) VariableValuesCleared() bool {
+	_, ok := m.clearedFields[batchrow.FieldVariableValues]
+	return ok
+}
+
+// ResetVariableValues resets all changes to the "variable_values" field.
+func (m *BatchRowMutation) ResetVariableValues() {
+	m.variable_values = nil
+	delete(m.clearedFields, batchrow.FieldVariableValues)
+}
+
+// SetTimezone sets the "timezone" field.
+func (m *BatchRowMutation) SetTimezone(s string) {
+	m.timezone = &s
+}
+
+// Timezone returns the value of the "timezone" field in the mutation.
+func (m *BatchRowMutation) Timezone() (r string, exists bool) {
+	v := m.timezone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimezone returns the old "timezone" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldTimezone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimezone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimezone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimezone: %w", err)
+	}
+	return oldValue.Timezone, nil
+}
+
+// ResetTimezone resets all changes to the "timezone" field.
+func (m *BatchRowMutation) ResetTimezone() {
+	m.timezone = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *BatchRowMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *BatchRowMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *BatchRowMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *BatchRowMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *BatchRowMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *BatchRowMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *BatchRowMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *BatchRowMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetLastCallSessionID sets the "last_call_session_id" field.
+func (m *BatchRowMutation) SetLastCallSessionID(u uuid.UUID) {
+	m.last_call_session_id = &u
+}
+
+// LastCallSessionID returns the value of the "last_call_session_id" field in the mutation.
+func (m *BatchRowMutation) LastCallSessionID() (r uuid.UUID, exists bool) {
+	v := m.last_call_session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastCallSessionID returns the old "last_call_session_id" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldLastCallSessionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastCallSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastCallSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastCallSessionID: %w", err)
+	}
+	return oldValue.LastCallSessionID, nil
+}
+
+// ClearLastCallSessionID clears the value of the "last_call_session_id" field.
+func (m *BatchRowMutation) ClearLastCallSessionID() {
+	m.last_call_session_id = nil
+	m.clearedFields[batchrow.FieldLastCallSessionID] = struct{}{}
+}
+
+// LastCallSessionIDCleared returns if the "last_call_session_id" field was cleared in this mutation.
+func (m *BatchRowMutation) LastCallSessionIDCleared() bool {
+	_, ok := m.clearedFields[batchrow.FieldLastCallSessionID]
+	return ok
+}
+
+// ResetLastCallSessionID resets all changes to the "last_call_session_id" field.
+func (m *BatchRowMutation) ResetLastCallSessionID() {
+	m.last_call_session_id = nil
+	delete(m.clearedFields, batchrow.FieldLastCallSessionID)
+}
+
+// SetPending sets the "pending" field.
+func (m *BatchRowMutation) SetPending(b bool) {
+	m.pending = &b
+}
+
+// Pending returns the value of the "pending" field in the mutation.
+func (m *BatchRowMutation) Pending() (r bool, exists bool) {
+	v := m.pending
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPending returns the old "pending" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldPending(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPending is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPending requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPending: %w", err)
+	}
+	return oldValue.Pending, nil
+}
+
+// ResetPending resets all changes to the "pending" field.
+func (m *BatchRowMutation) ResetPending() {
+	m.pending = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *BatchRowMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *BatchRowMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *BatchRowMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[batchrow.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *BatchRowMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[batchrow.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *BatchRowMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, batchrow.FieldNextAttemptAt)
+}
+
+// SetErrorMessage sets the "error_message" field.
+func (m *BatchRowMutation) SetErrorMessage(s string) {
+	m.error_message = &s
+}
+
+// ErrorMessage returns the value of the "error_message" field in the mutation.
+func (m *BatchRowMutation) ErrorMessage() (r string, exists bool) {
+	v := m.error_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorMessage returns the old "error_message" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldErrorMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorMessage: %w", err)
+	}
+	return oldValue.ErrorMessage, nil
+}
+
+// ResetErrorMessage resets all changes to the "error_message" field.
+func (m *BatchRowMutation) ResetErrorMessage() {
+	m.error_message = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BatchRowMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BatchRowMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the BatchRow entity.
+// If the BatchRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BatchRowMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BatchRowMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearBatch clears the "batch" edge to the CallBatch entity.
+func (m *BatchRowMutation) ClearBatch() {
+	m.clearedbatch = true
+	m.clearedFields[batchrow.FieldBatchID] = struct{}{}
+}
+
+// BatchCleared reports if the "batch" edge to the CallBatch entity was cleared.
+func (m *BatchRowMutation) BatchCleared() bool {
+	return m.clearedbatch
+}
+
+// BatchIDs returns the "batch" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BatchID instead. It exists only for internal usage by the builders.
+func (m *BatchRowMutation) BatchIDs() (ids []uuid.UUID) {
+	if id := m.batch; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBatch resets all changes to the "batch" edge.
+func (m *BatchRowMutation) ResetBatch() {
+	m.batch = nil
+	m.clearedbatch = false
+}
+
+// AddAttemptRecordIDs adds the "attempt_records" edge to the BatchAttempt entity by ids.
+func (m *BatchRowMutation) AddAttemptRecordIDs(ids ...uuid.UUID) {
+	if m.attempt_records == nil {
+		m.attempt_records = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.attempt_records[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttemptRecords clears the "attempt_records" edge to the BatchAttempt entity.
+func (m *BatchRowMutation) ClearAttemptRecords() {
+	m.clearedattempt_records = true
+}
+
+// AttemptRecordsCleared reports if the "attempt_records" edge to the BatchAttempt entity was cleared.
+func (m *BatchRowMutation) AttemptRecordsCleared() bool {
+	return m.clearedattempt_records
+}
+
+// RemoveAttemptRecordIDs removes the "attempt_records" edge to the BatchAttempt entity by IDs.
+func (m *BatchRowMutation) RemoveAttemptRecordIDs(ids ...uuid.UUID) {
+	if m.removedattempt_records == nil {
+		m.removedattempt_records = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.attempt_records, ids[i])
+		m.removedattempt_records[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttemptRecords returns the removed IDs of the "attempt_records" edge to the BatchAttempt entity.
+func (m *BatchRowMutation) RemovedAttemptRecordsIDs() (ids []uuid.UUID) {
+	for id := range m.removedattempt_records {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttemptRecordsIDs returns the "attempt_records" edge IDs in the mutation.
+func (m *BatchRowMutation) AttemptRecordsIDs() (ids []uuid.UUID) {
+	for id := range m.attempt_records {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttemptRecords resets all changes to the "attempt_records" edge.
+func (m *BatchRowMutation) ResetAttemptRecords() {
+	m.attempt_records = nil
+	m.clearedattempt_records = false
+	m.removedattempt_records = nil
+}
+
+// Where appends a list predicates to the BatchRowMutation builder.
+func (m *BatchRowMutation) Where(ps ...predicate.BatchRow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BatchRowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BatchRowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BatchRow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BatchRowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BatchRowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BatchRow).
+func (m *BatchRowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BatchRowMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, batchrow.FieldCreatedAt)
+	}
+	if m.batch != nil {
+		fields = append(fields, batchrow.FieldBatchID)
+	}
+	if m.to_number != nil {
+		fields = append(fields, batchrow.FieldToNumber)
+	}
+	if m.variable_values != nil {
+		fields = append(fields, batchrow.FieldVariableValues)
+	}
+	if m.timezone != nil {
+		fields = append(fields, batchrow.FieldTimezone)
+	}
+	if m.status != nil {
+		fields = append(fields, batchrow.FieldStatus)
+	}
+	if m.attempts != nil {
+		fields = append(fields, batchrow.FieldAttempts)
+	}
+	if m.last_call_session_id != nil {
+		fields = append(fields, batchrow.FieldLastCallSessionID)
+	}
+	if m.pending != nil {
+		fields = append(fields, batchrow.FieldPending)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, batchrow.FieldNextAttemptAt)
+	}
+	if m.error_message != nil {
+		fields = append(fields, batchrow.FieldErrorMessage)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, batchrow.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BatchRowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		return m.CreatedAt()
+	case batchrow.FieldBatchID:
+		return m.BatchID()
+	case batchrow.FieldToNumber:
+		return m.ToNumber()
+	case batchrow.FieldVariableValues:
+		return m.VariableValues()
+	case batchrow.FieldTimezone:
+		return m.Timezone()
+	case batchrow.FieldStatus:
+		return m.Status()
+	case batchrow.FieldAttempts:
+		return m.Attempts()
+	case batchrow.FieldLastCallSessionID:
+		return m.LastCallSessionID()
+	case batchrow.FieldPending:
+		return m.Pending()
+	case batchrow.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	case batchrow.FieldErrorMessage:
+		return m.ErrorMessage()
+	case batchrow.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BatchRowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case batchrow.FieldBatchID:
+		return m.OldBatchID(ctx)
+	case batchrow.FieldToNumber:
+		return m.OldToNumber(ctx)
+	case batchrow.FieldVariableValues:
+		return m.OldVariableValues(ctx)
+	case batchrow.FieldTimezone:
+		return m.OldTimezone(ctx)
+	case batchrow.FieldStatus:
+		return m.OldStatus(ctx)
+	case batchrow.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case batchrow.FieldLastCallSessionID:
+		return m.OldLastCallSessionID(ctx)
+	case batchrow.FieldPending:
+		return m.OldPending(ctx)
+	case batchrow.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	case batchrow.FieldErrorMessage:
+		return m.OldErrorMessage(ctx)
+	case batchrow.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BatchRow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchRowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case batchrow.FieldBatchID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchID(v)
+		return nil
+	case batchrow.FieldToNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToNumber(v)
+		return nil
+	case batchrow.FieldVariableValues:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariableValues(v)
+		return nil
+	case batchrow.FieldTimezone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimezone(v)
+		return nil
+	case batchrow.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case batchrow.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case batchrow.FieldLastCallSessionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastCallSessionID(v)
+		return nil
+	case batchrow.FieldPending:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPending(v)
+		return nil
+	case batchrow.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	case batchrow.FieldErrorMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorMessage(v)
+		return nil
+	case batchrow.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BatchRowMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, batchrow.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BatchRowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case batchrow.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BatchRowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case batchrow.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BatchRowMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(batchrow.FieldVariableValues) {
+		fields = append(fields, batchrow.FieldVariableValues)
+	}
+	if m.FieldCleared(batchrow.FieldLastCallSessionID) {
+		fields = append(fields, batchrow.FieldLastCallSessionID)
+	}
+	if m.FieldCleared(batchrow.FieldNextAttemptAt) {
+		fields = append(fields, batchrow.FieldNextAttemptAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BatchRowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BatchRowMutation) ClearField(name string) error {
+	switch name {
+	case batchrow.FieldVariableValues:
+		m.ClearVariableValues()
+		return nil
+	case batchrow.FieldLastCallSessionID:
+		m.ClearLastCallSessionID()
+		return nil
+	case batchrow.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BatchRowMutation) ResetField(name string) error {
+	switch name {
+	case batchrow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case batchrow.FieldBatchID:
+		m.ResetBatchID()
+		return nil
+	case batchrow.FieldToNumber:
+		m.ResetToNumber()
+		return nil
+	case batchrow.FieldVariableValues:
+		m.ResetVariableValues()
+		return nil
+	case batchrow.FieldTimezone:
+		m.ResetTimezone()
+		return nil
+	case batchrow.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case batchrow.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case batchrow.FieldLastCallSessionID:
+		m.ResetLastCallSessionID()
+		return nil
+	case batchrow.FieldPending:
+		m.ResetPending()
+		return nil
+	case batchrow.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	case batchrow.FieldErrorMessage:
+		m.ResetErrorMessage()
+		return nil
+	case batchrow.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BatchRowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.batch != nil {
+		edges = append(edges, batchrow.EdgeBatch)
+	}
+	if m.attempt_records != nil {
+		edges = append(edges, batchrow.EdgeAttemptRecords)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BatchRowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case batchrow.EdgeBatch:
+		if id := m.batch; id != nil {
+			return []ent.Value{*id}
+		}
+	case batchrow.EdgeAttemptRecords:
+		ids := make([]ent.Value, 0, len(m.attempt_records))
+		for id := range m.attempt_records {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BatchRowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedattempt_records != nil {
+		edges = append(edges, batchrow.EdgeAttemptRecords)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BatchRowMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case batchrow.EdgeAttemptRecords:
+		ids := make([]ent.Value, 0, len(m.removedattempt_records))
+		for id := range m.removedattempt_records {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BatchRowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedbatch {
+		edges = append(edges, batchrow.EdgeBatch)
+	}
+	if m.clearedattempt_records {
+		edges = append(edges, batchrow.EdgeAttemptRecords)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BatchRowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case batchrow.EdgeBatch:
+		return m.clearedbatch
+	case batchrow.EdgeAttemptRecords:
+		return m.clearedattempt_records
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BatchRowMutation) ClearEdge(name string) error {
+	switch name {
+	case batchrow.EdgeBatch:
+		m.ClearBatch()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BatchRowMutation) ResetEdge(name string) error {
+	switch name {
+	case batchrow.EdgeBatch:
+		m.ResetBatch()
+		return nil
+	case batchrow.EdgeAttemptRecords:
+		m.ResetAttemptRecords()
+		return nil
+	}
+	return fmt.Errorf("unknown BatchRow edge %s", name)
+}
+
+// CallBatchMutation represents an operation that mutates the CallBatch nodes in the graph.
+type CallBatchMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *uuid.UUID
+	created_at               *time.Time
+	user_id                  *uuid.UUID
+	name                     *string
+	description              *string
+	status                   *string
+	agent_id                 *uuid.UUID
+	workflow_id              *uuid.UUID
+	caller_phone_id          *uuid.UUID
+	batch_size               *int
+	addbatch_size            *int
+	variable_names           *[]string
+	appendvariable_names     []string
+	start_at                 *time.Time
+	window_start             *string
+	window_end               *string
+	window_days              *[]string
+	appendwindow_days        []string
+	retry_max_attempts       *int
+	addretry_max_attempts    *int
+	retry_on                 *[]string
+	appendretry_on           []string
+	retry_backoff_seconds    *int
+	addretry_backoff_seconds *int
+	pause_reason             *string
+	started_at               *time.Time
+	completed_at             *time.Time
+	updated_at               *time.Time
+	clearedFields            map[string]struct{}
+	rows                     map[uuid.UUID]struct{}
+	removedrows              map[uuid.UUID]struct{}
+	clearedrows              bool
+	done                     bool
+	oldValue                 func(context.Context) (*CallBatch, error)
+	predicates               []predicate.CallBatch
+}
+
+var _ ent.Mutation = (*CallBatchMutation)(nil)
+
+// callbatchOption allows management of the mutation configuration using functional options.
+type callbatchOption func(*CallBatchMutation)
+
+// newCallBatchMutation creates new mutation for the CallBatch entity.
+func newCallBatchMutation(c config, op Op, opts ...callbatchOption) *CallBatchMutation {
+	m := &CallBatchMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCallBatch,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCallBatchID sets the ID field of the mutation.
+func withCallBatchID(id uuid.UUID) callbatchOption {
+	return func(m *CallBatchMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CallBatch
+		)
+		m.oldValue = func(ctx context.Context) (*CallBatch, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CallBatch.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCallBatch sets the old CallBatch of the mutation.
+func withCallBatch(node *CallBatch) callbatchOption {
+	return func(m *CallBatchMutation) {
+		m.oldValue = func(context.Context) (*CallBatch, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CallBatchMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CallBatchMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CallBatch entities.
+func (m *CallBatchMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CallBatchMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CallBatchMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CallBatch.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CallBatchMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CallBatchMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CallBatchMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CallBatchMutation) SetUserID(u uuid.UUID) {
+	m.user_id = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CallBatchMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CallBatchMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetName sets the "name" field.
+func (m *CallBatchMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CallBatchMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CallBatchMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *CallBatchMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *CallBatchMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *CallBatchMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CallBatchMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CallBatchMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CallBatchMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *CallBatchMutation) SetAgentID(u uuid.UUID) {
+	m.agent_id = &u
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *CallBatchMutation) AgentID() (r uuid.UUID, exists bool) {
+	v := m.agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldAgentID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ClearAgentID clears the value of the "agent_id" field.
+func (m *CallBatchMutation) ClearAgentID() {
+	m.agent_id = nil
+	m.clearedFields[callbatch.FieldAgentID] = struct{}{}
+}
+
+// AgentIDCleared returns if the "agent_id" field was cleared in this mutation.
+func (m *CallBatchMutation) AgentIDCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldAgentID]
+	return ok
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *CallBatchMutation) ResetAgentID() {
+	m.agent_id = nil
+	delete(m.clearedFields, callbatch.FieldAgentID)
+}
+
+// SetWorkflowID sets the "workflow_id" field.
+func (m *CallBatchMutation) SetWorkflowID(u uuid.UUID) {
+	m.workflow_id = &u
+}
+
+// WorkflowID returns the value of the "workflow_id" field in the mutation.
+func (m *CallBatchMutation) WorkflowID() (r uuid.UUID, exists bool) {
+	v := m.workflow_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkflowID returns the old "workflow_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWorkflowID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkflowID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkflowID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkflowID: %w", err)
+	}
+	return oldValue.WorkflowID, nil
+}
+
+// ClearWorkflowID clears the value of the "workflow_id" field.
+func (m *CallBatchMutation) ClearWorkflowID() {
+	m.workflow_id = nil
+	m.clearedFields[callbatch.FieldWorkflowID] = struct{}{}
+}
+
+// WorkflowIDCleared returns if the "workflow_id" field was cleared in this mutation.
+func (m *CallBatchMutation) WorkflowIDCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldWorkflowID]
+	return ok
+}
+
+// ResetWorkflowID resets all changes to the "workflow_id" field.
+func (m *CallBatchMutation) ResetWorkflowID() {
+	m.workflow_id = nil
+	delete(m.clearedFields, callbatch.FieldWorkflowID)
+}
+
+// SetCallerPhoneID sets the "caller_phone_id" field.
+func (m *CallBatchMutation) SetCallerPhoneID(u uuid.UUID) {
+	m.caller_phone_id = &u
+}
+
+// CallerPhoneID returns the value of the "caller_phone_id" field in the mutation.
+func (m *CallBatchMutation) CallerPhoneID() (r uuid.UUID, exists bool) {
+	v := m.caller_phone_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallerPhoneID returns the old "caller_phone_id" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldCallerPhoneID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallerPhoneID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallerPhoneID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallerPhoneID: %w", err)
+	}
+	return oldValue.CallerPhoneID, nil
+}
+
+// ResetCallerPhoneID resets all changes to the "caller_phone_id" field.
+func (m *CallBatchMutation) ResetCallerPhoneID() {
+	m.caller_phone_id = nil
+}
+
+// SetBatchSize sets the "batch_size" field.
+func (m *CallBatchMutation) SetBatchSize(i int) {
+	m.batch_size = &i
+	m.addbatch_size = nil
+}
+
+// BatchSize returns the value of the "batch_size" field in the mutation.
+func (m *CallBatchMutation) BatchSize() (r int, exists bool) {
+	v := m.batch_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchSize returns the old "batch_size" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldBatchSize(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchSize: %w", err)
+	}
+	return oldValue.BatchSize, nil
+}
+
+// AddBatchSize adds i to the "batch_size" field.
+func (m *CallBatchMutation) AddBatchSize(i int) {
+	if m.addbatch_size != nil {
+		*m.addbatch_size += i
+	} else {
+		m.addbatch_size = &i
+	}
+}
+
+// AddedBatchSize returns the value that was added to the "batch_size" field in this mutation.
+func (m *CallBatchMutation) AddedBatchSize() (r int, exists bool) {
+	v := m.addbatch_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBatchSize resets all changes to the "batch_size" field.
+func (m *CallBatchMutation) ResetBatchSize() {
+	m.batch_size = nil
+	m.addbatch_size = nil
+}
+
+// SetVariableNames sets the "variable_names" field.
+func (m *CallBatchMutation) SetVariableNames(s []string) {
+	m.variable_names = &s
+	m.appendvariable_names = nil
+}
+
+// VariableNames returns the value of the "variable_names" field in the mutation.
+func (m *CallBatchMutation) VariableNames() (r []string, exists bool) {
+	v := m.variable_names
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariableNames returns the old "variable_names" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldVariableNames(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariableNames is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariableNames requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariableNames: %w", err)
+	}
+	return oldValue.VariableNames, nil
+}
+
+// AppendVariableNames adds s to the "variable_names" field.
+func (m *CallBatchMutation) AppendVariableNames(s []string) {
+	m.appendvariable_names = append(m.appendvariable_names, s...)
+}
+
+// AppendedVariableNames returns the list of values that were appended to the "variable_names" field in this mutation.
+func (m *CallBatchMutation) AppendedVariableNames() ([]string, bool) {
+	if len(m.appendvariable_names) == 0 {
+		return nil, false
+	}
+	return m.appendvariable_names, true
+}
+
+// ClearVariableNames clears the value of the "variable_names" field.
+func (m *CallBatchMutation) ClearVariableNames() {
+	m.variable_names = nil
+	m.appendvariable_names = nil
+	m.clearedFields[callbatch.FieldVariableNames] = struct{}{}
+}
+
+// VariableNamesCleared returns if the "variable_names" field was cleared in this mutation.
+func (m *CallBatchMutation) VariableNamesCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldVariableNames]
+	return ok
+}
+
+// ResetVariableNames resets all changes to the "variable_names" field.
+func (m *CallBatchMutation) ResetVariableNames() {
+	m.variable_names = nil
+	m.appendvariable_names = nil
+	delete(m.clearedFields, callbatch.FieldVariableNames)
+}
+
+// SetStartAt sets the "start_at" field.
+func (m *CallBatchMutation) SetStartAt(t time.Time) {
+	m.start_at = &t
+}
+
+// StartAt returns the value of the "start_at" field in the mutation.
+func (m *CallBatchMutation) StartAt() (r time.Time, exists bool) {
+	v := m.start_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartAt returns the old "start_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldStartAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartAt: %w", err)
+	}
+	return oldValue.StartAt, nil
+}
+
+// ClearStartAt clears the value of the "start_at" field.
+func (m *CallBatchMutation) ClearStartAt() {
+	m.start_at = nil
+	m.clearedFields[callbatch.FieldStartAt] = struct{}{}
+}
+
+// StartAtCleared returns if the "start_at" field was cleared in this mutation.
+func (m *CallBatchMutation) StartAtCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldStartAt]
+	return ok
+}
+
+// ResetStartAt resets all changes to the "start_at" field.
+func (m *CallBatchMutation) ResetStartAt() {
+	m.start_at = nil
+	delete(m.clearedFields, callbatch.FieldStartAt)
+}
+
+// SetWindowStart sets the "window_start" field.
+func (m *CallBatchMutation) SetWindowStart(s string) {
+	m.window_start = &s
+}
+
+// WindowStart returns the value of the "window_start" field in the mutation.
+func (m *CallBatchMutation) WindowStart() (r string, exists bool) {
+	v := m.window_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowStart returns the old "window_start" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWindowStart(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowStart: %w", err)
+	}
+	return oldValue.WindowStart, nil
+}
+
+// ResetWindowStart resets all changes to the "window_start" field.
+func (m *CallBatchMutation) ResetWindowStart() {
+	m.window_start = nil
+}
+
+// SetWindowEnd sets the "window_end" field.
+func (m *CallBatchMutation) SetWindowEnd(s string) {
+	m.window_end = &s
+}
+
+// WindowEnd returns the value of the "window_end" field in the mutation.
+func (m *CallBatchMutation) WindowEnd() (r string, exists bool) {
+	v := m.window_end
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowEnd returns the old "window_end" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWindowEnd(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowEnd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowEnd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowEnd: %w", err)
+	}
+	return oldValue.WindowEnd, nil
+}
+
+// ResetWindowEnd resets all changes to the "window_end" field.
+func (m *CallBatchMutation) ResetWindowEnd() {
+	m.window_end = nil
+}
+
+// SetWindowDays sets the "window_days" field.
+func (m *CallBatchMutation) SetWindowDays(s []string) {
+	m.window_days = &s
+	m.appendwindow_days = nil
+}
+
+// WindowDays returns the value of the "window_days" field in the mutation.
+func (m *CallBatchMutation) WindowDays() (r []string, exists bool) {
+	v := m.window_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowDays returns the old "window_days" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldWindowDays(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowDays: %w", err)
+	}
+	return oldValue.WindowDays, nil
+}
+
+// AppendWindowDays adds s to the "window_days" field.
+func (m *CallBatchMutation) AppendWindowDays(s []string) {
+	m.appendwindow_days = append(m.appendwindow_days, s...)
+}
+
+// AppendedWindowDays returns the list of values that were appended to the "window_days" field in this mutation.
+func (m *CallBatchMutation) AppendedWindowDays() ([]string, bool) {
+	if len(m.appendwindow_days) == 0 {
+		return nil, false
+	}
+	return m.appendwindow_days, true
+}
+
+// ClearWindowDays clears the value of the "window_days" field.
+func (m *CallBatchMutation) ClearWindowDays() {
+	m.window_days = nil
+	m.appendwindow_days = nil
+	m.clearedFields[callbatch.FieldWindowDays] = struct{}{}
+}
+
+// WindowDaysCleared returns if the "window_days" field was cleared in this mutation.
+func (m *CallBatchMutation) WindowDaysCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldWindowDays]
+	return ok
+}
+
+// ResetWindowDays resets all changes to the "window_days" field.
+func (m *CallBatchMutation) ResetWindowDays() {
+	m.window_days = nil
+	m.appendwindow_days = nil
+	delete(m.clearedFields, callbatch.FieldWindowDays)
+}
+
+// SetRetryMaxAttempts sets the "retry_max_attempts" field.
+func (m *CallBatchMutation) SetRetryMaxAttempts(i int) {
+	m.retry_max_attempts = &i
+	m.addretry_max_attempts = nil
+}
+
+// RetryMaxAttempts returns the value of the "retry_max_attempts" field in the mutation.
+func (m *CallBatchMutation) RetryMaxAttempts() (r int, exists bool) {
+	v := m.retry_max_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryMaxAttempts returns the old "retry_max_attempts" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldRetryMaxAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryMaxAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryMaxAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryMaxAttempts: %w", err)
+	}
+	return oldValue.RetryMaxAttempts, nil
+}
+
+// AddRetryMaxAttempts adds i to the "retry_max_attempts" field.
+func (m *CallBatchMutation) AddRetryMaxAttempts(i int) {
+	if m.addretry_max_attempts != nil {
+		*m.addretry_max_attempts += i
+	} else {
+		m.addretry_max_attempts = &i
+	}
+}
+
+// AddedRetryMaxAttempts returns the value that was added to the "retry_max_attempts" field in this mutation.
+func (m *CallBatchMutation) AddedRetryMaxAttempts() (r int, exists bool) {
+	v := m.addretry_max_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRetryMaxAttempts resets all changes to the "retry_max_attempts" field.
+func (m *CallBatchMutation) ResetRetryMaxAttempts() {
+	m.retry_max_attempts = nil
+	m.addretry_max_attempts = nil
+}
+
+// SetRetryOn sets the "retry_on" field.
+func (m *CallBatchMutation) SetRetryOn(s []string) {
+	m.retry_on = &s
+	m.appendretry_on = nil
+}
+
+// RetryOn returns the value of the "retry_on" field in the mutation.
+func (m *CallBatchMutation) RetryOn() (r []string, exists bool) {
+	v := m.retry_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryOn returns the old "retry_on" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldRetryOn(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryOn: %w", err)
+	}
+	return oldValue.RetryOn, nil
+}
+
+// AppendRetryOn adds s to the "retry_on" field.
+func (m *CallBatchMutation) AppendRetryOn(s []string) {
+	m.appendretry_on = append(m.appendretry_on, s...)
+}
+
+// AppendedRetryOn returns the list of values that were appended to the "retry_on" field in this mutation.
+func (m *CallBatchMutation) AppendedRetryOn() ([]string, bool) {
+	if len(m.appendretry_on) == 0 {
+		return nil, false
+	}
+	return m.appendretry_on, true
+}
+
+// ClearRetryOn clears the value of the "retry_on" field.
+func (m *CallBatchMutation) ClearRetryOn() {
+	m.retry_on = nil
+	m.appendretry_on = nil
+	m.clearedFields[callbatch.FieldRetryOn] = struct{}{}
+}
+
+// RetryOnCleared returns if the "retry_on" field was cleared in this mutation.
+func (m *CallBatchMutation) RetryOnCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldRetryOn]
+	return ok
+}
+
+// ResetRetryOn resets all changes to the "retry_on" field.
+func (m *CallBatchMutation) ResetRetryOn() {
+	m.retry_on = nil
+	m.appendretry_on = nil
+	delete(m.clearedFields, callbatch.FieldRetryOn)
+}
+
+// SetRetryBackoffSeconds sets the "retry_backoff_seconds" field.
+func (m *CallBatchMutation) SetRetryBackoffSeconds(i int) {
+	m.retry_backoff_seconds = &i
+	m.addretry_backoff_seconds = nil
+}
+
+// RetryBackoffSeconds returns the value of the "retry_backoff_seconds" field in the mutation.
+func (m *CallBatchMutation) RetryBackoffSeconds() (r int, exists bool) {
+	v := m.retry_backoff_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetryBackoffSeconds returns the old "retry_backoff_seconds" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldRetryBackoffSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetryBackoffSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetryBackoffSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetryBackoffSeconds: %w", err)
+	}
+	return oldValue.RetryBackoffSeconds, nil
+}
+
+// AddRetryBackoffSeconds adds i to the "retry_backoff_seconds" field.
+func (m *CallBatchMutation) AddRetryBackoffSeconds(i int) {
+	if m.addretry_backoff_seconds != nil {
+		*m.addretry_backoff_seconds += i
+	} else {
+		m.addretry_backoff_seconds = &i
+	}
+}
+
+// AddedRetryBackoffSeconds returns the value that was added to the "retry_backoff_seconds" field in this mutation.
+func (m *CallBatchMutation) AddedRetryBackoffSeconds() (r int, exists bool) {
+	v := m.addretry_backoff_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRetryBackoffSeconds resets all changes to the "retry_backoff_seconds" field.
+func (m *CallBatchMutation) ResetRetryBackoffSeconds() {
+	m.retry_backoff_seconds = nil
+	m.addretry_backoff_seconds = nil
+}
+
+// SetPauseReason sets the "pause_reason" field.
+func (m *CallBatchMutation) SetPauseReason(s string) {
+	m.pause_reason = &s
+}
+
+// PauseReason returns the value of the "pause_reason" field in the mutation.
+func (m *CallBatchMutation) PauseReason() (r string, exists bool) {
+	v := m.pause_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPauseReason returns the old "pause_reason" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldPauseReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPauseReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPauseReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPauseReason: %w", err)
+	}
+	return oldValue.PauseReason, nil
+}
+
+// ResetPauseReason resets all changes to the "pause_reason" field.
+func (m *CallBatchMutation) ResetPauseReason() {
+	m.pause_reason = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *CallBatchMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *CallBatchMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *CallBatchMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[callbatch.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *CallBatchMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *CallBatchMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, callbatch.FieldStartedAt)
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (m *CallBatchMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *CallBatchMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *CallBatchMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[callbatch.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *CallBatchMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[callbatch.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *CallBatchMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, callbatch.FieldCompletedAt)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CallBatchMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CallBatchMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CallBatch entity.
+// If the CallBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallBatchMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CallBatchMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// AddRowIDs adds the "rows" edge to the BatchRow entity by ids.
+func (m *CallBatchMutation) AddRowIDs(ids ...uuid.UUID) {
+	if m.rows == nil {
+		m.rows = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.rows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRows clears the "rows" edge to the BatchRow entity.
+func (m *CallBatchMutation) ClearRows() {
+	m.clearedrows = true
+}
+
+// RowsCleared reports if the "rows" edge to the BatchRow entity was cleared.
+func (m *CallBatchMutation) RowsCleared() bool {
+	return m.clearedrows
+}
+
+// RemoveRowIDs removes the "rows" edge to the BatchRow entity by IDs.
+func (m *CallBatchMutation) RemoveRowIDs(ids ...uuid.UUID) {
+	if m.removedrows == nil {
+		m.removedrows = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.rows, ids[i])
+		m.removedrows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRows returns the removed IDs of the "rows" edge to the BatchRow entity.
+func (m *CallBatchMutation) RemovedRowsIDs() (ids []uuid.UUID) {
+	for id := range m.removedrows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RowsIDs returns the "rows" edge IDs in the mutation.
+func (m *CallBatchMutation) RowsIDs() (ids []uuid.UUID) {
+	for id := range m.rows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRows resets all changes to the "rows" edge.
+func (m *CallBatchMutation) ResetRows() {
+	m.rows = nil
+	m.clearedrows = false
+	m.removedrows = nil
+}
+
+// Where appends a list predicates to the CallBatchMutation builder.
+func (m *CallBatchMutation) Where(ps ...predicate.CallBatch) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CallBatchMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CallBatchMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CallBatch, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CallBatchMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CallBatchMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CallBatch).
+func (m *CallBatchMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CallBatchMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, callbatch.FieldCreatedAt)
+	}
+	if m.user_id != nil {
+		fields = append(fields, callbatch.FieldUserID)
+	}
+	if m.name != nil {
+		fields = append(fields, callbatch.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, callbatch.FieldDescription)
+	}
+	if m.status != nil {
+		fields = append(fields, callbatch.FieldStatus)
+	}
+	if m.agent_id != nil {
+		fields = append(fields, callbatch.FieldAgentID)
+	}
+	if m.workflow_id != nil {
+		fields = append(fields, callbatch.FieldWorkflowID)
+	}
+	if m.caller_phone_id != nil {
+		fields = append(fields, callbatch.FieldCallerPhoneID)
+	}
+	if m.batch_size != nil {
+		fields = append(fields, callbatch.FieldBatchSize)
+	}
+	if m.variable_names != nil {
+		fields = append(fields, callbatch.FieldVariableNames)
+	}
+	if m.start_at != nil {
+		fields = append(fields, callbatch.FieldStartAt)
+	}
+	if m.window_start != nil {
+		fields = append(fields, callbatch.FieldWindowStart)
+	}
+	if m.window_end != nil {
+		fields = append(fields, callbatch.FieldWindowEnd)
+	}
+	if m.window_days != nil {
+		fields = append(fields, callbatch.FieldWindowDays)
+	}
+	if m.retry_max_attempts != nil {
+		fields = append(fields, callbatch.FieldRetryMaxAttempts)
+	}
+	if m.retry_on != nil {
+		fields = append(fields, callbatch.FieldRetryOn)
+	}
+	if m.retry_backoff_seconds != nil {
+		fields = append(fields, callbatch.FieldRetryBackoffSeconds)
+	}
+	if m.pause_reason != nil {
+		fields = append(fields, callbatch.FieldPauseReason)
+	}
+	if m.started_at != nil {
+		fields = append(fields, callbatch.FieldStartedAt)
+	}
+	if m.completed_at != nil {
+		fields = append(fields, callbatch.FieldCompletedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, callbatch.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CallBatchMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		return m.CreatedAt()
+	case callbatch.FieldUserID:
+		return m.UserID()
+	case callbatch.FieldName:
+		return m.Name()
+	case callbatch.FieldDescription:
+		return m.Description()
+	case callbatch.FieldStatus:
+		return m.Status()
+	case callbatch.FieldAgentID:
+		return m.AgentID()
+	case callbatch.FieldWorkflowID:
+		return m.WorkflowID()
+	case callbatch.FieldCallerPhoneID:
+		return m.CallerPhoneID()
+	case callbatch.FieldBatchSize:
+		return m.BatchSize()
+	case callbatch.FieldVariableNames:
+		return m.VariableNames()
+	case callbatch.FieldStartAt:
+		return m.StartAt()
+	case callbatch.FieldWindowStart:
+		return m.WindowStart()
+	case callbatch.FieldWindowEnd:
+		return m.WindowEnd()
+	case callbatch.FieldWindowDays:
+		return m.WindowDays()
+	case callbatch.FieldRetryMaxAttempts:
+		return m.RetryMaxAttempts()
+	case callbatch.FieldRetryOn:
+		return m.RetryOn()
+	case callbatch.FieldRetryBackoffSeconds:
+		return m.RetryBackoffSeconds()
+	case callbatch.FieldPauseReason:
+		return m.PauseReason()
+	case callbatch.FieldStartedAt:
+		return m.StartedAt()
+	case callbatch.FieldCompletedAt:
+		return m.CompletedAt()
+	case callbatch.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CallBatchMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case callbatch.FieldUserID:
+		return m.OldUserID(ctx)
+	case callbatch.FieldName:
+		return m.OldName(ctx)
+	case callbatch.FieldDescription:
+		return m.OldDescription(ctx)
+	case callbatch.FieldStatus:
+		return m.OldStatus(ctx)
+	case callbatch.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case callbatch.FieldWorkflowID:
+		return m.OldWorkflowID(ctx)
+	case callbatch.FieldCallerPhoneID:
+		return m.OldCallerPhoneID(ctx)
+	case callbatch.FieldBatchSize:
+		return m.OldBatchSize(ctx)
+	case callbatch.FieldVariableNames:
+		return m.OldVariableNames(ctx)
+	case callbatch.FieldStartAt:
+		return m.OldStartAt(ctx)
+	case callbatch.FieldWindowStart:
+		return m.OldWindowStart(ctx)
+	case callbatch.FieldWindowEnd:
+		return m.OldWindowEnd(ctx)
+	case callbatch.FieldWindowDays:
+		return m.OldWindowDays(ctx)
+	case callbatch.FieldRetryMaxAttempts:
+		return m.OldRetryMaxAttempts(ctx)
+	case callbatch.FieldRetryOn:
+		return m.OldRetryOn(ctx)
+	case callbatch.FieldRetryBackoffSeconds:
+		return m.OldRetryBackoffSeconds(ctx)
+	case callbatch.FieldPauseReason:
+		return m.OldPauseReason(ctx)
+	case callbatch.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case callbatch.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
+	case callbatch.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CallBatch field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallBatchMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case callbatch.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case callbatch.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case callbatch.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case callbatch.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case callbatch.FieldAgentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case callbatch.FieldWorkflowID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkflowID(v)
+		return nil
+	case callbatch.FieldCallerPhoneID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallerPhoneID(v)
+		return nil
+	case callbatch.FieldBatchSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchSize(v)
+		return nil
+	case callbatch.FieldVariableNames:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariableNames(v)
+		return nil
+	case callbatch.FieldStartAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartAt(v)
+		return nil
+	case callbatch.FieldWindowStart:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowStart(v)
+		return nil
+	case callbatch.FieldWindowEnd:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowEnd(v)
+		return nil
+	case callbatch.FieldWindowDays:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowDays(v)
+		return nil
+	case callbatch.FieldRetryMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryMaxAttempts(v)
+		return nil
+	case callbatch.FieldRetryOn:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryOn(v)
+		return nil
+	case callbatch.FieldRetryBackoffSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetryBackoffSeconds(v)
+		return nil
+	case callbatch.FieldPauseReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPauseReason(v)
+		return nil
+	case callbatch.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case callbatch.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
+		return nil
+	case callbatch.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CallBatchMutation) AddedFields() []string {
+	var fields []string
+	if m.addbatch_size != nil {
+		fields = append(fields, callbatch.FieldBatchSize)
+	}
+	if m.addretry_max_attempts != nil {
+		fields = append(fields, callbatch.FieldRetryMaxAttempts)
+	}
+	if m.addretry_backoff_seconds != nil {
+		fields = append(fields, callbatch.FieldRetryBackoffSeconds)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CallBatchMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case callbatch.FieldBatchSize:
+		return m.AddedBatchSize()
+	case callbatch.FieldRetryMaxAttempts:
+		return m.AddedRetryMaxAttempts()
+	case callbatch.FieldRetryBackoffSeconds:
+		return m.AddedRetryBackoffSeconds()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallBatchMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case callbatch.FieldBatchSize:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBatchSize(v)
+		return nil
+	case callbatch.FieldRetryMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetryMaxAttempts(v)
+		return nil
+	case callbatch.FieldRetryBackoffSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetryBackoffSeconds(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CallBatchMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(callbatch.FieldAgentID) {
+		fields = append(fields, callbatch.FieldAgentID)
+	}
+	if m.FieldCleared(callbatch.FieldWorkflowID) {
+		fields = append(fields, callbatch.FieldWorkflowID)
+	}
+	if m.FieldCleared(callbatch.FieldVariableNames) {
+		fields = append(fields, callbatch.FieldVariableNames)
+	}
+	if m.FieldCleared(callbatch.FieldStartAt) {
+		fields = append(fields, callbatch.FieldStartAt)
+	}
+	if m.FieldCleared(callbatch.FieldWindowDays) {
+		fields = append(fields, callbatch.FieldWindowDays)
+	}
+	if m.FieldCleared(callbatch.FieldRetryOn) {
+		fields = append(fields, callbatch.FieldRetryOn)
+	}
+	if m.FieldCleared(callbatch.FieldStartedAt) {
+		fields = append(fields, callbatch.FieldStartedAt)
+	}
+	if m.FieldCleared(callbatch.FieldCompletedAt) {
+		fields = append(fields, callbatch.FieldCompletedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CallBatchMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CallBatchMutation) ClearField(name string) error {
+	switch name {
+	case callbatch.FieldAgentID:
+		m.ClearAgentID()
+		return nil
+	case callbatch.FieldWorkflowID:
+		m.ClearWorkflowID()
+		return nil
+	case callbatch.FieldVariableNames:
+		m.ClearVariableNames()
+		return nil
+	case callbatch.FieldStartAt:
+		m.ClearStartAt()
+		return nil
+	case callbatch.FieldWindowDays:
+		m.ClearWindowDays()
+		return nil
+	case callbatch.FieldRetryOn:
+		m.ClearRetryOn()
+		return nil
+	case callbatch.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case callbatch.FieldCompletedAt:
+		m.ClearCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CallBatchMutation) ResetField(name string) error {
+	switch name {
+	case callbatch.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case callbatch.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case callbatch.FieldName:
+		m.ResetName()
+		return nil
+	case callbatch.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case callbatch.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case callbatch.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case callbatch.FieldWorkflowID:
+		m.ResetWorkflowID()
+		return nil
+	case callbatch.FieldCallerPhoneID:
+		m.ResetCallerPhoneID()
+		return nil
+	case callbatch.FieldBatchSize:
+		m.ResetBatchSize()
+		return nil
+	case callbatch.FieldVariableNames:
+		m.ResetVariableNames()
+		return nil
+	case callbatch.FieldStartAt:
+		m.ResetStartAt()
+		return nil
+	case callbatch.FieldWindowStart:
+		m.ResetWindowStart()
+		return nil
+	case callbatch.FieldWindowEnd:
+		m.ResetWindowEnd()
+		return nil
+	case callbatch.FieldWindowDays:
+		m.ResetWindowDays()
+		return nil
+	case callbatch.FieldRetryMaxAttempts:
+		m.ResetRetryMaxAttempts()
+		return nil
+	case callbatch.FieldRetryOn:
+		m.ResetRetryOn()
+		return nil
+	case callbatch.FieldRetryBackoffSeconds:
+		m.ResetRetryBackoffSeconds()
+		return nil
+	case callbatch.FieldPauseReason:
+		m.ResetPauseReason()
+		return nil
+	case callbatch.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case callbatch.FieldCompletedAt:
+		m.ResetCompletedAt()
+		return nil
+	case callbatch.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CallBatchMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.rows != nil {
+		edges = append(edges, callbatch.EdgeRows)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CallBatchMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case callbatch.EdgeRows:
+		ids := make([]ent.Value, 0, len(m.rows))
+		for id := range m.rows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CallBatchMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedrows != nil {
+		edges = append(edges, callbatch.EdgeRows)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CallBatchMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case callbatch.EdgeRows:
+		ids := make([]ent.Value, 0, len(m.removedrows))
+		for id := range m.removedrows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CallBatchMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrows {
+		edges = append(edges, callbatch.EdgeRows)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CallBatchMutation) EdgeCleared(name string) bool {
+	switch name {
+	case callbatch.EdgeRows:
+		return m.clearedrows
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CallBatchMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CallBatch unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CallBatchMutation) ResetEdge(name string) error {
+	switch name {
+	case callbatch.EdgeRows:
+		m.ResetRows()
+		return nil
+	}
+	return fmt.Errorf("unknown CallBatch edge %s", name)
 }
 
 // CallSessionMutation represents an operation that mutates the CallSession nodes in the graph.
@@ -6780,6 +12062,446 @@ func (m *PhoneNumberMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PhoneNumber edge %s", name)
 }
 
+// SuppressionMutation represents an operation that mutates the Suppression nodes in the graph.
+type SuppressionMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	created_at    *time.Time
+	user_id       *uuid.UUID
+	phone_number  *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Suppression, error)
+	predicates    []predicate.Suppression
+}
+
+var _ ent.Mutation = (*SuppressionMutation)(nil)
+
+// suppressionOption allows management of the mutation configuration using functional options.
+type suppressionOption func(*SuppressionMutation)
+
+// newSuppressionMutation creates new mutation for the Suppression entity.
+func newSuppressionMutation(c config, op Op, opts ...suppressionOption) *SuppressionMutation {
+	m := &SuppressionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSuppression,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSuppressionID sets the ID field of the mutation.
+func withSuppressionID(id uuid.UUID) suppressionOption {
+	return func(m *SuppressionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Suppression
+		)
+		m.oldValue = func(ctx context.Context) (*Suppression, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Suppression.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSuppression sets the old Suppression of the mutation.
+func withSuppression(node *Suppression) suppressionOption {
+	return func(m *SuppressionMutation) {
+		m.oldValue = func(context.Context) (*Suppression, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SuppressionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SuppressionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Suppression entities.
+func (m *SuppressionMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SuppressionMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SuppressionMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Suppression.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SuppressionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SuppressionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SuppressionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *SuppressionMutation) SetUserID(u uuid.UUID) {
+	m.user_id = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *SuppressionMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *SuppressionMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetPhoneNumber sets the "phone_number" field.
+func (m *SuppressionMutation) SetPhoneNumber(s string) {
+	m.phone_number = &s
+}
+
+// PhoneNumber returns the value of the "phone_number" field in the mutation.
+func (m *SuppressionMutation) PhoneNumber() (r string, exists bool) {
+	v := m.phone_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhoneNumber returns the old "phone_number" field's value of the Suppression entity.
+// If the Suppression object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SuppressionMutation) OldPhoneNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhoneNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhoneNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhoneNumber: %w", err)
+	}
+	return oldValue.PhoneNumber, nil
+}
+
+// ResetPhoneNumber resets all changes to the "phone_number" field.
+func (m *SuppressionMutation) ResetPhoneNumber() {
+	m.phone_number = nil
+}
+
+// Where appends a list predicates to the SuppressionMutation builder.
+func (m *SuppressionMutation) Where(ps ...predicate.Suppression) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SuppressionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SuppressionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Suppression, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SuppressionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SuppressionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Suppression).
+func (m *SuppressionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SuppressionMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.created_at != nil {
+		fields = append(fields, suppression.FieldCreatedAt)
+	}
+	if m.user_id != nil {
+		fields = append(fields, suppression.FieldUserID)
+	}
+	if m.phone_number != nil {
+		fields = append(fields, suppression.FieldPhoneNumber)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SuppressionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case suppression.FieldCreatedAt:
+		return m.CreatedAt()
+	case suppression.FieldUserID:
+		return m.UserID()
+	case suppression.FieldPhoneNumber:
+		return m.PhoneNumber()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SuppressionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case suppression.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case suppression.FieldUserID:
+		return m.OldUserID(ctx)
+	case suppression.FieldPhoneNumber:
+		return m.OldPhoneNumber(ctx)
+	}
+	return nil, fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SuppressionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case suppression.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case suppression.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case suppression.FieldPhoneNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhoneNumber(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SuppressionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SuppressionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SuppressionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Suppression numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SuppressionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SuppressionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SuppressionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Suppression nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SuppressionMutation) ResetField(name string) error {
+	switch name {
+	case suppression.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case suppression.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case suppression.FieldPhoneNumber:
+		m.ResetPhoneNumber()
+		return nil
+	}
+	return fmt.Errorf("unknown Suppression field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SuppressionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SuppressionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SuppressionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SuppressionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SuppressionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SuppressionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SuppressionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Suppression unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SuppressionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Suppression edge %s", name)
+}
+
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
@@ -8418,6 +14140,1773 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// WebhookAttemptMutation represents an operation that mutates the WebhookAttempt nodes in the graph.
+type WebhookAttemptMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *uuid.UUID
+	at              *time.Time
+	status_code     *int
+	addstatus_code  *int
+	error           *string
+	clearedFields   map[string]struct{}
+	delivery        *uuid.UUID
+	cleareddelivery bool
+	done            bool
+	oldValue        func(context.Context) (*WebhookAttempt, error)
+	predicates      []predicate.WebhookAttempt
+}
+
+var _ ent.Mutation = (*WebhookAttemptMutation)(nil)
+
+// webhookattemptOption allows management of the mutation configuration using functional options.
+type webhookattemptOption func(*WebhookAttemptMutation)
+
+// newWebhookAttemptMutation creates new mutation for the WebhookAttempt entity.
+func newWebhookAttemptMutation(c config, op Op, opts ...webhookattemptOption) *WebhookAttemptMutation {
+	m := &WebhookAttemptMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWebhookAttempt,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWebhookAttemptID sets the ID field of the mutation.
+func withWebhookAttemptID(id uuid.UUID) webhookattemptOption {
+	return func(m *WebhookAttemptMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WebhookAttempt
+		)
+		m.oldValue = func(ctx context.Context) (*WebhookAttempt, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WebhookAttempt.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWebhookAttempt sets the old WebhookAttempt of the mutation.
+func withWebhookAttempt(node *WebhookAttempt) webhookattemptOption {
+	return func(m *WebhookAttemptMutation) {
+		m.oldValue = func(context.Context) (*WebhookAttempt, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WebhookAttemptMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WebhookAttemptMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of WebhookAttempt entities.
+func (m *WebhookAttemptMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WebhookAttemptMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WebhookAttemptMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WebhookAttempt.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDeliveryID sets the "delivery_id" field.
+func (m *WebhookAttemptMutation) SetDeliveryID(u uuid.UUID) {
+	m.delivery = &u
+}
+
+// DeliveryID returns the value of the "delivery_id" field in the mutation.
+func (m *WebhookAttemptMutation) DeliveryID() (r uuid.UUID, exists bool) {
+	v := m.delivery
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeliveryID returns the old "delivery_id" field's value of the WebhookAttempt entity.
+// If the WebhookAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookAttemptMutation) OldDeliveryID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeliveryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeliveryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeliveryID: %w", err)
+	}
+	return oldValue.DeliveryID, nil
+}
+
+// ResetDeliveryID resets all changes to the "delivery_id" field.
+func (m *WebhookAttemptMutation) ResetDeliveryID() {
+	m.delivery = nil
+}
+
+// SetAt sets the "at" field.
+func (m *WebhookAttemptMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *WebhookAttemptMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the WebhookAttempt entity.
+// If the WebhookAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookAttemptMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *WebhookAttemptMutation) ResetAt() {
+	m.at = nil
+}
+
+// SetStatusCode sets the "status_code" field.
+func (m *WebhookAttemptMutation) SetStatusCode(i int) {
+	m.status_code = &i
+	m.addstatus_code = nil
+}
+
+// StatusCode returns the value of the "status_code" field in the mutation.
+func (m *WebhookAttemptMutation) StatusCode() (r int, exists bool) {
+	v := m.status_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusCode returns the old "status_code" field's value of the WebhookAttempt entity.
+// If the WebhookAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookAttemptMutation) OldStatusCode(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusCode: %w", err)
+	}
+	return oldValue.StatusCode, nil
+}
+
+// AddStatusCode adds i to the "status_code" field.
+func (m *WebhookAttemptMutation) AddStatusCode(i int) {
+	if m.addstatus_code != nil {
+		*m.addstatus_code += i
+	} else {
+		m.addstatus_code = &i
+	}
+}
+
+// AddedStatusCode returns the value that was added to the "status_code" field in this mutation.
+func (m *WebhookAttemptMutation) AddedStatusCode() (r int, exists bool) {
+	v := m.addstatus_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStatusCode resets all changes to the "status_code" field.
+func (m *WebhookAttemptMutation) ResetStatusCode() {
+	m.status_code = nil
+	m.addstatus_code = nil
+}
+
+// SetError sets the "error" field.
+func (m *WebhookAttemptMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *WebhookAttemptMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the WebhookAttempt entity.
+// If the WebhookAttempt object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookAttemptMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *WebhookAttemptMutation) ResetError() {
+	m.error = nil
+}
+
+// ClearDelivery clears the "delivery" edge to the WebhookDelivery entity.
+func (m *WebhookAttemptMutation) ClearDelivery() {
+	m.cleareddelivery = true
+	m.clearedFields[webhookattempt.FieldDeliveryID] = struct{}{}
+}
+
+// DeliveryCleared reports if the "delivery" edge to the WebhookDelivery entity was cleared.
+func (m *WebhookAttemptMutation) DeliveryCleared() bool {
+	return m.cleareddelivery
+}
+
+// DeliveryIDs returns the "delivery" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeliveryID instead. It exists only for internal usage by the builders.
+func (m *WebhookAttemptMutation) DeliveryIDs() (ids []uuid.UUID) {
+	if id := m.delivery; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDelivery resets all changes to the "delivery" edge.
+func (m *WebhookAttemptMutation) ResetDelivery() {
+	m.delivery = nil
+	m.cleareddelivery = false
+}
+
+// Where appends a list predicates to the WebhookAttemptMutation builder.
+func (m *WebhookAttemptMutation) Where(ps ...predicate.WebhookAttempt) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WebhookAttemptMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WebhookAttemptMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WebhookAttempt, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WebhookAttemptMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WebhookAttemptMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WebhookAttempt).
+func (m *WebhookAttemptMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WebhookAttemptMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.delivery != nil {
+		fields = append(fields, webhookattempt.FieldDeliveryID)
+	}
+	if m.at != nil {
+		fields = append(fields, webhookattempt.FieldAt)
+	}
+	if m.status_code != nil {
+		fields = append(fields, webhookattempt.FieldStatusCode)
+	}
+	if m.error != nil {
+		fields = append(fields, webhookattempt.FieldError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WebhookAttemptMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case webhookattempt.FieldDeliveryID:
+		return m.DeliveryID()
+	case webhookattempt.FieldAt:
+		return m.At()
+	case webhookattempt.FieldStatusCode:
+		return m.StatusCode()
+	case webhookattempt.FieldError:
+		return m.Error()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WebhookAttemptMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case webhookattempt.FieldDeliveryID:
+		return m.OldDeliveryID(ctx)
+	case webhookattempt.FieldAt:
+		return m.OldAt(ctx)
+	case webhookattempt.FieldStatusCode:
+		return m.OldStatusCode(ctx)
+	case webhookattempt.FieldError:
+		return m.OldError(ctx)
+	}
+	return nil, fmt.Errorf("unknown WebhookAttempt field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookAttemptMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case webhookattempt.FieldDeliveryID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeliveryID(v)
+		return nil
+	case webhookattempt.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	case webhookattempt.FieldStatusCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusCode(v)
+		return nil
+	case webhookattempt.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookAttempt field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WebhookAttemptMutation) AddedFields() []string {
+	var fields []string
+	if m.addstatus_code != nil {
+		fields = append(fields, webhookattempt.FieldStatusCode)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WebhookAttemptMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case webhookattempt.FieldStatusCode:
+		return m.AddedStatusCode()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookAttemptMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case webhookattempt.FieldStatusCode:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatusCode(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookAttempt numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WebhookAttemptMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WebhookAttemptMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WebhookAttemptMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown WebhookAttempt nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WebhookAttemptMutation) ResetField(name string) error {
+	switch name {
+	case webhookattempt.FieldDeliveryID:
+		m.ResetDeliveryID()
+		return nil
+	case webhookattempt.FieldAt:
+		m.ResetAt()
+		return nil
+	case webhookattempt.FieldStatusCode:
+		m.ResetStatusCode()
+		return nil
+	case webhookattempt.FieldError:
+		m.ResetError()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookAttempt field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WebhookAttemptMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.delivery != nil {
+		edges = append(edges, webhookattempt.EdgeDelivery)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WebhookAttemptMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case webhookattempt.EdgeDelivery:
+		if id := m.delivery; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WebhookAttemptMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WebhookAttemptMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WebhookAttemptMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareddelivery {
+		edges = append(edges, webhookattempt.EdgeDelivery)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WebhookAttemptMutation) EdgeCleared(name string) bool {
+	switch name {
+	case webhookattempt.EdgeDelivery:
+		return m.cleareddelivery
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WebhookAttemptMutation) ClearEdge(name string) error {
+	switch name {
+	case webhookattempt.EdgeDelivery:
+		m.ClearDelivery()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookAttempt unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WebhookAttemptMutation) ResetEdge(name string) error {
+	switch name {
+	case webhookattempt.EdgeDelivery:
+		m.ResetDelivery()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookAttempt edge %s", name)
+}
+
+// WebhookDeliveryMutation represents an operation that mutates the WebhookDelivery nodes in the graph.
+type WebhookDeliveryMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *uuid.UUID
+	created_at      *time.Time
+	webhook_id      *string
+	agent_id        *uuid.UUID
+	user_id         *uuid.UUID
+	event           *string
+	session_id      *uuid.UUID
+	dedupe_key      *string
+	payload         *[]byte
+	status          *string
+	next_attempt_at *time.Time
+	round           *int
+	addround        *int
+	replays         *int
+	addreplays      *int
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	attempts        map[uuid.UUID]struct{}
+	removedattempts map[uuid.UUID]struct{}
+	clearedattempts bool
+	done            bool
+	oldValue        func(context.Context) (*WebhookDelivery, error)
+	predicates      []predicate.WebhookDelivery
+}
+
+var _ ent.Mutation = (*WebhookDeliveryMutation)(nil)
+
+// webhookdeliveryOption allows management of the mutation configuration using functional options.
+type webhookdeliveryOption func(*WebhookDeliveryMutation)
+
+// newWebhookDeliveryMutation creates new mutation for the WebhookDelivery entity.
+func newWebhookDeliveryMutation(c config, op Op, opts ...webhookdeliveryOption) *WebhookDeliveryMutation {
+	m := &WebhookDeliveryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWebhookDelivery,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWebhookDeliveryID sets the ID field of the mutation.
+func withWebhookDeliveryID(id uuid.UUID) webhookdeliveryOption {
+	return func(m *WebhookDeliveryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WebhookDelivery
+		)
+		m.oldValue = func(ctx context.Context) (*WebhookDelivery, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WebhookDelivery.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWebhookDelivery sets the old WebhookDelivery of the mutation.
+func withWebhookDelivery(node *WebhookDelivery) webhookdeliveryOption {
+	return func(m *WebhookDeliveryMutation) {
+		m.oldValue = func(context.Context) (*WebhookDelivery, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WebhookDeliveryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WebhookDeliveryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of WebhookDelivery entities.
+func (m *WebhookDeliveryMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WebhookDeliveryMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WebhookDeliveryMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WebhookDelivery.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WebhookDeliveryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WebhookDeliveryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WebhookDeliveryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetWebhookID sets the "webhook_id" field.
+func (m *WebhookDeliveryMutation) SetWebhookID(s string) {
+	m.webhook_id = &s
+}
+
+// WebhookID returns the value of the "webhook_id" field in the mutation.
+func (m *WebhookDeliveryMutation) WebhookID() (r string, exists bool) {
+	v := m.webhook_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookID returns the old "webhook_id" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldWebhookID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookID: %w", err)
+	}
+	return oldValue.WebhookID, nil
+}
+
+// ResetWebhookID resets all changes to the "webhook_id" field.
+func (m *WebhookDeliveryMutation) ResetWebhookID() {
+	m.webhook_id = nil
+}
+
+// SetAgentID sets the "agent_id" field.
+func (m *WebhookDeliveryMutation) SetAgentID(u uuid.UUID) {
+	m.agent_id = &u
+}
+
+// AgentID returns the value of the "agent_id" field in the mutation.
+func (m *WebhookDeliveryMutation) AgentID() (r uuid.UUID, exists bool) {
+	v := m.agent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAgentID returns the old "agent_id" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldAgentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAgentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAgentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAgentID: %w", err)
+	}
+	return oldValue.AgentID, nil
+}
+
+// ResetAgentID resets all changes to the "agent_id" field.
+func (m *WebhookDeliveryMutation) ResetAgentID() {
+	m.agent_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *WebhookDeliveryMutation) SetUserID(u uuid.UUID) {
+	m.user_id = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *WebhookDeliveryMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *WebhookDeliveryMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetEvent sets the "event" field.
+func (m *WebhookDeliveryMutation) SetEvent(s string) {
+	m.event = &s
+}
+
+// Event returns the value of the "event" field in the mutation.
+func (m *WebhookDeliveryMutation) Event() (r string, exists bool) {
+	v := m.event
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvent returns the old "event" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldEvent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvent: %w", err)
+	}
+	return oldValue.Event, nil
+}
+
+// ResetEvent resets all changes to the "event" field.
+func (m *WebhookDeliveryMutation) ResetEvent() {
+	m.event = nil
+}
+
+// SetSessionID sets the "session_id" field.
+func (m *WebhookDeliveryMutation) SetSessionID(u uuid.UUID) {
+	m.session_id = &u
+}
+
+// SessionID returns the value of the "session_id" field in the mutation.
+func (m *WebhookDeliveryMutation) SessionID() (r uuid.UUID, exists bool) {
+	v := m.session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionID returns the old "session_id" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldSessionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionID: %w", err)
+	}
+	return oldValue.SessionID, nil
+}
+
+// ClearSessionID clears the value of the "session_id" field.
+func (m *WebhookDeliveryMutation) ClearSessionID() {
+	m.session_id = nil
+	m.clearedFields[webhookdelivery.FieldSessionID] = struct{}{}
+}
+
+// SessionIDCleared returns if the "session_id" field was cleared in this mutation.
+func (m *WebhookDeliveryMutation) SessionIDCleared() bool {
+	_, ok := m.clearedFields[webhookdelivery.FieldSessionID]
+	return ok
+}
+
+// ResetSessionID resets all changes to the "session_id" field.
+func (m *WebhookDeliveryMutation) ResetSessionID() {
+	m.session_id = nil
+	delete(m.clearedFields, webhookdelivery.FieldSessionID)
+}
+
+// SetDedupeKey sets the "dedupe_key" field.
+func (m *WebhookDeliveryMutation) SetDedupeKey(s string) {
+	m.dedupe_key = &s
+}
+
+// DedupeKey returns the value of the "dedupe_key" field in the mutation.
+func (m *WebhookDeliveryMutation) DedupeKey() (r string, exists bool) {
+	v := m.dedupe_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDedupeKey returns the old "dedupe_key" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldDedupeKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDedupeKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDedupeKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDedupeKey: %w", err)
+	}
+	return oldValue.DedupeKey, nil
+}
+
+// ResetDedupeKey resets all changes to the "dedupe_key" field.
+func (m *WebhookDeliveryMutation) ResetDedupeKey() {
+	m.dedupe_key = nil
+}
+
+// SetPayload sets the "payload" field.
+func (m *WebhookDeliveryMutation) SetPayload(b []byte) {
+	m.payload = &b
+}
+
+// Payload returns the value of the "payload" field in the mutation.
+func (m *WebhookDeliveryMutation) Payload() (r []byte, exists bool) {
+	v := m.payload
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPayload returns the old "payload" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldPayload(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPayload is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPayload requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPayload: %w", err)
+	}
+	return oldValue.Payload, nil
+}
+
+// ResetPayload resets all changes to the "payload" field.
+func (m *WebhookDeliveryMutation) ResetPayload() {
+	m.payload = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *WebhookDeliveryMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *WebhookDeliveryMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *WebhookDeliveryMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *WebhookDeliveryMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *WebhookDeliveryMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *WebhookDeliveryMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[webhookdelivery.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *WebhookDeliveryMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[webhookdelivery.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *WebhookDeliveryMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, webhookdelivery.FieldNextAttemptAt)
+}
+
+// SetRound sets the "round" field.
+func (m *WebhookDeliveryMutation) SetRound(i int) {
+	m.round = &i
+	m.addround = nil
+}
+
+// Round returns the value of the "round" field in the mutation.
+func (m *WebhookDeliveryMutation) Round() (r int, exists bool) {
+	v := m.round
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRound returns the old "round" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldRound(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRound is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRound requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRound: %w", err)
+	}
+	return oldValue.Round, nil
+}
+
+// AddRound adds i to the "round" field.
+func (m *WebhookDeliveryMutation) AddRound(i int) {
+	if m.addround != nil {
+		*m.addround += i
+	} else {
+		m.addround = &i
+	}
+}
+
+// AddedRound returns the value that was added to the "round" field in this mutation.
+func (m *WebhookDeliveryMutation) AddedRound() (r int, exists bool) {
+	v := m.addround
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRound resets all changes to the "round" field.
+func (m *WebhookDeliveryMutation) ResetRound() {
+	m.round = nil
+	m.addround = nil
+}
+
+// SetReplays sets the "replays" field.
+func (m *WebhookDeliveryMutation) SetReplays(i int) {
+	m.replays = &i
+	m.addreplays = nil
+}
+
+// Replays returns the value of the "replays" field in the mutation.
+func (m *WebhookDeliveryMutation) Replays() (r int, exists bool) {
+	v := m.replays
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplays returns the old "replays" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldReplays(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplays: %w", err)
+	}
+	return oldValue.Replays, nil
+}
+
+// AddReplays adds i to the "replays" field.
+func (m *WebhookDeliveryMutation) AddReplays(i int) {
+	if m.addreplays != nil {
+		*m.addreplays += i
+	} else {
+		m.addreplays = &i
+	}
+}
+
+// AddedReplays returns the value that was added to the "replays" field in this mutation.
+func (m *WebhookDeliveryMutation) AddedReplays() (r int, exists bool) {
+	v := m.addreplays
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReplays resets all changes to the "replays" field.
+func (m *WebhookDeliveryMutation) ResetReplays() {
+	m.replays = nil
+	m.addreplays = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WebhookDeliveryMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WebhookDeliveryMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WebhookDeliveryMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// AddAttemptIDs adds the "attempts" edge to the WebhookAttempt entity by ids.
+func (m *WebhookDeliveryMutation) AddAttemptIDs(ids ...uuid.UUID) {
+	if m.attempts == nil {
+		m.attempts = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.attempts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttempts clears the "attempts" edge to the WebhookAttempt entity.
+func (m *WebhookDeliveryMutation) ClearAttempts() {
+	m.clearedattempts = true
+}
+
+// AttemptsCleared reports if the "attempts" edge to the WebhookAttempt entity was cleared.
+func (m *WebhookDeliveryMutation) AttemptsCleared() bool {
+	return m.clearedattempts
+}
+
+// RemoveAttemptIDs removes the "attempts" edge to the WebhookAttempt entity by IDs.
+func (m *WebhookDeliveryMutation) RemoveAttemptIDs(ids ...uuid.UUID) {
+	if m.removedattempts == nil {
+		m.removedattempts = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.attempts, ids[i])
+		m.removedattempts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttempts returns the removed IDs of the "attempts" edge to the WebhookAttempt entity.
+func (m *WebhookDeliveryMutation) RemovedAttemptsIDs() (ids []uuid.UUID) {
+	for id := range m.removedattempts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttemptsIDs returns the "attempts" edge IDs in the mutation.
+func (m *WebhookDeliveryMutation) AttemptsIDs() (ids []uuid.UUID) {
+	for id := range m.attempts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttempts resets all changes to the "attempts" edge.
+func (m *WebhookDeliveryMutation) ResetAttempts() {
+	m.attempts = nil
+	m.clearedattempts = false
+	m.removedattempts = nil
+}
+
+// Where appends a list predicates to the WebhookDeliveryMutation builder.
+func (m *WebhookDeliveryMutation) Where(ps ...predicate.WebhookDelivery) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WebhookDeliveryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WebhookDeliveryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WebhookDelivery, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WebhookDeliveryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WebhookDeliveryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WebhookDelivery).
+func (m *WebhookDeliveryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WebhookDeliveryMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, webhookdelivery.FieldCreatedAt)
+	}
+	if m.webhook_id != nil {
+		fields = append(fields, webhookdelivery.FieldWebhookID)
+	}
+	if m.agent_id != nil {
+		fields = append(fields, webhookdelivery.FieldAgentID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, webhookdelivery.FieldUserID)
+	}
+	if m.event != nil {
+		fields = append(fields, webhookdelivery.FieldEvent)
+	}
+	if m.session_id != nil {
+		fields = append(fields, webhookdelivery.FieldSessionID)
+	}
+	if m.dedupe_key != nil {
+		fields = append(fields, webhookdelivery.FieldDedupeKey)
+	}
+	if m.payload != nil {
+		fields = append(fields, webhookdelivery.FieldPayload)
+	}
+	if m.status != nil {
+		fields = append(fields, webhookdelivery.FieldStatus)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, webhookdelivery.FieldNextAttemptAt)
+	}
+	if m.round != nil {
+		fields = append(fields, webhookdelivery.FieldRound)
+	}
+	if m.replays != nil {
+		fields = append(fields, webhookdelivery.FieldReplays)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, webhookdelivery.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WebhookDeliveryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case webhookdelivery.FieldCreatedAt:
+		return m.CreatedAt()
+	case webhookdelivery.FieldWebhookID:
+		return m.WebhookID()
+	case webhookdelivery.FieldAgentID:
+		return m.AgentID()
+	case webhookdelivery.FieldUserID:
+		return m.UserID()
+	case webhookdelivery.FieldEvent:
+		return m.Event()
+	case webhookdelivery.FieldSessionID:
+		return m.SessionID()
+	case webhookdelivery.FieldDedupeKey:
+		return m.DedupeKey()
+	case webhookdelivery.FieldPayload:
+		return m.Payload()
+	case webhookdelivery.FieldStatus:
+		return m.Status()
+	case webhookdelivery.FieldNextAttemptAt:
+		return m.NextAttemptAt()
+	case webhookdelivery.FieldRound:
+		return m.Round()
+	case webhookdelivery.FieldReplays:
+		return m.Replays()
+	case webhookdelivery.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WebhookDeliveryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case webhookdelivery.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case webhookdelivery.FieldWebhookID:
+		return m.OldWebhookID(ctx)
+	case webhookdelivery.FieldAgentID:
+		return m.OldAgentID(ctx)
+	case webhookdelivery.FieldUserID:
+		return m.OldUserID(ctx)
+	case webhookdelivery.FieldEvent:
+		return m.OldEvent(ctx)
+	case webhookdelivery.FieldSessionID:
+		return m.OldSessionID(ctx)
+	case webhookdelivery.FieldDedupeKey:
+		return m.OldDedupeKey(ctx)
+	case webhookdelivery.FieldPayload:
+		return m.OldPayload(ctx)
+	case webhookdelivery.FieldStatus:
+		return m.OldStatus(ctx)
+	case webhookdelivery.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
+	case webhookdelivery.FieldRound:
+		return m.OldRound(ctx)
+	case webhookdelivery.FieldReplays:
+		return m.OldReplays(ctx)
+	case webhookdelivery.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WebhookDelivery field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookDeliveryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case webhookdelivery.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case webhookdelivery.FieldWebhookID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookID(v)
+		return nil
+	case webhookdelivery.FieldAgentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAgentID(v)
+		return nil
+	case webhookdelivery.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case webhookdelivery.FieldEvent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvent(v)
+		return nil
+	case webhookdelivery.FieldSessionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionID(v)
+		return nil
+	case webhookdelivery.FieldDedupeKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDedupeKey(v)
+		return nil
+	case webhookdelivery.FieldPayload:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPayload(v)
+		return nil
+	case webhookdelivery.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case webhookdelivery.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
+	case webhookdelivery.FieldRound:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRound(v)
+		return nil
+	case webhookdelivery.FieldReplays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplays(v)
+		return nil
+	case webhookdelivery.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDelivery field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WebhookDeliveryMutation) AddedFields() []string {
+	var fields []string
+	if m.addround != nil {
+		fields = append(fields, webhookdelivery.FieldRound)
+	}
+	if m.addreplays != nil {
+		fields = append(fields, webhookdelivery.FieldReplays)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WebhookDeliveryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case webhookdelivery.FieldRound:
+		return m.AddedRound()
+	case webhookdelivery.FieldReplays:
+		return m.AddedReplays()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookDeliveryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case webhookdelivery.FieldRound:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRound(v)
+		return nil
+	case webhookdelivery.FieldReplays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReplays(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDelivery numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WebhookDeliveryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(webhookdelivery.FieldSessionID) {
+		fields = append(fields, webhookdelivery.FieldSessionID)
+	}
+	if m.FieldCleared(webhookdelivery.FieldNextAttemptAt) {
+		fields = append(fields, webhookdelivery.FieldNextAttemptAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WebhookDeliveryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WebhookDeliveryMutation) ClearField(name string) error {
+	switch name {
+	case webhookdelivery.FieldSessionID:
+		m.ClearSessionID()
+		return nil
+	case webhookdelivery.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDelivery nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WebhookDeliveryMutation) ResetField(name string) error {
+	switch name {
+	case webhookdelivery.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case webhookdelivery.FieldWebhookID:
+		m.ResetWebhookID()
+		return nil
+	case webhookdelivery.FieldAgentID:
+		m.ResetAgentID()
+		return nil
+	case webhookdelivery.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case webhookdelivery.FieldEvent:
+		m.ResetEvent()
+		return nil
+	case webhookdelivery.FieldSessionID:
+		m.ResetSessionID()
+		return nil
+	case webhookdelivery.FieldDedupeKey:
+		m.ResetDedupeKey()
+		return nil
+	case webhookdelivery.FieldPayload:
+		m.ResetPayload()
+		return nil
+	case webhookdelivery.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case webhookdelivery.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
+		return nil
+	case webhookdelivery.FieldRound:
+		m.ResetRound()
+		return nil
+	case webhookdelivery.FieldReplays:
+		m.ResetReplays()
+		return nil
+	case webhookdelivery.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDelivery field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WebhookDeliveryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.attempts != nil {
+		edges = append(edges, webhookdelivery.EdgeAttempts)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WebhookDeliveryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case webhookdelivery.EdgeAttempts:
+		ids := make([]ent.Value, 0, len(m.attempts))
+		for id := range m.attempts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WebhookDeliveryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedattempts != nil {
+		edges = append(edges, webhookdelivery.EdgeAttempts)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WebhookDeliveryMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case webhookdelivery.EdgeAttempts:
+		ids := make([]ent.Value, 0, len(m.removedattempts))
+		for id := range m.removedattempts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WebhookDeliveryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedattempts {
+		edges = append(edges, webhookdelivery.EdgeAttempts)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WebhookDeliveryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case webhookdelivery.EdgeAttempts:
+		return m.clearedattempts
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WebhookDeliveryMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown WebhookDelivery unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WebhookDeliveryMutation) ResetEdge(name string) error {
+	switch name {
+	case webhookdelivery.EdgeAttempts:
+		m.ResetAttempts()
+		return nil
+	}
+	return fmt.Errorf("unknown WebhookDelivery edge %s", name)
 }
 
 // WorkflowMutation represents an operation that mutates the Workflow nodes in the graph.

@@ -7,14 +7,21 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kupe-voice/kupe/ent/agent"
+	"github.com/kupe-voice/kupe/ent/agentwebhook"
 	"github.com/kupe-voice/kupe/ent/apikey"
+	"github.com/kupe-voice/kupe/ent/batchattempt"
+	"github.com/kupe-voice/kupe/ent/batchrow"
+	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/schema"
+	"github.com/kupe-voice/kupe/ent/suppression"
 	"github.com/kupe-voice/kupe/ent/user"
+	"github.com/kupe-voice/kupe/ent/webhookattempt"
+	"github.com/kupe-voice/kupe/ent/webhookdelivery"
 	"github.com/kupe-voice/kupe/ent/workflow"
 )
 
@@ -68,6 +75,138 @@ func init() {
 	agentDescID := agentMixinFields0[0].Descriptor()
 	// agent.DefaultID holds the default value on creation for the id field.
 	agent.DefaultID = agentDescID.Default.(func() uuid.UUID)
+	agentwebhookMixin := schema.AgentWebhook{}.Mixin()
+	agentwebhookMixinFields0 := agentwebhookMixin[0].Fields()
+	_ = agentwebhookMixinFields0
+	agentwebhookMixinFields1 := agentwebhookMixin[1].Fields()
+	_ = agentwebhookMixinFields1
+	agentwebhookFields := schema.AgentWebhook{}.Fields()
+	_ = agentwebhookFields
+	// agentwebhookDescCreatedAt is the schema descriptor for created_at field.
+	agentwebhookDescCreatedAt := agentwebhookMixinFields1[0].Descriptor()
+	// agentwebhook.DefaultCreatedAt holds the default value on creation for the created_at field.
+	agentwebhook.DefaultCreatedAt = agentwebhookDescCreatedAt.Default.(func() time.Time)
+	// agentwebhookDescTriggerOnPhoneCall is the schema descriptor for trigger_on_phone_call field.
+	agentwebhookDescTriggerOnPhoneCall := agentwebhookFields[2].Descriptor()
+	// agentwebhook.DefaultTriggerOnPhoneCall holds the default value on creation for the trigger_on_phone_call field.
+	agentwebhook.DefaultTriggerOnPhoneCall = agentwebhookDescTriggerOnPhoneCall.Default.(bool)
+	// agentwebhookDescOutgoingEnabled is the schema descriptor for outgoing_enabled field.
+	agentwebhookDescOutgoingEnabled := agentwebhookFields[3].Descriptor()
+	// agentwebhook.DefaultOutgoingEnabled holds the default value on creation for the outgoing_enabled field.
+	agentwebhook.DefaultOutgoingEnabled = agentwebhookDescOutgoingEnabled.Default.(bool)
+	// agentwebhookDescOutgoingURL is the schema descriptor for outgoing_url field.
+	agentwebhookDescOutgoingURL := agentwebhookFields[4].Descriptor()
+	// agentwebhook.DefaultOutgoingURL holds the default value on creation for the outgoing_url field.
+	agentwebhook.DefaultOutgoingURL = agentwebhookDescOutgoingURL.Default.(string)
+	// agentwebhookDescRetryCount is the schema descriptor for retry_count field.
+	agentwebhookDescRetryCount := agentwebhookFields[6].Descriptor()
+	// agentwebhook.DefaultRetryCount holds the default value on creation for the retry_count field.
+	agentwebhook.DefaultRetryCount = agentwebhookDescRetryCount.Default.(int)
+	// agentwebhookDescIncomingEnabled is the schema descriptor for incoming_enabled field.
+	agentwebhookDescIncomingEnabled := agentwebhookFields[8].Descriptor()
+	// agentwebhook.DefaultIncomingEnabled holds the default value on creation for the incoming_enabled field.
+	agentwebhook.DefaultIncomingEnabled = agentwebhookDescIncomingEnabled.Default.(bool)
+	// agentwebhookDescDisabledReason is the schema descriptor for disabled_reason field.
+	agentwebhookDescDisabledReason := agentwebhookFields[11].Descriptor()
+	// agentwebhook.DefaultDisabledReason holds the default value on creation for the disabled_reason field.
+	agentwebhook.DefaultDisabledReason = agentwebhookDescDisabledReason.Default.(string)
+	// agentwebhookDescFailures is the schema descriptor for failures field.
+	agentwebhookDescFailures := agentwebhookFields[16].Descriptor()
+	// agentwebhook.DefaultFailures holds the default value on creation for the failures field.
+	agentwebhook.DefaultFailures = agentwebhookDescFailures.Default.(int)
+	// agentwebhookDescID is the schema descriptor for id field.
+	agentwebhookDescID := agentwebhookMixinFields0[0].Descriptor()
+	// agentwebhook.DefaultID holds the default value on creation for the id field.
+	agentwebhook.DefaultID = agentwebhookDescID.Default.(func() uuid.UUID)
+	batchattemptMixin := schema.BatchAttempt{}.Mixin()
+	batchattemptMixinFields0 := batchattemptMixin[0].Fields()
+	_ = batchattemptMixinFields0
+	batchattemptMixinFields1 := batchattemptMixin[1].Fields()
+	_ = batchattemptMixinFields1
+	batchattemptFields := schema.BatchAttempt{}.Fields()
+	_ = batchattemptFields
+	// batchattemptDescCreatedAt is the schema descriptor for created_at field.
+	batchattemptDescCreatedAt := batchattemptMixinFields1[0].Descriptor()
+	// batchattempt.DefaultCreatedAt holds the default value on creation for the created_at field.
+	batchattempt.DefaultCreatedAt = batchattemptDescCreatedAt.Default.(func() time.Time)
+	// batchattemptDescOutcome is the schema descriptor for outcome field.
+	batchattemptDescOutcome := batchattemptFields[4].Descriptor()
+	// batchattempt.DefaultOutcome holds the default value on creation for the outcome field.
+	batchattempt.DefaultOutcome = batchattemptDescOutcome.Default.(string)
+	// batchattemptDescID is the schema descriptor for id field.
+	batchattemptDescID := batchattemptMixinFields0[0].Descriptor()
+	// batchattempt.DefaultID holds the default value on creation for the id field.
+	batchattempt.DefaultID = batchattemptDescID.Default.(func() uuid.UUID)
+	batchrowMixin := schema.BatchRow{}.Mixin()
+	batchrowMixinFields0 := batchrowMixin[0].Fields()
+	_ = batchrowMixinFields0
+	batchrowMixinFields1 := batchrowMixin[1].Fields()
+	_ = batchrowMixinFields1
+	batchrowFields := schema.BatchRow{}.Fields()
+	_ = batchrowFields
+	// batchrowDescCreatedAt is the schema descriptor for created_at field.
+	batchrowDescCreatedAt := batchrowMixinFields1[0].Descriptor()
+	// batchrow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	batchrow.DefaultCreatedAt = batchrowDescCreatedAt.Default.(func() time.Time)
+	// batchrowDescTimezone is the schema descriptor for timezone field.
+	batchrowDescTimezone := batchrowFields[3].Descriptor()
+	// batchrow.DefaultTimezone holds the default value on creation for the timezone field.
+	batchrow.DefaultTimezone = batchrowDescTimezone.Default.(string)
+	// batchrowDescAttempts is the schema descriptor for attempts field.
+	batchrowDescAttempts := batchrowFields[5].Descriptor()
+	// batchrow.DefaultAttempts holds the default value on creation for the attempts field.
+	batchrow.DefaultAttempts = batchrowDescAttempts.Default.(int)
+	// batchrowDescPending is the schema descriptor for pending field.
+	batchrowDescPending := batchrowFields[7].Descriptor()
+	// batchrow.DefaultPending holds the default value on creation for the pending field.
+	batchrow.DefaultPending = batchrowDescPending.Default.(bool)
+	// batchrowDescErrorMessage is the schema descriptor for error_message field.
+	batchrowDescErrorMessage := batchrowFields[9].Descriptor()
+	// batchrow.DefaultErrorMessage holds the default value on creation for the error_message field.
+	batchrow.DefaultErrorMessage = batchrowDescErrorMessage.Default.(string)
+	// batchrowDescID is the schema descriptor for id field.
+	batchrowDescID := batchrowMixinFields0[0].Descriptor()
+	// batchrow.DefaultID holds the default value on creation for the id field.
+	batchrow.DefaultID = batchrowDescID.Default.(func() uuid.UUID)
+	callbatchMixin := schema.CallBatch{}.Mixin()
+	callbatchMixinFields0 := callbatchMixin[0].Fields()
+	_ = callbatchMixinFields0
+	callbatchMixinFields1 := callbatchMixin[1].Fields()
+	_ = callbatchMixinFields1
+	callbatchFields := schema.CallBatch{}.Fields()
+	_ = callbatchFields
+	// callbatchDescCreatedAt is the schema descriptor for created_at field.
+	callbatchDescCreatedAt := callbatchMixinFields1[0].Descriptor()
+	// callbatch.DefaultCreatedAt holds the default value on creation for the created_at field.
+	callbatch.DefaultCreatedAt = callbatchDescCreatedAt.Default.(func() time.Time)
+	// callbatchDescDescription is the schema descriptor for description field.
+	callbatchDescDescription := callbatchFields[2].Descriptor()
+	// callbatch.DefaultDescription holds the default value on creation for the description field.
+	callbatch.DefaultDescription = callbatchDescDescription.Default.(string)
+	// callbatchDescWindowStart is the schema descriptor for window_start field.
+	callbatchDescWindowStart := callbatchFields[10].Descriptor()
+	// callbatch.DefaultWindowStart holds the default value on creation for the window_start field.
+	callbatch.DefaultWindowStart = callbatchDescWindowStart.Default.(string)
+	// callbatchDescWindowEnd is the schema descriptor for window_end field.
+	callbatchDescWindowEnd := callbatchFields[11].Descriptor()
+	// callbatch.DefaultWindowEnd holds the default value on creation for the window_end field.
+	callbatch.DefaultWindowEnd = callbatchDescWindowEnd.Default.(string)
+	// callbatchDescRetryMaxAttempts is the schema descriptor for retry_max_attempts field.
+	callbatchDescRetryMaxAttempts := callbatchFields[13].Descriptor()
+	// callbatch.DefaultRetryMaxAttempts holds the default value on creation for the retry_max_attempts field.
+	callbatch.DefaultRetryMaxAttempts = callbatchDescRetryMaxAttempts.Default.(int)
+	// callbatchDescRetryBackoffSeconds is the schema descriptor for retry_backoff_seconds field.
+	callbatchDescRetryBackoffSeconds := callbatchFields[15].Descriptor()
+	// callbatch.DefaultRetryBackoffSeconds holds the default value on creation for the retry_backoff_seconds field.
+	callbatch.DefaultRetryBackoffSeconds = callbatchDescRetryBackoffSeconds.Default.(int)
+	// callbatchDescPauseReason is the schema descriptor for pause_reason field.
+	callbatchDescPauseReason := callbatchFields[16].Descriptor()
+	// callbatch.DefaultPauseReason holds the default value on creation for the pause_reason field.
+	callbatch.DefaultPauseReason = callbatchDescPauseReason.Default.(string)
+	// callbatchDescID is the schema descriptor for id field.
+	callbatchDescID := callbatchMixinFields0[0].Descriptor()
+	// callbatch.DefaultID holds the default value on creation for the id field.
+	callbatch.DefaultID = callbatchDescID.Default.(func() uuid.UUID)
 	callsessionMixin := schema.CallSession{}.Mixin()
 	callsessionMixinFields0 := callsessionMixin[0].Fields()
 	_ = callsessionMixinFields0
@@ -173,6 +312,21 @@ func init() {
 	phonenumberDescID := phonenumberMixinFields0[0].Descriptor()
 	// phonenumber.DefaultID holds the default value on creation for the id field.
 	phonenumber.DefaultID = phonenumberDescID.Default.(func() uuid.UUID)
+	suppressionMixin := schema.Suppression{}.Mixin()
+	suppressionMixinFields0 := suppressionMixin[0].Fields()
+	_ = suppressionMixinFields0
+	suppressionMixinFields1 := suppressionMixin[1].Fields()
+	_ = suppressionMixinFields1
+	suppressionFields := schema.Suppression{}.Fields()
+	_ = suppressionFields
+	// suppressionDescCreatedAt is the schema descriptor for created_at field.
+	suppressionDescCreatedAt := suppressionMixinFields1[0].Descriptor()
+	// suppression.DefaultCreatedAt holds the default value on creation for the created_at field.
+	suppression.DefaultCreatedAt = suppressionDescCreatedAt.Default.(func() time.Time)
+	// suppressionDescID is the schema descriptor for id field.
+	suppressionDescID := suppressionMixinFields0[0].Descriptor()
+	// suppression.DefaultID holds the default value on creation for the id field.
+	suppression.DefaultID = suppressionDescID.Default.(func() uuid.UUID)
 	userMixin := schema.User{}.Mixin()
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
@@ -200,6 +354,46 @@ func init() {
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.
 	user.DefaultID = userDescID.Default.(func() uuid.UUID)
+	webhookattemptMixin := schema.WebhookAttempt{}.Mixin()
+	webhookattemptMixinFields0 := webhookattemptMixin[0].Fields()
+	_ = webhookattemptMixinFields0
+	webhookattemptFields := schema.WebhookAttempt{}.Fields()
+	_ = webhookattemptFields
+	// webhookattemptDescStatusCode is the schema descriptor for status_code field.
+	webhookattemptDescStatusCode := webhookattemptFields[2].Descriptor()
+	// webhookattempt.DefaultStatusCode holds the default value on creation for the status_code field.
+	webhookattempt.DefaultStatusCode = webhookattemptDescStatusCode.Default.(int)
+	// webhookattemptDescError is the schema descriptor for error field.
+	webhookattemptDescError := webhookattemptFields[3].Descriptor()
+	// webhookattempt.DefaultError holds the default value on creation for the error field.
+	webhookattempt.DefaultError = webhookattemptDescError.Default.(string)
+	// webhookattemptDescID is the schema descriptor for id field.
+	webhookattemptDescID := webhookattemptMixinFields0[0].Descriptor()
+	// webhookattempt.DefaultID holds the default value on creation for the id field.
+	webhookattempt.DefaultID = webhookattemptDescID.Default.(func() uuid.UUID)
+	webhookdeliveryMixin := schema.WebhookDelivery{}.Mixin()
+	webhookdeliveryMixinFields0 := webhookdeliveryMixin[0].Fields()
+	_ = webhookdeliveryMixinFields0
+	webhookdeliveryMixinFields1 := webhookdeliveryMixin[1].Fields()
+	_ = webhookdeliveryMixinFields1
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	webhookdeliveryDescCreatedAt := webhookdeliveryMixinFields1[0].Descriptor()
+	// webhookdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookdelivery.DefaultCreatedAt = webhookdeliveryDescCreatedAt.Default.(func() time.Time)
+	// webhookdeliveryDescRound is the schema descriptor for round field.
+	webhookdeliveryDescRound := webhookdeliveryFields[9].Descriptor()
+	// webhookdelivery.DefaultRound holds the default value on creation for the round field.
+	webhookdelivery.DefaultRound = webhookdeliveryDescRound.Default.(int)
+	// webhookdeliveryDescReplays is the schema descriptor for replays field.
+	webhookdeliveryDescReplays := webhookdeliveryFields[10].Descriptor()
+	// webhookdelivery.DefaultReplays holds the default value on creation for the replays field.
+	webhookdelivery.DefaultReplays = webhookdeliveryDescReplays.Default.(int)
+	// webhookdeliveryDescID is the schema descriptor for id field.
+	webhookdeliveryDescID := webhookdeliveryMixinFields0[0].Descriptor()
+	// webhookdelivery.DefaultID holds the default value on creation for the id field.
+	webhookdelivery.DefaultID = webhookdeliveryDescID.Default.(func() uuid.UUID)
 	workflowMixin := schema.Workflow{}.Mixin()
 	workflowMixinFields0 := workflowMixin[0].Fields()
 	_ = workflowMixinFields0

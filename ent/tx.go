@@ -16,6 +16,14 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentWebhook is the client for interacting with the AgentWebhook builders.
+	AgentWebhook *AgentWebhookClient
+	// BatchAttempt is the client for interacting with the BatchAttempt builders.
+	BatchAttempt *BatchAttemptClient
+	// BatchRow is the client for interacting with the BatchRow builders.
+	BatchRow *BatchRowClient
+	// CallBatch is the client for interacting with the CallBatch builders.
+	CallBatch *CallBatchClient
 	// CallSession is the client for interacting with the CallSession builders.
 	CallSession *CallSessionClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
@@ -26,8 +34,14 @@ type Tx struct {
 	PhoneMapping *PhoneMappingClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
 	PhoneNumber *PhoneNumberClient
+	// Suppression is the client for interacting with the Suppression builders.
+	Suppression *SuppressionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
+	WebhookAttempt *WebhookAttemptClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 	// Workflow is the client for interacting with the Workflow builders.
 	Workflow *WorkflowClient
 
@@ -163,12 +177,19 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
+	tx.AgentWebhook = NewAgentWebhookClient(tx.config)
+	tx.BatchAttempt = NewBatchAttemptClient(tx.config)
+	tx.BatchRow = NewBatchRowClient(tx.config)
+	tx.CallBatch = NewCallBatchClient(tx.config)
 	tx.CallSession = NewCallSessionClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.PhoneMapping = NewPhoneMappingClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
+	tx.Suppression = NewSuppressionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WebhookAttempt = NewWebhookAttemptClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 	tx.Workflow = NewWorkflowClient(tx.config)
 }
 

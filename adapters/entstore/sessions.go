@@ -52,8 +52,12 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session, ho
 
 // SaveSession implements createcall.CallStore with optimistic concurrency: one UPDATE that
 // only matches the version cs was read at. No row matched means the session moved on (or is
-// gone): ErrConflict. A session saved in a final status gives its slot of the user's cap back
-// in the same statement (slots.go).
+// gone): ErrConflict.
+//
+// A session saved in a final status gives its slot of the user's cap back in the same
+// statement (slots.go) and, when the store has Jobs, is announced through the call-final outbox
+// in the same transaction (outbox.go); every other save, the successful dial among them, stays
+// one UPDATE outside any transaction.
 func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 	id, ok := parseID(cs.ID)
 	if !ok {

@@ -392,28 +392,47 @@ func sqliteReleaseStale(ctx context.Context, tx dialect.ExecQuerier, userID any,
 }
 
 // saveFinalSession is SaveSession for a session in a final status: its slot, if it holds one,
-// is given back in the same statement (PostgreSQL) or transaction (SQLite).
+// is given back in the same statement (PostgreSQL) or transaction (SQLite), and its call_final
+// job, when the store has Jobs, is recorded in the same transaction. On PostgreSQL the job goes
+// first: the user's row, locked by the release, is then held only until the COMMIT.
 func (s *Store) saveFinalSession(ctx context.Context, id uuid.UUID, cs *call.Session) error {
 	if s.name == SQLite {
 		return s.withTx(ctx, "save session", func(tx dialect.Tx, client *ent.Client) error {
 			if _, err := execAffected(ctx, tx, sqliteReleaseOfSession, id.String(), cs.Version()); err != nil {
 				return storeErr("release slot", err)
 			}
-			return entSaveSession(ctx, client, id, cs, true)
+			if err := entSaveSession(ctx, client, id, cs, true); err != nil {
+				return err
+			}
+			if s.jobs == nil {
+				return nil
+			}
+			return s.announceFinal(ctx, tx, cs)
 		})
 	}
 	args, err := saveArgs(id, cs)
 	if err != nil {
 		return err
 	}
-	var n int
-	if err := queryOne(ctx, s.drv, pgSaveFinalSession, args, &n); err != nil {
-		return storeErr("save session", err)
+	save := func(q dialect.ExecQuerier) error {
+		var n int
+		if err := queryOne(ctx, q, pgSaveFinalSession, args, &n); err != nil {
+			return storeErr("save session", err)
+		}
+		if n == 0 {
+			return fault.ErrConflict
+		}
+		return nil
 	}
-	if n == 0 {
-		return fault.ErrConflict
+	if s.jobs == nil {
+		return save(s.drv)
 	}
-	return nil
+	return s.withTx(ctx, "save session", func(tx dialect.Tx, _ *ent.Client) error {
+		if err := s.announceFinal(ctx, tx, cs); err != nil {
+			return err
+		}
+		return save(tx)
+	})
 }
 
 func saveArgs(id uuid.UUID, cs *call.Session) ([]any, error) {

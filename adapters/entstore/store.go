@@ -42,6 +42,8 @@ type Store struct {
 	// secrets seals the lines' credentials; nil when Open was given no key, and then no
 	// credential can be written or read (see credentials.go).
 	secrets *secretbox.Box
+	// jobs records the outbox's jobs in the store's transactions; nil records none (outbox.go).
+	jobs Jobs
 }
 
 // Open connects to the database a URL names:

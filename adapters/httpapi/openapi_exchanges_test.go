@@ -54,6 +54,9 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 	if d.Redis == nil {
 		d.Redis = redisStatus("connected")
 	}
+	if d.Webhooks == nil {
+		d.Webhooks = webhookDeps(mem, memstore.NewWebhooks(nil), true)
+	}
 	if d.Callbacks == nil {
 		d.Callbacks = &httpapi.Callbacks{PublicBaseURL: "https://kupe.example", Signer: specCallbackSigner,
 			Events: &callevents.CarrierEvents{Sessions: mem, Lines: mem, Ledger: mem,
@@ -214,6 +217,7 @@ func apiExchanges(t *testing.T) []exchange {
 	ownedExchanges(x)
 	apiKeyExchanges(x)
 	callbackExchanges(x)
+	webhookExchanges(x)
 	return x.list
 }
 

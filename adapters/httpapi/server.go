@@ -50,6 +50,8 @@ type Deps struct {
 	Mappings  *accounts.Mappings
 	Agents    *accounts.Agents
 	Workflows *accounts.Workflows
+	// Webhooks serves agent webhooks, both ways (webhooks.go); nil leaves those routes out.
+	Webhooks *Webhooks
 	// Metrics serves GET /metrics (Prometheus' exposition format); nil leaves the route out.
 	Metrics http.Handler
 	// Redis, when the rate limits are shared through Redis, says whether it answers: /health
@@ -137,6 +139,9 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 		s.apiKeyRoutes(authed)
 	}
 	s.ownedRoutes(authed)
+	if deps.Webhooks != nil {
+		s.webhookRoutes(authed, e)
+	}
 	return e
 }
 

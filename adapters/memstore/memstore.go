@@ -30,7 +30,16 @@ type Store struct {
 	limits    map[string]identity.Limits               // by user id; absent: the defaults (limits.go)
 	idem      map[idemKey]createcall.IdempotencyRecord // made on first use (limits.go)
 	ix        sessionIndex                             // kept by put (limits.go)
+	// onFinal is the call-final outbox's stand-in: told of each session saved into a final
+	// status (OnCallFinal).
+	onFinal func(ctx context.Context, sessionID string) error
 }
+
+// OnCallFinal makes the store call fn, after the save and outside its lock, for each session
+// that SaveSession moves into a final status: what the database stores record as a call_final
+// job in the save's transaction. fn's error is not the save's: the session is saved. Call it
+// before the store is used.
+func (s *Store) OnCallFinal(fn func(ctx context.Context, sessionID string) error) { s.onFinal = fn }
 
 // New returns an empty store.
 func New() *Store {
@@ -97,20 +106,30 @@ func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
 	return nil
 }
 
-// SaveSession implements createcall.CallStore.
-func (s *Store) SaveSession(_ context.Context, cs *call.Session) error {
+// SaveSession implements createcall.CallStore. A save into a final status is told to the
+// OnCallFinal hook, once per session.
+func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
+	final, err := s.saveSession(cs)
+	if err == nil && final && s.onFinal != nil {
+		_ = s.onFinal(context.WithoutCancel(ctx), cs.ID)
+	}
+	return err
+}
+
+func (s *Store) saveSession(cs *call.Session) (final bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.versions[cs.ID]
 	if !ok {
-		return fault.ErrNotFound
+		return false, fault.ErrNotFound
 	}
 	if v != cs.Version() {
-		return fault.ErrConflict
+		return false, fault.ErrConflict
 	}
+	final = cs.Status().Terminal() && !s.statuses[cs.ID].Terminal()
 	cs.Saved()
 	s.put(cs)
-	return nil
+	return final, nil
 }
 
 func (s *Store) put(cs *call.Session) {

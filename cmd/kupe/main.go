@@ -88,6 +88,9 @@ func migrate() int {
 			if err := s.Migrate(ctx); err != nil {
 				return fmt.Errorf("migrate %s: %w", cfg.Redacted(), err)
 			}
+			if err := app.MigrateJobs(ctx, s); err != nil {
+				return fmt.Errorf("migrate the job queue of %s: %w", cfg.Redacted(), err)
+			}
 			log.Info("database is at the current schema", zap.String("database", cfg.Redacted()))
 			return nil
 		}),

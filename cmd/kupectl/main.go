@@ -1,5 +1,5 @@
 // Command kupectl administers the service: users, API keys, lines, agents, workflows, mappings,
-// credits, and test calls. It runs the same use cases as the HTTP API against the database that
+// credits, test calls, and agent webhooks. It runs the same use cases as the HTTP API against the database that
 // KUPE_DATABASE_URL names, prints JSON on stdout, and on failure a readable error on stderr and a
 // non-zero exit status.
 package main
@@ -19,8 +19,10 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
@@ -34,8 +36,13 @@ type env struct {
 	accounts *accounts.Accounts
 	create   *createcall.Handler
 	limits   *accounts.UserLimits
-	out      io.Writer
-	errOut   io.Writer
+	// The agent webhooks: configurations, the delivery log, and the store to find a
+	// delivery's owner.
+	endpoints     *webhooks.Endpoints
+	deliveries    *webhooks.Deliveries
+	deliveryStore webhooks.DeliveryStore
+	out           io.Writer
+	errOut        io.Writer
 }
 
 type command struct {
@@ -54,6 +61,11 @@ var commands = map[string]command{
 	"credits set":      {"--user U --amount N", creditsSet},
 	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
 	"limits set":       {limitsSetUsage, limitsSet},
+
+	"webhooks show":       {"--agent A [--reveal-secret]", webhooksShow},
+	"webhooks set":        {webhooksSetUsage, webhooksSet},
+	"webhooks deliveries": {"--agent A [--status pending|delivered|failed] [--limit N]", webhooksDeliveries},
+	"webhooks replay":     {"--id D", webhooksReplay},
 }
 
 func usage(w io.Writer) {
@@ -96,12 +108,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.Config(cfg),
 		fx.Provide(func() *zap.Logger { return zap.NewNop() }),
 		app.Store,
+		app.JobInserts,
 		app.Carriers,
 		app.UseCases,
-		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits) {
+		app.Webhooks,
+		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits,
+			eps *webhooks.Endpoints, ds *webhooks.Deliveries, store *entstore.Webhooks) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, out: stdout, errOut: stderr}, args[2:])
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, endpoints: eps, deliveries: ds,
+				deliveryStore: store, out: stdout, errOut: stderr}, args[2:])
 		}),
 	).Err()
 	if fxErr != nil {

@@ -72,6 +72,164 @@ var (
 			},
 		},
 	}
+	// AgentWebhooksColumns holds the columns for the "agent_webhooks" table.
+	AgentWebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agent_id", Type: field.TypeUUID, Unique: true},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "trigger_on_phone_call", Type: field.TypeBool, Default: true},
+		{Name: "outgoing_enabled", Type: field.TypeBool, Default: false},
+		{Name: "outgoing_url", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "outgoing_headers", Type: field.TypeJSON, Nullable: true},
+		{Name: "retry_count", Type: field.TypeInt, Default: 5},
+		{Name: "bearer_token", Type: field.TypeBytes, Nullable: true},
+		{Name: "incoming_enabled", Type: field.TypeBool, Default: false},
+		{Name: "attached_variables", Type: field.TypeJSON, Nullable: true},
+		{Name: "secret", Type: field.TypeBytes},
+		{Name: "disabled_reason", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "failing_since", Type: field.TypeTime, Nullable: true},
+		{Name: "last_failure_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "failures", Type: field.TypeInt, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// AgentWebhooksTable holds the schema information for the "agent_webhooks" table.
+	AgentWebhooksTable = &schema.Table{
+		Name:       "agent_webhooks",
+		Columns:    AgentWebhooksColumns,
+		PrimaryKey: []*schema.Column{AgentWebhooksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "agentwebhook_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentWebhooksColumns[3]},
+			},
+		},
+	}
+	// BatchAttemptsColumns holds the columns for the "batch_attempts" table.
+	BatchAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "batch_id", Type: field.TypeUUID},
+		{Name: "attempt", Type: field.TypeInt},
+		{Name: "call_session_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "outcome", Type: field.TypeString, Default: ""},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "row_id", Type: field.TypeUUID},
+	}
+	// BatchAttemptsTable holds the schema information for the "batch_attempts" table.
+	BatchAttemptsTable = &schema.Table{
+		Name:       "batch_attempts",
+		Columns:    BatchAttemptsColumns,
+		PrimaryKey: []*schema.Column{BatchAttemptsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "batch_attempts_batch_rows_attempt_records",
+				Columns:    []*schema.Column{BatchAttemptsColumns[7]},
+				RefColumns: []*schema.Column{BatchRowsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "batchattempt_row_id_attempt",
+				Unique:  true,
+				Columns: []*schema.Column{BatchAttemptsColumns[7], BatchAttemptsColumns[3]},
+			},
+			{
+				Name:    "batchattempt_call_session_id",
+				Unique:  true,
+				Columns: []*schema.Column{BatchAttemptsColumns[4]},
+			},
+		},
+	}
+	// BatchRowsColumns holds the columns for the "batch_rows" table.
+	BatchRowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "to_number", Type: field.TypeString},
+		{Name: "variable_values", Type: field.TypeJSON, Nullable: true},
+		{Name: "timezone", Type: field.TypeString, Default: ""},
+		{Name: "status", Type: field.TypeString},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_call_session_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "pending", Type: field.TypeBool, Default: true},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "error_message", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "batch_id", Type: field.TypeUUID},
+	}
+	// BatchRowsTable holds the schema information for the "batch_rows" table.
+	BatchRowsTable = &schema.Table{
+		Name:       "batch_rows",
+		Columns:    BatchRowsColumns,
+		PrimaryKey: []*schema.Column{BatchRowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "batch_rows_call_batches_rows",
+				Columns:    []*schema.Column{BatchRowsColumns[12]},
+				RefColumns: []*schema.Column{CallBatchesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "batchrow_batch_id_to_number",
+				Unique:  true,
+				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[2]},
+			},
+			{
+				Name:    "batchrow_batch_id_pending_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[8], BatchRowsColumns[9]},
+			},
+			{
+				Name:    "batchrow_batch_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[5]},
+			},
+		},
+	}
+	// CallBatchesColumns holds the columns for the "call_batches" table.
+	CallBatchesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "name", Type: field.TypeString},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "status", Type: field.TypeString},
+		{Name: "agent_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "workflow_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "caller_phone_id", Type: field.TypeUUID},
+		{Name: "batch_size", Type: field.TypeInt},
+		{Name: "variable_names", Type: field.TypeJSON, Nullable: true},
+		{Name: "start_at", Type: field.TypeTime, Nullable: true},
+		{Name: "window_start", Type: field.TypeString, Default: ""},
+		{Name: "window_end", Type: field.TypeString, Default: ""},
+		{Name: "window_days", Type: field.TypeJSON, Nullable: true},
+		{Name: "retry_max_attempts", Type: field.TypeInt, Default: 1},
+		{Name: "retry_on", Type: field.TypeJSON, Nullable: true},
+		{Name: "retry_backoff_seconds", Type: field.TypeInt, Default: 600},
+		{Name: "pause_reason", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// CallBatchesTable holds the schema information for the "call_batches" table.
+	CallBatchesTable = &schema.Table{
+		Name:       "call_batches",
+		Columns:    CallBatchesColumns,
+		PrimaryKey: []*schema.Column{CallBatchesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "callbatch_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CallBatchesColumns[2], CallBatchesColumns[1]},
+			},
+		},
+	}
 	// CallSessionsColumns holds the columns for the "call_sessions" table.
 	CallSessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -293,6 +451,26 @@ var (
 			},
 		},
 	}
+	// SuppressionsColumns holds the columns for the "suppressions" table.
+	SuppressionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "phone_number", Type: field.TypeString},
+	}
+	// SuppressionsTable holds the schema information for the "suppressions" table.
+	SuppressionsTable = &schema.Table{
+		Name:       "suppressions",
+		Columns:    SuppressionsColumns,
+		PrimaryKey: []*schema.Column{SuppressionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "suppression_user_id_phone_number",
+				Unique:  true,
+				Columns: []*schema.Column{SuppressionsColumns[2], SuppressionsColumns[3]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -311,6 +489,70 @@ var (
 		Name:       "users",
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
+	}
+	// WebhookAttemptsColumns holds the columns for the "webhook_attempts" table.
+	WebhookAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "status_code", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "delivery_id", Type: field.TypeUUID},
+	}
+	// WebhookAttemptsTable holds the schema information for the "webhook_attempts" table.
+	WebhookAttemptsTable = &schema.Table{
+		Name:       "webhook_attempts",
+		Columns:    WebhookAttemptsColumns,
+		PrimaryKey: []*schema.Column{WebhookAttemptsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_attempts_webhook_deliveries_attempts",
+				Columns:    []*schema.Column{WebhookAttemptsColumns[4]},
+				RefColumns: []*schema.Column{WebhookDeliveriesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookattempt_delivery_id_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookAttemptsColumns[4], WebhookAttemptsColumns[1]},
+			},
+		},
+	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "webhook_id", Type: field.TypeString, Unique: true},
+		{Name: "agent_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "event", Type: field.TypeString},
+		{Name: "session_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dedupe_key", Type: field.TypeString, Unique: true},
+		{Name: "payload", Type: field.TypeBytes},
+		{Name: "status", Type: field.TypeString},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "round", Type: field.TypeInt, Default: 0},
+		{Name: "replays", Type: field.TypeInt, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_user_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[4], WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[0]},
+			},
+			{
+				Name:    "webhookdelivery_agent_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[3], WebhookDeliveriesColumns[9]},
+			},
+		},
 	}
 	// WorkflowsColumns holds the columns for the "workflows" table.
 	WorkflowsColumns = []*schema.Column{
@@ -345,12 +587,19 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AgentsTable,
+		AgentWebhooksTable,
+		BatchAttemptsTable,
+		BatchRowsTable,
+		CallBatchesTable,
 		CallSessionsTable,
 		IdempotencyKeysTable,
 		LedgerEntriesTable,
 		PhoneMappingsTable,
 		PhoneNumbersTable,
+		SuppressionsTable,
 		UsersTable,
+		WebhookAttemptsTable,
+		WebhookDeliveriesTable,
 		WorkflowsTable,
 	}
 )
@@ -358,6 +607,8 @@ var (
 func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = UsersTable
 	AgentsTable.ForeignKeys[0].RefTable = UsersTable
+	BatchAttemptsTable.ForeignKeys[0].RefTable = BatchRowsTable
+	BatchRowsTable.ForeignKeys[0].RefTable = CallBatchesTable
 	CallSessionsTable.ForeignKeys[0].RefTable = UsersTable
 	IdempotencyKeysTable.ForeignKeys[0].RefTable = UsersTable
 	LedgerEntriesTable.ForeignKeys[0].RefTable = UsersTable
@@ -369,5 +620,6 @@ func init() {
 		"phone_mappings_one_target": "agent_id IS NULL AND workflow_id IS NOT NULL OR agent_id IS NOT NULL AND workflow_id IS NULL",
 	}
 	PhoneNumbersTable.ForeignKeys[0].RefTable = UsersTable
+	WebhookAttemptsTable.ForeignKeys[0].RefTable = WebhookDeliveriesTable
 	WorkflowsTable.ForeignKeys[0].RefTable = UsersTable
 }

@@ -12,6 +12,18 @@ type APIKey func(*sql.Selector)
 // Agent is the predicate function for agent builders.
 type Agent func(*sql.Selector)
 
+// AgentWebhook is the predicate function for agentwebhook builders.
+type AgentWebhook func(*sql.Selector)
+
+// BatchAttempt is the predicate function for batchattempt builders.
+type BatchAttempt func(*sql.Selector)
+
+// BatchRow is the predicate function for batchrow builders.
+type BatchRow func(*sql.Selector)
+
+// CallBatch is the predicate function for callbatch builders.
+type CallBatch func(*sql.Selector)
+
 // CallSession is the predicate function for callsession builders.
 type CallSession func(*sql.Selector)
 
@@ -27,8 +39,17 @@ type PhoneMapping func(*sql.Selector)
 // PhoneNumber is the predicate function for phonenumber builders.
 type PhoneNumber func(*sql.Selector)
 
+// Suppression is the predicate function for suppression builders.
+type Suppression func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// WebhookAttempt is the predicate function for webhookattempt builders.
+type WebhookAttempt func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
 
 // Workflow is the predicate function for workflow builders.
 type Workflow func(*sql.Selector)

@@ -27,6 +27,8 @@ func Server(c configs.Config) fx.Option {
 		Carriers,
 		UseCases,
 		Demo,
+		Jobs, // the job queue: started after the store, stopped before it closes
+		Webhooks,
 		Background,
 		HTTP,
 		fx.StopTimeout(StopTimeout(c)),

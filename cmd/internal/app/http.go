@@ -50,6 +50,8 @@ type HandlerDeps struct {
 	Readiness   *httpapi.Readiness
 	Metrics     *metrics.Metrics
 	Redis       *redislimit.Limiter `optional:"true"`
+	// Webhooks is set when the app runs the Webhooks module.
+	Webhooks *httpapi.Webhooks `optional:"true"`
 }
 
 // NewHandler builds the gin engine: every request is counted and timed, and written to the
@@ -58,7 +60,7 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 	deps := httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
-		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows,
+		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows, Webhooks: d.Webhooks,
 		Metrics: d.Metrics.Handler(),
 		Middleware: []gin.HandlerFunc{
 			d.Metrics.HTTPMiddleware(),

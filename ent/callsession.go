@@ -64,8 +64,8 @@ type CallSession struct {
 	RenderedFirstMessage string `json:"rendered_first_message,omitempty"`
 	// BilledSeconds holds the value of the "billed_seconds" field.
 	BilledSeconds *int `json:"billed_seconds,omitempty"`
-	// HoldsSlot holds the value of the "holds_slot" field.
-	HoldsSlot bool `json:"holds_slot,omitempty"`
+	// Slot holds the value of the "slot" field.
+	Slot *int `json:"slot,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CallSessionQuery when eager-loading is set.
 	Edges        CallSessionEdges `json:"edges"`
@@ -101,9 +101,7 @@ func (*CallSession) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case callsession.FieldVariableValues:
 			values[i] = new([]byte)
-		case callsession.FieldHoldsSlot:
-			values[i] = new(sql.NullBool)
-		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds:
+		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds, callsession.FieldSlot:
 			values[i] = new(sql.NullInt64)
 		case callsession.FieldProvider, callsession.FieldFromNumber, callsession.FieldToNumber, callsession.FieldStatus, callsession.FieldLegID, callsession.FieldDetail, callsession.FieldRenderedSystemPrompt, callsession.FieldRenderedFirstMessage:
 			values[i] = new(sql.NullString)
@@ -272,11 +270,12 @@ func (_m *CallSession) assignValues(columns []string, values []any) error {
 				_m.BilledSeconds = new(int)
 				*_m.BilledSeconds = int(value.Int64)
 			}
-		case callsession.FieldHoldsSlot:
-			if value, ok := values[i].(*sql.NullBool); !ok {
-				return fmt.Errorf("unexpected type %T for field holds_slot", values[i])
+		case callsession.FieldSlot:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field slot", values[i])
 			} else if value.Valid {
-				_m.HoldsSlot = value.Bool
+				_m.Slot = new(int)
+				*_m.Slot = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -397,8 +396,10 @@ func (_m *CallSession) String() string {
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
-	builder.WriteString("holds_slot=")
-	builder.WriteString(fmt.Sprintf("%v", _m.HoldsSlot))
+	if v := _m.Slot; v != nil {
+		builder.WriteString("slot=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

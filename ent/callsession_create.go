@@ -261,16 +261,16 @@ func (_c *CallSessionCreate) SetNillableBilledSeconds(v *int) *CallSessionCreate
 	return _c
 }
 
-// SetHoldsSlot sets the "holds_slot" field.
-func (_c *CallSessionCreate) SetHoldsSlot(v bool) *CallSessionCreate {
-	_c.mutation.SetHoldsSlot(v)
+// SetSlot sets the "slot" field.
+func (_c *CallSessionCreate) SetSlot(v int) *CallSessionCreate {
+	_c.mutation.SetSlot(v)
 	return _c
 }
 
-// SetNillableHoldsSlot sets the "holds_slot" field if the given value is not nil.
-func (_c *CallSessionCreate) SetNillableHoldsSlot(v *bool) *CallSessionCreate {
+// SetNillableSlot sets the "slot" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableSlot(v *int) *CallSessionCreate {
 	if v != nil {
-		_c.SetHoldsSlot(*v)
+		_c.SetSlot(*v)
 	}
 	return _c
 }
@@ -345,10 +345,6 @@ func (_c *CallSessionCreate) defaults() {
 		v := callsession.DefaultCost
 		_c.mutation.SetCost(v)
 	}
-	if _, ok := _c.mutation.HoldsSlot(); !ok {
-		v := callsession.DefaultHoldsSlot
-		_c.mutation.SetHoldsSlot(v)
-	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := callsession.DefaultID()
 		_c.mutation.SetID(v)
@@ -397,9 +393,6 @@ func (_c *CallSessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.Version(); !ok {
 		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CallSession.version"`)}
-	}
-	if _, ok := _c.mutation.HoldsSlot(); !ok {
-		return &ValidationError{Name: "holds_slot", err: errors.New(`ent: missing required field "CallSession.holds_slot"`)}
 	}
 	if len(_c.mutation.UserIDs()) == 0 {
 		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "CallSession.user"`)}
@@ -524,9 +517,9 @@ func (_c *CallSessionCreate) createSpec() (*CallSession, *sqlgraph.CreateSpec) {
 		_spec.SetField(callsession.FieldBilledSeconds, field.TypeInt, value)
 		_node.BilledSeconds = &value
 	}
-	if value, ok := _c.mutation.HoldsSlot(); ok {
-		_spec.SetField(callsession.FieldHoldsSlot, field.TypeBool, value)
-		_node.HoldsSlot = value
+	if value, ok := _c.mutation.Slot(); ok {
+		_spec.SetField(callsession.FieldSlot, field.TypeInt, value)
+		_node.Slot = &value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -909,15 +902,27 @@ func (u *CallSessionUpsert) ClearBilledSeconds() *CallSessionUpsert {
 	return u
 }
 
-// SetHoldsSlot sets the "holds_slot" field.
-func (u *CallSessionUpsert) SetHoldsSlot(v bool) *CallSessionUpsert {
-	u.Set(callsession.FieldHoldsSlot, v)
+// SetSlot sets the "slot" field.
+func (u *CallSessionUpsert) SetSlot(v int) *CallSessionUpsert {
+	u.Set(callsession.FieldSlot, v)
 	return u
 }
 
-// UpdateHoldsSlot sets the "holds_slot" field to the value that was provided on create.
-func (u *CallSessionUpsert) UpdateHoldsSlot() *CallSessionUpsert {
-	u.SetExcluded(callsession.FieldHoldsSlot)
+// UpdateSlot sets the "slot" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateSlot() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldSlot)
+	return u
+}
+
+// AddSlot adds v to the "slot" field.
+func (u *CallSessionUpsert) AddSlot(v int) *CallSessionUpsert {
+	u.Add(callsession.FieldSlot, v)
+	return u
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (u *CallSessionUpsert) ClearSlot() *CallSessionUpsert {
+	u.SetNull(callsession.FieldSlot)
 	return u
 }
 
@@ -1342,17 +1347,31 @@ func (u *CallSessionUpsertOne) ClearBilledSeconds() *CallSessionUpsertOne {
 	})
 }
 
-// SetHoldsSlot sets the "holds_slot" field.
-func (u *CallSessionUpsertOne) SetHoldsSlot(v bool) *CallSessionUpsertOne {
+// SetSlot sets the "slot" field.
+func (u *CallSessionUpsertOne) SetSlot(v int) *CallSessionUpsertOne {
 	return u.Update(func(s *CallSessionUpsert) {
-		s.SetHoldsSlot(v)
+		s.SetSlot(v)
 	})
 }
 
-// UpdateHoldsSlot sets the "holds_slot" field to the value that was provided on create.
-func (u *CallSessionUpsertOne) UpdateHoldsSlot() *CallSessionUpsertOne {
+// AddSlot adds v to the "slot" field.
+func (u *CallSessionUpsertOne) AddSlot(v int) *CallSessionUpsertOne {
 	return u.Update(func(s *CallSessionUpsert) {
-		s.UpdateHoldsSlot()
+		s.AddSlot(v)
+	})
+}
+
+// UpdateSlot sets the "slot" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateSlot() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateSlot()
+	})
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (u *CallSessionUpsertOne) ClearSlot() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearSlot()
 	})
 }
 
@@ -1944,17 +1963,31 @@ func (u *CallSessionUpsertBulk) ClearBilledSeconds() *CallSessionUpsertBulk {
 	})
 }
 
-// SetHoldsSlot sets the "holds_slot" field.
-func (u *CallSessionUpsertBulk) SetHoldsSlot(v bool) *CallSessionUpsertBulk {
+// SetSlot sets the "slot" field.
+func (u *CallSessionUpsertBulk) SetSlot(v int) *CallSessionUpsertBulk {
 	return u.Update(func(s *CallSessionUpsert) {
-		s.SetHoldsSlot(v)
+		s.SetSlot(v)
 	})
 }
 
-// UpdateHoldsSlot sets the "holds_slot" field to the value that was provided on create.
-func (u *CallSessionUpsertBulk) UpdateHoldsSlot() *CallSessionUpsertBulk {
+// AddSlot adds v to the "slot" field.
+func (u *CallSessionUpsertBulk) AddSlot(v int) *CallSessionUpsertBulk {
 	return u.Update(func(s *CallSessionUpsert) {
-		s.UpdateHoldsSlot()
+		s.AddSlot(v)
+	})
+}
+
+// UpdateSlot sets the "slot" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateSlot() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateSlot()
+	})
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (u *CallSessionUpsertBulk) ClearSlot() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearSlot()
 	})
 }
 

@@ -375,17 +375,30 @@ func (_u *CallSessionUpdate) ClearBilledSeconds() *CallSessionUpdate {
 	return _u
 }
 
-// SetHoldsSlot sets the "holds_slot" field.
-func (_u *CallSessionUpdate) SetHoldsSlot(v bool) *CallSessionUpdate {
-	_u.mutation.SetHoldsSlot(v)
+// SetSlot sets the "slot" field.
+func (_u *CallSessionUpdate) SetSlot(v int) *CallSessionUpdate {
+	_u.mutation.ResetSlot()
+	_u.mutation.SetSlot(v)
 	return _u
 }
 
-// SetNillableHoldsSlot sets the "holds_slot" field if the given value is not nil.
-func (_u *CallSessionUpdate) SetNillableHoldsSlot(v *bool) *CallSessionUpdate {
+// SetNillableSlot sets the "slot" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableSlot(v *int) *CallSessionUpdate {
 	if v != nil {
-		_u.SetHoldsSlot(*v)
+		_u.SetSlot(*v)
 	}
+	return _u
+}
+
+// AddSlot adds value to the "slot" field.
+func (_u *CallSessionUpdate) AddSlot(v int) *CallSessionUpdate {
+	_u.mutation.AddSlot(v)
+	return _u
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (_u *CallSessionUpdate) ClearSlot() *CallSessionUpdate {
+	_u.mutation.ClearSlot()
 	return _u
 }
 
@@ -545,8 +558,14 @@ func (_u *CallSessionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.BilledSecondsCleared() {
 		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
 	}
-	if value, ok := _u.mutation.HoldsSlot(); ok {
-		_spec.SetField(callsession.FieldHoldsSlot, field.TypeBool, value)
+	if value, ok := _u.mutation.Slot(); ok {
+		_spec.SetField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSlot(); ok {
+		_spec.AddField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if _u.mutation.SlotCleared() {
+		_spec.ClearField(callsession.FieldSlot, field.TypeInt)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -914,17 +933,30 @@ func (_u *CallSessionUpdateOne) ClearBilledSeconds() *CallSessionUpdateOne {
 	return _u
 }
 
-// SetHoldsSlot sets the "holds_slot" field.
-func (_u *CallSessionUpdateOne) SetHoldsSlot(v bool) *CallSessionUpdateOne {
-	_u.mutation.SetHoldsSlot(v)
+// SetSlot sets the "slot" field.
+func (_u *CallSessionUpdateOne) SetSlot(v int) *CallSessionUpdateOne {
+	_u.mutation.ResetSlot()
+	_u.mutation.SetSlot(v)
 	return _u
 }
 
-// SetNillableHoldsSlot sets the "holds_slot" field if the given value is not nil.
-func (_u *CallSessionUpdateOne) SetNillableHoldsSlot(v *bool) *CallSessionUpdateOne {
+// SetNillableSlot sets the "slot" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableSlot(v *int) *CallSessionUpdateOne {
 	if v != nil {
-		_u.SetHoldsSlot(*v)
+		_u.SetSlot(*v)
 	}
+	return _u
+}
+
+// AddSlot adds value to the "slot" field.
+func (_u *CallSessionUpdateOne) AddSlot(v int) *CallSessionUpdateOne {
+	_u.mutation.AddSlot(v)
+	return _u
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (_u *CallSessionUpdateOne) ClearSlot() *CallSessionUpdateOne {
+	_u.mutation.ClearSlot()
 	return _u
 }
 
@@ -1114,8 +1146,14 @@ func (_u *CallSessionUpdateOne) sqlSave(ctx context.Context) (_node *CallSession
 	if _u.mutation.BilledSecondsCleared() {
 		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
 	}
-	if value, ok := _u.mutation.HoldsSlot(); ok {
-		_spec.SetField(callsession.FieldHoldsSlot, field.TypeBool, value)
+	if value, ok := _u.mutation.Slot(); ok {
+		_spec.SetField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSlot(); ok {
+		_spec.AddField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if _u.mutation.SlotCleared() {
+		_spec.ClearField(callsession.FieldSlot, field.TypeInt)
 	}
 	_node = &CallSession{config: _u.config}
 	_spec.Assign = _node.assignValues

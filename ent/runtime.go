@@ -13,6 +13,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/batchrow"
 	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/callslot"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
@@ -230,14 +231,23 @@ func init() {
 	callsessionDescCost := callsessionFields[13].Descriptor()
 	// callsession.DefaultCost holds the default value on creation for the cost field.
 	callsession.DefaultCost = callsessionDescCost.Default.(int64)
-	// callsessionDescHoldsSlot is the schema descriptor for holds_slot field.
-	callsessionDescHoldsSlot := callsessionFields[21].Descriptor()
-	// callsession.DefaultHoldsSlot holds the default value on creation for the holds_slot field.
-	callsession.DefaultHoldsSlot = callsessionDescHoldsSlot.Default.(bool)
 	// callsessionDescID is the schema descriptor for id field.
 	callsessionDescID := callsessionMixinFields0[0].Descriptor()
 	// callsession.DefaultID holds the default value on creation for the id field.
 	callsession.DefaultID = callsessionDescID.Default.(func() uuid.UUID)
+	callslotMixin := schema.CallSlot{}.Mixin()
+	callslotMixinFields0 := callslotMixin[0].Fields()
+	_ = callslotMixinFields0
+	callslotFields := schema.CallSlot{}.Fields()
+	_ = callslotFields
+	// callslotDescHeld is the schema descriptor for held field.
+	callslotDescHeld := callslotFields[2].Descriptor()
+	// callslot.DefaultHeld holds the default value on creation for the held field.
+	callslot.DefaultHeld = callslotDescHeld.Default.(int)
+	// callslotDescID is the schema descriptor for id field.
+	callslotDescID := callslotMixinFields0[0].Descriptor()
+	// callslot.DefaultID holds the default value on creation for the id field.
+	callslot.DefaultID = callslotDescID.Default.(func() uuid.UUID)
 	idempotencykeyMixin := schema.IdempotencyKey{}.Mixin()
 	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
 	_ = idempotencykeyMixinFields0
@@ -346,10 +356,6 @@ func init() {
 	userDescMaxConcurrentCalls := userFields[2].Descriptor()
 	// user.DefaultMaxConcurrentCalls holds the default value on creation for the max_concurrent_calls field.
 	user.DefaultMaxConcurrentCalls = userDescMaxConcurrentCalls.Default.(int)
-	// userDescActiveCalls is the schema descriptor for active_calls field.
-	userDescActiveCalls := userFields[3].Descriptor()
-	// user.DefaultActiveCalls holds the default value on creation for the active_calls field.
-	user.DefaultActiveCalls = userDescActiveCalls.Default.(int)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

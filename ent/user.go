@@ -27,8 +27,6 @@ type User struct {
 	Credits int64 `json:"credits,omitempty"`
 	// MaxConcurrentCalls holds the value of the "max_concurrent_calls" field.
 	MaxConcurrentCalls int `json:"max_concurrent_calls,omitempty"`
-	// ActiveCalls holds the value of the "active_calls" field.
-	ActiveCalls int `json:"active_calls,omitempty"`
 	// RequestsPerSecond holds the value of the "requests_per_second" field.
 	RequestsPerSecond *float64 `json:"requests_per_second,omitempty"`
 	// DailySpendCap holds the value of the "daily_spend_cap" field.
@@ -136,7 +134,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case user.FieldRequestsPerSecond:
 			values[i] = new(sql.NullFloat64)
-		case user.FieldCredits, user.FieldMaxConcurrentCalls, user.FieldActiveCalls, user.FieldDailySpendCap:
+		case user.FieldCredits, user.FieldMaxConcurrentCalls, user.FieldDailySpendCap:
 			values[i] = new(sql.NullInt64)
 		case user.FieldEmail, user.FieldFullName:
 			values[i] = new(sql.NullString)
@@ -188,12 +186,6 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field max_concurrent_calls", values[i])
 			} else if value.Valid {
 				_m.MaxConcurrentCalls = int(value.Int64)
-			}
-		case user.FieldActiveCalls:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field active_calls", values[i])
-			} else if value.Valid {
-				_m.ActiveCalls = int(value.Int64)
 			}
 		case user.FieldRequestsPerSecond:
 			if value, ok := values[i].(*sql.NullFloat64); !ok {
@@ -305,9 +297,6 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("max_concurrent_calls=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MaxConcurrentCalls))
-	builder.WriteString(", ")
-	builder.WriteString("active_calls=")
-	builder.WriteString(fmt.Sprintf("%v", _m.ActiveCalls))
 	builder.WriteString(", ")
 	if v := _m.RequestsPerSecond; v != nil {
 		builder.WriteString("requests_per_second=")

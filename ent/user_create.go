@@ -87,20 +87,6 @@ func (_c *UserCreate) SetNillableMaxConcurrentCalls(v *int) *UserCreate {
 	return _c
 }
 
-// SetActiveCalls sets the "active_calls" field.
-func (_c *UserCreate) SetActiveCalls(v int) *UserCreate {
-	_c.mutation.SetActiveCalls(v)
-	return _c
-}
-
-// SetNillableActiveCalls sets the "active_calls" field if the given value is not nil.
-func (_c *UserCreate) SetNillableActiveCalls(v *int) *UserCreate {
-	if v != nil {
-		_c.SetActiveCalls(*v)
-	}
-	return _c
-}
-
 // SetRequestsPerSecond sets the "requests_per_second" field.
 func (_c *UserCreate) SetRequestsPerSecond(v float64) *UserCreate {
 	_c.mutation.SetRequestsPerSecond(v)
@@ -315,10 +301,6 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultMaxConcurrentCalls
 		_c.mutation.SetMaxConcurrentCalls(v)
 	}
-	if _, ok := _c.mutation.ActiveCalls(); !ok {
-		v := user.DefaultActiveCalls
-		_c.mutation.SetActiveCalls(v)
-	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := user.DefaultID()
 		_c.mutation.SetID(v)
@@ -335,9 +317,6 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.MaxConcurrentCalls(); !ok {
 		return &ValidationError{Name: "max_concurrent_calls", err: errors.New(`ent: missing required field "User.max_concurrent_calls"`)}
-	}
-	if _, ok := _c.mutation.ActiveCalls(); !ok {
-		return &ValidationError{Name: "active_calls", err: errors.New(`ent: missing required field "User.active_calls"`)}
 	}
 	return nil
 }
@@ -390,10 +369,6 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MaxConcurrentCalls(); ok {
 		_spec.SetField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
 		_node.MaxConcurrentCalls = value
-	}
-	if value, ok := _c.mutation.ActiveCalls(); ok {
-		_spec.SetField(user.FieldActiveCalls, field.TypeInt, value)
-		_node.ActiveCalls = value
 	}
 	if value, ok := _c.mutation.RequestsPerSecond(); ok {
 		_spec.SetField(user.FieldRequestsPerSecond, field.TypeFloat64, value)
@@ -629,24 +604,6 @@ func (u *UserUpsert) AddMaxConcurrentCalls(v int) *UserUpsert {
 	return u
 }
 
-// SetActiveCalls sets the "active_calls" field.
-func (u *UserUpsert) SetActiveCalls(v int) *UserUpsert {
-	u.Set(user.FieldActiveCalls, v)
-	return u
-}
-
-// UpdateActiveCalls sets the "active_calls" field to the value that was provided on create.
-func (u *UserUpsert) UpdateActiveCalls() *UserUpsert {
-	u.SetExcluded(user.FieldActiveCalls)
-	return u
-}
-
-// AddActiveCalls adds v to the "active_calls" field.
-func (u *UserUpsert) AddActiveCalls(v int) *UserUpsert {
-	u.Add(user.FieldActiveCalls, v)
-	return u
-}
-
 // SetRequestsPerSecond sets the "requests_per_second" field.
 func (u *UserUpsert) SetRequestsPerSecond(v float64) *UserUpsert {
 	u.Set(user.FieldRequestsPerSecond, v)
@@ -842,27 +799,6 @@ func (u *UserUpsertOne) AddMaxConcurrentCalls(v int) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateMaxConcurrentCalls() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMaxConcurrentCalls()
-	})
-}
-
-// SetActiveCalls sets the "active_calls" field.
-func (u *UserUpsertOne) SetActiveCalls(v int) *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.SetActiveCalls(v)
-	})
-}
-
-// AddActiveCalls adds v to the "active_calls" field.
-func (u *UserUpsertOne) AddActiveCalls(v int) *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.AddActiveCalls(v)
-	})
-}
-
-// UpdateActiveCalls sets the "active_calls" field to the value that was provided on create.
-func (u *UserUpsertOne) UpdateActiveCalls() *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.UpdateActiveCalls()
 	})
 }
 
@@ -1242,27 +1178,6 @@ func (u *UserUpsertBulk) AddMaxConcurrentCalls(v int) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateMaxConcurrentCalls() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMaxConcurrentCalls()
-	})
-}
-
-// SetActiveCalls sets the "active_calls" field.
-func (u *UserUpsertBulk) SetActiveCalls(v int) *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.SetActiveCalls(v)
-	})
-}
-
-// AddActiveCalls adds v to the "active_calls" field.
-func (u *UserUpsertBulk) AddActiveCalls(v int) *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.AddActiveCalls(v)
-	})
-}
-
-// UpdateActiveCalls sets the "active_calls" field to the value that was provided on create.
-func (u *UserUpsertBulk) UpdateActiveCalls() *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.UpdateActiveCalls()
 	})
 }
 

@@ -98,27 +98,6 @@ func (_u *UserUpdate) AddMaxConcurrentCalls(v int) *UserUpdate {
 	return _u
 }
 
-// SetActiveCalls sets the "active_calls" field.
-func (_u *UserUpdate) SetActiveCalls(v int) *UserUpdate {
-	_u.mutation.ResetActiveCalls()
-	_u.mutation.SetActiveCalls(v)
-	return _u
-}
-
-// SetNillableActiveCalls sets the "active_calls" field if the given value is not nil.
-func (_u *UserUpdate) SetNillableActiveCalls(v *int) *UserUpdate {
-	if v != nil {
-		_u.SetActiveCalls(*v)
-	}
-	return _u
-}
-
-// AddActiveCalls adds value to the "active_calls" field.
-func (_u *UserUpdate) AddActiveCalls(v int) *UserUpdate {
-	_u.mutation.AddActiveCalls(v)
-	return _u
-}
-
 // SetRequestsPerSecond sets the "requests_per_second" field.
 func (_u *UserUpdate) SetRequestsPerSecond(v float64) *UserUpdate {
 	_u.mutation.ResetRequestsPerSecond()
@@ -521,12 +500,6 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedMaxConcurrentCalls(); ok {
 		_spec.AddField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.ActiveCalls(); ok {
-		_spec.SetField(user.FieldActiveCalls, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedActiveCalls(); ok {
-		_spec.AddField(user.FieldActiveCalls, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.RequestsPerSecond(); ok {
 		_spec.SetField(user.FieldRequestsPerSecond, field.TypeFloat64, value)
@@ -957,27 +930,6 @@ func (_u *UserUpdateOne) SetNillableMaxConcurrentCalls(v *int) *UserUpdateOne {
 // AddMaxConcurrentCalls adds value to the "max_concurrent_calls" field.
 func (_u *UserUpdateOne) AddMaxConcurrentCalls(v int) *UserUpdateOne {
 	_u.mutation.AddMaxConcurrentCalls(v)
-	return _u
-}
-
-// SetActiveCalls sets the "active_calls" field.
-func (_u *UserUpdateOne) SetActiveCalls(v int) *UserUpdateOne {
-	_u.mutation.ResetActiveCalls()
-	_u.mutation.SetActiveCalls(v)
-	return _u
-}
-
-// SetNillableActiveCalls sets the "active_calls" field if the given value is not nil.
-func (_u *UserUpdateOne) SetNillableActiveCalls(v *int) *UserUpdateOne {
-	if v != nil {
-		_u.SetActiveCalls(*v)
-	}
-	return _u
-}
-
-// AddActiveCalls adds value to the "active_calls" field.
-func (_u *UserUpdateOne) AddActiveCalls(v int) *UserUpdateOne {
-	_u.mutation.AddActiveCalls(v)
 	return _u
 }
 
@@ -1413,12 +1365,6 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.AddedMaxConcurrentCalls(); ok {
 		_spec.AddField(user.FieldMaxConcurrentCalls, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.ActiveCalls(); ok {
-		_spec.SetField(user.FieldActiveCalls, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedActiveCalls(); ok {
-		_spec.AddField(user.FieldActiveCalls, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.RequestsPerSecond(); ok {
 		_spec.SetField(user.FieldRequestsPerSecond, field.TypeFloat64, value)

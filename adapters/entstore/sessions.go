@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -16,12 +14,12 @@ import (
 
 // CreateSession implements createcall.CallStore: one INSERT.
 func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
-	return createSession(ctx, s.client, cs, false)
+	return createSession(ctx, s.client, cs, nil)
 }
 
 // createSession inserts cs through client, which may be bound to a transaction (BeginCall on
-// SQLite, which claimed a slot for it: holdsSlot).
-func createSession(ctx context.Context, client *ent.Client, cs *call.Session, holdsSlot bool) error {
+// SQLite, which claimed a slot for it in the shard slot; nil: no slot).
+func createSession(ctx context.Context, client *ent.Client, cs *call.Session, slot *int) error {
 	id, err := requireID("session", cs.ID)
 	if err != nil {
 		return err
@@ -36,7 +34,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session, ho
 	}
 	c := client.CallSession.Create().
 		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
-		SetVersion(cs.Version()).SetHoldsSlot(holdsSlot)
+		SetVersion(cs.Version()).SetNillableSlot(slot)
 	// The rendered prompts never change after the session is written, so SaveSession leaves them.
 	if cs.RenderedSystemPrompt != "" {
 		c.SetRenderedSystemPrompt(cs.RenderedSystemPrompt)
@@ -77,17 +75,6 @@ func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 	}
 	cs.Saved()
 	return nil
-}
-
-// pgSaveSession is the versioned UPDATE of a session that stays active, written out rather than
-// built by ent: it is the last statement of every create_call.
-func (s *Store) pgSaveSession(ctx context.Context, id uuid.UUID, cs *call.Session) error {
-	args, err := saveArgs(id, cs)
-	if err != nil {
-		return err
-	}
-	n, err := execAffected(ctx, s.drv, pgSaveSession, args...)
-	return affectedOne("save session", int(n), err, fault.ErrConflict)
 }
 
 // setSession sets every column a session's life may change, for insert and update alike.

@@ -1,28 +1,35 @@
 package entstore
 
-// The cap on a user's active calls is a counter, users.active_calls, and a flag on each session
-// that holds one of its slots, call_sessions.holds_slot. Every change of the one changes the
-// other in the same statement (PostgreSQL) or the same transaction (SQLite, which has one writer
-// at a time anyway), so the counter is always the number of the user's sessions holding a slot,
-// in every snapshot, and no lock is held between round trips:
+// A user's cap on active calls is held by slot counts split into shards, call_slots(user_id,
+// shard, held), and by the shard each session holding a slot names, call_sessions.slot. The cap
+// is split between min(slotShards, cap) shards (share), so that one user's create_calls claim
+// their slots on different rows, each locked only by the statement that claims on it: the calls
+// of a campaign never queue behind each other, and no lock is held between round trips. Every
+// change of a count changes the sessions' slot in the same statement (PostgreSQL) or the same
+// transaction (SQLite), so each count is the number of the user's sessions naming its shard, in
+// every snapshot:
 //
-//   - BeginCall claims a slot (active_calls + 1 where it is below the cap) and inserts the session
-//     with holds_slot set, in one statement;
-//   - SaveSession of a final status clears holds_slot and gives the slot back in the statement
-//     that saves the session;
-//   - a refused claim first releases the user's stale slots (sessions created at or before
-//     ActiveSince), and tries once more if it released any;
-//   - RepairActiveCalls, run by the reconciler, releases every stale slot and corrects a count
-//     that disagrees with the sessions (drift: a row changed by hand, a bug).
+//   - BeginCall claims a slot in a shard chosen at random (held + 1 where it is below the
+//     shard's share) and inserts the session naming it, in one statement;
+//   - when that shard is full, it takes the user's shards' locks in order and claims in any with
+//     room (a refusal is exact: all the user's shards are full); failing that it releases the
+//     user's stale slots (sessions created at or before ActiveSince) and tries once more;
+//   - SaveSession of a final status clears the session's slot and gives it back to its shard in
+//     the statement that saves the session;
+//   - RepairActiveCalls, run by the reconciler, releases every stale slot and corrects the
+//     counts that disagree with the sessions (drift: a row changed by hand, a bug).
 //
-// Releasing a slot moves the session's version on, so that a save based on the session as it
-// was (holding its slot) is refused and read again, and no slot is given back twice.
+// While a shard holds more than its share (the cap was lowered), no slot is claimed anywhere:
+// new calls wait until the calls beyond the cap have ended. Releasing a slot moves the session's
+// version on, so that a save based on the session as it was (holding its slot) is refused and
+// read again, and no slot is given back twice.
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -38,12 +45,76 @@ import (
 	"github.com/kupe-voice/kupe/ent/callsession"
 )
 
+// slotShards is how many shards a user's cap is split into at most: enough that the claims of
+// one user's concurrent requests rarely meet on a row, few enough that a refusal, which locks
+// them all, stays cheap.
+const slotShards = 32
+
+// shards is how many shards a cap is split into: one per slot for a cap below slotShards.
+func shards(maxActive int) int { return min(slotShards, maxActive) }
+
+// share is shard's part of the cap: the cap split evenly between the shards, the first ones
+// taking the remainder, and nothing for a shard beyond them.
+func share(shard, maxActive int) int {
+	n := shards(maxActive)
+	if shard < 0 || shard >= n {
+		return 0
+	}
+	s := maxActive / n
+	if shard < maxActive%n {
+		s++
+	}
+	return s
+}
+
+// pgShare is share in SQL, for the shard in column col: {cap} is the cap, {shards} shards(cap).
+// cond puts c where text says /*cond*/: the keyed statements' condition on the key's record.
+func cond(text, c string) string { return strings.Replace(text, "/*cond*/", c, 1) }
+
+func pgShare(col string) string {
+	return `(CASE WHEN ` + col + ` < {shards}::int THEN {cap}::int / {shards}::int + CASE WHEN ` + col +
+		` < {cap}::int % {shards}::int THEN 1 ELSE 0 END ELSE 0 END)`
+}
+
+// stmt is a statement whose named parameters ({user}, {cap}, ...) bind numbers: $1 for the
+// first of names, and so on.
+type stmt struct {
+	text  string
+	names []string
+}
+
+func bind(text string, names ...string) stmt {
+	for i, n := range names {
+		text = strings.ReplaceAll(text, "{"+n+"}", "$"+strconv.Itoa(i+1))
+	}
+	if i := strings.IndexByte(text, '{'); i >= 0 {
+		if j := strings.IndexByte(text[i:], '}'); j > 0 && !strings.Contains(text[i:i+j], " ") {
+			panic("entstore: unbound parameter " + text[i:i+j+1])
+		}
+	}
+	return stmt{text: text, names: names}
+}
+
+// args are a statement's arguments, by name.
+type args map[string]any
+
+func (s stmt) args(a args) []any {
+	out := make([]any, len(s.names))
+	for i, n := range s.names {
+		v, ok := a[n]
+		if !ok {
+			panic("entstore: no argument for " + n)
+		}
+		out[i] = v
+	}
+	return out
+}
+
 // sessionColumn is a column of call_sessions that the store writes, with its PostgreSQL type
 // (an INSERT ... SELECT does not infer the types of its parameters).
 type sessionColumn struct{ name, pgType string }
 
-// insertColumns are written once, by the insert; mutableColumns by the insert and every save,
-// in the order of mutableValues.
+// insertColumns are written once, by the insert; mutableColumns by the insert and every save.
 var (
 	insertColumns = []sessionColumn{{"id", "uuid"}, {"created_at", "timestamptz"}, {"request_id", "uuid"},
 		{"rendered_system_prompt", "text"}, {"rendered_first_message", "text"}, {"version", "bigint"}}
@@ -53,32 +124,88 @@ var (
 		{"cost", "bigint"}, {"answered_at", "timestamptz"}, {"ended_at", "timestamptz"}, {"updated_at", "timestamptz"}}
 )
 
-// mutableValues are cs's values of mutableColumns, as setSession sets them through ent.
-func mutableValues(cs *call.Session) ([]any, error) {
+// paramNames are the parameters' names of cols: c_ and the column's name.
+func paramNames(cols ...[]sessionColumn) []string {
+	var out []string
+	for _, cc := range cols {
+		for _, c := range cc {
+			out = append(out, "c_"+c.name)
+		}
+	}
+	return out
+}
+
+func columnNames(cols []sessionColumn) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// castParams is "{c_id}::uuid, {c_created_at}::timestamptz, ...".
+func castParams(cols []sessionColumn) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "{c_" + c.name + "}::" + c.pgType
+	}
+	return strings.Join(parts, ", ")
+}
+
+// setList is "agent_id = {c_agent_id}, ...".
+func setList(cols []sessionColumn) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.name + " = {c_" + c.name + "}"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// putMutable sets the c_ arguments of mutableColumns to cs's values, as setSession sets them
+// through ent.
+func putMutable(a args, cs *call.Session) error {
 	agent, err := optionalID(cs.AgentID)
 	if err != nil {
-		return nil, fmt.Errorf("session agent: %w", err)
+		return fmt.Errorf("session agent: %w", err)
 	}
 	workflow, err := optionalID(cs.WorkflowID)
 	if err != nil {
-		return nil, fmt.Errorf("session workflow: %w", err)
+		return fmt.Errorf("session workflow: %w", err)
 	}
 	line, err := optionalID(cs.LineID)
 	if err != nil {
-		return nil, fmt.Errorf("session line: %w", err)
+		return fmt.Errorf("session line: %w", err)
 	}
 	var vars any
 	if len(cs.VariableValues) > 0 {
 		b, err := json.Marshal(cs.VariableValues)
 		if err != nil {
-			return nil, fmt.Errorf("session variables: %w", err)
+			return fmt.Errorf("session variables: %w", err)
 		}
 		vars = string(b)
 	}
-	return []any{idValue(agent), idValue(workflow), idValue(line),
-		cs.Provider.String(), cs.From, cs.To, cs.Status().String(),
-		vars, nullString(cs.LegID), cs.Detail, int64(cs.Duration / time.Second), int64(cs.Cost),
-		timeValue(cs.AnsweredAt), timeValue(cs.EndedAt), cs.UpdatedAt.UTC()}, nil
+	a["c_agent_id"], a["c_workflow_id"], a["c_phone_number_id"] = idValue(agent), idValue(workflow), idValue(line)
+	a["c_provider"], a["c_from_number"], a["c_to_number"] = cs.Provider.String(), cs.From, cs.To
+	a["c_status"], a["c_variable_values"], a["c_leg_id"] = cs.Status().String(), vars, nullString(cs.LegID)
+	a["c_detail"], a["c_duration_seconds"], a["c_cost"] = cs.Detail, int64(cs.Duration/time.Second), int64(cs.Cost)
+	a["c_answered_at"], a["c_ended_at"], a["c_updated_at"] = timeValue(cs.AnsweredAt), timeValue(cs.EndedAt), cs.UpdatedAt.UTC()
+	return nil
+}
+
+// putInsert sets the c_ arguments of insertColumns and mutableColumns for cs's insert.
+func putInsert(a args, cs *call.Session) error {
+	id, err := requireID("session", cs.ID)
+	if err != nil {
+		return err
+	}
+	reqID, err := requireID("request", cs.RequestID)
+	if err != nil {
+		return err
+	}
+	a["c_id"], a["c_created_at"], a["c_request_id"] = id.String(), cs.CreatedAt.UTC(), reqID.String()
+	a["c_rendered_system_prompt"], a["c_rendered_first_message"] = nullString(cs.RenderedSystemPrompt), nullString(cs.RenderedFirstMessage)
+	a["c_version"] = cs.Version()
+	return putMutable(a, cs)
 }
 
 func idValue(u *uuid.UUID) any {
@@ -102,206 +229,234 @@ func timeValue(t time.Time) any {
 	return t.UTC()
 }
 
-// pgParams numbers n parameters from first: "$3, $4, ...", each cast to its column's type when
-// cast is set.
-func pgParams(cols []sessionColumn, first int, cast bool) string {
-	var b strings.Builder
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(first+i))
-		if cast {
-			b.WriteString("::" + c.pgType)
-		}
-	}
-	return b.String()
-}
-
-func columnNames(cols []sessionColumn) string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.name
-	}
-	return strings.Join(names, ", ")
-}
-
-// setList is "agent_id = $3, workflow_id = $4, ...".
-func setList(cols []sessionColumn, first int) string {
-	parts := make([]string, len(cols))
-	for i, c := range cols {
-		parts[i] = c.name + " = $" + strconv.Itoa(first+i)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// The PostgreSQL statements of the cap. BeginCall's arguments: $1 the user, $2 the cap, then the
-// session's insertColumns and mutableColumns, then (keyed) the idempotency record's id,
-// created_at, key, request_hash, state and expires_at. SaveSession's: $1 the session, $2 the
-// version it was read at, then its mutableColumns.
+// The PostgreSQL statements of the cap. {user} is the user, {cap} the cap and {shards}
+// shards(cap); {shard} the shard chosen at random and {slot_id} the id of its row should it be
+// made; {key_*} the idempotency record's columns.
 var (
-	pgSessionInsert = `INSERT INTO call_sessions (user_id, holds_slot, ` + columnNames(insertColumns) + `, ` + columnNames(mutableColumns) + `)
-	SELECT claim.id, true, ` + pgParams(insertColumns, 3, true) + `, ` + pgParams(mutableColumns, 3+len(insertColumns), true) + ` FROM claim`
-	pgKeyParam = 3 + len(insertColumns) + len(mutableColumns)
-
-	// pgBeginCall claims a slot and inserts the session: no row affected is a refusal by the cap
-	// (or a user that does not exist).
-	pgBeginCall = `WITH claim AS (
-	UPDATE users SET active_calls = active_calls + 1 WHERE id = $1 AND active_calls < $2 RETURNING id
-)
-` + pgSessionInsert
-
-	// pgBeginKeyedCall writes the pending idempotency record first, and claims a slot only if it
-	// did: it answers how many records it wrote (0: the key is live, in progress) and how many
-	// sessions (0 with a record: refused by the cap, and the caller deletes the record).
-	pgBeginKeyedCall = `WITH k AS (
+	beginNames      = append([]string{"user", "cap", "shards", "shard", "slot_id"}, paramNames(insertColumns, mutableColumns)...)
+	exactNames      = append([]string{"user", "cap", "shards"}, paramNames(insertColumns, mutableColumns)...)
+	keyNames        = []string{"key_id", "key_created_at", "key", "key_hash", "key_state", "key_expires_at"}
+	pgSessionInsert = `INSERT INTO call_sessions (user_id, slot, ` + columnNames(insertColumns) + `, ` + columnNames(mutableColumns) + `)
+	SELECT {user}::uuid, claim.shard, ` + castParams(insertColumns) + `, ` + castParams(mutableColumns) + ` FROM claim`
+	pgKeyInsert = `k AS (
 	INSERT INTO idempotency_keys (id, created_at, user_id, "key", request_hash, session_id, state, expires_at)
-	VALUES (` + pgKeyParams() + `)
+	VALUES ({key_id}::uuid, {key_created_at}::timestamptz, {user}::uuid, {key}, {key_hash}, {c_id}::uuid, {key_state}, {key_expires_at}::timestamptz)
 	ON CONFLICT (user_id, "key") DO UPDATE SET id = excluded.id, created_at = excluded.created_at,
 		request_hash = excluded.request_hash, session_id = excluded.session_id, state = excluded.state,
 		response_status = NULL, response_body = NULL, expires_at = excluded.expires_at
 	WHERE idempotency_keys.expires_at <= excluded.created_at
 	RETURNING id
+), `
+	// noOverfull holds while no shard of the user holds more than its share.
+	noOverfull = `NOT EXISTS (SELECT 1 FROM call_slots o WHERE o.user_id = {user}::uuid AND o.held > ` + pgShare("o.shard") + `)`
+
+	// pgClaim takes a slot in {shard}, making its row if it has none, where it holds less than
+	// its share.
+	pgClaim = `claim AS (
+	INSERT INTO call_slots (id, user_id, shard, held)
+	SELECT {slot_id}::uuid, {user}::uuid, {shard}::int, 1 WHERE /*cond*/` + noOverfull + `
+	ON CONFLICT (user_id, shard) DO UPDATE SET held = call_slots.held + 1
+	WHERE call_slots.held < ` + pgShare("call_slots.shard") + `
+	RETURNING shard
+)`
+	// pgExactClaim locks the user's shards in order and takes a slot in the first with room.
+	pgExactClaim = `locked AS (
+	SELECT shard, held FROM call_slots WHERE user_id = {user}::uuid ORDER BY shard FOR UPDATE
+), pick AS (
+	SELECT shard FROM locked
+	WHERE held < ` + pgShare("shard") + `
+		AND NOT EXISTS (SELECT 1 FROM locked o WHERE o.held > ` + pgShare("o.shard") + `)
+	ORDER BY shard LIMIT 1
 ), claim AS (
-	UPDATE users SET active_calls = active_calls + 1
-	WHERE id = $1 AND active_calls < $2 AND EXISTS (SELECT 1 FROM k) RETURNING id
-), s AS (
-	` + pgSessionInsert + `
+	UPDATE call_slots SET held = held + 1
+	WHERE user_id = {user}::uuid AND shard = (SELECT shard FROM pick) /*cond*/ RETURNING shard
+)`
+
+	// No row affected: refused by the shard's share (or an overfull shard).
+	pgBeginCall = bind(`WITH `+cond(pgClaim, "")+`
+`+pgSessionInsert, beginNames...)
+	// Answers how many records it wrote (0: the key is live, in progress) and how many sessions
+	// (0 with a record: refused, and the caller deletes the record).
+	pgBeginKeyedCall = bind(`WITH `+pgKeyInsert+cond(pgClaim, "EXISTS (SELECT 1 FROM k) AND ")+`, s AS (
+	`+pgSessionInsert+`
 	RETURNING id
 )
-SELECT (SELECT COUNT(*) FROM k), (SELECT COUNT(*) FROM s)`
+SELECT (SELECT COUNT(*) FROM k), (SELECT COUNT(*) FROM s)`, append(beginNames, keyNames...)...)
+	pgExactBeginCall = bind(`WITH `+cond(pgExactClaim, "")+`
+`+pgSessionInsert, exactNames...)
+	pgExactBeginKeyedCall = bind(`WITH `+pgKeyInsert+cond(pgExactClaim, "AND EXISTS (SELECT 1 FROM k)")+`, s AS (
+	`+pgSessionInsert+`
+	RETURNING id
+)
+SELECT (SELECT COUNT(*) FROM k), (SELECT COUNT(*) FROM s)`, append(exactNames, keyNames...)...)
+
+	// pgMakeShards makes the user's shard rows that do not exist yet.
+	pgMakeShards = bind(`INSERT INTO call_slots (id, user_id, shard, held)
+SELECT gen_random_uuid(), {user}::uuid, g, 0 FROM generate_series(0, {shards}::int - 1) AS g
+ON CONFLICT (user_id, shard) DO NOTHING`, "user", "shards")
 
 	// pgSaveSession is the versioned UPDATE of a session that stays active.
-	pgSaveSession = `UPDATE call_sessions SET ` + setList(mutableColumns, 3) + `, version = $2 + 1
-WHERE id = $1 AND version = $2`
+	pgSaveSession = bind(`UPDATE call_sessions SET `+setList(mutableColumns)+`, version = {version} + 1
+WHERE id = {id} AND version = {version}`, append([]string{"id", "version"}, paramNames(mutableColumns)...)...)
 
-	// pgSaveFinalSession is that UPDATE for a session that ends: it clears holds_slot and gives
-	// the user's slot back if the session held one. old reads the row from the statement's
-	// snapshot; when the UPDATE matches the version, that snapshot holds that version (it was
-	// committed before our read, and every change moves the version on), so old.holds_slot is
-	// the flag the UPDATE clears.
-	pgSaveFinalSession = `WITH old AS (
-	SELECT user_id, holds_slot FROM call_sessions WHERE id = $1 AND version = $2
+	// pgSaveFinalSession is that UPDATE for a session that ends: it clears the session's slot and
+	// gives it back to its shard. old reads the row from the statement's snapshot; when the
+	// UPDATE matches the version, that snapshot holds that version (it was committed before our
+	// read, and every change moves the version on), so old.slot is the slot the UPDATE clears.
+	pgSaveFinalSession = bind(`WITH old AS (
+	SELECT user_id, slot FROM call_sessions WHERE id = {id} AND version = {version}
 ), s AS (
-	UPDATE call_sessions SET ` + setList(mutableColumns, 3) + `, version = $2 + 1, holds_slot = false
-	WHERE id = $1 AND version = $2 RETURNING id
+	UPDATE call_sessions SET `+setList(mutableColumns)+`, version = {version} + 1, slot = NULL
+	WHERE id = {id} AND version = {version} RETURNING id
 ), released AS (
-	UPDATE users SET active_calls = active_calls - 1
-	WHERE id = (SELECT user_id FROM old WHERE holds_slot) AND EXISTS (SELECT 1 FROM s) RETURNING id
+	UPDATE call_slots SET held = held - 1 FROM old
+	WHERE call_slots.user_id = old.user_id AND call_slots.shard = old.slot AND EXISTS (SELECT 1 FROM s)
+	RETURNING call_slots.shard
 )
-SELECT COUNT(*) FROM s`
-)
+SELECT COUNT(*) FROM s`, append([]string{"id", "version"}, paramNames(mutableColumns)...)...)
 
-func pgKeyParams() string {
-	// id, created_at, user_id ($1), key, request_hash, session_id ($3: the session's id), state, expires_at
-	p := func(i int) string { return "$" + strconv.Itoa(pgKeyParam+i) }
-	return strings.Join([]string{p(0), p(1), "$1", p(2), p(3), "$3", p(4), p(5)}, ", ")
-}
-
-// pgReleaseStaleOfUser releases the user's stale slots ($2: created at or before) and says how
-// many; no row means no such user.
-const pgReleaseStaleOfUser = `WITH released AS (
-	UPDATE call_sessions SET holds_slot = false, version = version + 1
-	WHERE user_id = $1 AND holds_slot AND created_at <= $2 RETURNING id
-)
-UPDATE users SET active_calls = active_calls - (SELECT COUNT(*) FROM released) WHERE id = $1
-RETURNING (SELECT COUNT(*) FROM released)`
-
-// pgReleaseStale releases every stale slot ($1: created at or before), one row per user with how
-// many of theirs.
-const pgReleaseStale = `WITH released AS (
-	UPDATE call_sessions SET holds_slot = false, version = version + 1
-	WHERE holds_slot AND created_at <= $1 RETURNING user_id
+	// pgReleaseStaleOfUser releases the user's slots of sessions created at or before
+	// {before}; it answers how many, and whether the user exists. (RETURNING gives the values an
+	// UPDATE wrote: old, read from the snapshot, has the slot it clears, which a session never
+	// changes otherwise.)
+	pgReleaseStaleOfUser = bind(`WITH released AS (
+	UPDATE call_sessions SET slot = NULL, version = call_sessions.version + 1
+	FROM (SELECT id, slot FROM call_sessions
+		WHERE user_id = {user}::uuid AND slot IS NOT NULL AND created_at <= {before}::timestamptz) old
+	WHERE call_sessions.id = old.id AND call_sessions.slot IS NOT NULL RETURNING old.slot
 ), n AS (
-	SELECT user_id, COUNT(*) AS n FROM released GROUP BY user_id
+	SELECT slot, COUNT(*) AS n FROM released GROUP BY slot
+), given AS (
+	UPDATE call_slots SET held = held - n.n FROM n
+	WHERE call_slots.user_id = {user}::uuid AND call_slots.shard = n.slot RETURNING call_slots.shard
 )
-UPDATE users SET active_calls = active_calls - n.n FROM n WHERE users.id = n.user_id RETURNING n.n`
+SELECT (SELECT COUNT(*) FROM released), (SELECT COUNT(*) FROM users WHERE id = {user}::uuid)`, "user", "before")
 
-// pgRecount corrects every count that disagrees with its user's sessions. The counts and the
-// sessions are read from one snapshot, in which every committed claim and release had changed
-// both; the difference found there is added to the count as it stands when the row is locked,
-// so claims and releases that commit meanwhile are kept.
-const pgRecount = `UPDATE users u SET active_calls = u.active_calls + d.delta
+	// pgReleaseStale releases every stale slot, and answers how many.
+	pgReleaseStale = bind(`WITH released AS (
+	UPDATE call_sessions SET slot = NULL, version = call_sessions.version + 1
+	FROM (SELECT id, slot FROM call_sessions WHERE slot IS NOT NULL AND created_at <= {before}::timestamptz) old
+	WHERE call_sessions.id = old.id AND call_sessions.slot IS NOT NULL RETURNING call_sessions.user_id, old.slot
+), n AS (
+	SELECT user_id, slot, COUNT(*) AS n FROM released GROUP BY user_id, slot
+), given AS (
+	UPDATE call_slots SET held = held - n.n FROM n
+	WHERE call_slots.user_id = n.user_id AND call_slots.shard = n.slot RETURNING call_slots.shard
+)
+SELECT COUNT(*) FROM released`, "before")
+
+	// pgMakeMissingShards makes the rows of shards that sessions name and that have none (a row
+	// deleted by hand), for pgRecount to set.
+	pgMakeMissingShards = bind(`INSERT INTO call_slots (id, user_id, shard, held)
+SELECT gen_random_uuid(), user_id, slot, 0 FROM (SELECT DISTINCT user_id, slot FROM call_sessions WHERE slot IS NOT NULL) s
+ON CONFLICT (user_id, shard) DO NOTHING`)
+
+	// pgRecount corrects every count that disagrees with the sessions naming its shard. The
+	// counts and the sessions are read from one snapshot, in which every committed claim and
+	// release had changed both; the difference found there is added to the count as it stands
+	// when the row is locked, so claims and releases that commit meanwhile are kept.
+	pgRecount = bind(`UPDATE call_slots c SET held = c.held + d.delta
 FROM (
-	SELECT x.id, COALESCE(c.n, 0) - x.active_calls AS delta
-	FROM users x LEFT JOIN (
-		SELECT user_id, COUNT(*) AS n FROM call_sessions WHERE holds_slot GROUP BY user_id
-	) c ON c.user_id = x.id
-	WHERE x.active_calls <> COALESCE(c.n, 0)
+	SELECT x.id, COALESCE(n.n, 0) - x.held AS delta
+	FROM call_slots x LEFT JOIN (
+		SELECT user_id, slot, COUNT(*) AS n FROM call_sessions WHERE slot IS NOT NULL GROUP BY user_id, slot
+	) n ON n.user_id = x.user_id AND n.slot = x.shard
+	WHERE x.held <> COALESCE(n.n, 0)
 ) d
-WHERE u.id = d.id
-RETURNING d.delta`
+WHERE c.id = d.id
+RETURNING d.delta`)
+)
 
 // The SQLite statements of the cap, run inside the transactions of BeginCall, SaveSession and
 // RepairActiveCalls: SQLite has no UPDATE in a WITH, and a transaction holds the one write lock.
 const (
-	sqliteClaim              = `UPDATE users SET active_calls = active_calls + 1 WHERE id = $1 AND active_calls < $2`
-	sqliteReleaseOfSession   = `UPDATE users SET active_calls = active_calls - 1 WHERE id = (SELECT user_id FROM call_sessions WHERE id = $1 AND version = $2 AND holds_slot)`
-	sqliteReleaseStaleCounts = `UPDATE users SET active_calls = active_calls - (
-	SELECT COUNT(*) FROM call_sessions WHERE call_sessions.user_id = users.id AND holds_slot AND created_at <= $2)
-WHERE ($1 IS NULL OR id = $1) AND id IN (SELECT user_id FROM call_sessions WHERE holds_slot AND created_at <= $2)`
-	sqliteReleaseStaleFlags = `UPDATE call_sessions SET holds_slot = false, version = version + 1
-WHERE ($1 IS NULL OR user_id = $1) AND holds_slot AND created_at <= $2`
-	sqliteUserExists = `SELECT COUNT(*) FROM users WHERE id = $1`
-	sqliteRecount    = `UPDATE users SET active_calls = (SELECT COUNT(*) FROM call_sessions WHERE user_id = users.id AND holds_slot)
-WHERE active_calls <> (SELECT COUNT(*) FROM call_sessions WHERE user_id = users.id AND holds_slot)`
+	sqliteShards = `SELECT shard, held FROM call_slots WHERE user_id = $1`
+	sqliteClaim  = `INSERT INTO call_slots (id, user_id, shard, held) VALUES ($1, $2, $3, 1)
+ON CONFLICT (user_id, shard) DO UPDATE SET held = held + 1`
+	sqliteReleaseOfSession = `UPDATE call_slots SET held = held - 1
+WHERE (user_id, shard) = (SELECT user_id, slot FROM call_sessions WHERE id = $1 AND version = $2 AND slot IS NOT NULL)`
+	sqliteReleaseStaleCounts = `UPDATE call_slots SET held = held - (
+	SELECT COUNT(*) FROM call_sessions s
+	WHERE s.user_id = call_slots.user_id AND s.slot = call_slots.shard AND s.created_at <= $2)
+WHERE ($1 IS NULL OR user_id = $1) AND EXISTS (SELECT 1 FROM call_sessions s
+	WHERE s.user_id = call_slots.user_id AND s.slot = call_slots.shard AND s.created_at <= $2)`
+	sqliteReleaseStaleSlots = `UPDATE call_sessions SET slot = NULL, version = version + 1
+WHERE ($1 IS NULL OR user_id = $1) AND slot IS NOT NULL AND created_at <= $2`
+	sqliteUserExists        = `SELECT COUNT(*) FROM users WHERE id = $1`
+	sqliteMakeMissingShards = `INSERT INTO call_slots (id, user_id, shard, held)
+SELECT lower(hex(randomblob(16))), user_id, slot, 0 FROM (SELECT DISTINCT user_id, slot FROM call_sessions WHERE slot IS NOT NULL)
+WHERE true ON CONFLICT (user_id, shard) DO NOTHING`
+	sqliteRecount = `UPDATE call_slots SET held = (
+	SELECT COUNT(*) FROM call_sessions s WHERE s.user_id = call_slots.user_id AND s.slot = call_slots.shard)
+WHERE held <> (SELECT COUNT(*) FROM call_sessions s WHERE s.user_id = call_slots.user_id AND s.slot = call_slots.shard)`
 )
 
-// BeginCall implements createcall.CallStore. On PostgreSQL it is one statement (two when the cap
-// refuses a keyed request: the record it wrote is deleted); on SQLite one short transaction.
+// BeginCall implements createcall.CallStore. On PostgreSQL it is one statement while the shard
+// it draws has room; on SQLite one short transaction.
 func (s *Store) BeginCall(ctx context.Context, b createcall.BeginCall) error {
-	cs := b.Session
-	uid, ok := parseID(cs.UserID)
+	uid, ok := parseID(b.Session.UserID)
 	if !ok {
 		return fault.ErrNotFound
+	}
+	a := args{"user": uid.String(), "cap": b.MaxActive, "shards": max(shards(b.MaxActive), 1)}
+	if err := putInsert(a, b.Session); err != nil {
+		return err
 	}
 	if s.name == SQLite {
 		return s.withTx(ctx, "begin call", func(tx dialect.Tx, client *ent.Client) error {
 			return sqliteBeginCall(ctx, tx, client, uid, b)
 		})
 	}
+	if b.MaxActive <= 0 {
+		return createcall.ErrConcurrencyLimit
+	}
+	a["shard"], a["slot_id"] = rand.IntN(shards(b.MaxActive)), uuid.NewString()
+	claimed, err := s.pgBeginCall(ctx, pgBeginCall, pgBeginKeyedCall, a, b)
+	if err != nil || claimed {
+		return err
+	}
+	// The shard drawn is full: every shard then, under their locks, in order.
+	if _, err := execAffected(ctx, s.drv, pgMakeShards.text, pgMakeShards.args(a)...); err != nil {
+		return storeErr("make slot shards", err)
+	}
 	for attempt := 0; ; attempt++ {
-		claimed, err := s.pgBeginCall(ctx, uid, b)
+		claimed, err := s.pgBeginCall(ctx, pgExactBeginCall, pgExactBeginKeyedCall, a, b)
 		if err != nil || claimed {
 			return err
 		}
 		if attempt > 0 {
 			return createcall.ErrConcurrencyLimit
 		}
-		var released int
-		err = queryOne(ctx, s.drv, pgReleaseStaleOfUser, []any{uid.String(), b.ActiveSince.UTC()}, &released)
-		if err != nil {
-			return storeErr("release stale slots", err) // a user that does not exist is ErrNotFound
-		}
-		if released == 0 {
+		var released, users int
+		err = queryOne(ctx, s.drv, pgReleaseStaleOfUser.text,
+			pgReleaseStaleOfUser.args(args{"user": uid.String(), "before": b.ActiveSince.UTC()}), &released, &users)
+		switch {
+		case err != nil:
+			return storeErr("release stale slots", err)
+		case users == 0:
+			return fault.ErrNotFound
+		case released == 0:
 			return createcall.ErrConcurrencyLimit
 		}
 	}
 }
 
-// pgBeginCall runs pgBeginCall or pgBeginKeyedCall; claimed is false when the cap refused.
-func (s *Store) pgBeginCall(ctx context.Context, uid uuid.UUID, b createcall.BeginCall) (claimed bool, err error) {
-	cs := b.Session
-	args, err := insertArgs(uid, b)
-	if err != nil {
-		return false, err
-	}
+// pgBeginCall runs plain, or keyed when the request has an idempotency record; claimed is false
+// when the cap refused it.
+func (s *Store) pgBeginCall(ctx context.Context, plain, keyed stmt, a args, b createcall.BeginCall) (claimed bool, err error) {
 	r := b.Idempotency
 	if r == nil {
-		var res sql.Result
-		if err := s.drv.Exec(ctx, pgBeginCall, args, &res); err != nil {
-			return false, storeErr("begin call", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := execAffected(ctx, s.drv, plain.text, plain.args(a)...)
 		if err != nil {
-			return false, fmt.Errorf("begin call: %w", err)
+			return false, storeErr("begin call", err)
 		}
 		return n == 1, nil
 	}
 	keyID := uuid.NewString()
-	args = append(args, keyID, r.CreatedAt.UTC(), r.Key, r.RequestHash, idempotencyPending, r.ExpiresAt.UTC())
+	a["key_id"], a["key_created_at"], a["key"], a["key_hash"] = keyID, r.CreatedAt.UTC(), r.Key, r.RequestHash
+	a["key_state"], a["key_expires_at"] = idempotencyPending, r.ExpiresAt.UTC()
 	var keys, sessions int
-	if err := queryOne(ctx, s.drv, pgBeginKeyedCall, args, &keys, &sessions); err != nil {
+	if err := queryOne(ctx, s.drv, keyed.text, keyed.args(a), &keys, &sessions); err != nil {
 		return false, storeErr("begin call", err)
 	}
 	switch {
@@ -312,38 +467,15 @@ func (s *Store) pgBeginCall(ctx context.Context, uid uuid.UUID, b createcall.Beg
 	}
 	// Refused by the cap: the record written for the key goes again. Until then a retry with the
 	// key is told it is in progress, which it is.
-	var res sql.Result
-	if err := s.drv.Exec(ctx, `DELETE FROM idempotency_keys WHERE id = $1`, []any{keyID}, &res); err != nil {
-		return false, storeErr(fmt.Sprintf("delete the idempotency record of refused session %s", cs.ID), err)
+	if _, err := execAffected(ctx, s.drv, `DELETE FROM idempotency_keys WHERE id = $1`, keyID); err != nil {
+		return false, storeErr(fmt.Sprintf("delete the idempotency record of refused session %s", b.Session.ID), err)
 	}
 	return false, nil
 }
 
-// insertArgs are pgBeginCall's arguments: the user, the cap, the session's columns.
-func insertArgs(uid uuid.UUID, b createcall.BeginCall) ([]any, error) {
-	cs := b.Session
-	id, err := requireID("session", cs.ID)
-	if err != nil {
-		return nil, err
-	}
-	reqID, err := requireID("request", cs.RequestID)
-	if err != nil {
-		return nil, err
-	}
-	mutable, err := mutableValues(cs)
-	if err != nil {
-		return nil, err
-	}
-	args := make([]any, 0, pgKeyParam+6)
-	args = append(args, uid.String(), b.MaxActive,
-		id.String(), cs.CreatedAt.UTC(), reqID.String(),
-		nullString(cs.RenderedSystemPrompt), nullString(cs.RenderedFirstMessage), cs.Version())
-	return append(args, mutable...), nil
-}
-
-// sqliteBeginCall is BeginCall inside a SQLite transaction: the key's record, the claim (after a
-// release of the user's stale slots if the cap refused it), the insert. Any refusal rolls the
-// whole back.
+// sqliteBeginCall is BeginCall inside a SQLite transaction: the key's record, the claim in the
+// first shard with room (after a release of the user's stale slots if there is none), the
+// insert. Any refusal rolls the whole back.
 func sqliteBeginCall(ctx context.Context, tx dialect.Tx, client *ent.Client, uid uuid.UUID, b createcall.BeginCall) error {
 	if r := b.Idempotency; r != nil {
 		if err := claimKey(ctx, tx, uid, b.Session.ID, r); err != nil {
@@ -351,12 +483,23 @@ func sqliteBeginCall(ctx context.Context, tx dialect.Tx, client *ent.Client, uid
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		n, err := execAffected(ctx, tx, sqliteClaim, uid.String(), b.MaxActive)
+		held := map[int]int{}
+		err := eachRow(ctx, tx, sqliteShards, []any{uid.String()}, func(rows *entsql.Rows) error {
+			var shard, n int
+			if err := rows.Scan(&shard, &n); err != nil {
+				return err
+			}
+			held[shard] = n
+			return nil
+		})
 		if err != nil {
-			return storeErr("claim a slot", err)
+			return storeErr("read slot shards", err)
 		}
-		if n == 1 {
-			break
+		if shard, ok := pickShard(held, b.MaxActive); ok {
+			if _, err := execAffected(ctx, tx, sqliteClaim, uuid.NewString(), uid.String(), shard); err != nil {
+				return storeErr("claim a slot", err)
+			}
+			return createSession(ctx, client, b.Session, &shard)
 		}
 		var users int
 		if err := queryOne(ctx, tx, sqliteUserExists, []any{uid.String()}, &users); err != nil {
@@ -365,7 +508,7 @@ func sqliteBeginCall(ctx context.Context, tx dialect.Tx, client *ent.Client, uid
 		if users == 0 {
 			return fault.ErrNotFound
 		}
-		if attempt > 0 {
+		if attempt > 0 || b.MaxActive <= 0 {
 			return createcall.ErrConcurrencyLimit
 		}
 		released, err := sqliteReleaseStale(ctx, tx, uid.String(), b.ActiveSince)
@@ -376,7 +519,22 @@ func sqliteBeginCall(ctx context.Context, tx dialect.Tx, client *ent.Client, uid
 			return createcall.ErrConcurrencyLimit
 		}
 	}
-	return createSession(ctx, client, b.Session, true)
+}
+
+// pickShard is the first shard with room under the cap maxActive, given what each shard holds
+// (a shard with no row holds nothing); none while a shard holds more than its share.
+func pickShard(held map[int]int, maxActive int) (int, bool) {
+	for shard, n := range held {
+		if n > share(shard, maxActive) {
+			return 0, false
+		}
+	}
+	for shard := range shards(maxActive) {
+		if held[shard] < share(shard, maxActive) {
+			return shard, true
+		}
+	}
+	return 0, false
 }
 
 // sqliteReleaseStale releases the stale slots of one user, or of every user when userID is nil.
@@ -384,7 +542,7 @@ func sqliteReleaseStale(ctx context.Context, tx dialect.ExecQuerier, userID any,
 	if _, err := execAffected(ctx, tx, sqliteReleaseStaleCounts, userID, before.UTC()); err != nil {
 		return 0, storeErr("release stale slots", err)
 	}
-	n, err := execAffected(ctx, tx, sqliteReleaseStaleFlags, userID, before.UTC())
+	n, err := execAffected(ctx, tx, sqliteReleaseStaleSlots, userID, before.UTC())
 	if err != nil {
 		return 0, storeErr("release stale slots", err)
 	}
@@ -394,7 +552,7 @@ func sqliteReleaseStale(ctx context.Context, tx dialect.ExecQuerier, userID any,
 // saveFinalSession is SaveSession for a session in a final status: its slot, if it holds one,
 // is given back in the same statement (PostgreSQL) or transaction (SQLite), and its call_final
 // job, when the store has Jobs, is recorded in the same transaction. On PostgreSQL the job goes
-// first: the user's row, locked by the release, is then held only until the COMMIT.
+// first: the shard's row, locked by the release, is then held only until the COMMIT.
 func (s *Store) saveFinalSession(ctx context.Context, id uuid.UUID, cs *call.Session) error {
 	if s.name == SQLite {
 		return s.withTx(ctx, "save session", func(tx dialect.Tx, client *ent.Client) error {
@@ -410,13 +568,13 @@ func (s *Store) saveFinalSession(ctx context.Context, id uuid.UUID, cs *call.Ses
 			return s.announceFinal(ctx, tx, cs)
 		})
 	}
-	args, err := saveArgs(id, cs)
-	if err != nil {
+	a := args{"id": id.String(), "version": cs.Version()}
+	if err := putMutable(a, cs); err != nil {
 		return err
 	}
 	save := func(q dialect.ExecQuerier) error {
 		var n int
-		if err := queryOne(ctx, q, pgSaveFinalSession, args, &n); err != nil {
+		if err := queryOne(ctx, q, pgSaveFinalSession.text, pgSaveFinalSession.args(a), &n); err != nil {
 			return storeErr("save session", err)
 		}
 		if n == 0 {
@@ -435,22 +593,25 @@ func (s *Store) saveFinalSession(ctx context.Context, id uuid.UUID, cs *call.Ses
 	})
 }
 
-func saveArgs(id uuid.UUID, cs *call.Session) ([]any, error) {
-	mutable, err := mutableValues(cs)
-	if err != nil {
-		return nil, err
+// pgSaveSession is the versioned UPDATE of a session that stays active, written out rather than
+// built by ent: it is the last statement of every create_call.
+func (s *Store) pgSaveSession(ctx context.Context, id uuid.UUID, cs *call.Session) error {
+	a := args{"id": id.String(), "version": cs.Version()}
+	if err := putMutable(a, cs); err != nil {
+		return err
 	}
-	return append([]any{id.String(), cs.Version()}, mutable...), nil
+	n, err := execAffected(ctx, s.drv, pgSaveSession.text, pgSaveSession.args(a)...)
+	return affectedOne("save session", int(n), err, fault.ErrConflict)
 }
 
 // entSaveSession is the versioned UPDATE through ent's builder (SQLite); release also clears
-// holds_slot.
+// the session's slot.
 func entSaveSession(ctx context.Context, client *ent.Client, id uuid.UUID, cs *call.Session, release bool) error {
 	u := client.CallSession.Update().
 		Where(callsession.ID(id), callsession.Version(cs.Version())).
 		SetVersion(cs.Version() + 1)
 	if release {
-		u.SetHoldsSlot(false)
+		u.ClearSlot()
 	}
 	if err := setSession(u.Mutation(), cs); err != nil {
 		return err
@@ -459,7 +620,7 @@ func entSaveSession(ctx context.Context, client *ent.Client, id uuid.UUID, cs *c
 	return affectedOne("save session", n, err, fault.ErrConflict)
 }
 
-// RepairActiveCalls implements createcall.CallStore: on PostgreSQL two statements, each atomic
+// RepairActiveCalls implements createcall.CallStore: on PostgreSQL three statements, each atomic
 // with respect to the claims and releases running beside it; on SQLite one transaction.
 func (s *Store) RepairActiveCalls(ctx context.Context, staleBefore time.Time) (createcall.ActiveCallRepair, error) {
 	var rep createcall.ActiveCallRepair
@@ -469,20 +630,23 @@ func (s *Store) RepairActiveCalls(ctx context.Context, staleBefore time.Time) (c
 			if rep.Released, err = sqliteReleaseStale(ctx, tx, nil, staleBefore); err != nil {
 				return err
 			}
+			if _, err := execAffected(ctx, tx, sqliteMakeMissingShards); err != nil {
+				return storeErr("recount active calls", err)
+			}
 			n, err := execAffected(ctx, tx, sqliteRecount)
 			rep.Corrected = int(n)
 			return storeErr("recount active calls", err)
 		})
 		return rep, err
 	}
-	var err error
-	if rep.Released, err = sumRows(ctx, s.drv, pgReleaseStale, []any{staleBefore.UTC()}); err != nil {
+	if err := queryOne(ctx, s.drv, pgReleaseStale.text, pgReleaseStale.args(args{"before": staleBefore.UTC()}), &rep.Released); err != nil {
 		return rep, storeErr("release stale slots", err)
 	}
-	if err := eachInt(ctx, s.drv, pgRecount, nil, func(int) { rep.Corrected++ }); err != nil {
+	if _, err := execAffected(ctx, s.drv, pgMakeMissingShards.text); err != nil {
 		return rep, storeErr("recount active calls", err)
 	}
-	return rep, nil
+	err := eachRow(ctx, s.drv, pgRecount.text, nil, func(*entsql.Rows) error { rep.Corrected++; return nil })
+	return rep, storeErr("recount active calls", err)
 }
 
 func execAffected(ctx context.Context, q dialect.ExecQuerier, query string, args ...any) (int64, error) {
@@ -496,14 +660,8 @@ func execAffected(ctx context.Context, q dialect.ExecQuerier, query string, args
 	return res.RowsAffected()
 }
 
-// sumRows adds up the one integer column of every row query returns.
-func sumRows(ctx context.Context, q dialect.ExecQuerier, query string, args []any) (int, error) {
-	total := 0
-	err := eachInt(ctx, q, query, args, func(n int) { total += n })
-	return total, err
-}
-
-func eachInt(ctx context.Context, q dialect.ExecQuerier, query string, args []any, f func(int)) error {
+// eachRow runs query and calls f on each of its rows.
+func eachRow(ctx context.Context, q dialect.ExecQuerier, query string, args []any, f func(*entsql.Rows) error) error {
 	if args == nil {
 		args = []any{}
 	}
@@ -513,11 +671,9 @@ func eachInt(ctx context.Context, q dialect.ExecQuerier, query string, args []an
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var n int
-		if err := rows.Scan(&n); err != nil {
+		if err := f(&rows); err != nil {
 			return err
 		}
-		f(n)
 	}
 	return rows.Err()
 }

@@ -136,7 +136,7 @@ func TestCreateCallStatements(t *testing.T) {
 			counted, n := entstore.Counting(s)
 			h := &createcall.Handler{Plans: counted, Sessions: counted,
 				Carriers: createcall.CarrierSet{call.ProviderTwilio: legCarrier{}}}
-			want := map[string]int64{entstore.Postgres: 3, entstore.SQLite: 6}[dialect]
+			want := map[string]int64{entstore.Postgres: 3, entstore.SQLite: 7}[dialect]
 			for i := range 3 {
 				before := n.Load()
 				res, err := h.Handle(ctx, createcall.Command{KeyHash: identity.HashAPIKey(plain), To: "+919876543210"})

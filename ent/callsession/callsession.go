@@ -60,8 +60,8 @@ const (
 	FieldRenderedFirstMessage = "rendered_first_message"
 	// FieldBilledSeconds holds the string denoting the billed_seconds field in the database.
 	FieldBilledSeconds = "billed_seconds"
-	// FieldHoldsSlot holds the string denoting the holds_slot field in the database.
-	FieldHoldsSlot = "holds_slot"
+	// FieldSlot holds the string denoting the slot field in the database.
+	FieldSlot = "slot"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the callsession in the database.
@@ -100,7 +100,7 @@ var Columns = []string{
 	FieldRenderedSystemPrompt,
 	FieldRenderedFirstMessage,
 	FieldBilledSeconds,
-	FieldHoldsSlot,
+	FieldSlot,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -122,8 +122,6 @@ var (
 	DefaultDurationSeconds int
 	// DefaultCost holds the default value on creation for the "cost" field.
 	DefaultCost int64
-	// DefaultHoldsSlot holds the default value on creation for the "holds_slot" field.
-	DefaultHoldsSlot bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -266,9 +264,9 @@ func ByBilledSeconds(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBilledSeconds, opts...).ToFunc()
 }
 
-// ByHoldsSlot orders the results by the holds_slot field.
-func ByHoldsSlot(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldHoldsSlot, opts...).ToFunc()
+// BySlot orders the results by the slot field.
+func BySlot(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSlot, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

@@ -156,9 +156,9 @@ func BilledSeconds(v int) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldBilledSeconds, v))
 }
 
-// HoldsSlot applies equality check predicate on the "holds_slot" field. It's identical to HoldsSlotEQ.
-func HoldsSlot(v bool) predicate.CallSession {
-	return predicate.CallSession(sql.FieldEQ(FieldHoldsSlot, v))
+// Slot applies equality check predicate on the "slot" field. It's identical to SlotEQ.
+func Slot(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldSlot, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -1236,14 +1236,54 @@ func BilledSecondsNotNil() predicate.CallSession {
 	return predicate.CallSession(sql.FieldNotNull(FieldBilledSeconds))
 }
 
-// HoldsSlotEQ applies the EQ predicate on the "holds_slot" field.
-func HoldsSlotEQ(v bool) predicate.CallSession {
-	return predicate.CallSession(sql.FieldEQ(FieldHoldsSlot, v))
+// SlotEQ applies the EQ predicate on the "slot" field.
+func SlotEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldSlot, v))
 }
 
-// HoldsSlotNEQ applies the NEQ predicate on the "holds_slot" field.
-func HoldsSlotNEQ(v bool) predicate.CallSession {
-	return predicate.CallSession(sql.FieldNEQ(FieldHoldsSlot, v))
+// SlotNEQ applies the NEQ predicate on the "slot" field.
+func SlotNEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldSlot, v))
+}
+
+// SlotIn applies the In predicate on the "slot" field.
+func SlotIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldSlot, vs...))
+}
+
+// SlotNotIn applies the NotIn predicate on the "slot" field.
+func SlotNotIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldSlot, vs...))
+}
+
+// SlotGT applies the GT predicate on the "slot" field.
+func SlotGT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldSlot, v))
+}
+
+// SlotGTE applies the GTE predicate on the "slot" field.
+func SlotGTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldSlot, v))
+}
+
+// SlotLT applies the LT predicate on the "slot" field.
+func SlotLT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldSlot, v))
+}
+
+// SlotLTE applies the LTE predicate on the "slot" field.
+func SlotLTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldSlot, v))
+}
+
+// SlotIsNil applies the IsNil predicate on the "slot" field.
+func SlotIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldSlot))
+}
+
+// SlotNotNil applies the NotNil predicate on the "slot" field.
+func SlotNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldSlot))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

@@ -254,7 +254,7 @@ var (
 		{Name: "rendered_system_prompt", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "rendered_first_message", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "billed_seconds", Type: field.TypeInt, Nullable: true},
-		{Name: "holds_slot", Type: field.TypeBool, Default: false},
+		{Name: "slot", Type: field.TypeInt, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// CallSessionsTable holds the schema information for the "call_sessions" table.
@@ -291,8 +291,28 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[1]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "holds_slot",
+					Where: "slot IS NOT NULL",
 				},
+			},
+		},
+	}
+	// CallSlotsColumns holds the columns for the "call_slots" table.
+	CallSlotsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "shard", Type: field.TypeInt},
+		{Name: "held", Type: field.TypeInt, Default: 0},
+	}
+	// CallSlotsTable holds the schema information for the "call_slots" table.
+	CallSlotsTable = &schema.Table{
+		Name:       "call_slots",
+		Columns:    CallSlotsColumns,
+		PrimaryKey: []*schema.Column{CallSlotsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "callslot_user_id_shard",
+				Unique:  true,
+				Columns: []*schema.Column{CallSlotsColumns[1], CallSlotsColumns[2]},
 			},
 		},
 	}
@@ -478,7 +498,6 @@ var (
 		{Name: "email", Type: field.TypeString, Unique: true, Nullable: true},
 		{Name: "credits", Type: field.TypeInt64, Default: 0},
 		{Name: "max_concurrent_calls", Type: field.TypeInt, Default: 20},
-		{Name: "active_calls", Type: field.TypeInt, Default: 0},
 		{Name: "requests_per_second", Type: field.TypeFloat64, Nullable: true},
 		{Name: "daily_spend_cap", Type: field.TypeInt64, Nullable: true},
 		{Name: "allowed_countries", Type: field.TypeJSON, Nullable: true},
@@ -592,6 +611,7 @@ var (
 		BatchRowsTable,
 		CallBatchesTable,
 		CallSessionsTable,
+		CallSlotsTable,
 		IdempotencyKeysTable,
 		LedgerEntriesTable,
 		PhoneMappingsTable,

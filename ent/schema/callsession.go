@@ -45,9 +45,10 @@ func (CallSession) Fields() []ent.Field {
 		field.Text("rendered_first_message").Optional(),
 		// billed_seconds is what the charge was computed from, once charged.
 		field.Int("billed_seconds").Optional().Nillable(),
-		// holds_slot is set while the session holds one of its user's users.active_calls: from
-		// the create_call that wrote it until it ends, or until it goes stale.
-		field.Bool("holds_slot").Default(false),
+		// slot is the shard of call_slots whose count holds this session's slot of its user's
+		// cap on active calls: set by the create_call that wrote it, cleared when it ends or goes
+		// stale (adapters/entstore/slots.go). NULL: the session holds no slot.
+		field.Int("slot").Optional().Nillable(),
 	}
 }
 
@@ -64,6 +65,6 @@ func (CallSession) Indexes() []ent.Index {
 		index.Fields("user_id", "status"),
 		index.Fields("leg_id"),
 		// The sessions holding a slot, few per user: the stale release and the recount.
-		index.Fields("user_id", "created_at").Annotations(entsql.IndexWhere("holds_slot")),
+		index.Fields("user_id", "created_at").Annotations(entsql.IndexWhere("slot IS NOT NULL")),
 	}
 }

@@ -18,10 +18,6 @@ func (User) Fields() []ent.Field {
 		field.Int64("credits").Default(0),
 		// Limits (issue: never lose, double or overspend a call).
 		field.Int("max_concurrent_calls").Default(20),
-		// active_calls is how many of the user's sessions hold a slot of the cap (their
-		// holds_slot is set): create_call claims one in the statement that inserts the session,
-		// and the save that ends the session gives it back (adapters/entstore/slots.go).
-		field.Int("active_calls").Default(0),
 		field.Float("requests_per_second").Optional().Nillable(),
 		// daily_spend_cap is a money.Amount; nil means no cap.
 		field.Int64("daily_spend_cap").Optional().Nillable(),

@@ -23,8 +23,6 @@ const (
 	FieldCredits = "credits"
 	// FieldMaxConcurrentCalls holds the string denoting the max_concurrent_calls field in the database.
 	FieldMaxConcurrentCalls = "max_concurrent_calls"
-	// FieldActiveCalls holds the string denoting the active_calls field in the database.
-	FieldActiveCalls = "active_calls"
 	// FieldRequestsPerSecond holds the string denoting the requests_per_second field in the database.
 	FieldRequestsPerSecond = "requests_per_second"
 	// FieldDailySpendCap holds the string denoting the daily_spend_cap field in the database.
@@ -107,7 +105,6 @@ var Columns = []string{
 	FieldEmail,
 	FieldCredits,
 	FieldMaxConcurrentCalls,
-	FieldActiveCalls,
 	FieldRequestsPerSecond,
 	FieldDailySpendCap,
 	FieldAllowedCountries,
@@ -131,8 +128,6 @@ var (
 	DefaultCredits int64
 	// DefaultMaxConcurrentCalls holds the default value on creation for the "max_concurrent_calls" field.
 	DefaultMaxConcurrentCalls int
-	// DefaultActiveCalls holds the default value on creation for the "active_calls" field.
-	DefaultActiveCalls int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -163,11 +158,6 @@ func ByCredits(opts ...sql.OrderTermOption) OrderOption {
 // ByMaxConcurrentCalls orders the results by the max_concurrent_calls field.
 func ByMaxConcurrentCalls(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMaxConcurrentCalls, opts...).ToFunc()
-}
-
-// ByActiveCalls orders the results by the active_calls field.
-func ByActiveCalls(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldActiveCalls, opts...).ToFunc()
 }
 
 // ByRequestsPerSecond orders the results by the requests_per_second field.

@@ -76,11 +76,6 @@ func MaxConcurrentCalls(v int) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldMaxConcurrentCalls, v))
 }
 
-// ActiveCalls applies equality check predicate on the "active_calls" field. It's identical to ActiveCallsEQ.
-func ActiveCalls(v int) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldActiveCalls, v))
-}
-
 // RequestsPerSecond applies equality check predicate on the "requests_per_second" field. It's identical to RequestsPerSecondEQ.
 func RequestsPerSecond(v float64) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldRequestsPerSecond, v))
@@ -289,46 +284,6 @@ func MaxConcurrentCallsLT(v int) predicate.User {
 // MaxConcurrentCallsLTE applies the LTE predicate on the "max_concurrent_calls" field.
 func MaxConcurrentCallsLTE(v int) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldMaxConcurrentCalls, v))
-}
-
-// ActiveCallsEQ applies the EQ predicate on the "active_calls" field.
-func ActiveCallsEQ(v int) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldActiveCalls, v))
-}
-
-// ActiveCallsNEQ applies the NEQ predicate on the "active_calls" field.
-func ActiveCallsNEQ(v int) predicate.User {
-	return predicate.User(sql.FieldNEQ(FieldActiveCalls, v))
-}
-
-// ActiveCallsIn applies the In predicate on the "active_calls" field.
-func ActiveCallsIn(vs ...int) predicate.User {
-	return predicate.User(sql.FieldIn(FieldActiveCalls, vs...))
-}
-
-// ActiveCallsNotIn applies the NotIn predicate on the "active_calls" field.
-func ActiveCallsNotIn(vs ...int) predicate.User {
-	return predicate.User(sql.FieldNotIn(FieldActiveCalls, vs...))
-}
-
-// ActiveCallsGT applies the GT predicate on the "active_calls" field.
-func ActiveCallsGT(v int) predicate.User {
-	return predicate.User(sql.FieldGT(FieldActiveCalls, v))
-}
-
-// ActiveCallsGTE applies the GTE predicate on the "active_calls" field.
-func ActiveCallsGTE(v int) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldActiveCalls, v))
-}
-
-// ActiveCallsLT applies the LT predicate on the "active_calls" field.
-func ActiveCallsLT(v int) predicate.User {
-	return predicate.User(sql.FieldLT(FieldActiveCalls, v))
-}
-
-// ActiveCallsLTE applies the LTE predicate on the "active_calls" field.
-func ActiveCallsLTE(v int) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldActiveCalls, v))
 }
 
 // RequestsPerSecondEQ applies the EQ predicate on the "requests_per_second" field.

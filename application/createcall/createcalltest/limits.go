@@ -285,6 +285,36 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			}
 		},
 
+		"a lowered cap admits no call until the calls beyond it end": func(t *testing.T) {
+			u := newUser(t, s, base)
+			var held []*call.Session
+			for range 5 {
+				cs := session(u.ID, base)
+				must(t, begin(cs, 5, nil))
+				held = append(held, cs)
+			}
+			end := func(n int) {
+				t.Helper()
+				for _, cs := range held[:n] {
+					must(t, cs.MarkFailed("busy", base))
+					must(t, s.SaveSession(ctx, cs))
+				}
+				held = held[n:]
+			}
+			for _, ending := range []int{0, 3} {
+				end(ending)
+				if err := begin(session(u.ID, base), 2, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+					t.Fatalf("%d active under a cap lowered to 2: BeginCall = %v, want ErrConcurrencyLimit", len(held), err)
+				}
+			}
+			end(len(held))
+			must(t, begin(session(u.ID, base), 2, nil))
+			must(t, begin(session(u.ID, base), 2, nil))
+			if err := begin(session(u.ID, base), 2, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+				t.Fatalf("third call under a cap of 2 = %v", err)
+			}
+		},
+
 		"only sessions begun under the cap hold a slot, once": func(t *testing.T) {
 			u := newUser(t, s, base)
 			// A session written by CreateSession (tools, tests) holds none, and ending it frees none.

@@ -1,9 +1,25 @@
--- Generated from ent/schema by TestMigrationsMatchSchema -update, then shortened by hand: ent
--- rebuilt both tables to add two columns, which SQLite's ADD COLUMN does in place.
-ALTER TABLE `call_sessions` ADD COLUMN `holds_slot` bool NOT NULL DEFAULT (false);
-CREATE INDEX `callsession_user_id_created_at` ON `call_sessions` (`user_id`, `created_at`) WHERE holds_slot;
-ALTER TABLE `users` ADD COLUMN `active_calls` integer NOT NULL DEFAULT (0);
--- Written by hand: the sessions still active hold a slot, and each user's count is theirs. Those
--- past the stale window are released at the first refusal of their user, or by the reconciler.
-UPDATE `call_sessions` SET `holds_slot` = true WHERE `status` IN ('dialing', 'initiated', 'ringing', 'in_progress');
-UPDATE `users` SET `active_calls` = (SELECT COUNT(*) FROM `call_sessions` WHERE `call_sessions`.`user_id` = `users`.`id` AND `holds_slot`);
+-- Generated from ent/schema by TestMigrationsMatchSchema -update; review before committing.
+PRAGMA foreign_keys = off;
+ALTER TABLE `call_sessions` ADD COLUMN `slot` integer NULL;
+CREATE INDEX `callsession_user_id_created_at` ON `call_sessions` (`user_id`, `created_at`) WHERE slot IS NOT NULL;
+CREATE TABLE `call_slots` (
+  `id` uuid NOT NULL,
+  `user_id` uuid NOT NULL,
+  `shard` integer NOT NULL,
+  `held` integer NOT NULL DEFAULT (0),
+  PRIMARY KEY (`id`)
+);
+CREATE UNIQUE INDEX `callslot_user_id_shard` ON `call_slots` (`user_id`, `shard`);
+PRAGMA foreign_keys = on;
+-- Written by hand: the sessions still active hold a slot, dealt round the user's shards as
+-- create_call deals them (the first shards take the remainder of the cap), and each shard's count
+-- is theirs. Those past the stale window are released at the first refusal of their user, or by
+-- the reconciler.
+UPDATE `call_sessions` SET `slot` = b.`shard` FROM (
+  SELECT s.`id`, (ROW_NUMBER() OVER (PARTITION BY s.`user_id` ORDER BY s.`created_at`, s.`id`) - 1)
+    % MIN(32, MAX(u.`max_concurrent_calls`, 1)) AS `shard`
+  FROM `call_sessions` s JOIN `users` u ON u.`id` = s.`user_id`
+  WHERE s.`status` IN ('dialing', 'initiated', 'ringing', 'in_progress')
+) b WHERE `call_sessions`.`id` = b.`id`;
+INSERT INTO `call_slots` (`id`, `user_id`, `shard`, `held`)
+SELECT lower(hex(randomblob(16))), `user_id`, `slot`, COUNT(*) FROM `call_sessions` WHERE `slot` IS NOT NULL GROUP BY `user_id`, `slot`;

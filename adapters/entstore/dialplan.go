@@ -123,25 +123,34 @@ type planRow struct {
 	LegacyStatus                  sql.NullInt64
 }
 
-// dest returns where each of columns scans to.
+// planColumns say where each column of dialPlanQuery scans to in a planRow.
+var planColumns = map[string]func(r *planRow) any{
+	"kind": func(r *planRow) any { return &r.Kind }, "id": func(r *planRow) any { return &r.ID },
+	"created_at": func(r *planRow) any { return &r.CreatedAt }, "is_active": func(r *planRow) any { return &r.Active },
+	"number": func(r *planRow) any { return &r.Number }, "provider": func(r *planRow) any { return &r.Provider },
+	"credentials": func(r *planRow) any { return &r.Credentials }, "max_cps": func(r *planRow) any { return &r.MaxCPS },
+	"agent_id": func(r *planRow) any { return &r.AgentID }, "workflow_id": func(r *planRow) any { return &r.WorkflowID },
+	"name": func(r *planRow) any { return &r.Name }, "system_prompt": func(r *planRow) any { return &r.SystemPrompt },
+	"first_message": func(r *planRow) any { return &r.FirstMessage }, "credits": func(r *planRow) any { return &r.Credits },
+	"allowed_countries":    func(r *planRow) any { return &r.AllowedCountries },
+	"max_concurrent_calls": func(r *planRow) any { return &r.MaxConcurrentCalls },
+	"requests_per_second":  func(r *planRow) any { return &r.RequestsPerSecond },
+	"daily_spend_cap":      func(r *planRow) any { return &r.DailySpendCap },
+	"spent_today":          func(r *planRow) any { return &r.SpentToday },
+	"request_hash":         func(r *planRow) any { return &r.RequestHash }, "state": func(r *planRow) any { return &r.State },
+	"session_id": func(r *planRow) any { return &r.SessionID }, "result": func(r *planRow) any { return &r.Result },
+	"legacy_status": func(r *planRow) any { return &r.LegacyStatus },
+}
+
+// dest returns where each of columns scans to in r, which every row of the query reuses.
 func (r *planRow) dest(columns []string) ([]any, error) {
-	byName := map[string]any{
-		"kind": &r.Kind, "id": &r.ID, "created_at": &r.CreatedAt, "is_active": &r.Active,
-		"number": &r.Number, "provider": &r.Provider, "credentials": &r.Credentials, "max_cps": &r.MaxCPS,
-		"agent_id": &r.AgentID, "workflow_id": &r.WorkflowID,
-		"name": &r.Name, "system_prompt": &r.SystemPrompt, "first_message": &r.FirstMessage,
-		"credits": &r.Credits, "allowed_countries": &r.AllowedCountries, "max_concurrent_calls": &r.MaxConcurrentCalls,
-		"requests_per_second": &r.RequestsPerSecond, "daily_spend_cap": &r.DailySpendCap, "spent_today": &r.SpentToday,
-		"request_hash": &r.RequestHash, "state": &r.State, "session_id": &r.SessionID,
-		"result": &r.Result, "legacy_status": &r.LegacyStatus,
-	}
 	dest := make([]any, len(columns))
 	for i, c := range columns {
-		d, ok := byName[c]
+		f, ok := planColumns[c]
 		if !ok {
 			return nil, fmt.Errorf("unexpected column %q", c)
 		}
-		dest[i] = d
+		dest[i] = f(r)
 	}
 	return dest, nil
 }
@@ -174,12 +183,14 @@ func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (creat
 	if err != nil {
 		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
+	var r planRow
+	dest, err := r.dest(columns)
+	if err != nil {
+		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
+	}
 	for rows.Next() {
-		var r planRow
-		dest, err := r.dest(columns)
-		if err == nil {
-			err = rows.Scan(dest...)
-		}
+		r = planRow{}
+		err := rows.Scan(dest...)
 		if err == nil {
 			err = s.decodePlanRow(&plan, q, &r)
 		}

@@ -52,7 +52,7 @@ type fixture struct {
 	agent    call.Agent
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{store: memstore.New(), carrier: &scriptedCarrier{}}

@@ -398,7 +398,8 @@ func (s *Store) BeginCall(ctx context.Context, b createcall.BeginCall) error {
 	if !ok {
 		return fault.ErrNotFound
 	}
-	a := args{"user": uid.String(), "cap": b.MaxActive, "shards": max(shards(b.MaxActive), 1)}
+	a := make(args, len(beginNames)+len(keyNames)) // sized for the largest statement: no growth
+	a["user"], a["cap"], a["shards"] = uid.String(), b.MaxActive, max(shards(b.MaxActive), 1)
 	if err := putInsert(a, b.Session); err != nil {
 		return err
 	}
@@ -568,7 +569,8 @@ func (s *Store) saveFinalSession(ctx context.Context, id uuid.UUID, cs *call.Ses
 			return s.announceFinal(ctx, tx, cs)
 		})
 	}
-	a := args{"id": id.String(), "version": cs.Version()}
+	a := make(args, 2+len(mutableColumns))
+	a["id"], a["version"] = id.String(), cs.Version()
 	if err := putMutable(a, cs); err != nil {
 		return err
 	}
@@ -596,7 +598,8 @@ func (s *Store) saveFinalSession(ctx context.Context, id uuid.UUID, cs *call.Ses
 // pgSaveSession is the versioned UPDATE of a session that stays active, written out rather than
 // built by ent: it is the last statement of every create_call.
 func (s *Store) pgSaveSession(ctx context.Context, id uuid.UUID, cs *call.Session) error {
-	a := args{"id": id.String(), "version": cs.Version()}
+	a := make(args, 2+len(mutableColumns))
+	a["id"], a["version"] = id.String(), cs.Version()
 	if err := putMutable(a, cs); err != nil {
 		return err
 	}

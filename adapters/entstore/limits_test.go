@@ -2,6 +2,7 @@ package entstore_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,5 +191,31 @@ func TestActiveCallsMigrationCountsActiveSessions(t *testing.T) {
 				t.Fatalf("repair after the migration = %+v, want nothing to correct", rep)
 			}
 		})
+	}
+}
+
+// The save of a dial's outcome changes status, leg_id, detail, updated_at and version: while no
+// index of call_sessions holds one of them (in its key or its predicate), PostgreSQL can make
+// that save a HOT update, which writes no index entry (docs/performance.md).
+func TestOutcomeColumnsAreNotIndexed(t *testing.T) {
+	t.Parallel()
+	s := entstoretest.NewPostgres(t)
+	rows, err := s.DB().QueryContext(ctx, `SELECT indexdef FROM pg_indexes WHERE tablename = 'call_sessions'`)
+	must(t, err)
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var def string
+		must(t, rows.Scan(&def))
+		n++
+		for _, col := range []string{"status", "leg_id", "detail", "updated_at", "version"} {
+			if strings.Contains(def, col) {
+				t.Errorf("index %s holds %s, which the save of every dial's outcome changes", def, col)
+			}
+		}
+	}
+	must(t, rows.Err())
+	if n < 3 {
+		t.Fatalf("%d indexes on call_sessions, want the key, the call log's and the reconciler's at least", n)
 	}
 }

@@ -277,14 +277,12 @@ var (
 				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[1], CallSessionsColumns[0]},
 			},
 			{
-				Name:    "callsession_user_id_status",
+				Name:    "callsession_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[9]},
-			},
-			{
-				Name:    "callsession_leg_id",
-				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[11]},
+				Columns: []*schema.Column{CallSessionsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "ended_at IS NULL",
+				},
 			},
 			{
 				Name:    "callsession_user_id_created_at",

@@ -1,6 +1,9 @@
 -- Generated from ent/schema by TestMigrationsMatchSchema -update; review before committing.
 PRAGMA foreign_keys = off;
 ALTER TABLE `call_sessions` ADD COLUMN `slot` integer NULL;
+DROP INDEX `callsession_user_id_status`;
+DROP INDEX `callsession_leg_id`;
+CREATE INDEX `callsession_created_at` ON `call_sessions` (`created_at`) WHERE ended_at IS NULL;
 CREATE INDEX `callsession_user_id_created_at` ON `call_sessions` (`user_id`, `created_at`) WHERE slot IS NOT NULL;
 CREATE TABLE `call_slots` (
   `id` uuid NOT NULL,

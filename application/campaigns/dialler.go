@@ -145,7 +145,9 @@ func (s *Service) place(tx Tx, b *campaign.Batch, e *campaign.Entry, suppressed 
 	if err := tx.SaveAttempt(Attempt{BatchID: b.ID, EntryID: e.ID, N: e.Attempts, CreatedAt: now, UpdatedAt: now}); err != nil {
 		return false, err
 	}
-	return true, tx.Enqueue(Job{Args: DialJob{BatchID: b.ID, EntryID: e.ID, Attempt: e.Attempts}, Unique: true})
+	// Not unique: the transaction that makes the entry calling inserts it, once per Dial, and an
+	// attempt released by a pause is dialled again with the same arguments.
+	return true, tx.Enqueue(Job{Args: DialJob{BatchID: b.ID, EntryID: e.ID, Attempt: e.Attempts}})
 }
 
 // Dial places one attempt (the campaign_dial job): create_call with the entry's variables and

@@ -8,7 +8,8 @@ const (
 )
 
 // DialJob places one attempt of one entry: the attempt-th call of row EntryID. It is inserted
-// unique by its arguments, in the transaction that marked the entry calling.
+// in the transaction that marked the entry calling; its worker acts only while the entry is
+// calling for that attempt, so a job run twice dials once.
 type DialJob struct {
 	BatchID string `json:"batch_id"`
 	EntryID string `json:"row_id"`

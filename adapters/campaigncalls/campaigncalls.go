@@ -6,20 +6,20 @@ package campaigncalls
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/campaigns"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/campaign"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // CreateCall is create_call's use case.
 type CreateCall interface {
-	Handle(ctx context.Context, cmd application.CreateCall) (application.CreateCallResult, error)
+	Handle(ctx context.Context, cmd createcall.Command) (createcall.Result, error)
 }
 
 // Placer is campaigns.Placer on create_call.
@@ -29,45 +29,22 @@ type Placer struct {
 
 var _ campaigns.Placer = (*Placer)(nil)
 
-// answer is what create_call stores for a campaign's idempotency key: the session, which a
-// repeat of the attempt gets back.
-type answer struct {
-	SessionID string `json:"call_session_id"`
-	Success   bool   `json:"success"`
-	Detail    string `json:"detail,omitempty"`
-}
-
-func encode(r application.CreateCallResult) []byte {
-	a := answer{Success: r.Success, Detail: r.Detail}
-	if r.Session != nil {
-		a.SessionID = r.Session.ID
-	}
-	b, _ := json.Marshal(a) // a struct of strings and a bool always encodes
-	return b
-}
-
-// Place implements campaigns.Placer.
+// Place implements campaigns.Placer. create_call returns a Result whenever it wrote a session
+// (a repeat of the attempt's key gets the first one's), and an error only when it wrote none.
 func (p *Placer) Place(ctx context.Context, pc campaigns.PlaceCall) (string, error) {
 	vars := make(map[string]any, len(pc.Variables))
 	for k, v := range pc.Variables {
 		vars[k] = v
 	}
-	res, err := p.CreateCall.Handle(ctx, application.CreateCall{UserID: pc.UserID, To: pc.To, AgentID: pc.AgentID,
-		WorkflowID: pc.WorkflowID, LineID: pc.LineID, VariableValues: vars, IdempotencyKey: pc.IdempotencyKey, Encode: encode})
-	switch {
-	case res.Session != nil:
-		// The session is written: the call is the attempt's, whatever else failed after.
-		return res.Session.ID, nil
-	case res.Replayed:
-		var a answer
-		if jerr := json.Unmarshal(res.Response, &a); jerr != nil || a.SessionID == "" {
-			return "", fmt.Errorf("the stored answer of key %s names no session", pc.IdempotencyKey)
-		}
-		return a.SessionID, nil
-	case err == nil:
-		return "", errors.New("create_call answered without a session")
+	res, err := p.CreateCall.Handle(ctx, createcall.Command{UserID: pc.UserID, To: pc.To, AgentID: pc.AgentID,
+		WorkflowID: pc.WorkflowID, LineID: pc.LineID, VariableValues: vars, IdempotencyKey: pc.IdempotencyKey})
+	if err != nil {
+		return "", classify(err)
 	}
-	return "", classify(err)
+	if res.SessionID == "" {
+		return "", fmt.Errorf("create_call answered for key %s without a session", pc.IdempotencyKey)
+	}
+	return res.SessionID, nil
 }
 
 // Default wait when a limit does not say how long.
@@ -75,7 +52,7 @@ const defaultWait = time.Second
 
 // classify turns create_call's refusals into what the dialler does with them.
 func classify(err error) error {
-	var le *application.LimitError
+	var le *createcall.LimitError
 	retryAfter := defaultWait
 	detail := ""
 	if errors.As(err, &le) {
@@ -90,16 +67,16 @@ func classify(err error) error {
 		}
 		return s
 	}
-	var inv *application.InvalidInputError
+	var inv *fault.InvalidInputError
 	switch {
-	case errors.Is(err, application.ErrUnavailable):
+	case errors.Is(err, fault.ErrUnavailable):
 		return err
-	case errors.Is(err, application.ErrInsufficientCredits):
+	case errors.Is(err, createcall.ErrInsufficientCredits):
 		return &campaigns.PauseError{Reason: "Insufficient credits: add credits to place calls"}
-	case errors.Is(err, application.ErrDailySpendCap):
+	case errors.Is(err, createcall.ErrDailySpendCap):
 		return &campaigns.PauseError{Reason: orDetail("Daily spend cap reached")}
-	case errors.Is(err, application.ErrRateLimited), errors.Is(err, application.ErrConcurrencyLimit),
-		errors.Is(err, application.ErrLinePaced), errors.Is(err, application.ErrIdempotencyInProgress):
+	case errors.Is(err, createcall.ErrRateLimited), errors.Is(err, createcall.ErrConcurrencyLimit),
+		errors.Is(err, createcall.ErrLinePaced), errors.Is(err, createcall.ErrIdempotencyInProgress):
 		return &campaigns.WaitError{After: retryAfter, Reason: orDetail(err.Error())}
 	case errors.Is(err, call.ErrDestinationNotAllowed):
 		return &campaigns.RefusedError{Reason: orDetail("Destination not allowed")}
@@ -113,9 +90,9 @@ func classify(err error) error {
 		return &campaigns.PauseError{Reason: "The batch's agent or workflow is not active"}
 	case errors.Is(err, call.ErrAgentNotFound), errors.Is(err, call.ErrWorkflowNotFound), errors.Is(err, call.ErrNoTarget):
 		return &campaigns.PauseError{Reason: "The batch's agent or workflow is gone"}
-	case errors.Is(err, application.ErrUnauthenticated):
+	case errors.Is(err, fault.ErrUnauthenticated):
 		return &campaigns.PauseError{Reason: "The batch's owner can no longer place calls"}
-	case errors.Is(err, application.ErrIdempotencyMismatch), errors.Is(err, call.ErrTargetBoth):
+	case errors.Is(err, createcall.ErrIdempotencyMismatch), errors.Is(err, call.ErrTargetBoth):
 		return &campaigns.RefusedError{Reason: orDetail(err.Error())}
 	}
 	return err
@@ -123,14 +100,15 @@ func classify(err error) error {
 
 // Accounts is campaigns.Accounts on the dial plan, one read.
 type Accounts struct {
-	Plans application.DialPlanStore
+	Plans createcall.DialPlanStore
 }
 
 var _ campaigns.Accounts = (*Accounts)(nil)
 
 // Setup implements campaigns.Accounts.
 func (a *Accounts) Setup(ctx context.Context, userID, lineID string, t campaign.Target) (campaigns.Setup, error) {
-	plan, err := a.Plans.DialPlan(ctx, userID, call.Target{AgentID: t.AgentID(), WorkflowID: t.WorkflowID()})
+	plan, err := a.Plans.DialPlan(ctx, createcall.DialPlanQuery{UserID: userID,
+		Requested: call.Target{AgentID: t.AgentID(), WorkflowID: t.WorkflowID()}})
 	if err != nil {
 		return campaigns.Setup{}, fmt.Errorf("read the owner's dial plan: %w", err)
 	}

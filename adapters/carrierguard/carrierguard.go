@@ -15,7 +15,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 	"go.uber.org/zap"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -40,7 +41,7 @@ type Config struct {
 	Cooldown time.Duration
 }
 
-// Carrier is an application.Carrier (and an application.CallFetcher) that guards another. It is
+// Carrier is an createcall.Carrier (and an callevents.CallFetcher) that guards another. It is
 // safe for concurrent use.
 //
 // Only failures that say the carrier itself is in trouble count: DialUnavailable and DialUnknown.
@@ -49,20 +50,20 @@ type Config struct {
 // The guard never retries: a refused dial is answered at once with a DialUnavailable error, and
 // every other dial is sent exactly once, as the guarded carrier sends it.
 type Carrier struct {
-	next     application.Carrier
+	next     createcall.Carrier
 	cfg      Config
 	log      *zap.Logger
 	breakers sync.Map // account key -> *gobreaker.TwoStepCircuitBreaker[struct{}]
 }
 
 var (
-	_ application.Carrier     = (*Carrier)(nil)
-	_ application.CallFetcher = (*Carrier)(nil)
+	_ createcall.Carrier     = (*Carrier)(nil)
+	_ callevents.CallFetcher = (*Carrier)(nil)
 )
 
 // New guards next. log hears of each state change, with the provider and a hash of the account,
 // never a credential.
-func New(next application.Carrier, cfg Config, log *zap.Logger) *Carrier {
+func New(next createcall.Carrier, cfg Config, log *zap.Logger) *Carrier {
 	if cfg.Failures == 0 {
 		cfg.Failures = DefaultFailures
 	}
@@ -75,8 +76,8 @@ func New(next application.Carrier, cfg Config, log *zap.Logger) *Carrier {
 	return &Carrier{next: next, cfg: cfg, log: log}
 }
 
-// Dial implements application.Carrier.
-func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string, error) {
+// Dial implements createcall.Carrier.
+func (c *Carrier) Dial(ctx context.Context, req createcall.DialRequest) (string, error) {
 	done, err := c.breaker(req.Credentials).Allow()
 	if err != nil {
 		return "", openError(err)
@@ -86,13 +87,13 @@ func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string
 	return leg, err
 }
 
-// FetchCall implements application.CallFetcher when the guarded carrier does; otherwise it
-// answers application.ErrFetchUnsupported. A lookup goes through the same breaker as the dials:
+// FetchCall implements callevents.CallFetcher when the guarded carrier does; otherwise it
+// answers callevents.ErrFetchUnsupported. A lookup goes through the same breaker as the dials:
 // a carrier that is down is not asked.
-func (c *Carrier) FetchCall(ctx context.Context, req application.FetchRequest) (call.Status, error) {
-	f, ok := c.next.(application.CallFetcher)
+func (c *Carrier) FetchCall(ctx context.Context, req callevents.FetchRequest) (call.Status, error) {
+	f, ok := c.next.(callevents.CallFetcher)
 	if !ok {
-		return 0, application.ErrFetchUnsupported
+		return 0, callevents.ErrFetchUnsupported
 	}
 	done, err := c.breaker(req.Credentials).Allow()
 	if err != nil {
@@ -109,7 +110,7 @@ func (c *Carrier) State(creds call.Credentials) gobreaker.State {
 }
 
 func openError(err error) error {
-	return &application.DialError{Kind: application.DialUnavailable, Reason: ReasonOpen, Err: err}
+	return &createcall.DialError{Kind: createcall.DialUnavailable, Reason: ReasonOpen, Err: err}
 }
 
 func (c *Carrier) breaker(creds call.Credentials) *gobreaker.TwoStepCircuitBreaker[struct{}] {
@@ -143,14 +144,14 @@ func (c *Carrier) breaker(creds call.Credentials) *gobreaker.TwoStepCircuitBreak
 // carrierTrouble reports whether err says the carrier is down or failing, rather than refusing
 // one request.
 func carrierTrouble(err error) bool {
-	if err == nil || errors.Is(err, application.ErrLegNotFound) || errors.Is(err, application.ErrFetchUnsupported) {
+	if err == nil || errors.Is(err, callevents.ErrLegNotFound) || errors.Is(err, callevents.ErrFetchUnsupported) {
 		return false
 	}
-	var de *application.DialError
+	var de *createcall.DialError
 	if !errors.As(err, &de) {
 		return true // unclassified: it may be anything, as AsDialError assumes
 	}
-	return de.Kind == application.DialUnavailable || de.Kind == application.DialUnknown
+	return de.Kind == createcall.DialUnavailable || de.Kind == createcall.DialUnknown
 }
 
 // AccountKey identifies a carrier account by its credentials without holding them: a short

@@ -20,7 +20,8 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/carrierguard"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -32,7 +33,7 @@ type scripted struct {
 	dials  map[string]int // by account sid
 }
 
-func (s *scripted) Dial(_ context.Context, req application.DialRequest) (string, error) {
+func (s *scripted) Dial(_ context.Context, req createcall.DialRequest) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dials == nil {
@@ -53,30 +54,30 @@ func (s *scripted) reached(account string) int {
 	return s.dials[account]
 }
 
-func dialErr(k application.DialErrorKind) error {
-	return &application.DialError{Kind: k, Reason: k.DefaultReason()}
+func dialErr(k createcall.DialErrorKind) error {
+	return &createcall.DialError{Kind: k, Reason: k.DefaultReason()}
 }
 
-func request(account string) application.DialRequest {
-	return application.DialRequest{SessionID: "s", RequestID: "r", From: "+14155550100", To: "+14155550123",
+func request(account string) createcall.DialRequest {
+	return createcall.DialRequest{SessionID: "s", RequestID: "r", From: "+14155550100", To: "+14155550123",
 		Credentials: call.Credentials{"account_sid": account, "auth_token": "secret-" + account}}
 }
 
 func isOpenRefusal(err error) bool {
-	var de *application.DialError
-	return errors.As(err, &de) && de.Kind == application.DialUnavailable && de.Reason == carrierguard.ReasonOpen &&
+	var de *createcall.DialError
+	return errors.As(err, &de) && de.Kind == createcall.DialUnavailable && de.Reason == carrierguard.ReasonOpen &&
 		(errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests))
 }
 
 func TestOpensAfterConsecutiveFailuresAndFailsFast(t *testing.T) {
-	for _, kind := range []application.DialErrorKind{application.DialUnavailable, application.DialUnknown} {
+	for _, kind := range []createcall.DialErrorKind{createcall.DialUnavailable, createcall.DialUnknown} {
 		t.Run(kind.String(), func(t *testing.T) {
 			next := &scripted{script: []error{dialErr(kind)}}
 			g := carrierguard.New(next, carrierguard.Config{Provider: call.ProviderTwilio, Failures: 3, Cooldown: time.Hour}, nil)
 			ctx := context.Background()
 			for i := range 3 {
 				_, err := g.Dial(ctx, request("AC1"))
-				var de *application.DialError
+				var de *createcall.DialError
 				if !errors.As(err, &de) || de.Kind != kind || isOpenRefusal(err) {
 					t.Fatalf("dial %d: %v, want the carrier's own %s error", i, err, kind)
 				}
@@ -98,14 +99,14 @@ func TestOpensAfterConsecutiveFailuresAndFailsFast(t *testing.T) {
 
 func TestRefusalsProveTheCarrierIsUp(t *testing.T) {
 	refusals := []error{
-		dialErr(application.DialInvalidDestination), dialErr(application.DialBadCredentials),
-		dialErr(application.DialRateLimited), dialErr(application.DialCallerNotAllowed), dialErr(application.DialRejected),
+		dialErr(createcall.DialInvalidDestination), dialErr(createcall.DialBadCredentials),
+		dialErr(createcall.DialRateLimited), dialErr(createcall.DialCallerNotAllowed), dialErr(createcall.DialRejected),
 	}
 	// Four failures, a refusal, four failures...: never five in a row.
 	var script []error
 	for _, r := range refusals {
 		for range 4 {
-			script = append(script, dialErr(application.DialUnavailable))
+			script = append(script, dialErr(createcall.DialUnavailable))
 		}
 		script = append(script, r)
 	}
@@ -124,7 +125,7 @@ func TestRefusalsProveTheCarrierIsUp(t *testing.T) {
 }
 
 func TestCancelledDialsDoNotCount(t *testing.T) {
-	cancelled := &application.DialError{Kind: application.DialUnavailable, Reason: "cancelled", Err: context.Canceled}
+	cancelled := &createcall.DialError{Kind: createcall.DialUnavailable, Reason: "cancelled", Err: context.Canceled}
 	next := &scripted{script: []error{cancelled}}
 	g := carrierguard.New(next, carrierguard.Config{Failures: 2, Cooldown: time.Hour}, nil)
 	for range 10 {
@@ -135,7 +136,7 @@ func TestCancelledDialsDoNotCount(t *testing.T) {
 }
 
 func TestOneBreakerPerAccount(t *testing.T) {
-	next := &scripted{script: []error{dialErr(application.DialUnavailable)}}
+	next := &scripted{script: []error{dialErr(createcall.DialUnavailable)}}
 	g := carrierguard.New(next, carrierguard.Config{Failures: 2, Cooldown: time.Hour}, nil)
 	for range 3 {
 		_, _ = g.Dial(context.Background(), request("AC-down"))
@@ -155,8 +156,8 @@ func TestOneBreakerPerAccount(t *testing.T) {
 }
 
 func TestHalfOpenProbe(t *testing.T) {
-	next := &scripted{script: []error{dialErr(application.DialUnavailable), dialErr(application.DialUnavailable),
-		dialErr(application.DialUnavailable), nil}}
+	next := &scripted{script: []error{dialErr(createcall.DialUnavailable), dialErr(createcall.DialUnavailable),
+		dialErr(createcall.DialUnavailable), nil}}
 	g := carrierguard.New(next, carrierguard.Config{Failures: 2, Cooldown: 50 * time.Millisecond}, nil)
 	ctx := context.Background()
 	_, _ = g.Dial(ctx, request("AC1"))
@@ -188,9 +189,9 @@ func TestHalfOpenProbe(t *testing.T) {
 func TestOnlyOneProbeWhileHalfOpen(t *testing.T) {
 	release := make(chan struct{})
 	var reached atomic.Int32
-	slow := carrierFunc(func(ctx context.Context, req application.DialRequest) (string, error) {
+	slow := carrierFunc(func(ctx context.Context, req createcall.DialRequest) (string, error) {
 		if reached.Add(1) <= 2 {
-			return "", dialErr(application.DialUnavailable)
+			return "", dialErr(createcall.DialUnavailable)
 		}
 		<-release
 		return "LEG", nil
@@ -219,9 +220,9 @@ func TestOnlyOneProbeWhileHalfOpen(t *testing.T) {
 	}
 }
 
-type carrierFunc func(context.Context, application.DialRequest) (string, error)
+type carrierFunc func(context.Context, createcall.DialRequest) (string, error)
 
-func (f carrierFunc) Dial(ctx context.Context, req application.DialRequest) (string, error) {
+func (f carrierFunc) Dial(ctx context.Context, req createcall.DialRequest) (string, error) {
 	return f(ctx, req)
 }
 
@@ -232,7 +233,7 @@ type fetcher struct {
 	calls  int
 }
 
-func (f *fetcher) FetchCall(context.Context, application.FetchRequest) (call.Status, error) {
+func (f *fetcher) FetchCall(context.Context, callevents.FetchRequest) (call.Status, error) {
 	f.calls++
 	return f.status, f.err
 }
@@ -240,24 +241,24 @@ func (f *fetcher) FetchCall(context.Context, application.FetchRequest) (call.Sta
 func TestFetchCallGoesThroughTheBreaker(t *testing.T) {
 	ctx := context.Background()
 	g := carrierguard.New(&scripted{script: []error{nil}}, carrierguard.Config{}, nil)
-	if _, err := g.FetchCall(ctx, application.FetchRequest{LegID: "CA1"}); !errors.Is(err, application.ErrFetchUnsupported) {
+	if _, err := g.FetchCall(ctx, callevents.FetchRequest{LegID: "CA1"}); !errors.Is(err, callevents.ErrFetchUnsupported) {
 		t.Fatalf("FetchCall on a carrier that cannot fetch: %v", err)
 	}
 
 	f := &fetcher{scripted: scripted{script: []error{nil}}, status: call.StatusCompleted}
 	g = carrierguard.New(f, carrierguard.Config{Failures: 2, Cooldown: time.Hour}, nil)
-	req := application.FetchRequest{LegID: "CA1", Credentials: request("AC1").Credentials}
+	req := callevents.FetchRequest{LegID: "CA1", Credentials: request("AC1").Credentials}
 	if st, err := g.FetchCall(ctx, req); err != nil || st != call.StatusCompleted {
 		t.Fatalf("FetchCall = %s, %v", st, err)
 	}
 	// A leg the carrier does not know proves it is up.
-	f.err = application.ErrLegNotFound
+	f.err = callevents.ErrLegNotFound
 	for range 5 {
-		if _, err := g.FetchCall(ctx, req); !errors.Is(err, application.ErrLegNotFound) {
+		if _, err := g.FetchCall(ctx, req); !errors.Is(err, callevents.ErrLegNotFound) {
 			t.Fatalf("FetchCall = %v, want ErrLegNotFound", err)
 		}
 	}
-	f.err = dialErr(application.DialUnavailable)
+	f.err = dialErr(createcall.DialUnavailable)
 	_, _ = g.FetchCall(ctx, req)
 	_, _ = g.FetchCall(ctx, req)
 	before := f.calls
@@ -296,20 +297,20 @@ func TestDeadCarrierFailsFast(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: srv.URL, Timeout: timeout,
 		StatusCallbackURL: func(string) string { return "https://example.com/cb" },
-		StreamURL:         func(application.DialRequest) string { return "wss://example.com/ws" }})
+		StreamURL:         func(createcall.DialRequest) string { return "wss://example.com/ws" }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	g := carrierguard.New(tw, carrierguard.Config{Provider: call.ProviderTwilio, Failures: 3, Cooldown: time.Hour}, zap.New(core))
-	req := application.DialRequest{SessionID: "s", RequestID: "r", From: "+14155550100", To: "+14155550123",
+	req := createcall.DialRequest{SessionID: "s", RequestID: "r", From: "+14155550100", To: "+14155550123",
 		Credentials: call.Credentials{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "f00dfacef00dfacef00dfacef00dface"}}
 	ctx := context.Background()
 
 	for range 3 {
 		_, err := g.Dial(ctx, req)
-		var de *application.DialError
-		if !errors.As(err, &de) || de.Kind != application.DialUnavailable {
+		var de *createcall.DialError
+		if !errors.As(err, &de) || de.Kind != createcall.DialUnavailable {
 			t.Fatalf("dial through a 503: %v", err)
 		}
 	}
@@ -336,8 +337,8 @@ func TestDeadCarrierFailsFast(t *testing.T) {
 	for range 3 {
 		t0 := time.Now()
 		_, err := g.Dial(ctx, other)
-		var de *application.DialError
-		if !errors.As(err, &de) || de.Kind != application.DialUnknown || time.Since(t0) < timeout/2 {
+		var de *createcall.DialError
+		if !errors.As(err, &de) || de.Kind != createcall.DialUnknown || time.Since(t0) < timeout/2 {
 			t.Fatalf("dial to a hanging carrier: %v after %v", err, time.Since(t0))
 		}
 	}
@@ -374,12 +375,12 @@ func TestRefusedConnectionsOpenTheBreaker(t *testing.T) {
 	ln.Close()
 	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: "http://" + addr, Timeout: time.Second,
 		StatusCallbackURL: func(string) string { return "https://example.com/cb" },
-		StreamURL:         func(application.DialRequest) string { return "wss://example.com/ws" }})
+		StreamURL:         func(createcall.DialRequest) string { return "wss://example.com/ws" }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := carrierguard.New(tw, carrierguard.Config{Failures: 2, Cooldown: time.Hour}, nil)
-	req := application.DialRequest{From: "+14155550100", To: "+14155550123",
+	req := createcall.DialRequest{From: "+14155550100", To: "+14155550123",
 		Credentials: call.Credentials{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "f00dfacef00dfacef00dfacef00dface"}}
 	for range 2 {
 		if _, err := g.Dial(context.Background(), req); err == nil || isOpenRefusal(err) {

@@ -1,6 +1,6 @@
 // Package elisonprovider places calls through the Indian dialer behind Elision Technologies'
 // VoiceLink API: it queues the destination as a lead, and the dialer calls it and streams the
-// audio to the voice agent. It implements application.Carrier and passes application/porttest's
+// audio to the voice agent. It implements createcall.Carrier and passes application/createcall/createcalltest's
 // carrier suite.
 //
 // # Assumed wire protocol

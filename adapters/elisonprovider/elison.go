@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
-// Line credential names (application.DialRequest.Credentials).
+// Line credential names (createcall.DialRequest.Credentials).
 const (
 	CredUsername = "username"
 	CredPassword = "password"
@@ -31,7 +31,7 @@ type Config struct {
 	// StatusCallbackURL is where the dialer reports the call's progress for a session.
 	StatusCallbackURL func(sessionID string) string
 	// StreamURL is the bidirectional media stream (wss://) for a dial.
-	StreamURL func(req application.DialRequest) string
+	StreamURL func(req createcall.DialRequest) string
 }
 
 // Carrier dials through the dialer. It is safe for concurrent use.
@@ -50,7 +50,7 @@ func New(cfg Config) *Carrier {
 	return &Carrier{cfg: cfg, client: carrierhttp.NewClient(cfg.Timeout), tokens: newTokenCache(time.Now)}
 }
 
-var _ application.Carrier = (*Carrier)(nil)
+var _ createcall.Carrier = (*Carrier)(nil)
 
 // account is one line's login at one dialer.
 type account struct {
@@ -65,7 +65,7 @@ func (a account) key() tokenKey {
 }
 
 // Dial queues req.To as a lead and returns its queue id.
-func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string, error) {
+func (c *Carrier) Dial(ctx context.Context, req createcall.DialRequest) (string, error) {
 	acct, err := c.account(req.Credentials)
 	if err != nil {
 		return "", settingsError(err.Error())
@@ -99,7 +99,7 @@ func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string
 	return leg, nil
 }
 
-func (c *Carrier) leadBody(req application.DialRequest) ([]byte, error) {
+func (c *Carrier) leadBody(req createcall.DialRequest) ([]byte, error) {
 	stream, webhook := "", ""
 	if c.cfg.StreamURL != nil {
 		stream = c.cfg.StreamURL(req)
@@ -108,14 +108,14 @@ func (c *Carrier) leadBody(req application.DialRequest) ([]byte, error) {
 		webhook = c.cfg.StatusCallbackURL(req.SessionID)
 	}
 	if stream == "" {
-		return nil, &application.DialError{Kind: application.DialUnavailable,
+		return nil, &createcall.DialError{Kind: createcall.DialUnavailable,
 			Reason: "Calls cannot be placed from this line right now",
 			Err:    errors.New("elisonprovider: no stream URL configured")}
 	}
 	lead, err := newLead(req, stream, webhook)
 	if err != nil {
-		return nil, &application.DialError{Kind: application.DialInvalidDestination,
-			Reason: application.DialInvalidDestination.DefaultReason(), Err: err}
+		return nil, &createcall.DialError{Kind: createcall.DialInvalidDestination,
+			Reason: createcall.DialInvalidDestination.DefaultReason(), Err: err}
 	}
 	return json.Marshal(lead)
 }
@@ -140,9 +140,9 @@ func (c *Carrier) token(ctx context.Context, acct account, stale string) (string
 		return c.login(ctx, acct)
 	})
 	if err != nil {
-		var de *application.DialError
+		var de *createcall.DialError
 		if !errors.As(err, &de) { // the context ended while another dial was logging in
-			de = &application.DialError{Kind: application.DialUnavailable,
+			de = &createcall.DialError{Kind: createcall.DialUnavailable,
 				Reason: "The call was cancelled before it was placed", Err: err}
 		}
 		return "", de
@@ -166,10 +166,10 @@ func (c *Carrier) login(ctx context.Context, acct account) (string, time.Duratio
 	})
 	if err != nil {
 		// A login places no call: whatever became of it, the dial is refused for certain.
-		de := application.AsDialError(err)
-		if de.Kind == application.DialUnknown {
-			de = &application.DialError{Kind: application.DialUnavailable,
-				Reason: application.DialUnavailable.DefaultReason(), Err: de.Err}
+		de := createcall.AsDialError(err)
+		if de.Kind == createcall.DialUnknown {
+			de = &createcall.DialError{Kind: createcall.DialUnavailable,
+				Reason: createcall.DialUnavailable.DefaultReason(), Err: de.Err}
 		}
 		return "", 0, de
 	}
@@ -202,8 +202,8 @@ func (c *Carrier) account(creds map[string]string) (account, error) {
 	return a, nil
 }
 
-func settingsError(detail string) *application.DialError {
-	return &application.DialError{Kind: application.DialBadCredentials,
+func settingsError(detail string) *createcall.DialError {
+	return &createcall.DialError{Kind: createcall.DialBadCredentials,
 		Reason: "The line's carrier settings are incomplete or invalid",
 		Err:    errors.New("elison line settings: " + detail)}
 }

@@ -13,20 +13,20 @@ import (
 
 	"go.uber.org/fx"
 
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 func TestCarrierContract(t *testing.T) {
-	porttest.RunCarrierSuite(t, porttest.CarrierHarness{
+	createcalltest.RunCarrierSuite(t, createcalltest.CarrierHarness{
 		Timeout: testTimeout,
-		Start: func(t *testing.T, sc porttest.Scenario) (porttest.CarrierRig, bool) {
+		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := &fakeDialer{sc: sc}
 			base := startFake(t, f)
-			if sc == porttest.Refused {
+			if sc == createcalltest.Refused {
 				base = refusedURL(t)
 			}
-			return porttest.CarrierRig{
+			return createcalltest.CarrierRig{
 				Carrier: New(testConfig(base)),
 				Request: testRequest(),
 				Dials:   func() int { return int(f.leads.Load()) },
@@ -36,7 +36,7 @@ func TestCarrierContract(t *testing.T) {
 	})
 }
 
-func dial(t *testing.T, c *Carrier, req application.DialRequest) (string, *application.DialError) {
+func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -44,9 +44,9 @@ func dial(t *testing.T, c *Carrier, req application.DialRequest) (string, *appli
 	if err == nil {
 		return leg, nil
 	}
-	var de *application.DialError
+	var de *createcall.DialError
 	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *application.DialError", err, err)
+		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
 	}
 	if de.Reason == "" || strings.ContainsAny(de.Reason, "{<") || strings.Contains(strings.ToLower(de.Reason), "elison") ||
 		strings.Contains(de.Reason, "9876543210") {
@@ -61,7 +61,7 @@ func dial(t *testing.T, c *Carrier, req application.DialRequest) (string, *appli
 }
 
 func TestDialSendsTheLead(t *testing.T) {
-	f := &fakeDialer{sc: porttest.Accept}
+	f := &fakeDialer{sc: createcalltest.Accept}
 	leg, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
 	if de != nil {
 		t.Fatalf("Dial: %v", de)
@@ -93,22 +93,22 @@ func TestNewLeadSplitsTheNumber(t *testing.T) {
 		{"+442071838750", "2071838750", "44"},
 		{"+390612345678", "0612345678", "39"}, // Italy keeps its leading zero
 	} {
-		lead, err := newLead(application.DialRequest{To: tc.to}, "wss://s", "https://h")
+		lead, err := newLead(createcall.DialRequest{To: tc.to}, "wss://s", "https://h")
 		if err != nil || lead.Phone != tc.phone || lead.CountryCode != tc.cc {
 			t.Errorf("newLead(%s) = %q, %q, %v; want %q, %q", tc.to, lead.Phone, lead.CountryCode, err, tc.phone, tc.cc)
 		}
 	}
-	f := &fakeDialer{sc: porttest.Accept}
+	f := &fakeDialer{sc: createcalltest.Accept}
 	req := testRequest()
 	req.To = "not a number"
-	if _, de := dial(t, New(testConfig(startFake(t, f))), req); de == nil || de.Kind != application.DialInvalidDestination ||
+	if _, de := dial(t, New(testConfig(startFake(t, f))), req); de == nil || de.Kind != createcall.DialInvalidDestination ||
 		f.logins.Load()+f.leads.Load() != 0 {
 		t.Fatalf("Dial error %v, want invalid destination before any request", de)
 	}
 }
 
 func TestTokenIsReused(t *testing.T) {
-	f := &fakeDialer{sc: porttest.Accept}
+	f := &fakeDialer{sc: createcalltest.Accept}
 	c := New(testConfig(startFake(t, f)))
 	for range 2 {
 		if _, de := dial(t, c, testRequest()); de != nil {
@@ -121,7 +121,7 @@ func TestTokenIsReused(t *testing.T) {
 }
 
 func TestConcurrentDialsShareOneLogin(t *testing.T) {
-	f := &fakeDialer{sc: porttest.Accept}
+	f := &fakeDialer{sc: createcalltest.Accept}
 	c := New(testConfig(startFake(t, f)))
 	var wg sync.WaitGroup
 	var failed atomic.Int64
@@ -139,7 +139,7 @@ func TestConcurrentDialsShareOneLogin(t *testing.T) {
 }
 
 func TestTokenExpiry(t *testing.T) {
-	f := &fakeDialer{sc: porttest.Accept, expiresIn: 600}
+	f := &fakeDialer{sc: createcalltest.Accept, expiresIn: 600}
 	c := New(testConfig(startFake(t, f)))
 	now := time.Now()
 	c.tokens.now = func() time.Time { return now }
@@ -172,7 +172,7 @@ func TestTokenExpiry(t *testing.T) {
 
 func TestUnauthorizedLeadLogsInAgainOnce(t *testing.T) {
 	t.Run("a revoked token is replaced", func(t *testing.T) {
-		f := &fakeDialer{sc: porttest.Accept}
+		f := &fakeDialer{sc: createcalltest.Accept}
 		c := New(testConfig(startFake(t, f)))
 		if _, de := dial(t, c, testRequest()); de != nil { // caches a token
 			t.Fatalf("Dial: %v", de)
@@ -187,9 +187,9 @@ func TestUnauthorizedLeadLogsInAgainOnce(t *testing.T) {
 		}
 	})
 	t.Run("a second refusal is bad credentials", func(t *testing.T) {
-		f := &fakeDialer{sc: porttest.Accept, refuseTokens: 100}
+		f := &fakeDialer{sc: createcalltest.Accept, refuseTokens: 100}
 		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
-		if de == nil || de.Kind != application.DialBadCredentials {
+		if de == nil || de.Kind != createcall.DialBadCredentials {
 			t.Fatalf("Dial error %v, want bad credentials", de)
 		}
 		if f.logins.Load() != 2 || f.leads.Load() != 2 {
@@ -199,14 +199,14 @@ func TestUnauthorizedLeadLogsInAgainOnce(t *testing.T) {
 }
 
 func TestTokenIsNotSharedWithoutThePassword(t *testing.T) {
-	f := &fakeDialer{sc: porttest.Accept}
+	f := &fakeDialer{sc: createcalltest.Accept}
 	c := New(testConfig(startFake(t, f)))
 	if _, de := dial(t, c, testRequest()); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
 	req := testRequest()
 	req.Credentials[CredPassword] = "guessed-wrong"
-	if _, de := dial(t, c, req); de == nil || de.Kind != application.DialBadCredentials {
+	if _, de := dial(t, c, req); de == nil || de.Kind != createcall.DialBadCredentials {
 		t.Fatalf("Dial with a wrong password: %v, want bad credentials", de)
 	}
 	if f.placed.Load() != 1 || f.logins.Load() != 2 {
@@ -216,24 +216,24 @@ func TestTokenIsNotSharedWithoutThePassword(t *testing.T) {
 
 func TestLoginFailuresPlaceNothing(t *testing.T) {
 	t.Run("a login that hangs is unavailable, not unknown", func(t *testing.T) {
-		f := &fakeDialer{sc: porttest.Accept, hangLogin: true}
+		f := &fakeDialer{sc: createcalltest.Accept, hangLogin: true}
 		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
-		if de == nil || de.Kind != application.DialUnavailable || f.leads.Load() != 0 || f.logins.Load() != 1 {
+		if de == nil || de.Kind != createcall.DialUnavailable || f.leads.Load() != 0 || f.logins.Load() != 1 {
 			t.Fatalf("Dial error %v after %d logins, %d leads; want unavailable after one login", de, f.logins.Load(), f.leads.Load())
 		}
 	})
 	for _, tc := range []struct {
 		status int
 		body   string
-		want   application.DialErrorKind
+		want   createcall.DialErrorKind
 	}{
-		{503, `<html>down</html>`, application.DialUnavailable},
-		{500, `{"status":"error","code":"INTERNAL","message":"oops"}`, application.DialUnavailable},
-		{403, `{"status":"error","code":"ACCOUNT_DISABLED","message":"disabled"}`, application.DialBadCredentials},
-		{404, `not found`, application.DialBadCredentials},
-		{200, `{"status":"error","code":"INVALID_CREDENTIALS","message":"no"}`, application.DialBadCredentials},
-		{200, `{"expires_in":3600}`, application.DialUnavailable},
-		{200, `<html>login page</html>`, application.DialUnavailable},
+		{503, `<html>down</html>`, createcall.DialUnavailable},
+		{500, `{"status":"error","code":"INTERNAL","message":"oops"}`, createcall.DialUnavailable},
+		{403, `{"status":"error","code":"ACCOUNT_DISABLED","message":"disabled"}`, createcall.DialBadCredentials},
+		{404, `not found`, createcall.DialBadCredentials},
+		{200, `{"status":"error","code":"INVALID_CREDENTIALS","message":"no"}`, createcall.DialBadCredentials},
+		{200, `{"expires_in":3600}`, createcall.DialUnavailable},
+		{200, `<html>login page</html>`, createcall.DialUnavailable},
 	} {
 		t.Run(fmt.Sprintf("HTTP %d %s", tc.status, tc.body), func(t *testing.T) {
 			var leads atomic.Int64
@@ -256,21 +256,21 @@ func TestDialReadsLeadAnswers(t *testing.T) {
 		status  int
 		body    string
 		wantLeg string
-		want    application.DialErrorKind
+		want    createcall.DialErrorKind
 	}{
 		{200, `{"status":"success","queue_id":"Q-1"}`, "Q-1", 0},
 		{201, `{"status":"success","queue_id":48213}`, "48213", 0},
 		{200, `{"queue_id":"Q-2"}`, "Q-2", 0},
-		{200, `{"status":"success"}`, "", application.DialUnknown},
-		{200, `<html>queued</html>`, "", application.DialUnknown},
-		{200, `{"status":"error","code":"DND","message":"Number 9876543210 is on DND"}`, "", application.DialInvalidDestination},
-		{200, `{"status":"ERROR","code":"something-new"}`, "", application.DialRejected},
-		{400, `{"status":"error","code":"invalid-number"}`, "", application.DialInvalidDestination},
-		{400, `{"status":"error","code":"Invalid Caller ID"}`, "", application.DialCallerNotAllowed},
-		{403, `{"status":"error","code":"FORBIDDEN"}`, "", application.DialBadCredentials},
-		{402, `{"status":"error","code":"LOW_BALANCE"}`, "", application.DialRejected},
-		{422, `{"status":"error","code":"VALIDATION"}`, "", application.DialRejected},
-		{502, `{"status":"error","code":"INVALID_PHONE"}`, "", application.DialUnavailable},
+		{200, `{"status":"success"}`, "", createcall.DialUnknown},
+		{200, `<html>queued</html>`, "", createcall.DialUnknown},
+		{200, `{"status":"error","code":"DND","message":"Number 9876543210 is on DND"}`, "", createcall.DialInvalidDestination},
+		{200, `{"status":"ERROR","code":"something-new"}`, "", createcall.DialRejected},
+		{400, `{"status":"error","code":"invalid-number"}`, "", createcall.DialInvalidDestination},
+		{400, `{"status":"error","code":"Invalid Caller ID"}`, "", createcall.DialCallerNotAllowed},
+		{403, `{"status":"error","code":"FORBIDDEN"}`, "", createcall.DialBadCredentials},
+		{402, `{"status":"error","code":"LOW_BALANCE"}`, "", createcall.DialRejected},
+		{422, `{"status":"error","code":"VALIDATION"}`, "", createcall.DialRejected},
+		{502, `{"status":"error","code":"INVALID_PHONE"}`, "", createcall.DialUnavailable},
 	} {
 		t.Run(fmt.Sprintf("HTTP %d %s", tc.status, tc.body), func(t *testing.T) {
 			var leads atomic.Int64
@@ -316,16 +316,17 @@ func TestSettings(t *testing.T) {
 			t.Errorf("account(%v) = %q, %v; want %q", tc.creds, a.base, err, tc.want)
 		}
 	}
-	f := &fakeDialer{sc: porttest.Accept}
+	f := &fakeDialer{sc: createcalltest.Accept}
 	cfg := testConfig(startFake(t, f))
 	cfg.StreamURL = nil
-	if _, de := dial(t, New(cfg), testRequest()); de == nil || de.Kind != application.DialUnavailable || f.logins.Load() != 0 {
+	if _, de := dial(t, New(cfg), testRequest()); de == nil || de.Kind != createcall.DialUnavailable || f.logins.Load() != 0 {
 		t.Fatalf("Dial without a stream URL: %v, want unavailable before any request", de)
 	}
 }
 
-func TestModule(t *testing.T) {
-	if err := fx.ValidateApp(Module, fx.Supply(Config{}), fx.Invoke(func(*Carrier) {})); err != nil {
+// New works as an fx constructor, as the wiring (cmd/internal/app) could use it.
+func TestNewIsAnFxConstructor(t *testing.T) {
+	if err := fx.ValidateApp(fx.Provide(New), fx.Supply(Config{}), fx.Invoke(func(*Carrier) {})); err != nil {
 		t.Fatal(err)
 	}
 }

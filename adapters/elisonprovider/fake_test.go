@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -28,8 +28,8 @@ const (
 	testTimeout = 300 * time.Millisecond
 )
 
-func testRequest() application.DialRequest {
-	return application.DialRequest{
+func testRequest() createcall.DialRequest {
+	return createcall.DialRequest{
 		SessionID: "ses_01J8ZK", RequestID: "req_01J8ZK", LineID: "line_1",
 		From: testLine, To: testDest,
 		Credentials: call.Credentials{CredUsername: testUser, CredPassword: testPass},
@@ -41,14 +41,14 @@ func testConfig(base string) Config {
 		APIBaseURL:        base,
 		Timeout:           testTimeout,
 		StatusCallbackURL: func(id string) string { return "https://kupe.test/hooks/elison/" + id },
-		StreamURL:         func(r application.DialRequest) string { return "wss://kupe.test/stream/" + r.SessionID },
+		StreamURL:         func(r createcall.DialRequest) string { return "wss://kupe.test/stream/" + r.SessionID },
 	}
 }
 
 // fakeDialer answers logins and leads the way the assumed protocol (doc.go) says, scripted by a
 // scenario. The hooks below let a test change one answer.
 type fakeDialer struct {
-	sc porttest.Scenario
+	sc createcalltest.Scenario
 	// expiresIn is the login answer's expires_in, 3600 when zero.
 	expiresIn int
 	// refuseTokens makes the first n leads answer 401, as if the token had been revoked.
@@ -92,7 +92,7 @@ func (f *fakeDialer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		var in map[string]string
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in["username"] != testUser || in["password"] != testPass ||
-			f.sc == porttest.BadCredentials {
+			f.sc == createcalltest.BadCredentials {
 			fail(http.StatusUnauthorized, "INVALID_CREDENTIALS", "Invalid username or password")
 			return
 		}
@@ -121,26 +121,26 @@ func (f *fakeDialer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		switch f.sc {
-		case porttest.InvalidDestination:
+		case createcalltest.InvalidDestination:
 			fail(http.StatusUnprocessableEntity, "INVALID_PHONE", fmt.Sprintf("Phone %v is not a valid mobile number", lead["phone"]))
 			return
-		case porttest.CallerNotAllowed:
+		case createcalltest.CallerNotAllowed:
 			fail(http.StatusForbidden, "CALLER_ID_NOT_ALLOWED", "The DID 8047112233 assigned to this campaign is blocked")
 			return
-		case porttest.RateLimited:
+		case createcalltest.RateLimited:
 			fail(http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests")
 			return
-		case porttest.RateLimitedOnce:
+		case createcalltest.RateLimitedOnce:
 			if n == 1 {
 				fail(http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests")
 				return
 			}
-		case porttest.Unavailable:
+		case createcalltest.Unavailable:
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprint(w, "<html><body><h1>503 Service Temporarily Unavailable</h1><hr><center>nginx</center></body></html>")
 			return
-		case porttest.Hang:
+		case createcalltest.Hang:
 			hang()
 			return
 		}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // FuzzParseResponse feeds arbitrary answers to the lead and login parsers and the mappings built
@@ -17,7 +17,7 @@ func FuzzParseResponse(f *testing.F) {
 	f.Add(200, []byte(`{"token":"eyJhbGciOi.x.y","expires_in":3600}`))
 	f.Add(503, []byte(`<html><body>503 Service Unavailable</body></html>`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		checkReason := func(de *application.DialError) {
+		checkReason := func(de *createcall.DialError) {
 			if de.Reason == "" || strings.ContainsAny(de.Reason, "{<") || strings.Contains(strings.ToLower(de.Reason), "elis") {
 				t.Fatalf("reason %q", de.Reason)
 			}
@@ -38,7 +38,7 @@ func FuzzParseResponse(f *testing.F) {
 		switch {
 		case de == nil && (!carrierhttp.ValidID(token) || ttl <= 0 || ttl > maxTokenLifetime):
 			t.Fatalf("loginOutcome(%d) = token %q for %v", status, token, ttl)
-		case de != nil && de.Kind == application.DialUnknown:
+		case de != nil && de.Kind == createcall.DialUnknown:
 			t.Fatalf("a login failure is never an unknown outcome: %v", de)
 		case de != nil:
 			checkReason(de)

@@ -16,7 +16,8 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -96,31 +97,31 @@ func (e apiError) failed() bool { return strings.EqualFold(string(e.Status), sta
 
 // errorCodes classifies an error answer's code, compared in lower case with "-" and " " read
 // as "_". A code not listed falls back to the HTTP status (carrierhttp.Refusal).
-var errorCodes = map[string]application.DialErrorKind{
-	"invalid_phone":         application.DialInvalidDestination,
-	"invalid_number":        application.DialInvalidDestination,
-	"invalid_country_code":  application.DialInvalidDestination,
-	"number_blocked":        application.DialInvalidDestination,
-	"dnd":                   application.DialInvalidDestination,
-	"caller_id_not_allowed": application.DialCallerNotAllowed,
-	"invalid_caller_id":     application.DialCallerNotAllowed,
-	"did_not_allowed":       application.DialCallerNotAllowed,
-	"unauthorized":          application.DialBadCredentials,
-	"invalid_credentials":   application.DialBadCredentials,
-	"invalid_token":         application.DialBadCredentials,
-	"token_expired":         application.DialBadCredentials,
-	"rate_limited":          application.DialRateLimited,
-	"too_many_requests":     application.DialRateLimited,
+var errorCodes = map[string]createcall.DialErrorKind{
+	"invalid_phone":         createcall.DialInvalidDestination,
+	"invalid_number":        createcall.DialInvalidDestination,
+	"invalid_country_code":  createcall.DialInvalidDestination,
+	"number_blocked":        createcall.DialInvalidDestination,
+	"dnd":                   createcall.DialInvalidDestination,
+	"caller_id_not_allowed": createcall.DialCallerNotAllowed,
+	"invalid_caller_id":     createcall.DialCallerNotAllowed,
+	"did_not_allowed":       createcall.DialCallerNotAllowed,
+	"unauthorized":          createcall.DialBadCredentials,
+	"invalid_credentials":   createcall.DialBadCredentials,
+	"invalid_token":         createcall.DialBadCredentials,
+	"token_expired":         createcall.DialBadCredentials,
+	"rate_limited":          createcall.DialRateLimited,
+	"too_many_requests":     createcall.DialRateLimited,
 }
 
-func codeKind(code string) application.DialErrorKind {
+func codeKind(code string) createcall.DialErrorKind {
 	code = strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(code)))
 	return errorCodes[code]
 }
 
 // newLead is the lead for a dial. The destination is split into the national number and the
 // country code the dialer expects.
-func newLead(req application.DialRequest, streamURL, webhookURL string) (leadRequest, error) {
+func newLead(req createcall.DialRequest, streamURL, webhookURL string) (leadRequest, error) {
 	num, err := phonenumbers.Parse(req.To, "")
 	if err != nil {
 		return leadRequest{}, fmt.Errorf("parse destination: %w", err)
@@ -158,7 +159,7 @@ func parseLead(body []byte) (leadResponse, error) {
 
 // leadOutcome reads the answer to a lead: the queue id, or why there is none. secrets are removed
 // from anything kept for logs.
-func leadOutcome(status int, body []byte, secrets ...string) (string, *application.DialError) {
+func leadOutcome(status int, body []byte, secrets ...string) (string, *createcall.DialError) {
 	r, perr := parseLead(body)
 	ok := status >= 200 && status < 300
 	if ok && !r.failed() {
@@ -181,18 +182,18 @@ func leadOutcome(status int, body []byte, secrets ...string) (string, *applicati
 // is none. No call exists yet, so every failure is a definite refusal: bad credentials for any
 // 4xx but 429 (a login concerns nothing but the line's credentials and base URL), unavailable
 // for anything else.
-func loginOutcome(status int, body []byte, secrets ...string) (string, time.Duration, *application.DialError) {
+func loginOutcome(status int, body []byte, secrets ...string) (string, time.Duration, *createcall.DialError) {
 	r, perr := parseLogin(body)
 	ok := status >= 200 && status < 300
 	if ok && !r.failed() && carrierhttp.ValidID(string(r.Token)) {
 		return string(r.Token), tokenUsableFor(r.ExpiresIn.Int()), nil
 	}
-	kind := application.DialUnavailable
+	kind := createcall.DialUnavailable
 	switch {
-	case status == 429 || codeKind(string(r.Code)) == application.DialRateLimited:
-		kind = application.DialRateLimited
+	case status == 429 || codeKind(string(r.Code)) == createcall.DialRateLimited:
+		kind = createcall.DialRateLimited
 	case status >= 400 && status < 500, ok && r.failed():
-		kind = application.DialBadCredentials
+		kind = createcall.DialBadCredentials
 	}
 	cause := r.cause(status, secrets)
 	if ok && !r.failed() {
@@ -201,7 +202,7 @@ func loginOutcome(status int, body []byte, secrets ...string) (string, time.Dura
 			cause = fmt.Errorf("login: %w", perr)
 		}
 	}
-	return "", 0, &application.DialError{Kind: kind, Reason: kind.DefaultReason(), Err: cause}
+	return "", 0, &createcall.DialError{Kind: kind, Reason: kind.DefaultReason(), Err: cause}
 }
 
 func (e apiError) cause(status int, secrets []string) error {
@@ -259,26 +260,26 @@ func MapStatus(s string) (st call.Status, ok bool) {
 // ParseStatusCallback reads one of the dialer's webhook posts into an event. The leg id is the
 // queue id (what the dial recorded), else the dialer's call id. The caller sets the event's
 // session and provider.
-func ParseStatusCallback(contentType string, body []byte) (application.CarrierEvent, error) {
+func ParseStatusCallback(contentType string, body []byte) (callevents.CarrierEvent, error) {
 	var w webhookEvent
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
 	case "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			return application.CarrierEvent{}, ErrCallbackBody
+			return callevents.CarrierEvent{}, ErrCallbackBody
 		}
 		w = webhookEvent{Reference: carrierhttp.Text(form.Get("reference")), QueueID: carrierhttp.Text(form.Get("queue_id")),
 			CallID: carrierhttp.Text(form.Get("call_id")), Status: carrierhttp.Text(form.Get("status")),
 			Duration: carrierhttp.Text(form.Get("duration")), Timestamp: carrierhttp.Text(form.Get("timestamp"))}
 	case "application/json", "":
 		if err := json.Unmarshal(body, &w); err != nil {
-			return application.CarrierEvent{}, ErrCallbackBody
+			return callevents.CarrierEvent{}, ErrCallbackBody
 		}
 	default:
-		return application.CarrierEvent{}, ErrCallbackBody
+		return callevents.CarrierEvent{}, ErrCallbackBody
 	}
-	var ev application.CarrierEvent
+	var ev callevents.CarrierEvent
 	ev.Status, _ = MapStatus(string(w.Status))
 	for _, id := range []carrierhttp.Text{w.QueueID, w.CallID} {
 		if carrierhttp.ValidID(strings.TrimSpace(string(id))) {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent"
@@ -17,7 +17,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/user"
 )
 
-// CreateUser implements application.AccountStore.
+// CreateUser implements accounts.UserStore.
 func (s *Store) CreateUser(ctx context.Context, u identity.User) error {
 	id, err := requireID("user", u.ID)
 	if err != nil {
@@ -30,11 +30,11 @@ func (s *Store) CreateUser(ctx context.Context, u identity.User) error {
 	return storeErr("create user", c.Exec(ctx))
 }
 
-// User implements application.AccountStore.
+// User implements accounts.UserStore.
 func (s *Store) User(ctx context.Context, id string) (identity.User, error) {
 	uid, ok := parseID(id)
 	if !ok {
-		return identity.User{}, application.ErrNotFound
+		return identity.User{}, fault.ErrNotFound
 	}
 	u, err := s.client.User.Get(ctx, uid)
 	if err != nil {
@@ -43,20 +43,20 @@ func (s *Store) User(ctx context.Context, id string) (identity.User, error) {
 	return identity.User{ID: u.ID.String(), Email: u.Email, Credits: money.Amount(u.Credits), CreatedAt: u.CreatedAt.UTC()}, nil
 }
 
-// CountUsers implements application.AccountStore.
+// CountUsers implements accounts.UserStore.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	n, err := s.client.User.Query().Count(ctx)
 	return n, storeErr("count users", err)
 }
 
-// SetCredits implements application.AccountStore.
+// SetCredits implements accounts.UserStore.
 func (s *Store) SetCredits(ctx context.Context, userID string, amount money.Amount) error {
 	id, ok := parseID(userID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.User.Update().Where(user.ID(id)).SetCredits(int64(amount)).Save(ctx)
-	return affectedOne("set credits", n, err, application.ErrNotFound)
+	return affectedOne("set credits", n, err, fault.ErrNotFound)
 }
 
 // affectedOne checks an update meant for exactly one row: none is the given error.
@@ -70,7 +70,7 @@ func affectedOne(op string, n int, err error, none error) error {
 	return nil
 }
 
-// CreateAPIKey implements application.AccountStore.
+// CreateAPIKey implements accounts.KeyStore.
 func (s *Store) CreateAPIKey(ctx context.Context, k identity.APIKey) error {
 	id, err := requireID("api key", k.ID)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k identity.APIKey) error {
 	}
 	uid, ok := parseID(k.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err = s.client.APIKey.Create().
 		SetID(id).SetUserID(uid).SetName(k.Name).SetPrefix(k.Prefix).SetHash(k.Hash[:]).
@@ -89,20 +89,20 @@ func (s *Store) CreateAPIKey(ctx context.Context, k identity.APIKey) error {
 	return storeErr("create api key", err)
 }
 
-// RevokeAPIKey implements application.AccountStore.
+// RevokeAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	kid, ok := parseID(id)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.APIKey.Update().
 		Where(apikey.ID(kid), apikey.RevokedAtIsNil()).
 		SetRevokedAt(at.UTC()).
 		Save(ctx)
-	return affectedOne("revoke api key", n, err, application.ErrNotFound)
+	return affectedOne("revoke api key", n, err, fault.ErrNotFound)
 }
 
-// APIKeyByHash implements application.APIKeyStore.
+// APIKeyByHash implements accounts.KeyStore.
 func (s *Store) APIKeyByHash(ctx context.Context, hash identity.KeyHash) (identity.APIKey, error) {
 	k, err := s.client.APIKey.Query().Where(apikey.Hash(hash[:]), apikey.RevokedAtIsNil()).Only(ctx)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash identity.KeyHash) (identi
 	return out, nil
 }
 
-// CreateLine implements application.AccountStore. The line's mapping is not stored here: see
+// CreateLine implements accounts.CatalogStore. The line's mapping is not stored here: see
 // SetMapping.
 func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 	id, err := requireID("line", l.ID)
@@ -125,7 +125,7 @@ func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 	}
 	uid, ok := parseID(l.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	creds, err := s.sealCredentials(l.Credentials)
 	if err != nil {
@@ -144,11 +144,11 @@ func (s *Store) CreateLine(ctx context.Context, l call.Line) error {
 	return storeErr("create line", c.Exec(ctx))
 }
 
-// Line implements application.AccountStore.
+// Line implements accounts.CatalogStore.
 func (s *Store) Line(ctx context.Context, id string) (call.Line, error) {
 	lid, ok := parseID(id)
 	if !ok {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	p, err := s.client.PhoneNumber.Query().Where(phonenumber.ID(lid)).WithMapping().Only(ctx)
 	if err != nil {
@@ -216,7 +216,7 @@ func (s *Store) openCredentials(b []byte) (call.Credentials, error) {
 	return call.Credentials(m), nil
 }
 
-// CreateAgent implements application.AccountStore.
+// CreateAgent implements accounts.CatalogStore.
 func (s *Store) CreateAgent(ctx context.Context, a call.Agent) error {
 	id, err := requireID("agent", a.ID)
 	if err != nil {
@@ -224,7 +224,7 @@ func (s *Store) CreateAgent(ctx context.Context, a call.Agent) error {
 	}
 	uid, ok := parseID(a.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err = s.client.Agent.Create().
 		SetID(id).SetUserID(uid).SetName(a.Name).SetSystemPrompt(a.SystemPrompt).
@@ -233,11 +233,11 @@ func (s *Store) CreateAgent(ctx context.Context, a call.Agent) error {
 	return storeErr("create agent", err)
 }
 
-// Agent implements application.AccountStore.
+// Agent implements accounts.CatalogStore.
 func (s *Store) Agent(ctx context.Context, id string) (call.Agent, error) {
 	aid, ok := parseID(id)
 	if !ok {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a, err := s.client.Agent.Get(ctx, aid)
 	if err != nil {
@@ -253,7 +253,7 @@ func agentOf(a *ent.Agent) call.Agent {
 	}
 }
 
-// CreateWorkflow implements application.AccountStore.
+// CreateWorkflow implements accounts.CatalogStore.
 func (s *Store) CreateWorkflow(ctx context.Context, w call.Workflow) error {
 	id, err := requireID("workflow", w.ID)
 	if err != nil {
@@ -261,7 +261,7 @@ func (s *Store) CreateWorkflow(ctx context.Context, w call.Workflow) error {
 	}
 	uid, ok := parseID(w.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err = s.client.Workflow.Create().
 		SetID(id).SetUserID(uid).SetName(w.Name).SetIsActive(w.Active).SetCreatedAt(w.CreatedAt.UTC()).
@@ -269,11 +269,11 @@ func (s *Store) CreateWorkflow(ctx context.Context, w call.Workflow) error {
 	return storeErr("create workflow", err)
 }
 
-// Workflow implements application.AccountStore.
+// Workflow implements accounts.CatalogStore.
 func (s *Store) Workflow(ctx context.Context, id string) (call.Workflow, error) {
 	wid, ok := parseID(id)
 	if !ok {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	w, err := s.client.Workflow.Get(ctx, wid)
 	if err != nil {
@@ -282,20 +282,20 @@ func (s *Store) Workflow(ctx context.Context, id string) (call.Workflow, error) 
 	return call.Workflow{ID: w.ID.String(), UserID: w.UserID.String(), Name: w.Name, Active: w.IsActive, CreatedAt: w.CreatedAt.UTC()}, nil
 }
 
-// SetMapping implements application.AccountStore, in one statement: an insert that replaces the
+// SetMapping implements accounts.CatalogStore, in one statement: an insert that replaces the
 // line's mapping when it has one. A line, agent or workflow that does not exist is ErrNotFound.
 func (s *Store) SetMapping(ctx context.Context, lineID string, t call.Target) error {
 	if (t.AgentID == "") == (t.WorkflowID == "") {
-		return &application.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
+		return &fault.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
 	}
 	lid, ok := parseID(lineID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	agent, err1 := optionalID(t.AgentID)
 	workflow, err2 := optionalID(t.WorkflowID)
 	if err1 != nil || err2 != nil {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	err := s.client.PhoneMapping.Create().
 		SetPhoneNumberID(lid).SetNillableAgentID(agent).SetNillableWorkflowID(workflow).

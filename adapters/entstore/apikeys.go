@@ -6,13 +6,13 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/apikey"
 )
 
-// UserAPIKeys implements application.UserKeyStore.
+// UserAPIKeys implements accounts.KeyStore.
 func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]identity.APIKey, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -32,19 +32,19 @@ func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]identity.APIK
 	return out, nil
 }
 
-// RenameUserAPIKey implements application.UserKeyStore: an update scoped to the owner and to
+// RenameUserAPIKey implements accounts.KeyStore: an update scoped to the owner and to
 // live keys, then a read of the row.
 func (s *Store) RenameUserAPIKey(ctx context.Context, userID, id, name string) (identity.APIKey, error) {
 	uid, ok1 := parseID(userID)
 	kid, ok2 := parseID(id)
 	if !ok1 || !ok2 {
-		return identity.APIKey{}, application.ErrNotFound
+		return identity.APIKey{}, fault.ErrNotFound
 	}
 	n, err := s.client.APIKey.Update().
 		Where(apikey.ID(kid), apikey.UserID(uid), apikey.RevokedAtIsNil()).
 		SetName(name).
 		Save(ctx)
-	if err := affectedOne("rename api key", n, err, application.ErrNotFound); err != nil {
+	if err := affectedOne("rename api key", n, err, fault.ErrNotFound); err != nil {
 		return identity.APIKey{}, err
 	}
 	k, err := s.client.APIKey.Query().Where(apikey.ID(kid), apikey.UserID(uid)).Only(ctx)
@@ -54,21 +54,21 @@ func (s *Store) RenameUserAPIKey(ctx context.Context, userID, id, name string) (
 	return apiKeyOf(k), nil
 }
 
-// RevokeUserAPIKey implements application.UserKeyStore.
+// RevokeUserAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeUserAPIKey(ctx context.Context, userID, id string, at time.Time) error {
 	uid, ok1 := parseID(userID)
 	kid, ok2 := parseID(id)
 	if !ok1 || !ok2 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.APIKey.Update().
 		Where(apikey.ID(kid), apikey.UserID(uid), apikey.RevokedAtIsNil()).
 		SetRevokedAt(at.UTC()).
 		Save(ctx)
-	return affectedOne("revoke api key", n, err, application.ErrNotFound)
+	return affectedOne("revoke api key", n, err, fault.ErrNotFound)
 }
 
-// TouchAPIKey implements application.KeyUsageStore in one conditional UPDATE, so that servers
+// TouchAPIKey implements accounts.KeyStore in one conditional UPDATE, so that servers
 // sharing the database still write a key's last use at most once per interval.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at, staleBefore time.Time) (bool, error) {
 	kid, ok := parseID(id)

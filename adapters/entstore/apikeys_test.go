@@ -5,19 +5,19 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/accounts/accountstest"
 )
 
-var _ porttest.KeyStore = (*entstore.Store)(nil)
+var _ accountstest.Store = (*entstore.Store)(nil)
 
 func TestAPIKeyContract(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunAPIKeySuite(t, func(t *testing.T) porttest.KeyStore { return entstoretest.NewSQLite(t) })
+		accountstest.RunKeyStoreSuite(t, func(t *testing.T) accountstest.Store { return entstoretest.NewSQLite(t) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunAPIKeySuite(t, func(t *testing.T) porttest.KeyStore { return entstoretest.NewPostgres(t) })
+		accountstest.RunKeyStoreSuite(t, func(t *testing.T) accountstest.Store { return entstoretest.NewPostgres(t) })
 	})
 }

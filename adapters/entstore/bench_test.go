@@ -7,6 +7,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
@@ -42,7 +43,7 @@ func BenchmarkCreateCallPath(b *testing.B) {
 				if _, err := s.APIKeyByHash(ctx, hash); err != nil {
 					b.Fatal(err)
 				}
-				plan, err := s.DialPlan(ctx, u.ID, call.Target{AgentID: a.ID})
+				plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Requested: call.Target{AgentID: a.ID}})
 				if err != nil || len(plan.Lines) != 3 {
 					b.Fatal(err, len(plan.Lines))
 				}

@@ -11,8 +11,9 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 )
@@ -24,8 +25,8 @@ const (
 )
 
 var (
-	_ application.CallStore         = (*Store)(nil)
-	_ application.IdempotencyPurger = (*Store)(nil)
+	_ createcall.CallStore     = (*Store)(nil)
+	_ createcall.DialPlanStore = (*Store)(nil)
 )
 
 // lockUserQuery serialises the create_call writes of one user across every process on the
@@ -67,13 +68,13 @@ ON CONFLICT (user_id, "key") DO UPDATE SET id = excluded.id, created_at = exclud
 	response_status = NULL, response_body = NULL, expires_at = excluded.expires_at
 WHERE idempotency_keys.expires_at <= excluded.created_at`
 
-// BeginCall implements application.CallStore in one transaction: on PostgreSQL BEGIN, the user's
+// BeginCall implements createcall.CallStore in one transaction: on PostgreSQL BEGIN, the user's
 // lock, the key's record (when there is one), the count and the session INSERT, then COMMIT.
-func (s *Store) BeginCall(ctx context.Context, b application.BeginCall) error {
+func (s *Store) BeginCall(ctx context.Context, b createcall.BeginCall) error {
 	cs := b.Session
 	uid, ok := parseID(cs.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	return s.withTx(ctx, "begin call", func(tx dialect.Tx, client *ent.Client) error {
 		if s.name == Postgres {
@@ -91,13 +92,13 @@ func (s *Store) BeginCall(ctx context.Context, b application.BeginCall) error {
 			return storeErr("count active sessions", err)
 		}
 		if active >= b.MaxActive {
-			return application.ErrConcurrencyLimit
+			return createcall.ErrConcurrencyLimit
 		}
 		return createSession(ctx, client, cs)
 	})
 }
 
-func claimKey(ctx context.Context, tx dialect.Tx, uid uuid.UUID, sessionID string, r *application.IdempotencyRecord) error {
+func claimKey(ctx context.Context, tx dialect.Tx, uid uuid.UUID, sessionID string, r *createcall.IdempotencyRecord) error {
 	sid, err := requireID("session", sessionID)
 	if err != nil {
 		return err
@@ -113,29 +114,33 @@ func claimKey(ctx context.Context, tx dialect.Tx, uid uuid.UUID, sessionID strin
 		return fmt.Errorf("claim idempotency key: %w", err)
 	}
 	if n == 0 {
-		return application.ErrIdempotencyInProgress
+		return createcall.ErrIdempotencyInProgress
 	}
 	return nil
 }
 
-// CompleteIdempotency implements application.CallStore: one UPDATE.
-func (s *Store) CompleteIdempotency(ctx context.Context, userID, key string, status int, body []byte) error {
+// CompleteIdempotency implements createcall.CallStore: one UPDATE.
+func (s *Store) CompleteIdempotency(ctx context.Context, userID, key string, res createcall.Result) error {
 	uid, ok := parseID(userID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
+	}
+	body, err := encodeResult(res)
+	if err != nil {
+		return err
 	}
 	n, err := s.client.IdempotencyKey.Update().
 		Where(idempotencykey.UserID(uid), idempotencykey.Key(key)).
-		SetState(idempotencyDone).SetResponseStatus(status).SetResponseBody(body).
+		SetState(idempotencyDone).ClearResponseStatus().SetResponseBody(body).
 		Save(ctx)
-	return affectedOne("complete idempotency key", n, err, application.ErrNotFound)
+	return affectedOne("complete idempotency key", n, err, fault.ErrNotFound)
 }
 
 // purgeKeysQuery deletes a batch of expired records, found through the expires_at index.
 const purgeKeysQuery = `DELETE FROM idempotency_keys WHERE id IN (
 	SELECT id FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`
 
-// PurgeIdempotencyKeys implements application.IdempotencyPurger: one DELETE.
+// PurgeIdempotencyKeys implements createcall.CallStore: one DELETE.
 func (s *Store) PurgeIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
@@ -196,7 +201,7 @@ func queryOne(ctx context.Context, q dialect.ExecQuerier, query string, args []a
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return err

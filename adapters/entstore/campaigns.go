@@ -10,9 +10,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/adapters/jobqueue"
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/domain/campaign"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/batchattempt"
 	"github.com/kupe-voice/kupe/ent/batchrow"
@@ -34,7 +34,7 @@ func campErr(op string, err error) error {
 		return campaigns.ErrNotFound
 	}
 	err = storeErr(op, err)
-	if errors.Is(err, application.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return campaigns.ErrNotFound
 	}
 	return err
@@ -281,7 +281,7 @@ func (s *Store) Update(ctx context.Context, batchID string, fn func(tx campaigns
 	return s.withTx(ctx, "update batch", func(tx dialect.Tx, client *ent.Client) error {
 		if s.name == Postgres {
 			if err := queryOne(ctx, tx, lockBatchQuery, []any{bid.String()}, new(int)); err != nil {
-				if errors.Is(err, application.ErrNotFound) {
+				if errors.Is(err, fault.ErrNotFound) {
 					return campaigns.ErrNotFound
 				}
 				return storeErr("lock batch", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/secretbox"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -48,7 +49,7 @@ func TestCredentialsAreSealedAtRest(t *testing.T) {
 			if got.Credentials["auth_token"] != token || got.Credentials["account_sid"] != sid {
 				t.Fatal("credentials did not survive the round trip")
 			}
-			plan, err := s.DialPlan(ctx, u.ID, call.Target{})
+			plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Requested: call.Target{}})
 			must(t, err)
 			if len(plan.Lines) != 1 || plan.Lines[0].Credentials["auth_token"] != token {
 				t.Fatal("the dial plan's line lacks its credentials")
@@ -60,7 +61,7 @@ func TestCredentialsAreSealedAtRest(t *testing.T) {
 			if !errors.Is(err, secretbox.ErrWrongKey) {
 				t.Fatalf("Line under another key = %v, want ErrWrongKey", err)
 			}
-			if _, err := wrong.DialPlan(ctx, u.ID, call.Target{}); !errors.Is(err, secretbox.ErrWrongKey) {
+			if _, err := wrong.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Requested: call.Target{}}); !errors.Is(err, secretbox.ErrWrongKey) {
 				t.Fatalf("DialPlan under another key = %v, want ErrWrongKey", err)
 			}
 
@@ -81,7 +82,7 @@ func TestCredentialsAreSealedAtRest(t *testing.T) {
 			if got, err := keyless.Line(ctx, bare.ID); err != nil || got.Credentials != nil {
 				t.Fatalf("a line without credentials, without a key: %v, %v", got.Credentials, err)
 			}
-			if plan, err := keyless.DialPlan(ctx, other.ID, call.Target{}); err != nil || len(plan.Lines) != 1 {
+			if plan, err := keyless.DialPlan(ctx, createcall.DialPlanQuery{UserID: other.ID, Requested: call.Target{}}); err != nil || len(plan.Lines) != 1 {
 				t.Fatalf("DialPlan of a user without credentials, without a key: %d lines, %v", len(plan.Lines), err)
 			}
 			if _, err := keyless.User(ctx, u.ID); err != nil {

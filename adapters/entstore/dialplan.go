@@ -9,120 +9,212 @@ import (
 
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
 // dialPlanQuery reads a whole dial plan in one statement, so create_call pays one round trip
-// for it: the user's lines with their mappings, the user's credits and limits, and those of the
-// user's agents and workflows that the request names ($2, $3) or a line is mapped to. When the
-// request carries an Idempotency-Key ($5) the user's live record for it comes along, and when
-// the user has a daily spend cap, the sum of the day's call charges (since $4): the CASE runs
-// that indexed subquery only then. Rows are told apart by their first column. Lines come first,
-// and the user second, so that PostgreSQL types each column from a real one, not from a NULL.
-// modernc.org/sqlite reads $N as the Nth argument too.
+// for it. Each row is one record, told apart by kind: 'l' a line of the user with its mapping,
+// 'u' the user's credits and limits, 'k' the user's live record for the request's
+// Idempotency-Key ($5, live until $6), 'a' and 'w' those of the user's agents and workflows that
+// the request names ($2, $3) or a line is mapped to. Every column is named and belongs to one
+// kind (created_at and is_active to several); the other kinds leave it NULL. The first SELECT
+// casts its NULLs so that PostgreSQL types every column of the UNION from it. When the user has
+// a daily spend cap, spent_today sums the day's call charges (since $4): the CASE runs that
+// indexed subquery only then. modernc.org/sqlite reads $N as the Nth argument too.
 const dialPlanQuery = `WITH lines AS (
 	SELECT p.id, p.number, p.provider, p.is_active, p.created_at, p.credentials, p.max_cps, m.agent_id, m.workflow_id
 	FROM phone_numbers p LEFT JOIN phone_mappings m ON m.phone_number_id = p.id
 	WHERE p.user_id = $1
 )
-SELECT 'l', id, number, provider, NULL, is_active, created_at, credentials, agent_id, workflow_id, NULL, NULL, NULL, NULL, max_cps
+SELECT 'l' AS kind, id, created_at, is_active,
+	number, provider, credentials, max_cps, agent_id, workflow_id,
+	CAST(NULL AS TEXT) AS name, CAST(NULL AS TEXT) AS system_prompt, CAST(NULL AS TEXT) AS first_message,
+	CAST(NULL AS BIGINT) AS credits, CAST(NULL AS TEXT) AS allowed_countries, CAST(NULL AS BIGINT) AS max_concurrent_calls,
+	CAST(NULL AS DOUBLE PRECISION) AS requests_per_second, CAST(NULL AS BIGINT) AS daily_spend_cap, CAST(NULL AS BIGINT) AS spent_today,
+	CAST(NULL AS TEXT) AS request_hash, CAST(NULL AS TEXT) AS state, CAST(NULL AS TEXT) AS session_id,
+	CAST(NULL AS BYTEA) AS result, CAST(NULL AS BIGINT) AS legacy_status
 FROM lines
 UNION ALL
-SELECT 'u', id, CAST(allowed_countries AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL, NULL, credits,
-	max_concurrent_calls, daily_spend_cap,
+SELECT 'u', id, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	credits, CAST(allowed_countries AS TEXT), max_concurrent_calls,
+	requests_per_second, daily_spend_cap,
 	CASE WHEN daily_spend_cap IS NULL THEN NULL ELSE (
 		SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries
 		WHERE user_id = $1 AND kind = 'call_charge' AND created_at >= $4) END,
-	requests_per_second
+	NULL, NULL, NULL,
+	NULL, NULL
 FROM users WHERE id = $1
 UNION ALL
-SELECT 'k', id, request_hash, state, NULL, NULL, created_at, response_body, session_id, NULL, response_status, NULL, NULL, NULL, NULL
+SELECT 'k', id, created_at, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	request_hash, state, CAST(session_id AS TEXT),
+	response_body, response_status
 FROM idempotency_keys WHERE user_id = $1 AND "key" = $5 AND expires_at > $6
 UNION ALL
-SELECT 'a', id, name, system_prompt, first_message, is_active, created_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'a', id, created_at, is_active,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+	name, system_prompt, first_message,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL
 FROM agents WHERE user_id = $1 AND (id = $2 OR id IN (SELECT agent_id FROM lines))
 UNION ALL
-SELECT 'w', id, name, NULL, NULL, is_active, created_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'w', id, created_at, is_active,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+	name, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL
 FROM workflows WHERE user_id = $1 AND (id = $3 OR id IN (SELECT workflow_id FROM lines))`
 
-// DialPlan implements application.DialPlanStore in one query. A user with no row gets an empty
+// planRow is one row of dialPlanQuery, each field scanned from the column of its name.
+type planRow struct {
+	Kind      string
+	ID        string
+	CreatedAt anyTime
+	Active    sql.NullBool
+	// A line ('l'), with its mapping.
+	Number, Provider    sql.NullString
+	Credentials         []byte
+	MaxCPS              sql.NullFloat64
+	AgentID, WorkflowID sql.NullString
+	// An agent ('a') or a workflow ('w', Name only).
+	Name, SystemPrompt, FirstMessage sql.NullString
+	// The user ('u').
+	Credits            sql.NullInt64
+	AllowedCountries   sql.NullString
+	MaxConcurrentCalls sql.NullInt64
+	RequestsPerSecond  sql.NullFloat64
+	DailySpendCap      sql.NullInt64
+	SpentToday         sql.NullInt64
+	// The idempotency record ('k').
+	RequestHash, State, SessionID sql.NullString
+	Result                        []byte
+	LegacyStatus                  sql.NullInt64
+}
+
+// dest returns where each of columns scans to.
+func (r *planRow) dest(columns []string) ([]any, error) {
+	byName := map[string]any{
+		"kind": &r.Kind, "id": &r.ID, "created_at": &r.CreatedAt, "is_active": &r.Active,
+		"number": &r.Number, "provider": &r.Provider, "credentials": &r.Credentials, "max_cps": &r.MaxCPS,
+		"agent_id": &r.AgentID, "workflow_id": &r.WorkflowID,
+		"name": &r.Name, "system_prompt": &r.SystemPrompt, "first_message": &r.FirstMessage,
+		"credits": &r.Credits, "allowed_countries": &r.AllowedCountries, "max_concurrent_calls": &r.MaxConcurrentCalls,
+		"requests_per_second": &r.RequestsPerSecond, "daily_spend_cap": &r.DailySpendCap, "spent_today": &r.SpentToday,
+		"request_hash": &r.RequestHash, "state": &r.State, "session_id": &r.SessionID,
+		"result": &r.Result, "legacy_status": &r.LegacyStatus,
+	}
+	dest := make([]any, len(columns))
+	for i, c := range columns {
+		d, ok := byName[c]
+		if !ok {
+			return nil, fmt.Errorf("unexpected column %q", c)
+		}
+		dest[i] = d
+	}
+	return dest, nil
+}
+
+// DialPlan implements createcall.DialPlanStore in one query. A user with no row gets an empty
 // plan (no credits, no lines, the default limits), not ErrNotFound; the use case then answers as
 // for any user without an active line.
-func (s *Store) DialPlan(ctx context.Context, userID string, requested call.Target, opts ...application.DialPlanOption) (application.DialPlan, error) {
-	plan := application.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{},
+func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (createcall.DialPlan, error) {
+	plan := createcall.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{},
 		Limits: identity.DefaultLimits()}
-	uid, ok := parseID(userID)
+	uid, ok := parseID(q.UserID)
 	if !ok {
 		return plan, nil
 	}
-	q := application.NewDialPlanQuery(opts...)
 	owner := uid.String()
 	var key any
 	if q.IdempotencyKey != "" {
 		key = q.IdempotencyKey
 	}
-	args := []any{owner, idArg(requested.AgentID), idArg(requested.WorkflowID), q.DayStart(), key, q.Now}
+	args := []any{owner, idArg(q.Requested.AgentID), idArg(q.Requested.WorkflowID), q.DayStart(), key, q.At()}
 	var rows entsql.Rows
 	if err := s.drv.Query(ctx, dialPlanQuery, args, &rows); err != nil {
-		return application.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
+		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
 	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
+	}
 	for rows.Next() {
-		var (
-			kind, id            string
-			text1, text2, text3 sql.NullString
-			active              sql.NullBool
-			created             anyTime
-			creds               []byte
-			agentID, workflowID sql.NullString
-			credits, n1, n2, n3 sql.NullInt64
-			f1                  sql.NullFloat64
-		)
-		if err := rows.Scan(&kind, &id, &text1, &text2, &text3, &active, &created, &creds, &agentID, &workflowID,
-			&credits, &n1, &n2, &n3, &f1); err != nil {
-			return application.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
+		var r planRow
+		dest, err := r.dest(columns)
+		if err == nil {
+			err = rows.Scan(dest...)
 		}
-		switch kind {
-		case "u":
-			plan.Credits = money.Amount(credits.Int64)
-			plan.Limits = identity.Limits{MaxConcurrentCalls: int(n1.Int64), RequestsPerSecond: f1.Float64}
-			if n2.Valid {
-				c := money.Amount(n2.Int64)
-				plan.Limits.DailySpendCap = &c
-				plan.SpentToday = money.Amount(n3.Int64)
-			}
-			if text1.Valid && text1.String != "" {
-				if err := json.Unmarshal([]byte(text1.String), &plan.Limits.AllowedCountries); err != nil {
-					return application.DialPlan{}, fmt.Errorf("read dial plan: user %s: allowed countries: %w", id, err)
-				}
-			}
-		case "l":
-			l, err := s.line(id, owner, text1.String, text2.String, active.Bool, created.Time,
-				creds, call.Target{AgentID: agentID.String, WorkflowID: workflowID.String})
-			if err != nil {
-				return application.DialPlan{}, err
-			}
-			l.MaxCPS = f1.Float64
-			plan.Lines = append(plan.Lines, l)
-		case "k":
-			plan.Idempotency = &application.IdempotencyRecord{UserID: owner, Key: q.IdempotencyKey,
-				RequestHash: text1.String, Done: text2.String == idempotencyDone, SessionID: agentID.String,
-				ResponseStatus: int(credits.Int64), Response: creds, CreatedAt: created.Time}
-		case "a":
-			plan.Agents[id] = call.Agent{ID: id, UserID: owner, Name: text1.String, SystemPrompt: text2.String,
-				FirstMessage: text3.String, Active: active.Bool, CreatedAt: created.Time}
-		case "w":
-			plan.Workflows[id] = call.Workflow{ID: id, UserID: owner, Name: text1.String, Active: active.Bool, CreatedAt: created.Time}
+		if err == nil {
+			err = s.decodePlanRow(&plan, owner, q, &r)
+		}
+		if err != nil {
+			return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return application.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
+		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
 	call.SortLines(plan.Lines)
 	return plan, nil
+}
+
+// decodePlanRow adds what r holds to plan: one decode per kind of row.
+func (s *Store) decodePlanRow(plan *createcall.DialPlan, owner string, q createcall.DialPlanQuery, r *planRow) error {
+	switch r.Kind {
+	case "u":
+		plan.Credits = money.Amount(r.Credits.Int64)
+		plan.Limits = identity.Limits{MaxConcurrentCalls: int(r.MaxConcurrentCalls.Int64), RequestsPerSecond: r.RequestsPerSecond.Float64}
+		if r.DailySpendCap.Valid {
+			c := money.Amount(r.DailySpendCap.Int64)
+			plan.Limits.DailySpendCap = &c
+			plan.SpentToday = money.Amount(r.SpentToday.Int64)
+		}
+		if r.AllowedCountries.Valid && r.AllowedCountries.String != "" {
+			if err := json.Unmarshal([]byte(r.AllowedCountries.String), &plan.Limits.AllowedCountries); err != nil {
+				return fmt.Errorf("user %s: allowed countries: %w", r.ID, err)
+			}
+		}
+	case "l":
+		l, err := s.line(r.ID, owner, r.Number.String, r.Provider.String, r.Active.Bool, r.CreatedAt.Time,
+			r.Credentials, call.Target{AgentID: r.AgentID.String, WorkflowID: r.WorkflowID.String})
+		if err != nil {
+			return err
+		}
+		l.MaxCPS = r.MaxCPS.Float64
+		plan.Lines = append(plan.Lines, l)
+	case "k":
+		rec := &createcall.IdempotencyRecord{UserID: owner, Key: q.IdempotencyKey, RequestHash: r.RequestHash.String,
+			Done: r.State.String == idempotencyDone, SessionID: r.SessionID.String, CreatedAt: r.CreatedAt.Time}
+		if rec.Done {
+			res, err := decodeResult(r.Result, r.LegacyStatus.Valid)
+			if err != nil {
+				return fmt.Errorf("idempotency key of user %s: %w", owner, err)
+			}
+			rec.Result = res
+		}
+		plan.Idempotency = rec
+	case "a":
+		plan.Agents[r.ID] = call.Agent{ID: r.ID, UserID: owner, Name: r.Name.String, SystemPrompt: r.SystemPrompt.String,
+			FirstMessage: r.FirstMessage.String, Active: r.Active.Bool, CreatedAt: r.CreatedAt.Time}
+	case "w":
+		plan.Workflows[r.ID] = call.Workflow{ID: r.ID, UserID: owner, Name: r.Name.String, Active: r.Active.Bool, CreatedAt: r.CreatedAt.Time}
+	default:
+		return fmt.Errorf("unexpected row kind %q", r.Kind)
+	}
+	return nil
 }
 
 // idArg is a requested id as a query argument: NULL, which matches nothing, when it is absent or

@@ -12,7 +12,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // DefaultStatementTimeout bounds each statement, and each transaction from BEGIN to COMMIT, when
@@ -20,7 +20,7 @@ import (
 const DefaultStatementTimeout = 5 * time.Second
 
 // WithStatementTimeout bounds each statement the store sends, and each transaction as a whole,
-// by d; past it the call fails with an error that is application.ErrUnavailable. On PostgreSQL
+// by d; past it the call fails with an error that is fault.ErrUnavailable. On PostgreSQL
 // it also bounds connecting (lib/pq's connect_timeout, unless the URL sets one) and how long a
 // connection may wait for the server's answer (d and a few seconds more), so that a database
 // behind a network that drops packets fails within a bound as well.
@@ -35,7 +35,7 @@ func WithStatementTimeout(d time.Duration) Option {
 }
 
 // faultDriver bounds every statement and transaction in time and marks the errors that say the
-// database is down or unreachable, so that errors.Is(err, application.ErrUnavailable) holds for
+// database is down or unreachable, so that errors.Is(err, fault.ErrUnavailable) holds for
 // them whatever path they take to the caller.
 type faultDriver struct {
 	dialect.Driver
@@ -106,15 +106,15 @@ func (t *boundTx) Rollback() error {
 }
 
 // unavailableError is a database error that means the database is down, unreachable or too busy
-// to answer: errors.Is finds both application.ErrUnavailable and the cause's chain.
+// to answer: errors.Is finds both fault.ErrUnavailable and the cause's chain.
 type unavailableError struct{ err error }
 
 func (e *unavailableError) Error() string   { return "database unavailable: " + e.err.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{application.ErrUnavailable, e.err} }
+func (e *unavailableError) Unwrap() []error { return []error{fault.ErrUnavailable, e.err} }
 
 // markUnavailable marks err when it says the database could not serve the statement.
 func markUnavailable(err error) error {
-	if err == nil || errors.Is(err, application.ErrUnavailable) || !unavailable(err) {
+	if err == nil || errors.Is(err, fault.ErrUnavailable) || !unavailable(err) {
 		return err
 	}
 	return &unavailableError{err: err}

@@ -14,7 +14,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 type sqliteErr int
@@ -52,7 +52,7 @@ func TestUnavailableClassification(t *testing.T) {
 		"other":                 {errors.New("boom"), false},
 	} {
 		got := markUnavailable(tc.err)
-		if is := errors.Is(got, application.ErrUnavailable); is != tc.want {
+		if is := errors.Is(got, fault.ErrUnavailable); is != tc.want {
 			t.Errorf("%s: marked unavailable = %v, want %v", name, is, tc.want)
 		}
 		if !errors.Is(got, tc.err) {
@@ -66,7 +66,7 @@ func TestUnavailableClassification(t *testing.T) {
 	if !errors.As(markUnavailable(pqErr("08006")), &pe) || pe.Code != "08006" {
 		t.Fatal("errors.As does not reach the driver's error through the mark")
 	}
-	if storeErr("read user", nil) != nil || !errors.Is(storeErr("read user", driver.ErrBadConn), application.ErrUnavailable) {
+	if storeErr("read user", nil) != nil || !errors.Is(storeErr("read user", driver.ErrBadConn), fault.ErrUnavailable) {
 		t.Fatal("storeErr does not mark a dead connection")
 	}
 }

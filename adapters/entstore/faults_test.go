@@ -10,13 +10,14 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // TestPostgresOutage runs the store against PostgreSQL through a proxy that the test cuts: while
 // the database is down every call fails within the statement timeout with an error that is
-// application.ErrUnavailable, and once it is back the same store works again, with no restart.
+// fault.ErrUnavailable, and once it is back the same store works again, with no restart.
 func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
 	dsn, proxy := entstoretest.ProxiedPostgresURL(t)
@@ -41,7 +42,7 @@ func TestPostgresOutage(t *testing.T) {
 			"Ping":   s.Ping,
 			"Create": func(ctx context.Context) error { return s.CreateSession(ctx, newSession(u.ID, l, base)) },
 			"Plan": func(ctx context.Context) error {
-				_, err := s.DialPlan(ctx, u.ID, call.Target{})
+				_, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Requested: call.Target{}})
 				return err
 			},
 			"Stale": func(ctx context.Context) error {
@@ -76,7 +77,7 @@ func TestPostgresOutage(t *testing.T) {
 			switch {
 			case r.err == nil:
 				t.Errorf("%s: %s succeeded with the database down", what, r.name)
-			case r.name != "Ping" && !errors.Is(r.err, application.ErrUnavailable):
+			case r.name != "Ping" && !errors.Is(r.err, fault.ErrUnavailable):
 				t.Errorf("%s: %s = %v, want ErrUnavailable", what, r.name, r.err)
 			case r.took > bound:
 				t.Errorf("%s: %s took %v, want at most %v", what, r.name, r.took, bound)
@@ -115,11 +116,11 @@ func TestPostgresOutage(t *testing.T) {
 	t.Run("a write that failed wrote nothing", func(t *testing.T) {
 		cs := newSession(u.ID, l, base)
 		proxy.Cut()
-		if err := s.CreateSession(ctx, cs); !errors.Is(err, application.ErrUnavailable) {
+		if err := s.CreateSession(ctx, cs); !errors.Is(err, fault.ErrUnavailable) {
 			t.Fatalf("CreateSession with the database down = %v", err)
 		}
 		proxy.Restore()
-		if _, err := s.Session(ctx, cs.ID); !errors.Is(err, application.ErrNotFound) {
+		if _, err := s.Session(ctx, cs.ID); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("Session after a failed insert = %v, want ErrNotFound", err)
 		}
 	})
@@ -127,10 +128,10 @@ func TestPostgresOutage(t *testing.T) {
 		cs := newSession(u.ID, l, base)
 		must(t, s.CreateSession(ctx, cs))
 		err := s.CreateSession(ctx, cs)
-		if err == nil || errors.Is(err, application.ErrUnavailable) {
+		if err == nil || errors.Is(err, fault.ErrUnavailable) {
 			t.Fatalf("a duplicate insert = %v, want a refusal that is not ErrUnavailable", err)
 		}
-		if _, err := s.User(ctx, uuid.NewString()); !errors.Is(err, application.ErrNotFound) || errors.Is(err, application.ErrUnavailable) {
+		if _, err := s.User(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) || errors.Is(err, fault.ErrUnavailable) {
 			t.Fatalf("an unknown user = %v", err)
 		}
 	})
@@ -146,7 +147,7 @@ func TestStatementTimeout(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	start := time.Now()
 	err = entstore.QueryThroughDriver(ctx, s, "SELECT pg_sleep(5)")
-	if !errors.Is(err, application.ErrUnavailable) || time.Since(start) > 3*time.Second {
+	if !errors.Is(err, fault.ErrUnavailable) || time.Since(start) > 3*time.Second {
 		t.Fatalf("a 5 s statement with a 300 ms timeout: %v after %v", err, time.Since(start))
 	}
 	if err := entstore.QueryThroughDriver(ctx, s, "SELECT 1"); err != nil {

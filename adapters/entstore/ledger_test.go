@@ -4,17 +4,17 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/callevents/calleventstest"
 )
 
 func TestLedgerContract(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunLedgerSuite(t, func(t *testing.T) porttest.LedgerStore { return entstoretest.NewSQLite(t) })
+		calleventstest.RunLedgerSuite(t, func(t *testing.T) calleventstest.Store { return entstoretest.NewSQLite(t) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunLedgerSuite(t, func(t *testing.T) porttest.LedgerStore { return entstoretest.NewPostgres(t) })
+		calleventstest.RunLedgerSuite(t, func(t *testing.T) calleventstest.Store { return entstoretest.NewPostgres(t) })
 	})
 }

@@ -5,20 +5,21 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent"
 )
 
-var _ application.LimitStore = (*Store)(nil)
+var _ accounts.UserStore = (*Store)(nil)
 
-// UpdateLimits implements application.LimitStore: read, change and write the user's row in one
+// UpdateLimits implements accounts.UserStore: read, change and write the user's row in one
 // transaction, under the row's lock on PostgreSQL (SQLite's transactions hold the write lock).
 func (s *Store) UpdateLimits(ctx context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error) {
 	uid, ok := parseID(userID)
 	if !ok {
-		return identity.Limits{}, application.ErrNotFound
+		return identity.Limits{}, fault.ErrNotFound
 	}
 	var out identity.Limits
 	err := s.withTx(ctx, "update limits", func(tx dialect.Tx, client *ent.Client) error {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
@@ -18,11 +18,11 @@ func TestCallLimitsContract(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunCallLimitsSuite(t, func(t *testing.T) porttest.LimitsStore { return entstoretest.NewSQLite(t) })
+		createcalltest.RunCallLimitsSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewSQLite(t) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunCallLimitsSuite(t, func(t *testing.T) porttest.LimitsStore { return entstoretest.NewPostgres(t) })
+		createcalltest.RunCallLimitsSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewPostgres(t) })
 	})
 }
 
@@ -54,20 +54,20 @@ func TestCallLimitsRoundTrips(t *testing.T) {
 				lock = 1
 			}
 			step("DialPlan with a key", 1, func() error {
-				_, err := counted.DialPlan(ctx, u.ID, call.Target{}, application.AsOf(base), application.WithIdempotencyKey("k"))
+				_, err := counted.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Now: base, IdempotencyKey: "k"})
 				return err
 			})
 			step("BeginCall", 4+lock, func() error {
-				return counted.BeginCall(ctx, application.BeginCall{Session: newSession(u.ID, l, base), MaxActive: 5,
+				return counted.BeginCall(ctx, createcall.BeginCall{Session: newSession(u.ID, l, base), MaxActive: 5,
 					ActiveSince: base.Add(-time.Hour)})
 			})
 			cs := newSession(u.ID, l, base)
 			step("BeginCall with a key", 5+lock, func() error {
-				return counted.BeginCall(ctx, application.BeginCall{Session: cs, MaxActive: 5, ActiveSince: base.Add(-time.Hour),
-					Idempotency: &application.IdempotencyRecord{UserID: u.ID, Key: "k", RequestHash: "h", SessionID: cs.ID,
-						CreatedAt: base, ExpiresAt: base.Add(application.IdempotencyKeyTTL)}})
+				return counted.BeginCall(ctx, createcall.BeginCall{Session: cs, MaxActive: 5, ActiveSince: base.Add(-time.Hour),
+					Idempotency: &createcall.IdempotencyRecord{UserID: u.ID, Key: "k", RequestHash: "h", SessionID: cs.ID,
+						CreatedAt: base, ExpiresAt: base.Add(createcall.IdempotencyKeyTTL)}})
 			})
-			step("CompleteIdempotency", 1, func() error { return counted.CompleteIdempotency(ctx, u.ID, "k", 200, []byte("{}")) })
+			step("CompleteIdempotency", 1, func() error { return counted.CompleteIdempotency(ctx, u.ID, "k", createcall.Result{}) })
 		})
 	}
 }
@@ -97,12 +97,12 @@ func BenchmarkBeginCall(b *testing.B) {
 		}
 		run("CreateSession", func(cs *call.Session) error { return s.CreateSession(ctx, cs) })
 		run("BeginCall", func(cs *call.Session) error {
-			return s.BeginCall(ctx, application.BeginCall{Session: cs, MaxActive: 20, ActiveSince: base.Add(-time.Hour)})
+			return s.BeginCall(ctx, createcall.BeginCall{Session: cs, MaxActive: 20, ActiveSince: base.Add(-time.Hour)})
 		})
 		run("BeginCall with a key", func(cs *call.Session) error {
-			return s.BeginCall(ctx, application.BeginCall{Session: cs, MaxActive: 20, ActiveSince: base.Add(-time.Hour),
-				Idempotency: &application.IdempotencyRecord{UserID: u.ID, Key: uuid.NewString(), RequestHash: "h",
-					SessionID: cs.ID, CreatedAt: base, ExpiresAt: base.Add(application.IdempotencyKeyTTL)}})
+			return s.BeginCall(ctx, createcall.BeginCall{Session: cs, MaxActive: 20, ActiveSince: base.Add(-time.Hour),
+				Idempotency: &createcall.IdempotencyRecord{UserID: u.ID, Key: uuid.NewString(), RequestHash: "h",
+					SessionID: cs.ID, CreatedAt: base, ExpiresAt: base.Add(createcall.IdempotencyKeyTTL)}})
 		})
 	}
 }

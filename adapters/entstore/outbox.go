@@ -9,9 +9,9 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/kupe-voice/kupe/adapters/jobqueue"
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/application/callfinal"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/callsession"
 )
@@ -65,7 +65,7 @@ func (s *Store) insertJob(ctx context.Context, tx dialect.Tx, args jobqueue.JobA
 func (s *Store) saveFinalSession(ctx context.Context, cs *call.Session) error {
 	id, ok := parseID(cs.ID)
 	if !ok {
-		return application.ErrConflict
+		return fault.ErrConflict
 	}
 	return s.withTx(ctx, "save session", func(tx dialect.Tx, client *ent.Client) error {
 		u := client.CallSession.Update().
@@ -75,7 +75,7 @@ func (s *Store) saveFinalSession(ctx context.Context, cs *call.Session) error {
 			return err
 		}
 		n, err := u.Save(ctx)
-		if err := affectedOne("save session", n, err, application.ErrConflict); err != nil {
+		if err := affectedOne("save session", n, err, fault.ErrConflict); err != nil {
 			return err
 		}
 		return s.insertJob(ctx, tx, callfinal.Job{SessionID: cs.ID}, &jobqueue.InsertOpts{Unique: true})

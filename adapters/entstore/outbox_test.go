@@ -10,7 +10,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/jobqueue"
 	"github.com/kupe-voice/kupe/application/callfinal"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 // TestCallFinalOutboxContract runs the outbox suite with the store recording its jobs on an
@@ -23,10 +23,10 @@ func TestCallFinalOutboxContract(t *testing.T) {
 	} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			porttest.RunCallFinalOutboxSuite(t, func(t *testing.T) porttest.OutboxRig {
+			createcalltest.RunCallFinalOutboxSuite(t, func(t *testing.T) createcalltest.OutboxRig {
 				s := open(t)
 				q := withQueue(t, s)
-				return porttest.OutboxRig{Store: s, Announced: func(t *testing.T) []string {
+				return createcalltest.OutboxRig{Store: s, Announced: func(t *testing.T) []string {
 					res, err := q.Client().JobList(ctx, river.NewJobListParams().Kinds(callfinal.Kind).First(1000))
 					must(t, err)
 					var ids []string

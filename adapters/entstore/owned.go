@@ -8,8 +8,9 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/callsession"
@@ -20,7 +21,7 @@ import (
 
 // The owner-scoped reads and writes behind the phone, mapping, agent, workflow and call-log
 // endpoints. Every statement names the owner in its WHERE clause, so another user's id matches
-// no row and reads as application.ErrNotFound, like an id that names nothing.
+// no row and reads as fault.ErrNotFound, like an id that names nothing.
 
 // owned parses an owner's id and a record's id; either malformed names no row.
 func owned(userID, id string) (uid, rid string, ok bool) {
@@ -29,7 +30,7 @@ func owned(userID, id string) (uid, rid string, ok bool) {
 	return u.String(), r.String(), ok1 && ok2
 }
 
-// UserLines implements application.LineStore.
+// UserLines implements accounts.CatalogStore.
 func (s *Store) UserLines(ctx context.Context, userID string) ([]call.Line, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -54,12 +55,12 @@ func (s *Store) UserLines(ctx context.Context, userID string) ([]call.Line, erro
 	return out, nil
 }
 
-// UserLine implements application.LineStore.
+// UserLine implements accounts.CatalogStore.
 func (s *Store) UserLine(ctx context.Context, userID, lineID string) (call.Line, error) {
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
 	if !ok1 || !ok2 {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	p, err := s.client.PhoneNumber.Query().
 		Where(phonenumber.ID(lid), phonenumber.UserID(uid)).
@@ -102,12 +103,12 @@ const (
 	writeAgent = `UPDATE agents SET name = $1, system_prompt = $2, first_message = $3, is_active = $4 WHERE id = $5`
 )
 
-// UpdateLine implements application.LineStore in one transaction: lock, read, write. The stored
+// UpdateLine implements accounts.CatalogStore in one transaction: lock, read, write. The stored
 // credentials are neither opened nor rewritten unless fn sets new ones.
 func (s *Store) UpdateLine(ctx context.Context, userID, lineID string, fn func(*call.Line) error) (call.Line, error) {
 	uid, lid, ok := owned(userID, lineID)
 	if !ok {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	var l call.Line
 	err := s.inTx(ctx, "update line", func(tx dialect.Tx) error {
@@ -163,32 +164,32 @@ func (s *Store) UpdateLine(ctx context.Context, userID, lineID string, fn func(*
 	return l, nil
 }
 
-// DeleteLine implements application.LineStore. The database removes the line's mapping with it
+// DeleteLine implements accounts.CatalogStore. The database removes the line's mapping with it
 // (ON DELETE CASCADE); call_sessions holds plain ids, so the history stays.
 func (s *Store) DeleteLine(ctx context.Context, userID, lineID string) error {
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
 	if !ok1 || !ok2 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.PhoneNumber.Delete().Where(phonenumber.ID(lid), phonenumber.UserID(uid)).Exec(ctx)
-	return affectedOne("delete line", n, err, application.ErrNotFound)
+	return affectedOne("delete line", n, err, fault.ErrNotFound)
 }
 
-// DeleteMapping implements application.MappingStore.
+// DeleteMapping implements accounts.CatalogStore.
 func (s *Store) DeleteMapping(ctx context.Context, userID, lineID string) error {
 	uid, ok1 := parseID(userID)
 	lid, ok2 := parseID(lineID)
 	if !ok1 || !ok2 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	n, err := s.client.PhoneMapping.Delete().
 		Where(phonemapping.PhoneNumberID(lid), phonemapping.HasPhoneNumberWith(phonenumber.UserID(uid))).
 		Exec(ctx)
-	return affectedOne("delete mapping", n, err, application.ErrNotFound)
+	return affectedOne("delete mapping", n, err, fault.ErrNotFound)
 }
 
-// UserAgents implements application.AgentStore.
+// UserAgents implements accounts.CatalogStore.
 func (s *Store) UserAgents(ctx context.Context, userID string) ([]call.Agent, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -208,12 +209,12 @@ func (s *Store) UserAgents(ctx context.Context, userID string) ([]call.Agent, er
 	return out, nil
 }
 
-// UserAgent implements application.AgentStore.
+// UserAgent implements accounts.CatalogStore.
 func (s *Store) UserAgent(ctx context.Context, userID, agentID string) (call.Agent, error) {
 	uid, ok1 := parseID(userID)
 	aid, ok2 := parseID(agentID)
 	if !ok1 || !ok2 {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a, err := s.client.Agent.Query().Where(agent.ID(aid), agent.UserID(uid)).Only(ctx)
 	if err != nil {
@@ -222,11 +223,11 @@ func (s *Store) UserAgent(ctx context.Context, userID, agentID string) (call.Age
 	return agentOf(a), nil
 }
 
-// UpdateAgent implements application.AgentStore in one transaction: lock, read, write.
+// UpdateAgent implements accounts.CatalogStore in one transaction: lock, read, write.
 func (s *Store) UpdateAgent(ctx context.Context, userID, agentID string, fn func(*call.Agent) error) (call.Agent, error) {
 	uid, aid, ok := owned(userID, agentID)
 	if !ok {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a := call.Agent{ID: aid, UserID: uid}
 	err := s.inTx(ctx, "update agent", func(tx dialect.Tx) error {
@@ -255,7 +256,7 @@ func (s *Store) UpdateAgent(ctx context.Context, userID, agentID string, fn func
 	return a, nil
 }
 
-// UserWorkflows implements application.WorkflowStore.
+// UserWorkflows implements accounts.CatalogStore.
 func (s *Store) UserWorkflows(ctx context.Context, userID string) ([]call.Workflow, error) {
 	uid, ok := parseID(userID)
 	if !ok {
@@ -275,12 +276,12 @@ func (s *Store) UserWorkflows(ctx context.Context, userID string) ([]call.Workfl
 	return out, nil
 }
 
-// UserWorkflow implements application.WorkflowStore.
+// UserWorkflow implements accounts.CatalogStore.
 func (s *Store) UserWorkflow(ctx context.Context, userID, workflowID string) (call.Workflow, error) {
 	uid, ok1 := parseID(userID)
 	wid, ok2 := parseID(workflowID)
 	if !ok1 || !ok2 {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	w, err := s.client.Workflow.Query().Where(workflow.ID(wid), workflow.UserID(uid)).Only(ctx)
 	if err != nil {
@@ -293,10 +294,10 @@ func workflowOf(w *ent.Workflow) call.Workflow {
 	return call.Workflow{ID: w.ID.String(), UserID: w.UserID.String(), Name: w.Name, Active: w.IsActive, CreatedAt: w.CreatedAt.UTC()}
 }
 
-// FindSessions implements application.SessionQueries, in ListSessions' order. A request id
+// FindSessions implements createcall.CallStore, in ListSessions' order. A request id
 // prefix is matched on the id's text form (lower-case, as both databases print a UUID); a whole
 // request id is matched as a UUID, which the unique index answers.
-func (s *Store) FindSessions(ctx context.Context, userID string, f application.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
+func (s *Store) FindSessions(ctx context.Context, userID string, f createcall.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
 	uid, ok := parseID(userID)
 	if !ok || limit <= 0 {
 		return []*call.Session{}, 0, nil
@@ -310,7 +311,7 @@ func (s *Store) FindSessions(ctx context.Context, userID string, f application.S
 		if rid, ok := parseID(p); ok && len(p) == len(rid.String()) {
 			q.Where(callsession.RequestID(rid))
 		} else {
-			// The prefix holds only hex digits and dashes (application.ParseSessionFilter), so it
+			// The prefix holds only hex digits and dashes (createcall.ParseSessionFilter), so it
 			// needs no LIKE escaping.
 			q.Where(func(sel *entsql.Selector) {
 				sel.Where(entsql.P(func(b *entsql.Builder) {
@@ -350,7 +351,7 @@ func lockRow(ctx context.Context, tx dialect.Tx, query, id, userID string) error
 		return fmt.Errorf("lock row: %w", err)
 	}
 	if n == 0 {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	return nil
 }
@@ -366,7 +367,7 @@ func queryRow(ctx context.Context, tx dialect.Tx, query string, args []any, dest
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read row: %w", err)
 		}
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return fmt.Errorf("read row: %w", err)

@@ -5,10 +5,10 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/accounts/accountstest"
 )
 
-var _ porttest.OwnedStore = (*entstore.Store)(nil)
+var _ accountstest.Store = (*entstore.Store)(nil)
 
 func TestOwnedStoreContract(t *testing.T) {
 	t.Parallel()
@@ -18,7 +18,7 @@ func TestOwnedStoreContract(t *testing.T) {
 	} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			porttest.RunOwnedStoreSuite(t, func(t *testing.T) porttest.OwnedStore { return open(t) })
+			accountstest.RunCatalogStoreSuite(t, func(t *testing.T) accountstest.Store { return open(t) })
 		})
 	}
 }

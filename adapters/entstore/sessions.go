@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/callsession"
 )
 
-// CreateSession implements application.SessionStore: one INSERT.
+// CreateSession implements createcall.CallStore: one INSERT.
 func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
 	return createSession(ctx, s.client, cs)
 }
@@ -29,7 +29,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 	}
 	uid, ok := parseID(cs.UserID)
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	c := client.CallSession.Create().
 		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
@@ -47,7 +47,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 	return storeErr("create session", c.Exec(ctx))
 }
 
-// SaveSession implements application.SessionStore with optimistic concurrency: one UPDATE that
+// SaveSession implements createcall.CallStore with optimistic concurrency: one UPDATE that
 // only matches the version cs was read at. No row matched means the session moved on (or is
 // gone): ErrConflict.
 //
@@ -64,7 +64,7 @@ func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 	}
 	id, ok := parseID(cs.ID)
 	if !ok {
-		return application.ErrConflict
+		return fault.ErrConflict
 	}
 	u := s.client.CallSession.Update().
 		Where(callsession.ID(id), callsession.Version(cs.Version())).
@@ -73,7 +73,7 @@ func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 		return err
 	}
 	n, err := u.Save(ctx)
-	if err := affectedOne("save session", n, err, application.ErrConflict); err != nil {
+	if err := affectedOne("save session", n, err, fault.ErrConflict); err != nil {
 		return err
 	}
 	cs.Saved()
@@ -128,11 +128,11 @@ func setOrClear[T any](v *T, set func(T), clear func()) {
 	}
 }
 
-// Session implements application.SessionStore.
+// Session implements createcall.CallStore.
 func (s *Store) Session(ctx context.Context, id string) (*call.Session, error) {
 	sid, ok := parseID(id)
 	if !ok {
-		return nil, application.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	e, err := s.client.CallSession.Get(ctx, sid)
 	if err != nil {
@@ -141,12 +141,12 @@ func (s *Store) Session(ctx context.Context, id string) (*call.Session, error) {
 	return sessionOf(e)
 }
 
-// SessionByRequestID implements application.SessionQueries.
+// SessionByRequestID implements createcall.CallStore.
 func (s *Store) SessionByRequestID(ctx context.Context, userID, requestID string) (*call.Session, error) {
 	uid, ok1 := parseID(userID)
 	rid, ok2 := parseID(requestID)
 	if !ok1 || !ok2 {
-		return nil, application.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	e, err := s.client.CallSession.Query().
 		Where(callsession.RequestID(rid), callsession.UserID(uid)).
@@ -157,7 +157,7 @@ func (s *Store) SessionByRequestID(ctx context.Context, userID, requestID string
 	return sessionOf(e)
 }
 
-// ListSessions implements application.SessionQueries: newest first, ties broken by id.
+// ListSessions implements createcall.CallStore: newest first, ties broken by id.
 func (s *Store) ListSessions(ctx context.Context, userID string, offset, limit int) ([]*call.Session, int, error) {
 	uid, ok := parseID(userID)
 	if !ok || limit <= 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/callsession"
 )
 
-// StaleDialingSessions implements application.StaleSessionStore: one SELECT, oldest first.
+// StaleDialingSessions implements createcall.CallStore: one SELECT, oldest first.
 //
 // The schema has no index led by status; the planner answers this from the (user_id, status)
 // index or a scan of call_sessions. The reconciler runs it once a minute, not per request.

@@ -4,17 +4,17 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 func TestStaleSessionContract(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunStaleSessionSuite(t, func(t *testing.T) porttest.StaleStore { return entstoretest.NewSQLite(t) })
+		createcalltest.RunStaleSessionSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewSQLite(t) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunStaleSessionSuite(t, func(t *testing.T) porttest.StaleStore { return entstoretest.NewPostgres(t) })
+		createcalltest.RunStaleSessionSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewPostgres(t) })
 	})
 }

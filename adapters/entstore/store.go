@@ -22,7 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
 
 	"github.com/kupe-voice/kupe/adapters/secretbox"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 )
 
@@ -237,11 +237,11 @@ func storeErr(op string, err error) error {
 	case err == nil:
 		return nil
 	case ent.IsNotFound(err):
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	case sqlgraph.IsUniqueConstraintError(err):
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	case sqlgraph.IsForeignKeyConstraintError(err):
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	return fmt.Errorf("%s: %w", op, markUnavailable(err)) // faults.go: a database that is down is ErrUnavailable
 }

@@ -12,24 +12,30 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/accounts/accountstest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
-var _ porttest.Store = (*entstore.Store)(nil)
+var _ createcalltest.Store = (*entstore.Store)(nil)
 
 func TestStoreContract(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunStoreSuite(t, func(t *testing.T) porttest.Store { return entstoretest.NewSQLite(t) })
+		accountstest.RunAccountsSuite(t, func(t *testing.T) accountstest.Store { return entstoretest.NewSQLite(t) })
+		createcalltest.RunCallStoreSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewSQLite(t) })
+		createcalltest.RunDialPlanSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewSQLite(t) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		porttest.RunStoreSuite(t, func(t *testing.T) porttest.Store { return entstoretest.NewPostgres(t) })
+		accountstest.RunAccountsSuite(t, func(t *testing.T) accountstest.Store { return entstoretest.NewPostgres(t) })
+		createcalltest.RunCallStoreSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewPostgres(t) })
+		createcalltest.RunDialPlanSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewPostgres(t) })
 	})
 }
 
@@ -118,7 +124,7 @@ func testCreateCallPathRoundTrips(t *testing.T, s *entstore.Store) {
 	}
 	step("APIKeyByHash", func() error { _, err := s.APIKeyByHash(ctx, identity.HashAPIKey(plain)); return err })
 	step("DialPlan", func() error {
-		plan, err := s.DialPlan(ctx, u.ID, call.Target{})
+		plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Requested: call.Target{}})
 		if err == nil && (len(plan.Lines) != 1 || len(plan.Agents) != 1) {
 			t.Errorf("plan = %+v, want the line and its agent", plan)
 		}
@@ -147,14 +153,14 @@ func testSaveSessionKeepsVersions(t *testing.T, s *entstore.Store) {
 	}
 	v := stale.Version()
 	must(t, stale.MarkFailed("stale", base.Add(time.Minute)))
-	if err := s.SaveSession(ctx, stale); !errors.Is(err, application.ErrConflict) {
+	if err := s.SaveSession(ctx, stale); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("stale save = %v, want ErrConflict", err)
 	}
 	if stale.Version() != v {
 		t.Fatalf("a refused save moved the version from %d to %d", v, stale.Version())
 	}
 	gone := newSession(u.ID, l, base)
-	if err := s.SaveSession(ctx, gone); !errors.Is(err, application.ErrConflict) {
+	if err := s.SaveSession(ctx, gone); !errors.Is(err, fault.ErrConflict) {
 		t.Fatalf("save of a session never created = %v, want ErrConflict", err)
 	}
 }
@@ -169,7 +175,7 @@ func testDialPlanHoldsOnlyTheUsersOwn(t *testing.T, s *entstore.Store) {
 	// The use case refuses such a mapping; the plan must not trust that it did.
 	must(t, s.SetMapping(ctx, l.ID, call.Target{AgentID: foreign.ID}))
 
-	plan, err := s.DialPlan(ctx, u.ID, call.Target{WorkflowID: foreignWf.ID})
+	plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Requested: call.Target{WorkflowID: foreignWf.ID}})
 	must(t, err)
 	if len(plan.Agents) != 0 || len(plan.Workflows) != 0 {
 		t.Fatalf("plan holds another user's agents %v or workflows %v", plan.Agents, plan.Workflows)
@@ -183,7 +189,7 @@ func testDialPlanHoldsOnlyTheUsersOwn(t *testing.T, s *entstore.Store) {
 
 	// No such user, or an id that is no UUID: an empty plan, not an error.
 	for _, id := range []string{uuid.NewString(), "not-a-uuid"} {
-		plan, err := s.DialPlan(ctx, id, call.Target{AgentID: "nor-this"})
+		plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: id, Requested: call.Target{AgentID: "nor-this"}})
 		must(t, err)
 		if plan.Credits != 0 || len(plan.Lines) != 0 || plan.Agents == nil || plan.Workflows == nil {
 			t.Fatalf("DialPlan(%q) = %+v, want an empty plan", id, plan)
@@ -197,13 +203,13 @@ func testMappingNamesExactlyOneTarget(t *testing.T, s *entstore.Store) {
 	a := newAgent(t, s, u.ID)
 	w := call.Workflow{ID: uuid.NewString(), UserID: u.ID, Name: "W", Active: true, CreatedAt: base}
 	must(t, s.CreateWorkflow(ctx, w))
-	var invalid *application.InvalidInputError
+	var invalid *fault.InvalidInputError
 	for _, tg := range []call.Target{{}, {AgentID: a.ID, WorkflowID: w.ID}} {
 		if err := s.SetMapping(ctx, l.ID, tg); !errors.As(err, &invalid) {
 			t.Fatalf("SetMapping(%+v) = %v, want InvalidInputError", tg, err)
 		}
 	}
-	if err := s.SetMapping(ctx, l.ID, call.Target{AgentID: uuid.NewString()}); !errors.Is(err, application.ErrNotFound) {
+	if err := s.SetMapping(ctx, l.ID, call.Target{AgentID: uuid.NewString()}); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("SetMapping(unknown agent) = %v, want ErrNotFound", err)
 	}
 	// The database refuses it too, whoever writes.
@@ -268,7 +274,7 @@ func testUsersWithoutEmail(t *testing.T, s *entstore.Store) {
 	}
 	u := identity.User{ID: uuid.NewString(), Email: "ada@example.com", CreatedAt: base}
 	must(t, s.CreateUser(ctx, u))
-	if err := s.CreateUser(ctx, u); !errors.Is(err, application.ErrAlreadyExists) {
+	if err := s.CreateUser(ctx, u); !errors.Is(err, fault.ErrAlreadyExists) {
 		t.Fatalf("CreateUser with a taken id = %v, want ErrAlreadyExists", err)
 	}
 }
@@ -290,7 +296,7 @@ func testMalformedIDsAreNotFound(t *testing.T, s *entstore.Store) {
 	checks["CreateLine"] = s.CreateLine(ctx, call.Line{ID: uuid.NewString(), UserID: bad, Number: "+14155550123",
 		Provider: call.ProviderTwilio, CreatedAt: base})
 	for name, err := range checks {
-		if !errors.Is(err, application.ErrNotFound) {
+		if !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("%s(%q) = %v, want ErrNotFound", name, bad, err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -49,12 +49,12 @@ const maxMultipartMemory = 1 << 20
 // answered event that has none, EventType), CallSid as the leg id and ConversationDuration
 // (seconds of talk); field names match in any case. Exotel's times carry no zone, so the event
 // takes the time it arrives. The caller sets the event's session and provider.
-func ParseStatusCallback(contentType string, body []byte) (application.CarrierEvent, error) {
+func ParseStatusCallback(contentType string, body []byte) (callevents.CarrierEvent, error) {
 	f, err := callbackFields(contentType, body)
 	if err != nil {
-		return application.CarrierEvent{}, err
+		return callevents.CarrierEvent{}, err
 	}
-	var ev application.CarrierEvent
+	var ev callevents.CarrierEvent
 	st, ok := MapStatus(f["status"])
 	if !ok && strings.EqualFold(f["eventtype"], "answered") {
 		st = call.StatusInProgress

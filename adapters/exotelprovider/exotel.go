@@ -1,6 +1,6 @@
 // Package exotelprovider places calls through Exotel's v1 "connect to flow" API, streaming the
 // call's audio to the voice agent. No maintained Go client exists, so it speaks the REST API with
-// net/http; it implements application.Carrier and passes application/porttest's carrier suite.
+// net/http; it implements createcall.Carrier and passes application/createcall/createcalltest's carrier suite.
 package exotelprovider
 
 import (
@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
-// Line credential names (application.DialRequest.Credentials).
+// Line credential names (createcall.DialRequest.Credentials).
 const (
 	CredAPIKey     = "api_key"
 	CredAPIToken   = "api_token"
@@ -42,7 +42,7 @@ type Config struct {
 	// StatusCallbackURL is where the carrier reports the call's progress for a session.
 	StatusCallbackURL func(sessionID string) string
 	// StreamURL is the bidirectional media stream (wss://) for a dial.
-	StreamURL func(req application.DialRequest) string
+	StreamURL func(req createcall.DialRequest) string
 	// TimeLimit caps the call's length in seconds; 3600 when zero.
 	TimeLimit int
 	// RingTimeout is how long, in seconds, the destination rings; 30 when zero.
@@ -70,13 +70,13 @@ func New(cfg Config) *Carrier {
 	return &Carrier{cfg: cfg, client: carrierhttp.NewClient(cfg.Timeout)}
 }
 
-var _ application.Carrier = (*Carrier)(nil)
+var _ createcall.Carrier = (*Carrier)(nil)
 
-var errSettings = &application.DialError{Kind: application.DialBadCredentials,
+var errSettings = &createcall.DialError{Kind: createcall.DialBadCredentials,
 	Reason: "The line's carrier settings are incomplete or invalid"}
 
 // Dial asks Exotel to call req.To from the line's number and returns the call's Sid.
-func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string, error) {
+func (c *Carrier) Dial(ctx context.Context, req createcall.DialRequest) (string, error) {
 	creds := req.Credentials
 	key, token, sid := creds[CredAPIKey], creds[CredAPIToken], creds[CredAccountSID]
 	if key == "" || token == "" || sid == "" {
@@ -112,7 +112,7 @@ func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string
 	return leg, nil
 }
 
-func settingsError(detail string) *application.DialError {
+func settingsError(detail string) *createcall.DialError {
 	de := *errSettings
 	de.Err = errors.New("exotel line settings: " + detail)
 	return &de
@@ -120,7 +120,7 @@ func settingsError(detail string) *application.DialError {
 
 // form is the connect request. Exotel calls From first and then runs the flow (here, the media
 // stream), so the destination goes in From and the line's number is the caller id.
-func (c *Carrier) form(req application.DialRequest) (url.Values, error) {
+func (c *Carrier) form(req createcall.DialRequest) (url.Values, error) {
 	f := url.Values{
 		"From":        {req.To},
 		"CallerId":    {req.From},
@@ -136,7 +136,7 @@ func (c *Carrier) form(req application.DialRequest) (url.Values, error) {
 			stream = c.cfg.StreamURL(req)
 		}
 		if stream == "" {
-			return nil, &application.DialError{Kind: application.DialUnavailable,
+			return nil, &createcall.DialError{Kind: createcall.DialUnavailable,
 				Reason: "Calls cannot be placed from this line right now",
 				Err:    errors.New("exotelprovider: no stream URL configured and the line has no flow_url")}
 		}

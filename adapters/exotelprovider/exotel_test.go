@@ -10,20 +10,20 @@ import (
 
 	"go.uber.org/fx"
 
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 func TestCarrierContract(t *testing.T) {
-	porttest.RunCarrierSuite(t, porttest.CarrierHarness{
+	createcalltest.RunCarrierSuite(t, createcalltest.CarrierHarness{
 		Timeout: testTimeout,
-		Start: func(t *testing.T, sc porttest.Scenario) (porttest.CarrierRig, bool) {
+		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := &fakeExotel{sc: sc}
 			base := startFake(t, f)
-			if sc == porttest.Refused {
+			if sc == createcalltest.Refused {
 				base = refusedURL(t)
 			}
-			return porttest.CarrierRig{
+			return createcalltest.CarrierRig{
 				Carrier: New(testConfig(base)),
 				Request: testRequest(),
 				Dials:   func() int { return int(f.dials.Load()) },
@@ -33,7 +33,7 @@ func TestCarrierContract(t *testing.T) {
 	})
 }
 
-func dial(t *testing.T, c *Carrier, req application.DialRequest) (string, *application.DialError) {
+func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -41,15 +41,15 @@ func dial(t *testing.T, c *Carrier, req application.DialRequest) (string, *appli
 	if err == nil {
 		return leg, nil
 	}
-	var de *application.DialError
+	var de *createcall.DialError
 	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *application.DialError", err, err)
+		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
 	}
 	return leg, de
 }
 
 func TestDialSendsTheConnectRequest(t *testing.T) {
-	f := &fakeExotel{sc: porttest.Accept}
+	f := &fakeExotel{sc: createcalltest.Accept}
 	c := New(testConfig(startFake(t, f)))
 	leg, de := dial(t, c, testRequest())
 	if de != nil {
@@ -91,7 +91,7 @@ func TestDialSendsTheConnectRequest(t *testing.T) {
 }
 
 func TestDialRunsTheLinesFlowApp(t *testing.T) {
-	f := &fakeExotel{sc: porttest.Accept}
+	f := &fakeExotel{sc: createcalltest.Accept}
 	cfg := testConfig(startFake(t, f))
 	cfg.TimeLimit, cfg.RingTimeout = 600, 45
 	req := testRequest()
@@ -117,29 +117,29 @@ func TestDialReadsAnswers(t *testing.T) {
 		status  int
 		body    string
 		wantLeg string
-		want    application.DialErrorKind
+		want    createcall.DialErrorKind
 	}{
 		{"upper-case keys", 200, `{"Call":{"Sid":"a1b2c3","Status":"in-progress"}}`, "a1b2c3", 0},
 		{"lower-case keys", 200, `{"call":{"sid":"d4e5f6","status":"in-progress"}}`, "d4e5f6", 0},
-		{"numeric code", 400, `{"RestException":{"Status":400,"Message":"Invalid number","Code":34001}}`, "", application.DialInvalidDestination},
-		{"string code", 400, `{"RestException":{"Status":"400","Message":"Invalid number","Code":"34001"}}`, "", application.DialInvalidDestination},
-		{"lower-case exception", 400, `{"restexception":{"status":400,"message":"invalid number","code":34002}}`, "", application.DialInvalidDestination},
-		{"destination named only in the message", 400, `{"RestException":{"Status":400,"Message":"This number is in DND","Code":null}}`, "", application.DialInvalidDestination},
-		{"caller id with a 34xxx code", 400, `{"RestException":{"Status":400,"Message":"CallerId is not an ExoPhone","Code":34010}}`, "", application.DialCallerNotAllowed},
-		{"exception with HTTP 200", 200, `{"RestException":{"Status":400,"Message":"Invalid CallerId","Code":"34010"}}`, "", application.DialCallerNotAllowed},
-		{"exception with HTTP 200, no status", 200, `{"RestException":{"Message":"Something odd"}}`, "", application.DialRejected},
-		{"exception with HTTP 200, status 401", 200, `{"RestException":{"Status":401,"Message":"Authentication failed"}}`, "", application.DialBadCredentials},
-		{"other 400", 400, `{"RestException":{"Status":400,"Message":"TimeLimit must be a number","Code":"10001"}}`, "", application.DialRejected},
-		{"forbidden", 403, `{"RestException":{"Status":403,"Message":"Account suspended"}}`, "", application.DialBadCredentials},
-		{"forbidden destination", 403, `{"RestException":{"Status":403,"Message":"Your account may not call this number"}}`, "", application.DialInvalidDestination},
-		{"payment required", 402, `{"RestException":{"Status":402,"Message":"Insufficient balance"}}`, "", application.DialRejected},
-		{"not found", 404, `not found`, "", application.DialRejected},
-		{"server error", 500, `{"RestException":{"Status":500,"Message":"Internal error"}}`, "", application.DialUnavailable},
-		{"200 without a Sid", 200, `{"Call":{"Status":"queued"}}`, "", application.DialUnknown},
-		{"200 with an empty body", 200, ``, "", application.DialUnknown},
-		{"200 with HTML", 200, `<html>ok</html>`, "", application.DialUnknown},
-		{"200 with a Sid unfit for a leg id", 200, `{"Call":{"Sid":"a b"}}`, "", application.DialUnknown},
-		{"redirect", 302, ``, "", application.DialUnknown},
+		{"numeric code", 400, `{"RestException":{"Status":400,"Message":"Invalid number","Code":34001}}`, "", createcall.DialInvalidDestination},
+		{"string code", 400, `{"RestException":{"Status":"400","Message":"Invalid number","Code":"34001"}}`, "", createcall.DialInvalidDestination},
+		{"lower-case exception", 400, `{"restexception":{"status":400,"message":"invalid number","code":34002}}`, "", createcall.DialInvalidDestination},
+		{"destination named only in the message", 400, `{"RestException":{"Status":400,"Message":"This number is in DND","Code":null}}`, "", createcall.DialInvalidDestination},
+		{"caller id with a 34xxx code", 400, `{"RestException":{"Status":400,"Message":"CallerId is not an ExoPhone","Code":34010}}`, "", createcall.DialCallerNotAllowed},
+		{"exception with HTTP 200", 200, `{"RestException":{"Status":400,"Message":"Invalid CallerId","Code":"34010"}}`, "", createcall.DialCallerNotAllowed},
+		{"exception with HTTP 200, no status", 200, `{"RestException":{"Message":"Something odd"}}`, "", createcall.DialRejected},
+		{"exception with HTTP 200, status 401", 200, `{"RestException":{"Status":401,"Message":"Authentication failed"}}`, "", createcall.DialBadCredentials},
+		{"other 400", 400, `{"RestException":{"Status":400,"Message":"TimeLimit must be a number","Code":"10001"}}`, "", createcall.DialRejected},
+		{"forbidden", 403, `{"RestException":{"Status":403,"Message":"Account suspended"}}`, "", createcall.DialBadCredentials},
+		{"forbidden destination", 403, `{"RestException":{"Status":403,"Message":"Your account may not call this number"}}`, "", createcall.DialInvalidDestination},
+		{"payment required", 402, `{"RestException":{"Status":402,"Message":"Insufficient balance"}}`, "", createcall.DialRejected},
+		{"not found", 404, `not found`, "", createcall.DialRejected},
+		{"server error", 500, `{"RestException":{"Status":500,"Message":"Internal error"}}`, "", createcall.DialUnavailable},
+		{"200 without a Sid", 200, `{"Call":{"Status":"queued"}}`, "", createcall.DialUnknown},
+		{"200 with an empty body", 200, ``, "", createcall.DialUnknown},
+		{"200 with HTML", 200, `<html>ok</html>`, "", createcall.DialUnknown},
+		{"200 with a Sid unfit for a leg id", 200, `{"Call":{"Sid":"a b"}}`, "", createcall.DialUnknown},
+		{"redirect", 302, ``, "", createcall.DialUnknown},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,7 +167,7 @@ func TestDialReadsAnswers(t *testing.T) {
 
 // checkReason: a customer-facing reason names no vendor, echoes nothing of the carrier's answer
 // and holds no number; the log side (Error) holds no credential or whole number either.
-func checkReason(t *testing.T, de *application.DialError) {
+func checkReason(t *testing.T, de *createcall.DialError) {
 	t.Helper()
 	for _, bad := range []string{"exotel", "{", "<", "9876543210", "8047112233", "exophone", "callerid"} {
 		if strings.Contains(strings.ToLower(de.Reason), bad) {
@@ -182,9 +182,9 @@ func checkReason(t *testing.T, de *application.DialError) {
 }
 
 func TestRefusalKeepsTheNumberOutOfLogs(t *testing.T) {
-	f := &fakeExotel{sc: porttest.InvalidDestination}
+	f := &fakeExotel{sc: createcalltest.InvalidDestination}
 	_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
-	if de == nil || de.Kind != application.DialInvalidDestination {
+	if de == nil || de.Kind != createcall.DialInvalidDestination {
 		t.Fatalf("Dial error %v, want invalid destination", de)
 	}
 	checkReason(t, de)
@@ -195,9 +195,9 @@ func TestRefusalKeepsTheNumberOutOfLogs(t *testing.T) {
 
 func TestRetries(t *testing.T) {
 	t.Run("429 is retried twice, then refused", func(t *testing.T) {
-		f := &fakeExotel{sc: porttest.RateLimited}
+		f := &fakeExotel{sc: createcalltest.RateLimited}
 		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
-		if de == nil || de.Kind != application.DialRateLimited {
+		if de == nil || de.Kind != createcall.DialRateLimited {
 			t.Fatalf("Dial error %v, want rate limited", de)
 		}
 		if got := f.dials.Load(); got != 3 {
@@ -208,7 +208,7 @@ func TestRetries(t *testing.T) {
 		h := &canned{status: 429, header: http.Header{"Retry-After": {"30"}}}
 		t0 := time.Now()
 		_, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
-		if de == nil || de.Kind != application.DialRateLimited || h.n.Load() != 1 || time.Since(t0) > 5*time.Second {
+		if de == nil || de.Kind != createcall.DialRateLimited || h.n.Load() != 1 || time.Since(t0) > 5*time.Second {
 			t.Fatalf("Dial error %v after %d requests in %v, want one rate-limited request", de, h.n.Load(), time.Since(t0))
 		}
 	})
@@ -219,8 +219,8 @@ func TestRetries(t *testing.T) {
 		defer cancel()
 		t0 := time.Now()
 		_, err := c.Dial(ctx, testRequest())
-		var de *application.DialError
-		if !errors.As(err, &de) || de.Kind != application.DialRateLimited {
+		var de *createcall.DialError
+		if !errors.As(err, &de) || de.Kind != createcall.DialRateLimited {
 			t.Fatalf("Dial error %v, want rate limited", err)
 		}
 		if time.Since(t0) > time.Second || h.n.Load() != 1 {
@@ -228,19 +228,19 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("5xx is not retried", func(t *testing.T) {
-		f := &fakeExotel{sc: porttest.Unavailable}
+		f := &fakeExotel{sc: createcalltest.Unavailable}
 		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
-		if de == nil || de.Kind != application.DialUnavailable || f.dials.Load() != 1 {
+		if de == nil || de.Kind != createcall.DialUnavailable || f.dials.Load() != 1 {
 			t.Fatalf("Dial error %v after %d requests, want one unavailable request", de, f.dials.Load())
 		}
 	})
 	t.Run("a cancelled context sends nothing", func(t *testing.T) {
-		f := &fakeExotel{sc: porttest.Accept}
+		f := &fakeExotel{sc: createcalltest.Accept}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := New(testConfig(startFake(t, f))).Dial(ctx, testRequest())
-		var de *application.DialError
-		if !errors.As(err, &de) || de.Kind != application.DialUnavailable || f.dials.Load() != 0 {
+		var de *createcall.DialError
+		if !errors.As(err, &de) || de.Kind != createcall.DialUnavailable || f.dials.Load() != 0 {
 			t.Fatalf("Dial error %v after %d requests, want unavailable and none sent", err, f.dials.Load())
 		}
 	})
@@ -250,27 +250,27 @@ func TestBodyIsCapped(t *testing.T) {
 	// Valid JSON behind 100 KiB of whitespace: read whole it would give a leg id.
 	h := &canned{status: 200, body: strings.Repeat(" ", 100<<10) + `{"Call":{"Sid":"abc"}}`}
 	leg, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
-	if de == nil || de.Kind != application.DialUnknown {
+	if de == nil || de.Kind != createcall.DialUnknown {
 		t.Fatalf("Dial = %q, %v; want unknown for an answer past the cap", leg, de)
 	}
 }
 
 func TestSettings(t *testing.T) {
 	t.Run("missing credentials", func(t *testing.T) {
-		f := &fakeExotel{sc: porttest.Accept}
+		f := &fakeExotel{sc: createcalltest.Accept}
 		req := testRequest()
 		delete(req.Credentials, CredAPIToken)
 		_, de := dial(t, New(testConfig(startFake(t, f))), req)
-		if de == nil || de.Kind != application.DialBadCredentials || f.dials.Load() != 0 {
+		if de == nil || de.Kind != createcall.DialBadCredentials || f.dials.Load() != 0 {
 			t.Fatalf("Dial error %v, want bad credentials before any request", de)
 		}
 	})
 	t.Run("no stream and no flow", func(t *testing.T) {
-		f := &fakeExotel{sc: porttest.Accept}
+		f := &fakeExotel{sc: createcalltest.Accept}
 		cfg := testConfig(startFake(t, f))
 		cfg.StreamURL = nil
 		_, de := dial(t, New(cfg), testRequest())
-		if de == nil || de.Kind != application.DialUnavailable || f.dials.Load() != 0 {
+		if de == nil || de.Kind != createcall.DialUnavailable || f.dials.Load() != 0 {
 			t.Fatalf("Dial error %v, want unavailable before any request", de)
 		}
 	})
@@ -297,8 +297,9 @@ func TestSettings(t *testing.T) {
 	}
 }
 
-func TestModule(t *testing.T) {
-	if err := fx.ValidateApp(Module, fx.Supply(Config{}), fx.Invoke(func(*Carrier) {})); err != nil {
+// New works as an fx constructor, as the wiring (cmd/internal/app) could use it.
+func TestNewIsAnFxConstructor(t *testing.T) {
+	if err := fx.ValidateApp(fx.Provide(New), fx.Supply(Config{}), fx.Invoke(func(*Carrier) {})); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -28,8 +28,8 @@ const (
 	testTimeout = 300 * time.Millisecond
 )
 
-func testRequest() application.DialRequest {
-	return application.DialRequest{
+func testRequest() createcall.DialRequest {
+	return createcall.DialRequest{
 		SessionID: "ses_01J8ZK", RequestID: "req_01J8ZK", LineID: "line_1",
 		From: testLine, To: testDest,
 		Credentials: call.Credentials{CredAPIKey: testKey, CredAPIToken: testToken, CredAccountSID: testAccount},
@@ -41,7 +41,7 @@ func testConfig(base string) Config {
 		APIBaseURL:        base,
 		Timeout:           testTimeout,
 		StatusCallbackURL: func(id string) string { return "https://kupe.test/hooks/exotel/" + id },
-		StreamURL:         func(r application.DialRequest) string { return "wss://kupe.test/stream/" + r.SessionID },
+		StreamURL:         func(r createcall.DialRequest) string { return "wss://kupe.test/stream/" + r.SessionID },
 	}
 }
 
@@ -54,7 +54,7 @@ type received struct {
 
 // fakeExotel answers connect requests the way Exotel's v1 API does, scripted by a scenario.
 type fakeExotel struct {
-	sc     porttest.Scenario
+	sc     createcalltest.Scenario
 	dials  atomic.Int64
 	placed atomic.Int64
 	mu     sync.Mutex
@@ -78,29 +78,29 @@ func (f *fakeExotel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"RestException":{"Status":%d,"Message":%q,"Code":%s}}`, status, msg, code)
 	}
 	switch f.sc {
-	case porttest.InvalidDestination:
+	case createcalltest.InvalidDestination:
 		exception(400, "34001", "Invalid number "+r.PostForm.Get("From"))
 		return
-	case porttest.CallerNotAllowed:
+	case createcalltest.CallerNotAllowed:
 		exception(400, `"34010"`, "CallerId "+r.PostForm.Get("CallerId")+" is not a valid ExoPhone for this account")
 		return
-	case porttest.BadCredentials:
+	case createcalltest.BadCredentials:
 		exception(401, `""`, "Authentication is required to view this resource.")
 		return
-	case porttest.RateLimited:
+	case createcalltest.RateLimited:
 		exception(429, `""`, "Too many requests")
 		return
-	case porttest.RateLimitedOnce:
+	case createcalltest.RateLimitedOnce:
 		if n == 1 {
 			exception(429, `""`, "Too many requests")
 			return
 		}
-	case porttest.Unavailable:
+	case createcalltest.Unavailable:
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
 		fmt.Fprint(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>")
 		return
-	case porttest.Hang:
+	case createcalltest.Hang:
 		select {
 		case <-r.Context().Done():
 		case <-time.After(20 * testTimeout):

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // FuzzParseResponse feeds arbitrary answers to the parser and the mapping built on it: neither
@@ -31,9 +31,9 @@ func FuzzParseResponse(f *testing.F) {
 		if leg != "" {
 			t.Fatalf("outcome returned both leg %q and %v", leg, de)
 		}
-		if _, ok := map[application.DialErrorKind]bool{application.DialUnknown: true, application.DialInvalidDestination: true,
-			application.DialCallerNotAllowed: true, application.DialBadCredentials: true, application.DialRateLimited: true,
-			application.DialUnavailable: true, application.DialRejected: true}[de.Kind]; !ok {
+		if _, ok := map[createcall.DialErrorKind]bool{createcall.DialUnknown: true, createcall.DialInvalidDestination: true,
+			createcall.DialCallerNotAllowed: true, createcall.DialBadCredentials: true, createcall.DialRateLimited: true,
+			createcall.DialUnavailable: true, createcall.DialRejected: true}[de.Kind]; !ok {
 			t.Fatalf("invalid kind %v", de.Kind)
 		}
 		if de.Reason == "" || strings.ContainsAny(de.Reason, "{<") || strings.Contains(strings.ToLower(de.Reason), "exotel") {

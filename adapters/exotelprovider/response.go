@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // connectResponse is the part of Exotel's answer the adapter reads: {"Call":{"Sid":...}} on
@@ -43,7 +43,7 @@ func (r connectResponse) sid() string {
 
 // outcome reads Exotel's answer to a connect request: the call's Sid, or why there is none.
 // secrets are removed from anything kept for logs.
-func outcome(status int, body []byte, secrets ...string) (string, *application.DialError) {
+func outcome(status int, body []byte, secrets ...string) (string, *createcall.DialError) {
 	r, perr := parseResponse(body)
 	if ex := r.RestException; ex != nil {
 		// A RestException refuses the call even when it arrives with HTTP 200.
@@ -80,16 +80,16 @@ func outcome(status int, body []byte, secrets ...string) (string, *application.D
 var refusals = []struct {
 	codeMin, codeMax int      // an inclusive range of codes; zero matches no code
 	words            []string // lower-case words, any of which in the message matches
-	kind             application.DialErrorKind
+	kind             createcall.DialErrorKind
 }{
 	{words: []string{"callerid", "caller id", "caller_id", "exophone", "virtual number"},
-		kind: application.DialCallerNotAllowed},
+		kind: createcall.DialCallerNotAllowed},
 	{codeMin: 34000, codeMax: 34999, words: []string{"invalid number", "phone number", "this number",
 		"the number", "number is", "destination", "dnd", "do not disturb"},
-		kind: application.DialInvalidDestination},
+		kind: createcall.DialInvalidDestination},
 }
 
-func classify(code int, message string) application.DialErrorKind {
+func classify(code int, message string) createcall.DialErrorKind {
 	msg := strings.ToLower(message)
 	for _, r := range refusals {
 		if r.codeMin != 0 && code >= r.codeMin && code <= r.codeMax {

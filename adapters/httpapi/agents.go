@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -83,7 +83,7 @@ func (s *server) createAgentSimple(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	a, err := s.deps.Accounts.CreateAgent(c.Request.Context(), application.CreateAgent{UserID: userID, Name: body.Name})
+	a, err := s.deps.Accounts.CreateAgent(c.Request.Context(), accounts.CreateAgent{UserID: userID, Name: body.Name})
 	if err != nil {
 		fail(c, err)
 		return
@@ -132,7 +132,7 @@ func (s *server) updateAgent(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	cmd := application.UpdateAgent{UserID: userID, AgentID: c.Param("agent_id")}
+	cmd := accounts.UpdateAgent{UserID: userID, AgentID: c.Param("agent_id")}
 	if a := body.Agent; a != nil {
 		cmd.Name, cmd.Active, cmd.FirstMessage = a.Name, a.IsActive, a.FirstResponseMessage
 		if a.WelcomeMessage != nil {

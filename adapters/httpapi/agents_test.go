@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -102,7 +103,7 @@ func TestAgents(t *testing.T) {
 	if got, _ := r.store.Agent(context.Background(), id); got != want {
 		t.Fatalf("a refused PUT changed the agent: %+v", got)
 	}
-	wantDetail(t, r.get("/api/v1/agents/"+application.NewID(), a.key), http.StatusNotFound, "Agent not found")
+	wantDetail(t, r.get("/api/v1/agents/"+uuid.NewString(), a.key), http.StatusNotFound, "Agent not found")
 	wantDetail(t, r.get("/api/v1/agents", ""), http.StatusUnauthorized, "Invalid or missing API key")
 	// Large prompts go through whole (the body limit is the service's).
 	big := strings.Repeat("p", 30<<10)
@@ -176,7 +177,7 @@ func TestWorkflows(t *testing.T) {
 	}
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/workflows", a.key, `{"name": ""}`), http.StatusUnprocessableEntity, "name must be 1 to 200 characters")
 	wantDetail(t, r.get("/api/v1/workflows/nope", a.key), http.StatusUnprocessableEntity, "workflow_id must be a UUID")
-	wantDetail(t, r.get("/api/v1/workflows/"+application.NewID(), a.key), http.StatusNotFound, "Workflow not found")
+	wantDetail(t, r.get("/api/v1/workflows/"+uuid.NewString(), a.key), http.StatusNotFound, "Workflow not found")
 }
 
 func TestCreditBalance(t *testing.T) {

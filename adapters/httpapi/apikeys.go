@@ -8,7 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -52,7 +53,7 @@ func (s *server) apiKeyRoutes(g *gin.RouterGroup) {
 func apiKeyCaller(c *gin.Context, bodyUserID string) (string, error) {
 	p, ok := principal(c)
 	if !ok {
-		return "", application.ErrUnauthenticated
+		return "", fault.ErrUnauthenticated
 	}
 	var (
 		values [1]string
@@ -63,7 +64,7 @@ func apiKeyCaller(c *gin.Context, bodyUserID string) (string, error) {
 		return "", err
 	}
 	for _, id := range []string{values[0], bodyUserID} {
-		if _, err := application.ActingUser(p.UserID, id); err != nil {
+		if _, err := accounts.ActingUser(p.UserID, id); err != nil {
 			return "", err
 		}
 	}

@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -20,11 +22,11 @@ import (
 const apiKeysURL = "/api/v1/api-keys"
 
 // withKeyEndpoints serves the API-key endpoints, and records key use, on the rig's store.
-func withKeyEndpoints(auth **application.Authenticator) rigOption {
+func withKeyEndpoints(auth **accounts.Authenticator) rigOption {
 	return func(d *httpapi.Deps, _ *httpapi.Config) {
 		store := d.Accounts.Store.(*memstore.Store)
-		d.APIKeys = &application.APIKeys{Store: store}
-		d.Auth = &application.Authenticator{Keys: store, Usage: store}
+		d.APIKeys = &accounts.APIKeys{Store: store}
+		d.Auth = &accounts.Authenticator{Keys: store, Usage: store}
 		if auth != nil {
 			*auth = d.Auth
 		}
@@ -117,7 +119,7 @@ func TestCreatedKeyPlacesACallUntilRevoked(t *testing.T) {
 }
 
 func TestListShowsOnlyTheCallersLiveKeysWithoutSecrets(t *testing.T) {
-	var auth *application.Authenticator
+	var auth *accounts.Authenticator
 	r := newRig(t, withKeyEndpoints(&auth))
 	a, b := r.user(money.FromUnits(10), false), r.user(money.FromUnits(10), false)
 	first := r.createKey(a.key, "first")
@@ -178,7 +180,7 @@ func TestAnotherUsersKeyIsNotFoundAndKeepsWorking(t *testing.T) {
 	wantDetail(t, r.sendKeyRequest(http.MethodPatch, apiKeysURL+"/"+id, other.key, `{"name":"mine now"}`), http.StatusNotFound, "API key not found")
 	wantDetail(t, r.do(http.MethodDelete, apiKeysURL+"/"+id, other.key, nil), http.StatusNotFound, "API key not found")
 	// Exactly as for a key that does not exist.
-	wantDetail(t, r.do(http.MethodDelete, apiKeysURL+"/"+application.NewID(), other.key, nil), http.StatusNotFound, "API key not found")
+	wantDetail(t, r.do(http.MethodDelete, apiKeysURL+"/"+uuid.NewString(), other.key, nil), http.StatusNotFound, "API key not found")
 
 	w := r.post(callURL("phoneNumber", destination), k["key"].(string), "")
 	if w.Code != http.StatusOK {
@@ -224,8 +226,8 @@ func TestRenameKey(t *testing.T) {
 		"array":            {url, `["name"]`, 422, "Request body must be a JSON object"},
 		"two objects":      {url, `{"name": "a"} {}`, 422, "Request body must hold one JSON object and nothing after it"},
 		"key_id not UUID":  {apiKeysURL + "/fetch", `{"name": "x"}`, 422, "key_id must be a UUID"},
-		"unknown key":      {apiKeysURL + "/" + application.NewID(), `{"name": "x"}`, 404, "API key not found"},
-		"foreign user_id":  {url + "?user_id=" + application.NewID(), `{"name": "x"}`, 403, "Not allowed to act for another user"},
+		"unknown key":      {apiKeysURL + "/" + uuid.NewString(), `{"name": "x"}`, 404, "API key not found"},
+		"foreign user_id":  {url + "?user_id=" + uuid.NewString(), `{"name": "x"}`, 403, "Not allowed to act for another user"},
 		"user_id not UUID": {url + "?user_id=me", `{"name": "x"}`, 422, "user_id must be a UUID"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -259,8 +261,8 @@ func TestCreateKeyInput(t *testing.T) {
 		status    int
 		detail    string
 	}{
-		"foreign user_id in body":  {apiKeysURL, `{"user_id": "` + application.NewID() + `", "name": "x"}`, 403, "Not allowed to act for another user"},
-		"foreign user_id in query": {apiKeysURL + "?user_id=" + application.NewID(), `{"name": "x"}`, 403, "Not allowed to act for another user"},
+		"foreign user_id in body":  {apiKeysURL, `{"user_id": "` + uuid.NewString() + `", "name": "x"}`, 403, "Not allowed to act for another user"},
+		"foreign user_id in query": {apiKeysURL + "?user_id=" + uuid.NewString(), `{"name": "x"}`, 403, "Not allowed to act for another user"},
 		"user_id not a string":     {apiKeysURL, `{"user_id": 5}`, 422, "user_id must be a UUID"},
 		"name not a string":        {apiKeysURL, `{"name": ["x"]}`, 422, "name must be a string"},
 		"name too long":            {apiKeysURL, `{"name": "` + strings.Repeat("x", 101) + `"}`, 422, "name must be at most 100 characters of printable text"},
@@ -274,7 +276,7 @@ func TestCreateKeyInput(t *testing.T) {
 		t.Fatalf("refused creates made %d keys", after-before)
 	}
 	// The list and revoke answer the same tenancy rule.
-	wantDetail(t, r.get(apiKeysURL+"/fetch?user_id="+application.NewID(), a.key), http.StatusForbidden, "Not allowed to act for another user")
+	wantDetail(t, r.get(apiKeysURL+"/fetch?user_id="+uuid.NewString(), a.key), http.StatusForbidden, "Not allowed to act for another user")
 	if w := r.get(apiKeysURL+"/fetch?user_id="+a.userID, a.key); w.Code != http.StatusOK {
 		t.Fatalf("list naming the caller: %d %s", w.Code, w.Body)
 	}
@@ -283,7 +285,7 @@ func TestCreateKeyInput(t *testing.T) {
 
 func TestAPIKeyEndpointsNeedAuthentication(t *testing.T) {
 	r := newRig(t, withKeyEndpoints(nil))
-	id := application.NewID()
+	id := uuid.NewString()
 	for _, c := range []struct{ method, url string }{
 		{http.MethodPost, apiKeysURL}, {http.MethodGet, apiKeysURL + "/fetch"},
 		{http.MethodPatch, apiKeysURL + "/" + id}, {http.MethodDelete, apiKeysURL + "/" + id},
@@ -295,7 +297,7 @@ func TestAPIKeyEndpointsNeedAuthentication(t *testing.T) {
 
 func TestLastUsedIsWrittenAtMostOnceAMinute(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	var auth *application.Authenticator
+	var auth *accounts.Authenticator
 	r := newRig(t, withKeyEndpoints(&auth))
 	auth.Now = func() time.Time { return now }
 	a := r.user(money.FromUnits(10), false)

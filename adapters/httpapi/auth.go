@@ -6,7 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -16,21 +17,21 @@ var ErrNoCredential = errors.New("no credential of this kind")
 
 // Credential authenticates a request by one kind of credential (an x-api-key header, a Bearer
 // token). It returns ErrNoCredential when the request carries none of that kind,
-// application.ErrUnauthenticated when it carries one that stands for nobody, and any other error
+// fault.ErrUnauthenticated when it carries one that stands for nobody, and any other error
 // when it could not check (the store is down): that is a 500, not a 401.
 type Credential func(r *http.Request) (identity.Principal, error)
 
 const headerAPIKey = "X-Api-Key" // canonical form of x-api-key
 
 // APIKeyCredential authenticates the x-api-key header.
-func APIKeyCredential(a *application.Authenticator) Credential {
+func APIKeyCredential(a *accounts.Authenticator) Credential {
 	return func(r *http.Request) (identity.Principal, error) {
 		v, ok := r.Header[headerAPIKey]
 		if !ok {
 			return identity.Principal{}, ErrNoCredential
 		}
 		if len(v) != 1 {
-			return identity.Principal{}, application.ErrUnauthenticated
+			return identity.Principal{}, fault.ErrUnauthenticated
 		}
 		return a.APIKey(r.Context(), v[0])
 	}
@@ -50,13 +51,13 @@ func (s *server) authenticate(c *gin.Context) {
 			return
 		}
 		if p.UserID == "" {
-			fail(c, application.ErrUnauthenticated)
+			fail(c, fault.ErrUnauthenticated)
 			return
 		}
 		c.Set(principalKey{}, p)
 		return
 	}
-	fail(c, application.ErrUnauthenticated)
+	fail(c, fault.ErrUnauthenticated)
 }
 
 // principal is who the request acts for; authenticate has set it on every authenticated route.

@@ -12,7 +12,8 @@ import (
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/ratelimit"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -54,18 +55,18 @@ func BenchmarkCreateCall(b *testing.B) {
 			var key string
 			fresh := func() {
 				store := memstore.New()
-				accounts := &application.Accounts{Store: store}
+				acc := &accounts.Accounts{Store: store}
 				engine = httpapi.New(httpapi.Deps{
-					CreateCall: &application.CreateCallHandler{Plans: store, Sessions: store,
-						Carriers: application.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})},
+					CreateCall: &createcall.Handler{Plans: store, Sessions: store,
+						Carriers: createcall.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})},
 						// As in production, with the rate kept out of the benchmark's way.
-						Limiter: ratelimit.New(nil), Limits: application.CallLimits{DefaultRequestsPerSecond: 1e9}},
-					Auth:     &application.Authenticator{Keys: store, Usage: store}, // as served: key use recorded
-					CallLogs: &application.CallLogs{Sessions: store},
-					Accounts: accounts,
+						Limiter: ratelimit.New(nil), Limits: createcall.CallLimits{DefaultRequestsPerSecond: 1e9}},
+					Auth:     &accounts.Authenticator{Keys: store, Usage: store}, // as served: key use recorded
+					CallLogs: &accounts.CallLogs{Sessions: store},
+					Accounts: acc,
 					Pinger:   store,
 				}, httpapi.Config{}, zap.NewNop())
-				key = seedBench(b, accounts)
+				key = seedBench(b, acc)
 			}
 			fresh()
 			req, err := http.NewRequest(http.MethodPost, bc.target, nil)
@@ -100,32 +101,32 @@ func BenchmarkCreateCall(b *testing.B) {
 	}
 }
 
-func seedBench(b *testing.B, accounts *application.Accounts) string {
+func seedBench(b *testing.B, acc *accounts.Accounts) string {
 	ctx := context.Background()
-	u, err := accounts.CreateUser(ctx, "bench@example.com", money.FromUnits(1_000_000))
+	u, err := acc.CreateUser(ctx, "bench@example.com", money.FromUnits(1_000_000))
 	if err != nil {
 		b.Fatal(err)
 	}
 	// The benchmark's calls stay active: a cap above storeRounds keeps it out of the way.
-	if _, err := accounts.Store.(*memstore.Store).UpdateLimits(ctx, u.ID, func(l *identity.Limits) error {
+	if _, err := acc.Store.(*memstore.Store).UpdateLimits(ctx, u.ID, func(l *identity.Limits) error {
 		l.MaxConcurrentCalls = 1 << 20
 		return nil
 	}); err != nil {
 		b.Fatal(err)
 	}
-	k, err := accounts.CreateAPIKey(ctx, u.ID, "bench")
+	k, err := acc.CreateAPIKey(ctx, u.ID, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	line, err := accounts.AddLine(ctx, application.AddLine{UserID: u.ID, Number: lineNumber, Provider: "simulated"})
+	line, err := acc.AddLine(ctx, accounts.AddLine{UserID: u.ID, Number: lineNumber, Provider: "simulated"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ag, err := accounts.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Bench"})
+	ag, err := acc.CreateAgent(ctx, accounts.CreateAgent{UserID: u.ID, Name: "Bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := accounts.SetMapping(ctx, line.ID, call.Target{AgentID: ag.ID}); err != nil {
+	if err := acc.SetMapping(ctx, line.ID, call.Target{AgentID: ag.ID}); err != nil {
 		b.Fatal(err)
 	}
 	return k.Plain

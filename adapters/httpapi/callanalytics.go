@@ -7,8 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -105,7 +106,7 @@ func timeJSON(t time.Time) *string {
 func (s *server) callAnalytics(c *gin.Context) {
 	p, ok := principal(c)
 	if !ok {
-		fail(c, application.ErrUnauthenticated)
+		fail(c, fault.ErrUnauthenticated)
 		return
 	}
 	var (
@@ -128,7 +129,7 @@ func (s *server) callAnalytics(c *gin.Context) {
 		return
 	}
 
-	page, size := 1, application.MaxPageSize
+	page, size := 1, accounts.MaxPageSize
 	if found[qPage] || found[qPageSize] {
 		size = defaultPageSize
 		var err error

@@ -14,7 +14,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/elisonprovider"
 	"github.com/kupe-voice/kupe/adapters/exotelprovider"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -27,7 +27,7 @@ var errCallbackUnverified = errors.New("status callback not verified")
 
 // Callbacks serves the carriers' status callbacks.
 type Callbacks struct {
-	Events *application.CarrierEvents
+	Events *callevents.CarrierEvents
 	// PublicBaseURL is this service's public address, as the carriers were given it
 	// (KUPE_PUBLIC_BASE_URL): Twilio signs the whole URL it posted to, so the request's URL is
 	// rebuilt from it.
@@ -118,7 +118,7 @@ func (s *server) statusCallback(c *gin.Context) {
 		fail(c, errCallbackUnverified)
 		return
 	}
-	var ev application.CarrierEvent
+	var ev callevents.CarrierEvent
 	switch p {
 	case call.ProviderTwilio:
 		ev, err = twilioprovider.ParseStatusCallback(contentType, b.b)

@@ -22,11 +22,15 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -121,7 +125,7 @@ func (l *leakScan) logLines() []string {
 func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	store := entstoretest.NewSQLite(t)
-	accounts := &application.Accounts{Store: store}
+	acc := &accounts.Accounts{Store: store}
 	fake := &fakeTwilio{}
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
@@ -131,21 +135,21 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 		StatusCallbackURL: func(id string) string {
 			return httpapi.StatusCallbackURL(publicBase, call.ProviderTwilio, id, signer)
 		},
-		StreamURL: func(req application.DialRequest) string { return media.MediaStreamURL(req.RequestID, req.SessionID) },
+		StreamURL: func(req createcall.DialRequest) string { return media.MediaStreamURL(req.RequestID, req.SessionID) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &application.CreateCallHandler{Plans: store, Sessions: store,
-			Carriers: application.CarrierSet{call.ProviderTwilio: tw}},
-		Auth:     &application.Authenticator{Keys: store},
-		CallLogs: &application.CallLogs{Sessions: store},
-		Accounts: accounts,
+		CreateCall: &createcall.Handler{Plans: store, Sessions: store,
+			Carriers: createcall.CarrierSet{call.ProviderTwilio: tw}},
+		Auth:     &accounts.Authenticator{Keys: store},
+		CallLogs: &accounts.CallLogs{Sessions: store},
+		Accounts: acc,
 		Pinger:   store,
 		Callbacks: &httpapi.Callbacks{PublicBaseURL: publicBase, Signer: signer,
-			Events: &application.CarrierEvents{Sessions: store, Lines: store, Ledger: store,
+			Events: &callevents.CarrierEvents{Sessions: store, Lines: store, Ledger: store,
 				Tariff: call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 60}}},
 	}, httpapi.Config{}, zap.New(core))
 	scan := &leakScan{logs: logs}
@@ -155,16 +159,16 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 		return scan.keep(w)
 	}
 
-	u, err := accounts.CreateUser(ctx, "flow@example.com", money.FromUnits(10))
+	u, err := acc.CreateUser(ctx, "flow@example.com", money.FromUnits(10))
 	mustOK(t, err)
-	key, err := accounts.CreateAPIKey(ctx, u.ID, "crm")
+	key, err := acc.CreateAPIKey(ctx, u.ID, "crm")
 	mustOK(t, err)
-	line, err := accounts.AddLine(ctx, application.AddLine{UserID: u.ID, Number: lineNumber, Provider: "twilio",
+	line, err := acc.AddLine(ctx, accounts.AddLine{UserID: u.ID, Number: lineNumber, Provider: "twilio",
 		Credentials: map[string]string{"account_sid": twilioSID, "auth_token": twilioToken}})
 	mustOK(t, err)
-	agent, err := accounts.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales"})
+	agent, err := acc.CreateAgent(ctx, accounts.CreateAgent{UserID: u.ID, Name: "Sales"})
 	mustOK(t, err)
-	mustOK(t, accounts.SetMapping(ctx, line.ID, call.Target{AgentID: agent.ID}))
+	mustOK(t, acc.SetMapping(ctx, line.ID, call.Target{AgentID: agent.ID}))
 
 	// create_call, through the Twilio adapter.
 	req := httptest.NewRequest(http.MethodPost, "/api/call/create_call?phoneNumber=%2B14155550123", nil)
@@ -234,7 +238,7 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 		func(f url.Values) string { return twilioSign("0000000000000000000000000000000a", cbURL, f) }), http.StatusForbidden, forged)
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}},
 		func(f url.Values) string { return twilioSign(twilioToken, "http://127.0.0.1:8080"+path, f) }), http.StatusForbidden, forged)
-	other := application.NewID()
+	other := uuid.NewString()
 	r := httptest.NewRequest(http.MethodPost, "/api/call/status-callback/twilio/"+other, strings.NewReader("CallStatus=completed"))
 	r.Header.Set("Content-Type", formType)
 	r.Header.Set(twilioprovider.SignatureHeader, twilioSign(twilioToken, publicBase+"/api/call/status-callback/twilio/"+other,
@@ -328,7 +332,7 @@ const (
 func newTokenRig(t *testing.T, maxBody int64) *tokenRig {
 	t.Helper()
 	r := &tokenRig{t: t, store: memstore.New(), signer: httpapi.NewCallbackSigner([]byte("another secret"))}
-	acc := &application.Accounts{Store: r.store}
+	acc := &accounts.Accounts{Store: r.store}
 	u, err := acc.CreateUser(context.Background(), "token@example.com", money.FromUnits(10))
 	mustOK(t, err)
 	r.userID = u.ID
@@ -348,12 +352,12 @@ func newTokenRig(t *testing.T, maxBody int64) *tokenRig {
 		}
 	})
 	r.engine = httpapi.New(httpapi.Deps{
-		CreateCall: &application.CreateCallHandler{Plans: r.store, Sessions: r.store, Carriers: application.CarrierSet{}},
-		Auth:       &application.Authenticator{Keys: r.store},
-		CallLogs:   &application.CallLogs{Sessions: r.store},
+		CreateCall: &createcall.Handler{Plans: r.store, Sessions: r.store, Carriers: createcall.CarrierSet{}},
+		Auth:       &accounts.Authenticator{Keys: r.store},
+		CallLogs:   &accounts.CallLogs{Sessions: r.store},
 		Accounts:   acc,
 		Callbacks: &httpapi.Callbacks{PublicBaseURL: publicBase, Signer: r.signer,
-			Events: &application.CarrierEvents{Sessions: r.store, Lines: r.store, Ledger: r.store,
+			Events: &callevents.CarrierEvents{Sessions: r.store, Lines: r.store, Ledger: r.store,
 				Tariff: call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 1}}},
 	}, httpapi.Config{MaxBodyBytes: maxBody}, zap.New(core))
 	return r
@@ -363,12 +367,12 @@ func newTokenRig(t *testing.T, maxBody int64) *tokenRig {
 // and query, as the carrier was given them.
 func (r *tokenRig) session(p call.Provider) (*call.Session, string) {
 	r.t.Helper()
-	line := call.Line{ID: application.NewID(), UserID: r.userID, Number: fmt.Sprintf("+1415555%04d", len(r.scan.responses)+200),
+	line := call.Line{ID: uuid.NewString(), UserID: r.userID, Number: fmt.Sprintf("+1415555%04d", len(r.scan.responses)+200),
 		Provider: p, Active: true, CreatedAt: time.Now().UTC(), Credentials: call.Credentials{
 			"api_key": "exo-key", "api_token": exotelAPIToken, "account_sid": "exo-sid", "subdomain": "api.in.exotel.com",
 			"username": "eli-user", "password": elisonPassword}}
 	mustOK(r.t, r.store.CreateLine(context.Background(), line))
-	s := call.NewSession(call.Session{ID: application.NewID(), RequestID: application.NewID(), UserID: r.userID,
+	s := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: r.userID,
 		LineID: line.ID, Provider: p, From: line.Number, To: destination}, time.Now().UTC())
 	mustOK(r.t, r.store.CreateSession(context.Background(), s))
 	_ = s.MarkDialed("LEG-1", time.Now().UTC())
@@ -434,7 +438,7 @@ func TestExotelCallbacks(t *testing.T) {
 		t.Fatalf("refused callbacks moved the session to %s", got.Status())
 	}
 	// An unknown session is a 404 whatever its token; a session of another carrier too.
-	unknown := application.NewID()
+	unknown := uuid.NewString()
 	wantDetail(t, r.post("/api/call/status-callback/exotel/"+unknown+"?token="+r.signer.Token(unknown), "application/json", `{}`),
 		http.StatusNotFound, "Session not found")
 	wantDetail(t, r.post("/api/call/status-callback/exotel/"+unknown+"?token=nope", "application/json", `{}`),

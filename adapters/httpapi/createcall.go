@@ -11,7 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -51,7 +51,7 @@ func (s *server) createCall(c *gin.Context) {
 		return
 	}
 	p, _ := principal(c)
-	cmd := application.CreateCall{
+	cmd := createcall.Command{
 		UserID:         p.UserID,
 		To:             values[qPhone],
 		AgentID:        values[qAgent],
@@ -60,31 +60,22 @@ func (s *server) createCall(c *gin.Context) {
 		VariableValues: vars,
 		IdempotencyKey: key,
 	}
-	if key != "" {
-		cmd.Encode = encodeCreateCallResponse
-	}
 	res, err := s.deps.CreateCall.Handle(c.Request.Context(), cmd)
-	if err != nil && res.Session == nil && res.Response == nil {
+	if err != nil {
 		fail(c, err)
 		return
 	}
-	if sess := res.Session; err != nil && sess != nil {
+	if res.Unrecorded != nil {
 		// The call was dialled (or refused) but its outcome could not be written: the client
 		// still gets the ids, and the log says which session needs a look.
-		note(c, err, zap.String("call_session_id", sess.ID), zap.String("call_request_id", sess.RequestID),
-			zap.String("to", call.MaskNumber(sess.To)))
-	} else if err != nil {
-		note(c, err)
+		note(c, res.Unrecorded, zap.String("call_session_id", res.SessionID), zap.String("call_request_id", res.RequestID),
+			zap.String("to", call.MaskNumber(res.To)))
 	}
-	if res.Response != nil {
-		// With an Idempotency-Key the answer is the stored bytes, the first time and on replay.
-		if res.Replayed {
-			c.Writer.Header()[headerIdempotentReplayed] = []string{"true"}
-		}
-		writeJSONBytes(c, res.ResponseStatus, res.Response)
-		return
+	if res.Replayed {
+		c.Writer.Header()[headerIdempotentReplayed] = []string{"true"}
 	}
-
+	// A replay renders the stored Result through the same encoder as the first answer, so the
+	// bytes are the same (TestCreateCallReplayIsByteForByte).
 	b := getBuf()
 	b.b = AppendCreateCallResponse(b.b, res)
 	writeJSONBytes(c, http.StatusOK, b.b)
@@ -110,19 +101,11 @@ func idempotencyKey(h http.Header) (string, error) {
 	return v[0], nil
 }
 
-// encodeCreateCallResponse is the use case's Encode: the bytes it stores for a key are the ones
-// the client reads, then and on every replay.
-func encodeCreateCallResponse(res application.CreateCallResult) []byte {
-	return AppendCreateCallResponse(make([]byte, 0, 512), res)
-}
-
 // AppendCreateCallResponse appends the JSON that create_call answers with for res: Kupe's
-// CreateOutboundCallSuccess or CreateOutboundCallFailed. kupectl prints the same. res.Session
-// must be set (Handle sets it once a session exists); without one only status and detail are
-// written.
-func AppendCreateCallResponse(dst []byte, res application.CreateCallResult) []byte {
-	sess := res.Session
-	if sess == nil {
+// CreateOutboundCallSuccess or CreateOutboundCallFailed. A Result without a session (none comes
+// from Handle) is written as status and detail only.
+func AppendCreateCallResponse(dst []byte, res createcall.Result) []byte {
+	if res.SessionID == "" {
 		dst = append(dst, `{"status":"failed","detail":`...)
 		dst = appendJSONString(dst, res.Detail)
 		return append(dst, '}')
@@ -132,19 +115,19 @@ func AppendCreateCallResponse(dst []byte, res application.CreateCallResult) []by
 	} else {
 		dst = append(dst, `{"status":"failed","request_id":`...)
 	}
-	dst = appendJSONString(dst, sess.RequestID)
+	dst = appendJSONString(dst, res.RequestID)
 	dst = append(dst, `,"call_session_id":`...)
-	dst = appendJSONString(dst, sess.ID)
+	dst = appendJSONString(dst, res.SessionID)
 	dst = append(dst, `,"user_id":`...)
-	dst = appendJSONString(dst, sess.UserID)
+	dst = appendJSONString(dst, res.UserID)
 	dst = append(dst, `,"telephony_provider":"`+publicProvider+`","target_number":`...)
-	dst = appendJSONString(dst, sess.To)
+	dst = appendJSONString(dst, res.To)
 	if res.Success {
 		dst = append(dst, `,"from_phone_number":`...)
-		dst = appendJSONString(dst, sess.From)
-		if sess.LegID != "" {
+		dst = appendJSONString(dst, res.From)
+		if res.LegID != "" {
 			dst = append(dst, `,"telephony_leg_id":`...)
-			dst = appendJSONString(dst, sess.LegID)
+			dst = appendJSONString(dst, res.LegID)
 		}
 	} else {
 		dst = append(dst, `,"detail":`...)

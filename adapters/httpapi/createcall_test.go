@@ -13,10 +13,12 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -254,7 +256,7 @@ func TestCreateCallNotFound(t *testing.T) {
 	a := r.user(money.FromUnits(5), true)
 	other := r.user(money.FromUnits(5), true)
 	otherWF := r.workflow(other.userID)
-	missing := application.NewID()
+	missing := uuid.NewString()
 
 	for _, tc := range []struct{ name, param, id, detail string }{
 		{"missing agent", "agent_id", missing, "Agent not found"},
@@ -341,8 +343,8 @@ func TestCreateCallBodyTooLarge(t *testing.T) {
 // failingPlans is the store with its dial plan read broken, as when the database goes away.
 type failingPlans struct{ *memstore.Store }
 
-func (failingPlans) DialPlan(context.Context, string, call.Target, ...application.DialPlanOption) (application.DialPlan, error) {
-	return application.DialPlan{}, errors.New(`pq: relation "phone_numbers" does not exist`)
+func (failingPlans) DialPlan(context.Context, createcall.DialPlanQuery) (createcall.DialPlan, error) {
+	return createcall.DialPlan{}, errors.New(`pq: relation "phone_numbers" does not exist`)
 }
 
 func TestCreateCallInternalError(t *testing.T) {

@@ -12,8 +12,11 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/adapters/httpapi"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -114,7 +117,7 @@ func TestExtraCredential(t *testing.T) {
 			return identity.Principal{}, httpapi.ErrNoCredential
 		}
 		if h != "Bearer good" {
-			return identity.Principal{}, application.ErrUnauthenticated
+			return identity.Principal{}, fault.ErrUnauthenticated
 		}
 		return identity.Principal{UserID: userID, Method: identity.AuthBearer}, nil
 	}
@@ -147,11 +150,12 @@ func TestExtraCredential(t *testing.T) {
 
 // A store that cannot check a key is a 500, not a 401: the key may well be good.
 func TestAuthStoreDown(t *testing.T) {
-	r := newRig(t, func(d *httpapi.Deps, _ *httpapi.Config) { d.Auth = &application.Authenticator{Keys: brokenKeys{}} })
+	r := newRig(t, func(d *httpapi.Deps, _ *httpapi.Config) { d.Auth = &accounts.Authenticator{Keys: brokenKeys{}} })
 	wantDetail(t, r.get("/api/v1/me", identity.NewAPIKey()), http.StatusInternalServerError, "Internal server error")
 }
 
-type brokenKeys struct{}
+// brokenKeys fails the key lookup; the other methods are never reached.
+type brokenKeys struct{ accounts.KeyStore }
 
 func (brokenKeys) APIKeyByHash(context.Context, identity.KeyHash) (identity.APIKey, error) {
 	return identity.APIKey{}, errors.New("pool exhausted")
@@ -197,7 +201,7 @@ func TestCallAnalyticsByRequestID(t *testing.T) {
 
 	for name, tc := range map[string]struct{ key, rid string }{
 		"other user's":             {other.key, rid},
-		"unknown":                  {a.key, application.NewID()},
+		"unknown":                  {a.key, uuid.NewString()},
 		"not a uuid":               {a.key, "abc"},
 		"empty":                    {a.key, ""},
 		"other user's, uppercased": {other.key, strings.ToUpper(rid)},

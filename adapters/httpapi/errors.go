@@ -8,8 +8,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // Errors of the HTTP layer itself.
@@ -23,7 +25,7 @@ var (
 const detailInternal = "Internal server error"
 
 // errorTable is the one place where an error becomes a status and a detail. Entries are matched
-// with errors.Is, in order; an *application.InvalidInputError is a 422 with its own Detail.
+// with errors.Is, in order; an *fault.InvalidInputError is a 422 with its own Detail.
 // Anything else is a 500 with detailInternal, and only those are logged (see classify). A not-found detail says
 // the same whether the thing is missing or someone else's.
 var errorTable = []struct {
@@ -32,28 +34,28 @@ var errorTable = []struct {
 	detail string
 }{
 	// First: whatever else a request ran into, the database being down is why it failed.
-	{application.ErrUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
+	{fault.ErrUnavailable, http.StatusServiceUnavailable, "Database unavailable"},
 	{errShuttingDown, http.StatusServiceUnavailable, "Service is shutting down"},
-	{application.ErrInvalidSession, http.StatusUnauthorized, "Invalid or expired session token"},
-	{application.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
-	{application.ErrForeignUser, http.StatusForbidden, "Not allowed to act for another user"},
+	{accounts.ErrInvalidSession, http.StatusUnauthorized, "Invalid or expired session token"},
+	{fault.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
+	{accounts.ErrForeignUser, http.StatusForbidden, "Not allowed to act for another user"},
 	{errOriginNotAllowed, http.StatusForbidden, "Origin not allowed"},
 	{errCallbackUnverified, http.StatusForbidden, "Invalid or missing callback signature"},
-	{application.ErrInsufficientCredits, http.StatusPaymentRequired, "Insufficient credits: add credits to place calls"},
+	{createcall.ErrInsufficientCredits, http.StatusPaymentRequired, "Insufficient credits: add credits to place calls"},
 
-	// Limits and guards (limits.go in application): a *application.LimitError brings its own
+	// Limits and guards (limits.go in application): a *createcall.LimitError brings its own
 	// detail, which names the limit, and its Retry-After.
-	{application.ErrDailySpendCap, http.StatusPaymentRequired, "Daily spend cap reached"},
-	{application.ErrRateLimited, http.StatusTooManyRequests, "Rate limit exceeded"},
-	{application.ErrConcurrencyLimit, http.StatusTooManyRequests, "Concurrent call limit reached"},
-	{application.ErrLinePaced, http.StatusTooManyRequests, "Line call rate exceeded"},
-	{application.ErrIdempotencyInProgress, http.StatusConflict, "A request with this Idempotency-Key is still in progress"},
-	{application.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"},
+	{createcall.ErrDailySpendCap, http.StatusPaymentRequired, "Daily spend cap reached"},
+	{createcall.ErrRateLimited, http.StatusTooManyRequests, "Rate limit exceeded"},
+	{createcall.ErrConcurrencyLimit, http.StatusTooManyRequests, "Concurrent call limit reached"},
+	{createcall.ErrLinePaced, http.StatusTooManyRequests, "Line call rate exceeded"},
+	{createcall.ErrIdempotencyInProgress, http.StatusConflict, "A request with this Idempotency-Key is still in progress"},
+	{createcall.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"},
 	{call.ErrDestinationNotAllowed, http.StatusUnprocessableEntity, "Destination not allowed"},
 
 	// Kupe answers a mapping that names the wrong number of targets, or no line, with a 400.
-	{application.ErrMappingTarget, http.StatusBadRequest, "Send exactly one of agent_id and workflow_id"},
-	{application.ErrMappingLineMissing, http.StatusBadRequest, "phone_number_id is required"},
+	{accounts.ErrMappingTarget, http.StatusBadRequest, "Send exactly one of agent_id and workflow_id"},
+	{accounts.ErrMappingLineMissing, http.StatusBadRequest, "phone_number_id is required"},
 	{call.ErrTargetBoth, http.StatusUnprocessableEntity, "Pass agent_id or workflow_id, not both"},
 	{call.ErrNoTarget, http.StatusUnprocessableEntity, "No agent or workflow for this call: pass agent_id or workflow_id, or map one to the phone number"},
 	{call.ErrLineInactive, http.StatusUnprocessableEntity, "Phone number is not active"},
@@ -64,10 +66,10 @@ var errorTable = []struct {
 	{call.ErrWorkflowNotFound, http.StatusNotFound, "Workflow not found"},
 	{call.ErrLineNotFound, http.StatusNotFound, "Phone number not found"},
 	{call.ErrSessionNotFound, http.StatusNotFound, "Session not found"},
-	{application.ErrAPIKeyNotFound, http.StatusNotFound, "API key not found"},
-	{application.ErrMappingNotFound, http.StatusNotFound, "Mapping not found"},
-	{application.ErrNotFound, http.StatusNotFound, "Not found"},
-	{application.ErrAlreadyExists, http.StatusConflict, "Already exists"},
+	{accounts.ErrAPIKeyNotFound, http.StatusNotFound, "API key not found"},
+	{accounts.ErrMappingNotFound, http.StatusNotFound, "Mapping not found"},
+	{fault.ErrNotFound, http.StatusNotFound, "Not found"},
+	{fault.ErrAlreadyExists, http.StatusConflict, "Already exists"},
 
 	// Kupe answers a user without a usable line with a 500 and this text; clients match on it.
 	{call.ErrNoActiveLine, http.StatusInternalServerError, "Telephony configuration error: no active outbound line"},
@@ -83,7 +85,7 @@ var errorTable = []struct {
 // error the table does not know: only those are logged, since every known one is an answer the
 // service meant to give (even Kupe's 500 for a user without a line).
 func classify(err error) (status int, detail string, internal bool) {
-	var inv *application.InvalidInputError
+	var inv *fault.InvalidInputError
 	if errors.As(err, &inv) {
 		return http.StatusUnprocessableEntity, inv.Detail, false
 	}
@@ -99,7 +101,7 @@ func classify(err error) (status int, detail string, internal bool) {
 }
 
 // setRetryAfter tells the client when the same request may succeed, for an error that knows (a
-// *application.LimitError): whole seconds, rounded up, at least 1.
+// *createcall.LimitError): whole seconds, rounded up, at least 1.
 func setRetryAfter(c *gin.Context, err error) {
 	le := limitError(err)
 	if le == nil || le.RetryAfter <= 0 {
@@ -109,12 +111,12 @@ func setRetryAfter(c *gin.Context, err error) {
 	c.Writer.Header()["Retry-After"] = []string{strconv.FormatInt(secs, 10)}
 }
 
-// limitError is errors.As for a *application.LimitError, without the allocation errors.As makes
+// limitError is errors.As for a *createcall.LimitError, without the allocation errors.As makes
 // for its target: it runs on every error answer.
-func limitError(err error) *application.LimitError {
+func limitError(err error) *createcall.LimitError {
 	for err != nil {
 		switch e := err.(type) {
-		case *application.LimitError:
+		case *createcall.LimitError:
 			return e
 		case interface{ Unwrap() error }:
 			err = e.Unwrap()
@@ -133,7 +135,7 @@ func limitError(err error) *application.LimitError {
 }
 
 // invalid is a 422 the HTTP layer finds itself (a malformed body or query).
-func invalid(detail string) error { return &application.InvalidInputError{Detail: detail} }
+func invalid(detail string) error { return &fault.InvalidInputError{Detail: detail} }
 
 // writeDetail writes Kupe's error body, {"detail": "..."}.
 func writeDetail(c *gin.Context, status int, detail string) {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -61,10 +63,10 @@ type downStore struct {
 	creates int
 }
 
-var errConnRefused = fmt.Errorf("create session: %w", errors.Join(application.ErrUnavailable,
+var errConnRefused = fmt.Errorf("create session: %w", errors.Join(fault.ErrUnavailable,
 	errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")))
 
-func (s *downStore) BeginCall(ctx context.Context, b application.BeginCall) error {
+func (s *downStore) BeginCall(ctx context.Context, b createcall.BeginCall) error {
 	s.creates++
 	if s.down {
 		return errConnRefused
@@ -89,7 +91,7 @@ func TestDatabaseUnavailableIs503(t *testing.T) {
 	ds.down = true
 	t.Run("authentication", func(t *testing.T) {
 		rr := newRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-			d.Auth = &application.Authenticator{Keys: &downStore{Store: memstore.New(), down: true}}
+			d.Auth = &accounts.Authenticator{Keys: &downStore{Store: memstore.New(), down: true}}
 		})
 		wantDetail(t, rr.get("/api/v1/me", identity.NewAPIKey()), http.StatusServiceUnavailable, "Database unavailable")
 	})

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // appendJSONString must agree with encoding/json (without its HTML escapes) on every input.
@@ -54,7 +54,7 @@ func TestQueryParams(t *testing.T) {
 }
 
 func TestAppendCreateCallResponseWithoutSession(t *testing.T) {
-	got := string(AppendCreateCallResponse(nil, application.CreateCallResult{Detail: "x \"y\""}))
+	got := string(AppendCreateCallResponse(nil, createcall.Result{Detail: "x \"y\""}))
 	if want := `{"status":"failed","detail":"x \"y\""}`; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/ratelimit"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -40,7 +40,7 @@ func (r *rig) postWith(target, key string, headers map[string][]string) *httptes
 
 // withLimits puts the in-process rate limiter, on a clock that stands still, and the given
 // deployment limits into the rig.
-func withLimits(limits application.CallLimits) rigOption {
+func withLimits(limits createcall.CallLimits) rigOption {
 	return func(d *httpapi.Deps, _ *httpapi.Config) {
 		now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 		d.CreateCall.Limiter = ratelimit.New(func() time.Time { return now })
@@ -127,7 +127,7 @@ func newHoldingCarrier() *holdingCarrier {
 	return &holdingCarrier{entered: make(chan struct{}, 64), release: make(chan struct{})}
 }
 
-func (c *holdingCarrier) Dial(ctx context.Context, _ application.DialRequest) (string, error) {
+func (c *holdingCarrier) Dial(ctx context.Context, _ createcall.DialRequest) (string, error) {
 	n := c.dials.Add(1)
 	c.entered <- struct{}{}
 	select {
@@ -141,7 +141,7 @@ func (c *holdingCarrier) Dial(ctx context.Context, _ application.DialRequest) (s
 func TestCreateCallIdempotencyKeyInProgress(t *testing.T) {
 	carrier := newHoldingCarrier()
 	r := newRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.CreateCall.Carriers = application.CarrierSet{call.ProviderSimulated: carrier}
+		d.CreateCall.Carriers = createcall.CarrierSet{call.ProviderSimulated: carrier}
 	})
 	a := r.user(money.FromUnits(5), true)
 	target := callURL("phoneNumber", destination)
@@ -172,7 +172,7 @@ func TestCreateCallIdempotencyKeyInProgress(t *testing.T) {
 }
 
 func TestCreateCallRateLimited(t *testing.T) {
-	r := newRig(t, withLimits(application.CallLimits{DefaultRequestsPerSecond: 1}))
+	r := newRig(t, withLimits(createcall.CallLimits{DefaultRequestsPerSecond: 1}))
 	a := r.user(money.FromUnits(5), true)
 	for i := range 2 { // the burst: two seconds' worth
 		if w := r.post(callURL("phoneNumber", destination), a.key, ""); w.Code != http.StatusOK {
@@ -216,11 +216,11 @@ func TestCreateCallConcurrencyLimited(t *testing.T) {
 }
 
 func TestCreateCallDestinationGuards(t *testing.T) {
-	usOnly, err := call.NewDestinationPolicy([]string{"US"}, application.DefaultBlockedNumberTypes())
+	usOnly, err := call.NewDestinationPolicy([]string{"US"}, createcall.DefaultBlockedNumberTypes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, withLimits(application.CallLimits{Destinations: &usOnly}))
+	r := newRig(t, withLimits(createcall.CallLimits{Destinations: &usOnly}))
 	r.secrets = append(r.secrets, premiumRate, "+919876543210")
 	a := r.user(money.FromUnits(5), true)
 	wantDetail(t, r.post(callURL("phoneNumber", premiumRate), a.key, ""), http.StatusUnprocessableEntity,

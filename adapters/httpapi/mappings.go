@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -63,11 +63,11 @@ func (s *server) setMapping(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if _, err := application.ActingUser(userID, deref(body.UserID)); err != nil {
+	if _, err := accounts.ActingUser(userID, deref(body.UserID)); err != nil {
 		fail(c, err)
 		return
 	}
-	l, err := s.deps.Mappings.Set(c.Request.Context(), application.SetMapping{
+	l, err := s.deps.Mappings.Set(c.Request.Context(), accounts.SetMapping{
 		UserID:     userID,
 		LineID:     deref(body.PhoneNumberID),
 		AgentID:    deref(body.AgentID),

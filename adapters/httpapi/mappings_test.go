@@ -7,7 +7,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -115,20 +116,20 @@ func TestPhoneMappings(t *testing.T) {
 		})
 	}
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", a.key,
-		`{"phone_number_id": "`+a.line.ID+`", "agent_id": "`+application.NewID()+`"}`), http.StatusNotFound, "Agent not found")
+		`{"phone_number_id": "`+a.line.ID+`", "agent_id": "`+uuid.NewString()+`"}`), http.StatusNotFound, "Agent not found")
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", a.key,
-		`{"phone_number_id": "`+a.line.ID+`", "workflow_id": "`+application.NewID()+`"}`), http.StatusNotFound, "Workflow not found")
+		`{"phone_number_id": "`+a.line.ID+`", "workflow_id": "`+uuid.NewString()+`"}`), http.StatusNotFound, "Workflow not found")
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", a.key,
-		`{"phone_number_id": "`+application.NewID()+`", "agent_id": "`+a.agent.ID+`"}`), http.StatusNotFound, "Phone number not found")
+		`{"phone_number_id": "`+uuid.NewString()+`", "agent_id": "`+a.agent.ID+`"}`), http.StatusNotFound, "Phone number not found")
 	// user_id may name the caller only.
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", a.key,
-		`{"phone_number_id": "`+a.line.ID+`", "workflow_id": "`+flow.ID+`", "user_id": "`+application.NewID()+`"}`),
+		`{"phone_number_id": "`+a.line.ID+`", "workflow_id": "`+flow.ID+`", "user_id": "`+uuid.NewString()+`"}`),
 		http.StatusForbidden, "Not allowed to act for another user")
 	if m := mapping(a.line.ID); m != before {
 		t.Fatalf("a refused mapping changed the line: %+v, was %+v", m, before)
 	}
 	wantDetail(t, r.get("/api/v1/phone/mapping/agent/xyz", a.key), http.StatusUnprocessableEntity, "agent_id must be a UUID")
-	wantDetail(t, r.get("/api/v1/phone/mapping/agent/"+application.NewID(), a.key), http.StatusNotFound, "Agent not found")
+	wantDetail(t, r.get("/api/v1/phone/mapping/agent/"+uuid.NewString(), a.key), http.StatusNotFound, "Agent not found")
 	wantDetail(t, r.get("/api/v1/phone/mapping/xyz", a.key), http.StatusUnprocessableEntity, "phone_number_id must be a UUID")
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", "", `{}`), http.StatusUnauthorized, "Invalid or missing API key")
 }

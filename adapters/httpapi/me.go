@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // meResponse is Kupe's MeResponse. This service keeps no profile beyond the email, so the other
@@ -25,13 +25,13 @@ type meResponse struct {
 func (s *server) me(c *gin.Context) {
 	p, ok := principal(c)
 	if !ok {
-		fail(c, application.ErrUnauthenticated)
+		fail(c, fault.ErrUnauthenticated)
 		return
 	}
 	u, err := s.deps.Accounts.Store.User(c.Request.Context(), p.UserID)
-	if errors.Is(err, application.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		// A credential whose user is gone stands for nobody.
-		err = application.ErrUnauthenticated
+		err = fault.ErrUnauthenticated
 	}
 	if err != nil {
 		fail(c, err)

@@ -13,11 +13,15 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -36,14 +40,14 @@ var specCallbackSigner = httpapi.NewCallbackSigner([]byte("openapi test callback
 func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 	mem := d.Accounts.Store.(*memstore.Store)
 	if d.APIKeys == nil {
-		d.APIKeys = &application.APIKeys{Store: mem}
+		d.APIKeys = &accounts.APIKeys{Store: mem}
 	}
 	if d.Readiness == nil {
 		d.Readiness = &httpapi.Readiness{}
 	}
 	if d.Callbacks == nil {
 		d.Callbacks = &httpapi.Callbacks{PublicBaseURL: "https://kupe.example", Signer: specCallbackSigner,
-			Events: &application.CarrierEvents{Sessions: mem, Lines: mem, Ledger: mem,
+			Events: &callevents.CarrierEvents{Sessions: mem, Lines: mem, Ledger: mem,
 				Tariff: call.Tariff{PerMinute: money.FromUnits(1), IncrementSeconds: 60}}}
 	}
 }
@@ -119,19 +123,27 @@ type brokenBody struct{}
 func (brokenBody) Read([]byte) (int, error) { return 0, errors.New("connection reset by peer") }
 
 // keysFailing is an API-key store that fails with err.
-type keysFailing struct{ err error }
+// keysFailing fails the key lookup with err; the other methods are never reached.
+type keysFailing struct {
+	accounts.KeyStore
+	err error
+}
 
 func (k keysFailing) APIKeyByHash(context.Context, identity.KeyHash) (identity.APIKey, error) {
 	return identity.APIKey{}, k.err
 }
 
-// linesFailing is the line reader of the carrier events, failing with err.
-type linesFailing struct{ err error }
+// linesFailing is the line reader of the carrier events, failing with err; the carrier events
+// read nothing else of the catalog.
+type linesFailing struct {
+	accounts.CatalogStore
+	err error
+}
 
 func (l linesFailing) Line(context.Context, string) (call.Line, error) { return call.Line{}, l.err }
 
 // brokenCallLog is a call log whose store is down.
-type brokenCallLog struct{ application.SessionQueries }
+type brokenCallLog struct{ createcall.CallStore }
 
 func (brokenCallLog) SessionByRequestID(context.Context, string, string) (*call.Session, error) {
 	return nil, errors.New("pool exhausted")
@@ -144,7 +156,7 @@ func (brokenCallLog) ListSessions(context.Context, string, int, int) ([]*call.Se
 // gateCarrier holds each dial until released, so that a request can be caught in flight.
 type gateCarrier struct{ entered, release chan struct{} }
 
-func (g *gateCarrier) Dial(ctx context.Context, _ application.DialRequest) (string, error) {
+func (g *gateCarrier) Dial(ctx context.Context, _ createcall.DialRequest) (string, error) {
 	g.entered <- struct{}{}
 	select {
 	case <-g.release:
@@ -180,10 +192,10 @@ func genericExchanges(x *exchanger, doc *openapi3.T) {
 	r := specRig(t)
 	a := r.user(money.FromUnits(5), true)
 	broken := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.Auth = &application.Authenticator{Keys: keysFailing{errors.New("pool exhausted")}}
+		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: errors.New("pool exhausted")}}
 	})
 	down := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.Auth = &application.Authenticator{Keys: keysFailing{fmt.Errorf("read key: %w", application.ErrUnavailable)}}
+		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: fmt.Errorf("read key: %w", fault.ErrUnavailable)}}
 	})
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -197,7 +209,7 @@ func genericExchanges(x *exchanger, doc *openapi3.T) {
 					if pr.Value.In == openapi3.ParameterInPath {
 						v := value
 						if v == "" {
-							v = application.NewID()
+							v = uuid.NewString()
 						}
 						p = strings.ReplaceAll(p, "{"+pr.Value.Name+"}", v)
 					}
@@ -324,7 +336,7 @@ func callExchanges(x *exchanger) {
 	// A retry while the first request with its key is still dialling.
 	gate := &gateCarrier{entered: make(chan struct{}), release: make(chan struct{})}
 	gated := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.CreateCall.Carriers = application.CarrierSet{call.ProviderSimulated: gate}
+		d.CreateCall.Carriers = createcall.CarrierSet{call.ProviderSimulated: gate}
 	})
 	g := gated.user(money.FromUnits(5), true)
 	first := withKey(post(g.key, "", "phoneNumber", destination), "slow-1")
@@ -345,7 +357,7 @@ func callExchanges(x *exchanger) {
 	x.do(r, "another user's session", http.StatusNotFound, get("/api/v1/call-analytics?request_id="+rid, other.key))
 	x.do(r, "page 0", http.StatusUnprocessableEntity, get("/api/v1/call-analytics?page=0", a.key))
 	logDown := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.CallLogs = &application.CallLogs{Sessions: brokenCallLog{d.CallLogs.Sessions}}
+		d.CallLogs = &accounts.CallLogs{Sessions: brokenCallLog{d.CallLogs.Sessions}}
 	})
 	x.do(logDown, "call log store failing", http.StatusInternalServerError,
 		get("/api/v1/call-analytics", logDown.user(money.FromUnits(1), false).key))
@@ -392,7 +404,7 @@ func ownedExchanges(x *exchanger) {
 	do("map a line", http.StatusOK, http.MethodPost, "/api/v1/phone/mapping",
 		`{"phone_number_id": "`+lineID+`", "agent_id": "`+agentID+`"}`)
 	do("map a line to two targets", http.StatusBadRequest, http.MethodPost, "/api/v1/phone/mapping",
-		`{"phone_number_id": "`+lineID+`", "agent_id": "`+agentID+`", "workflow_id": "`+application.NewID()+`"}`)
+		`{"phone_number_id": "`+lineID+`", "agent_id": "`+agentID+`", "workflow_id": "`+uuid.NewString()+`"}`)
 	do("map a line for another user", http.StatusForbidden, http.MethodPost, "/api/v1/phone/mapping",
 		`{"phone_number_id": "`+lineID+`", "agent_id": "`+agentID+`", "user_id": "`+other.userID+`"}`)
 	do("map a line to another user's agent", http.StatusNotFound, http.MethodPost, "/api/v1/phone/mapping",
@@ -442,12 +454,12 @@ func specCallbackSession(t *testing.T, r *rig) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	u := r.user(money.FromUnits(5), false)
-	line := call.Line{ID: application.NewID(), UserID: u.userID, Number: "+14155550177", Provider: call.ProviderExotel,
+	line := call.Line{ID: uuid.NewString(), UserID: u.userID, Number: "+14155550177", Provider: call.ProviderExotel,
 		Active: true, CreatedAt: time.Now().UTC(), Credentials: call.Credentials{"api_key": "k", "api_token": "exo-token-9d2f"}}
 	if err := r.store.CreateLine(ctx, line); err != nil {
 		t.Fatal(err)
 	}
-	s := call.NewSession(call.Session{ID: application.NewID(), RequestID: application.NewID(), UserID: u.userID,
+	s := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: u.userID,
 		LineID: line.ID, Provider: call.ProviderExotel, From: line.Number, To: destination}, time.Now().UTC())
 	if err := r.store.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
@@ -479,7 +491,7 @@ func callbackExchanges(x *exchanger) {
 	x.do(r, "callback: repeated", http.StatusOK, post(target, `{"CallSid": "EXO-LEG-1", "EventType": "terminal", "Status": "completed"}`))
 	base, _, _ := strings.Cut(target, "?")
 	x.do(r, "callback without its token", http.StatusForbidden, post(base, `{"Status": "completed"}`))
-	unknown := application.NewID()
+	unknown := uuid.NewString()
 	x.do(r, "callback of an unknown session", http.StatusNotFound,
 		post("/api/call/status-callback/exotel/"+unknown+"?token="+specCallbackSigner.Token(unknown), `{}`))
 	x.do(r, "callback of an unknown carrier", http.StatusNotFound, post("/api/call/status-callback/plivo/"+id, `{}`))
@@ -492,12 +504,12 @@ func callbackExchanges(x *exchanger) {
 
 	for status, err := range map[int]error{
 		http.StatusInternalServerError: errors.New("pool exhausted"),
-		http.StatusServiceUnavailable:  fmt.Errorf("read line: %w", application.ErrUnavailable),
+		http.StatusServiceUnavailable:  fmt.Errorf("read line: %w", fault.ErrUnavailable),
 	} {
 		failing := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
 			cb := *d.Callbacks
 			ev := *cb.Events
-			ev.Lines = linesFailing{err}
+			ev.Lines = linesFailing{err: err}
 			cb.Events = &ev
 			d.Callbacks = &cb
 		})

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -27,12 +25,14 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/identity"
+	"github.com/kupe-voice/kupe/internal/testkit/contracts"
 )
 
 // The tests of this file hold the API to its OpenAPI documents: the service's own, served at
-// /openapi.json, and Kupe's, in ../shared/contracts. Requests go through the real engine on
+// /openapi.json, and Kupe's, in internal/testkit/contracts. Requests go through the real engine on
 // memstore and the simulated carrier; every response is checked with kin-openapi.
 
 func init() {
@@ -53,10 +53,10 @@ type apiSpec struct {
 var servedSpec = sync.OnceValues(func() (*apiSpec, error) {
 	store := memstore.New()
 	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &application.CreateCallHandler{Plans: store, Sessions: store, Carriers: application.CarrierSet{}},
-		Auth:       &application.Authenticator{Keys: store},
-		CallLogs:   &application.CallLogs{Sessions: store},
-		Accounts:   &application.Accounts{Store: store},
+		CreateCall: &createcall.Handler{Plans: store, Sessions: store, Carriers: createcall.CarrierSet{}},
+		Auth:       &accounts.Authenticator{Keys: store},
+		CallLogs:   &accounts.CallLogs{Sessions: store},
+		Accounts:   &accounts.Accounts{Store: store},
 	}, httpapi.Config{}, zap.NewNop())
 	w := httptest.NewRecorder()
 	engine.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
@@ -249,21 +249,8 @@ func TestResponsesMatchOpenAPIDocument(t *testing.T) {
 	}
 }
 
-// kupeSpecPath is Kupe's document: $KUPE_SHARED_DIR/contracts, by default the shared folder
-// beside the repository.
-func kupeSpecPath(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("KUPE_SHARED_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
-	}
-	p := filepath.Join(dir, "contracts", "kupe-voice-agent.openapi.yaml")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("Kupe's OpenAPI document is missing (%v): it is shared/contracts/kupe-voice-agent.openapi.yaml "+
-			"beside the repository; set KUPE_SHARED_DIR to the folder that holds contracts/", err)
-	}
-	return p
-}
+// kupeSpecName names Kupe's document in errors; its bytes are contracts.KupeVoiceAgent.
+const kupeSpecName = "kupe-voice-agent.openapi.yaml"
 
 var (
 	kupeOnce sync.Once
@@ -278,10 +265,10 @@ var (
 // server is dropped so that any host matches.
 func kupeSpec(t testing.TB) *apiSpec {
 	t.Helper()
-	path := kupeSpecPath(t)
+	path := kupeSpecName
 	kupeOnce.Do(func() {
 		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromFile(path)
+		doc, err := loader.LoadFromData(contracts.KupeVoiceAgent)
 		if err != nil {
 			kupeErr = fmt.Errorf("load %s: %w", path, err)
 			return

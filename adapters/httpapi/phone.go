@@ -5,8 +5,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // lineJSON is a line as Kupe's listAllPhoneNumbers shows it: never its carrier (the provider)
@@ -53,7 +54,7 @@ type successMessage struct {
 func caller(c *gin.Context) (string, bool) {
 	p, ok := principal(c)
 	if !ok {
-		fail(c, application.ErrUnauthenticated)
+		fail(c, fault.ErrUnauthenticated)
 		return "", false
 	}
 	return p.UserID, true
@@ -107,7 +108,7 @@ func (s *server) addLine(c *gin.Context) {
 		fail(c, invalid("provider is required: twilio, exotel, elison or simulated"))
 		return
 	}
-	l, err := s.deps.Accounts.AddLine(c.Request.Context(), application.AddLine{
+	l, err := s.deps.Accounts.AddLine(c.Request.Context(), accounts.AddLine{
 		UserID:       userID,
 		Number:       body.PhoneNumber,
 		Provider:     body.Provider,
@@ -156,7 +157,7 @@ func (s *server) updateLine(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	cmd := application.UpdateLine{UserID: userID, LineID: c.Param("phone_number_id"),
+	cmd := accounts.UpdateLine{UserID: userID, LineID: c.Param("phone_number_id"),
 		FriendlyName: body.FriendlyName, Active: body.IsActive}
 	if body.Credentials != nil { // null reads as left out; {} removes them
 		cmd.Credentials = *body.Credentials

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -147,7 +148,7 @@ func TestPhoneLines(t *testing.T) {
 	}
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone", a.key, `{"phone_number": "+919876543210", "provider": "exotel"}`),
 		http.StatusConflict, "Already exists")
-	wantDetail(t, r.get("/api/v1/phone/"+application.NewID(), a.key), http.StatusNotFound, "Phone number not found")
+	wantDetail(t, r.get("/api/v1/phone/"+uuid.NewString(), a.key), http.StatusNotFound, "Phone number not found")
 	wantDetail(t, r.get("/api/v1/phone", ""), http.StatusUnauthorized, "Invalid or missing API key")
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone", "", `{}`), http.StatusUnauthorized, "Invalid or missing API key")
 }

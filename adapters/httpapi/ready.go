@@ -8,7 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // errShuttingDown: the service has begun to stop and takes no new work.
@@ -34,7 +34,7 @@ func (s *server) ready(c *gin.Context) {
 	}
 	if s.deps.Pinger != nil {
 		if err := pingWithin(c.Request.Context(), s.deps.Pinger); err != nil {
-			fail(c, errors.Join(application.ErrUnavailable, err))
+			fail(c, errors.Join(fault.ErrUnavailable, err))
 			return
 		}
 	}

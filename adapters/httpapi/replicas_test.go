@@ -13,7 +13,8 @@ import (
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/httpapi"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -21,15 +22,15 @@ import (
 
 // replica is one server process: its own store (its own connection pool) and engine, on the
 // shared database.
-func replica(t *testing.T, dsn string, carrier application.Carrier) (*entstore.Store, *httptest.Server) {
+func replica(t *testing.T, dsn string, carrier createcall.Carrier) (*entstore.Store, *httptest.Server) {
 	t.Helper()
 	s := entstoretest.Open(t, dsn)
 	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &application.CreateCallHandler{Plans: s, Sessions: s,
-			Carriers: application.CarrierSet{call.ProviderSimulated: carrier}},
-		Auth:     &application.Authenticator{Keys: s},
-		CallLogs: &application.CallLogs{Sessions: s},
-		Accounts: &application.Accounts{Store: s},
+		CreateCall: &createcall.Handler{Plans: s, Sessions: s,
+			Carriers: createcall.CarrierSet{call.ProviderSimulated: carrier}},
+		Auth:     &accounts.Authenticator{Keys: s},
+		CallLogs: &accounts.CallLogs{Sessions: s},
+		Accounts: &accounts.Accounts{Store: s},
 		Pinger:   s,
 	}, httpapi.Config{}, zap.NewNop())
 	srv := httptest.NewServer(engine)
@@ -51,14 +52,14 @@ func TestConcurrencyCapHoldsAcrossReplicas(t *testing.T) {
 	_, srv2 := replica(t, dsn, carrier)
 
 	ctx := context.Background()
-	acc := &application.Accounts{Store: one}
+	acc := &accounts.Accounts{Store: one}
 	u, err := acc.CreateUser(ctx, "replicas@example.com", money.FromUnits(100))
 	noErr(t, err)
 	key, err := acc.CreateAPIKey(ctx, u.ID, "load")
 	noErr(t, err)
-	line, err := acc.AddLine(ctx, application.AddLine{UserID: u.ID, Number: lineNumber, Provider: "simulated"})
+	line, err := acc.AddLine(ctx, accounts.AddLine{UserID: u.ID, Number: lineNumber, Provider: "simulated"})
 	noErr(t, err)
-	ag, err := acc.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales"})
+	ag, err := acc.CreateAgent(ctx, accounts.CreateAgent{UserID: u.ID, Name: "Sales"})
 	noErr(t, err)
 	noErr(t, acc.SetMapping(ctx, line.ID, call.Target{AgentID: ag.ID}))
 	_, err = one.UpdateLimits(ctx, u.ID, func(l *identity.Limits) error { l.MaxConcurrentCalls = 3; return nil })

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -18,7 +19,8 @@ import (
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -35,7 +37,7 @@ type rig struct {
 	t        testing.TB
 	store    *memstore.Store
 	carrier  *simprovider.Carrier
-	accounts *application.Accounts
+	accounts *accounts.Accounts
 	engine   *gin.Engine
 	logs     *observer.ObservedLogs
 	// secrets must never appear in a log line: API keys and whole phone numbers.
@@ -47,19 +49,19 @@ type rigOption func(*httpapi.Deps, *httpapi.Config)
 func newRig(t testing.TB, opts ...rigOption) *rig {
 	t.Helper()
 	r := &rig{t: t, store: memstore.New(), carrier: simprovider.New(simprovider.Config{Reject: []string{rejectedDest}})}
-	r.accounts = &application.Accounts{Store: r.store}
+	r.accounts = &accounts.Accounts{Store: r.store}
 	deps := httpapi.Deps{
-		CreateCall: &application.CreateCallHandler{Plans: r.store, Sessions: r.store,
-			Carriers: application.CarrierSet{call.ProviderSimulated: r.carrier}},
-		Auth:     &application.Authenticator{Keys: r.store},
-		CallLogs: &application.CallLogs{Sessions: r.store},
+		CreateCall: &createcall.Handler{Plans: r.store, Sessions: r.store,
+			Carriers: createcall.CarrierSet{call.ProviderSimulated: r.carrier}},
+		Auth:     &accounts.Authenticator{Keys: r.store},
+		CallLogs: &accounts.CallLogs{Sessions: r.store},
 		Accounts: r.accounts,
 		Pinger:   r.store,
 
-		Lines:     &application.Lines{Store: r.store},
-		Mappings:  &application.Mappings{Store: r.store},
-		Agents:    &application.Agents{Store: r.store},
-		Workflows: &application.Workflows{Store: r.store},
+		Lines:     &accounts.Lines{Store: r.store},
+		Mappings:  &accounts.Mappings{Store: r.store},
+		Agents:    &accounts.Agents{Store: r.store},
+		Workflows: &accounts.Workflows{Store: r.store},
 	}
 	cfg := httpapi.Config{Version: "1.2.3"}
 	for _, o := range opts {
@@ -106,7 +108,7 @@ func (r *rig) user(credits money.Amount, withLine bool) account {
 	r.t.Helper()
 	ctx := context.Background()
 	u, err := r.accounts.CreateUser(ctx, strings.ToLower(strings.ReplaceAll(r.t.Name(), "/", "."))+
-		"."+application.NewID()[:8]+"@example.com", credits)
+		"."+uuid.NewString()[:8]+"@example.com", credits)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func (r *rig) user(credits money.Amount, withLine bool) account {
 
 func (r *rig) addLine(userID, number string, inactive bool) call.Line {
 	r.t.Helper()
-	l, err := r.accounts.AddLine(context.Background(), application.AddLine{UserID: userID, Number: number,
+	l, err := r.accounts.AddLine(context.Background(), accounts.AddLine{UserID: userID, Number: number,
 		Provider: call.ProviderSimulated.String(), Inactive: inactive,
 		Credentials: map[string]string{"token": "line-secret-token"}})
 	if err != nil {
@@ -140,7 +142,7 @@ func (r *rig) addLine(userID, number string, inactive bool) call.Line {
 
 func (r *rig) agent(userID string) call.Agent {
 	r.t.Helper()
-	a, err := r.accounts.CreateAgent(context.Background(), application.CreateAgent{UserID: userID, Name: "Sales"})
+	a, err := r.accounts.CreateAgent(context.Background(), accounts.CreateAgent{UserID: userID, Name: "Sales"})
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -11,7 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // DefaultMaxBodyBytes bounds a request body when Config.MaxBodyBytes is not set.
@@ -27,11 +28,11 @@ type Pinger interface {
 
 // Deps are the use cases the API serves.
 type Deps struct {
-	CreateCall *application.CreateCallHandler
-	Auth       *application.Authenticator
-	CallLogs   *application.CallLogs
+	CreateCall *createcall.Handler
+	Auth       *accounts.Authenticator
+	CallLogs   *accounts.CallLogs
 	// Accounts answers /api/v1/me (through Accounts.Store.User).
-	Accounts *application.Accounts
+	Accounts *accounts.Accounts
 	// Pinger is checked by /health; nil means there is no database to check (an in-memory store).
 	Pinger Pinger
 	// Readiness is what /ready reports besides the database (ready.go); nil is always ready.
@@ -40,15 +41,15 @@ type Deps struct {
 	// the Bearer JWT authenticator plugs in here.
 	Credentials []Credential
 	// APIKeys serves the caller's own keys (/api/v1/api-keys); nil leaves those routes out.
-	APIKeys *application.APIKeys
+	APIKeys *accounts.APIKeys
 	// Callbacks serves the carriers' status callbacks (callbacks.go); nil leaves the route out.
 	Callbacks *Callbacks
 	// Lines, Mappings, Agents and Workflows serve the caller's own records (owned.go): phone
 	// lines, what they run, agents and workflows. Each nil leaves its routes out.
-	Lines     *application.Lines
-	Mappings  *application.Mappings
-	Agents    *application.Agents
-	Workflows *application.Workflows
+	Lines     *accounts.Lines
+	Mappings  *accounts.Mappings
+	Agents    *accounts.Agents
+	Workflows *accounts.Workflows
 }
 
 // Config is the HTTP adapter's configuration.

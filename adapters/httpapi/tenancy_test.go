@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -43,7 +45,7 @@ func (r *rig) tenant() tenant {
 
 // ghost names records that do not exist, to compare a foreign id's answer with.
 func ghost() tenant {
-	id := application.NewID
+	id := uuid.NewString
 	return tenant{
 		account:   account{userID: id(), line: call.Line{ID: id()}, agent: call.Agent{ID: id()}},
 		workflow:  call.Workflow{ID: id()},
@@ -90,7 +92,7 @@ func (r *rig) holdings(tn tenant, withKeys bool) holdings {
 
 // withAPIKeys serves the API-key endpoints, which newRig leaves to their own tests.
 func withAPIKeys(d *httpapi.Deps, _ *httpapi.Config) {
-	d.APIKeys = &application.APIKeys{Store: d.Accounts.Store.(*memstore.Store)}
+	d.APIKeys = &accounts.APIKeys{Store: d.Accounts.Store.(*memstore.Store)}
 }
 
 // tenancyRow is one endpoint that names a record by id. req builds the request user "own" sends

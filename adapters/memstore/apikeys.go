@@ -5,11 +5,11 @@ import (
 	"sort"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
-// UserAPIKeys implements application.UserKeyStore.
+// UserAPIKeys implements accounts.KeyStore.
 func (s *Store) UserAPIKeys(_ context.Context, userID string) ([]identity.APIKey, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -28,33 +28,33 @@ func (s *Store) UserAPIKeys(_ context.Context, userID string) ([]identity.APIKey
 	return out, nil
 }
 
-// RenameUserAPIKey implements application.UserKeyStore.
+// RenameUserAPIKey implements accounts.KeyStore.
 func (s *Store) RenameUserAPIKey(_ context.Context, userID, id, name string) (identity.APIKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
 	if !ok || k.UserID != userID || !k.RevokedAt.IsZero() {
-		return identity.APIKey{}, application.ErrNotFound
+		return identity.APIKey{}, fault.ErrNotFound
 	}
 	k.Name = name
 	s.keys[id] = k
 	return k, nil
 }
 
-// RevokeUserAPIKey implements application.UserKeyStore.
+// RevokeUserAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeUserAPIKey(_ context.Context, userID, id string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
 	if !ok || k.UserID != userID || !k.RevokedAt.IsZero() {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	k.RevokedAt = at
 	s.keys[id] = k
 	return nil
 }
 
-// TouchAPIKey implements application.KeyUsageStore.
+// TouchAPIKey implements accounts.KeyStore.
 func (s *Store) TouchAPIKey(_ context.Context, id string, at, staleBefore time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/accounts/accountstest"
 )
 
 func TestAPIKeyContract(t *testing.T) {
-	porttest.RunAPIKeySuite(t, func(*testing.T) porttest.KeyStore { return memstore.New() })
+	accountstest.RunKeyStoreSuite(t, func(*testing.T) accountstest.Store { return memstore.New() })
 }

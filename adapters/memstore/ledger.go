@@ -4,7 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -16,9 +17,9 @@ type ledgerEntry struct {
 	At            time.Time
 }
 
-var _ application.Ledger = (*Store)(nil)
+var _ callevents.Ledger = (*Store)(nil)
 
-// ChargeSession implements application.Ledger: under the store's one lock, so a session is
+// ChargeSession implements callevents.Ledger: under the store's one lock, so a session is
 // charged once however many charge it at the same time.
 func (s *Store) ChargeSession(_ context.Context, sessionID, userID string, amount money.Amount, billedSeconds int, at time.Time) (bool, error) {
 	s.mu.Lock()
@@ -28,11 +29,11 @@ func (s *Store) ChargeSession(_ context.Context, sessionID, userID string, amoun
 	}
 	sess, ok := s.sessions[sessionID]
 	if !ok || sess.UserID != userID {
-		return false, application.ErrNotFound
+		return false, fault.ErrNotFound
 	}
 	u, ok := s.users[userID]
 	if !ok {
-		return false, application.ErrNotFound
+		return false, fault.ErrNotFound
 	}
 	if s.ledger == nil {
 		s.ledger = map[string]ledgerEntry{}

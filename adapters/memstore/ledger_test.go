@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/callevents/calleventstest"
 )
 
 func TestLedgerContract(t *testing.T) {
-	porttest.RunLedgerSuite(t, func(*testing.T) porttest.LedgerStore { return memstore.New() })
+	calleventstest.RunLedgerSuite(t, func(*testing.T) calleventstest.Store { return memstore.New() })
 }

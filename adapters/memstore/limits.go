@@ -5,8 +5,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -14,13 +16,13 @@ import (
 type idemKey struct{ userID, key string }
 
 var (
-	_ application.CallStore         = (*Store)(nil)
-	_ application.LimitStore        = (*Store)(nil)
-	_ application.IdempotencyPurger = (*Store)(nil)
+	_ createcall.CallStore     = (*Store)(nil)
+	_ createcall.DialPlanStore = (*Store)(nil)
+	_ accounts.Store           = (*Store)(nil)
 )
 
 // planLimits fills what create_call's limits read into a dial plan. The caller holds s.mu.
-func (s *Store) planLimits(plan *application.DialPlan, userID string, q application.DialPlanQuery) {
+func (s *Store) planLimits(plan *createcall.DialPlan, userID string, q createcall.DialPlanQuery) {
 	plan.Limits = s.limitsOf(userID)
 	if plan.Limits.DailySpendCap != nil {
 		since := q.DayStart()
@@ -31,8 +33,7 @@ func (s *Store) planLimits(plan *application.DialPlan, userID string, q applicat
 		}
 	}
 	if q.IdempotencyKey != "" {
-		if r, ok := s.idem[idemKey{userID, q.IdempotencyKey}]; ok && r.ExpiresAt.After(q.Now) {
-			r.Response = slices.Clone(r.Response)
+		if r, ok := s.idem[idemKey{userID, q.IdempotencyKey}]; ok && r.ExpiresAt.After(q.At()) {
 			plan.Idempotency = &r
 		}
 	}
@@ -78,25 +79,25 @@ func (ix *sessionIndex) put(cs *call.Session) {
 	mine[cs.ID] = cs.CreatedAt
 }
 
-// BeginCall implements application.CallStore: the cap is counted and the session written under
+// BeginCall implements createcall.CallStore: the cap is counted and the session written under
 // the store's one lock.
-func (s *Store) BeginCall(_ context.Context, b application.BeginCall) error {
+func (s *Store) BeginCall(_ context.Context, b createcall.BeginCall) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs := b.Session
 	if _, ok := s.users[cs.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	var k idemKey
 	if r := b.Idempotency; r != nil {
 		k = idemKey{r.UserID, r.Key}
 		if old, ok := s.idem[k]; ok && old.ExpiresAt.After(r.CreatedAt) {
-			return application.ErrIdempotencyInProgress
+			return createcall.ErrIdempotencyInProgress
 		}
 	}
 	_, taken := s.sessions[cs.ID]
 	if _, ok := s.ix.requests[cs.RequestID]; ok || taken {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	active := 0
 	for _, at := range s.ix.active[cs.UserID] {
@@ -105,35 +106,36 @@ func (s *Store) BeginCall(_ context.Context, b application.BeginCall) error {
 		}
 	}
 	if active >= b.MaxActive {
-		return application.ErrConcurrencyLimit
+		return createcall.ErrConcurrencyLimit
 	}
 	if r := b.Idempotency; r != nil {
 		if s.idem == nil {
-			s.idem = map[idemKey]application.IdempotencyRecord{}
+			s.idem = map[idemKey]createcall.IdempotencyRecord{}
 		}
 		rec := *r
-		rec.Done, rec.ResponseStatus, rec.Response = false, 0, nil
+		rec.Done, rec.Result = false, createcall.Result{}
 		s.idem[k] = rec
 	}
 	s.put(cs)
 	return nil
 }
 
-// CompleteIdempotency implements application.CallStore.
-func (s *Store) CompleteIdempotency(_ context.Context, userID, key string, status int, body []byte) error {
+// CompleteIdempotency implements createcall.CallStore.
+func (s *Store) CompleteIdempotency(_ context.Context, userID, key string, res createcall.Result) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := idemKey{userID, key}
 	r, ok := s.idem[k]
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
-	r.Done, r.ResponseStatus, r.Response = true, status, slices.Clone(body)
+	res.Replayed, res.Unrecorded = false, nil
+	r.Done, r.Result = true, res
 	s.idem[k] = r
 	return nil
 }
 
-// PurgeIdempotencyKeys implements application.IdempotencyPurger.
+// PurgeIdempotencyKeys implements createcall.CallStore.
 func (s *Store) PurgeIdempotencyKeys(_ context.Context, before time.Time, limit int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,12 +152,12 @@ func (s *Store) PurgeIdempotencyKeys(_ context.Context, before time.Time, limit 
 	return n, nil
 }
 
-// UpdateLimits implements application.LimitStore.
+// UpdateLimits implements accounts.UserStore.
 func (s *Store) UpdateLimits(_ context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[userID]; !ok {
-		return identity.Limits{}, application.ErrNotFound
+		return identity.Limits{}, fault.ErrNotFound
 	}
 	l := s.limitsOf(userID)
 	if err := fn(&l); err != nil {

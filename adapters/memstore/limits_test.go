@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 func TestCallLimitsContract(t *testing.T) {
-	porttest.RunCallLimitsSuite(t, func(*testing.T) porttest.LimitsStore { return memstore.New() })
+	createcalltest.RunCallLimitsSuite(t, func(*testing.T) createcalltest.Store { return memstore.New() })
 }

@@ -8,8 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -25,10 +26,10 @@ type Store struct {
 	sessions  map[string]call.Session // by id; copies, so callers never share our maps
 	versions  map[string]int64
 	statuses  map[string]call.Status
-	ledger    map[string]ledgerEntry                    // call charges by session id; made on first use (ledger.go)
-	limits    map[string]identity.Limits                // by user id; absent: the defaults (limits.go)
-	idem      map[idemKey]application.IdempotencyRecord // made on first use (limits.go)
-	ix        sessionIndex                              // kept by put (limits.go)
+	ledger    map[string]ledgerEntry                   // call charges by session id; made on first use (ledger.go)
+	limits    map[string]identity.Limits               // by user id; absent: the defaults (limits.go)
+	idem      map[idemKey]createcall.IdempotencyRecord // made on first use (limits.go)
+	ix        sessionIndex                             // kept by put (limits.go)
 	// onFinal is the call-final outbox's stand-in: told of each session saved into a final
 	// status (OnCallFinal).
 	onFinal func(ctx context.Context, sessionID string) error
@@ -52,13 +53,14 @@ func New() *Store {
 // Ping always succeeds: memory does not go away.
 func (s *Store) Ping(context.Context) error { return nil }
 
-// DialPlan implements application.DialPlanStore.
-func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target, opts ...application.DialPlanOption) (application.DialPlan, error) {
+// DialPlan implements createcall.DialPlanStore.
+func (s *Store) DialPlan(_ context.Context, q createcall.DialPlanQuery) (createcall.DialPlan, error) {
+	userID := q.UserID
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	plan := application.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
+	plan := createcall.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
 	plan.Credits = s.users[userID].Credits
-	s.planLimits(&plan, userID, application.NewDialPlanQuery(opts...))
+	s.planLimits(&plan, userID, q)
 	addTarget := func(t call.Target) {
 		if a, ok := s.agents[t.AgentID]; ok && a.UserID == userID {
 			plan.Agents[a.ID] = a
@@ -67,7 +69,7 @@ func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target
 			plan.Workflows[w.ID] = w
 		}
 	}
-	addTarget(requested)
+	addTarget(q.Requested)
 	for _, l := range s.lines {
 		if l.UserID != userID {
 			continue
@@ -80,23 +82,23 @@ func (s *Store) DialPlan(_ context.Context, userID string, requested call.Target
 	return plan, nil
 }
 
-// CreateSession implements application.SessionStore.
+// CreateSession implements createcall.CallStore.
 func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.sessions[cs.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	for _, o := range s.sessions {
 		if o.RequestID == cs.RequestID {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	s.put(cs)
 	return nil
 }
 
-// SaveSession implements application.SessionStore. A save into a final status is told to the
+// SaveSession implements createcall.CallStore. A save into a final status is told to the
 // OnCallFinal hook, once per session.
 func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 	final, err := s.saveSession(cs)
@@ -111,10 +113,10 @@ func (s *Store) saveSession(cs *call.Session) (final bool, err error) {
 	defer s.mu.Unlock()
 	v, ok := s.versions[cs.ID]
 	if !ok {
-		return false, application.ErrNotFound
+		return false, fault.ErrNotFound
 	}
 	if v != cs.Version() {
-		return false, application.ErrConflict
+		return false, fault.ErrConflict
 	}
 	final = cs.Status().Terminal() && !s.statuses[cs.ID].Terminal()
 	cs.Saved()
@@ -137,17 +139,17 @@ func (s *Store) get(id string) *call.Session {
 	return call.RestoreSession(c, s.statuses[id], s.versions[id])
 }
 
-// Session implements application.SessionStore.
+// Session implements createcall.CallStore.
 func (s *Store) Session(_ context.Context, id string) (*call.Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if _, ok := s.sessions[id]; !ok {
-		return nil, application.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	return s.get(id), nil
 }
 
-// SessionByRequestID implements application.SessionQueries.
+// SessionByRequestID implements createcall.CallStore.
 func (s *Store) SessionByRequestID(_ context.Context, userID, requestID string) (*call.Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -156,10 +158,10 @@ func (s *Store) SessionByRequestID(_ context.Context, userID, requestID string) 
 			return s.get(id), nil
 		}
 	}
-	return nil, application.ErrNotFound
+	return nil, fault.ErrNotFound
 }
 
-// ListSessions implements application.SessionQueries.
+// ListSessions implements createcall.CallStore.
 func (s *Store) ListSessions(_ context.Context, userID string, offset, limit int) ([]*call.Session, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -182,7 +184,7 @@ func (s *Store) ListSessions(_ context.Context, userID string, offset, limit int
 	return all[offset:min(total, offset+limit)], total, nil
 }
 
-// APIKeyByHash implements application.APIKeyStore.
+// APIKeyByHash implements accounts.KeyStore.
 func (s *Store) APIKeyByHash(_ context.Context, hash identity.KeyHash) (identity.APIKey, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -191,95 +193,95 @@ func (s *Store) APIKeyByHash(_ context.Context, hash identity.KeyHash) (identity
 			return k, nil
 		}
 	}
-	return identity.APIKey{}, application.ErrNotFound
+	return identity.APIKey{}, fault.ErrNotFound
 }
 
-// CreateUser implements application.AccountStore.
+// CreateUser implements accounts.UserStore.
 func (s *Store) CreateUser(_ context.Context, u identity.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[u.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	for _, o := range s.users {
 		if u.Email != "" && o.Email == u.Email {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	s.users[u.ID] = u
 	return nil
 }
 
-// User implements application.AccountStore.
+// User implements accounts.UserStore.
 func (s *Store) User(_ context.Context, id string) (identity.User, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u, ok := s.users[id]
 	if !ok {
-		return identity.User{}, application.ErrNotFound
+		return identity.User{}, fault.ErrNotFound
 	}
 	return u, nil
 }
 
-// CountUsers implements application.AccountStore.
+// CountUsers implements accounts.UserStore.
 func (s *Store) CountUsers(context.Context) (int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.users), nil
 }
 
-// SetCredits implements application.AccountStore.
+// SetCredits implements accounts.UserStore.
 func (s *Store) SetCredits(_ context.Context, userID string, amount money.Amount) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.users[userID]
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	u.Credits = amount
 	s.users[userID] = u
 	return nil
 }
 
-// CreateAPIKey implements application.AccountStore.
+// CreateAPIKey implements accounts.KeyStore.
 func (s *Store) CreateAPIKey(_ context.Context, k identity.APIKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[k.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	for _, o := range s.keys {
 		if o.ID == k.ID || o.Hash == k.Hash {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	s.keys[k.ID] = k
 	return nil
 }
 
-// RevokeAPIKey implements application.AccountStore.
+// RevokeAPIKey implements accounts.KeyStore.
 func (s *Store) RevokeAPIKey(_ context.Context, id string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
 	if !ok || !k.RevokedAt.IsZero() {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	k.RevokedAt = at
 	s.keys[id] = k
 	return nil
 }
 
-// CreateLine implements application.AccountStore.
+// CreateLine implements accounts.CatalogStore.
 func (s *Store) CreateLine(_ context.Context, l call.Line) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[l.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	for _, o := range s.lines {
 		if o.ID == l.ID || (o.UserID == l.UserID && o.Number == l.Number) {
-			return application.ErrAlreadyExists
+			return fault.ErrAlreadyExists
 		}
 	}
 	l.Mapping = call.Target{}
@@ -288,84 +290,84 @@ func (s *Store) CreateLine(_ context.Context, l call.Line) error {
 	return nil
 }
 
-// Line implements application.AccountStore.
+// Line implements accounts.CatalogStore.
 func (s *Store) Line(_ context.Context, id string) (call.Line, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	l, ok := s.lines[id]
 	if !ok {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	l.Credentials = cloneMap(l.Credentials)
 	return l, nil
 }
 
-// CreateAgent implements application.AccountStore.
+// CreateAgent implements accounts.CatalogStore.
 func (s *Store) CreateAgent(_ context.Context, a call.Agent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[a.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if _, ok := s.agents[a.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	s.agents[a.ID] = a
 	return nil
 }
 
-// Agent implements application.AccountStore.
+// Agent implements accounts.CatalogStore.
 func (s *Store) Agent(_ context.Context, id string) (call.Agent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a, ok := s.agents[id]
 	if !ok {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	return a, nil
 }
 
-// CreateWorkflow implements application.AccountStore.
+// CreateWorkflow implements accounts.CatalogStore.
 func (s *Store) CreateWorkflow(_ context.Context, w call.Workflow) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[w.UserID]; !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if _, ok := s.workflows[w.ID]; ok {
-		return application.ErrAlreadyExists
+		return fault.ErrAlreadyExists
 	}
 	s.workflows[w.ID] = w
 	return nil
 }
 
-// Workflow implements application.AccountStore.
+// Workflow implements accounts.CatalogStore.
 func (s *Store) Workflow(_ context.Context, id string) (call.Workflow, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	w, ok := s.workflows[id]
 	if !ok {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	return w, nil
 }
 
-// SetMapping implements application.AccountStore.
+// SetMapping implements accounts.CatalogStore.
 func (s *Store) SetMapping(_ context.Context, lineID string, t call.Target) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, ok := s.lines[lineID]
 	if !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if (t.AgentID == "") == (t.WorkflowID == "") {
-		return &application.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
+		return &fault.InvalidInputError{Detail: "a mapping names exactly one of an agent and a workflow"}
 	}
 	if _, ok := s.agents[t.AgentID]; t.AgentID != "" && !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	if _, ok := s.workflows[t.WorkflowID]; t.WorkflowID != "" && !ok {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	l.Mapping = t
 	s.lines[lineID] = l

@@ -7,11 +7,11 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 func TestCallFinalOutboxContract(t *testing.T) {
-	porttest.RunCallFinalOutboxSuite(t, func(t *testing.T) porttest.OutboxRig {
+	createcalltest.RunCallFinalOutboxSuite(t, func(t *testing.T) createcalltest.OutboxRig {
 		s := memstore.New()
 		var (
 			mu  sync.Mutex
@@ -23,7 +23,7 @@ func TestCallFinalOutboxContract(t *testing.T) {
 			ids = append(ids, id)
 			return nil
 		})
-		return porttest.OutboxRig{Store: s, Announced: func(*testing.T) []string {
+		return createcalltest.OutboxRig{Store: s, Announced: func(*testing.T) []string {
 			mu.Lock()
 			defer mu.Unlock()
 			return slices.Clone(ids)

@@ -5,12 +5,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
-// FindSessions implements application.SessionQueries, in ListSessions' order.
-func (s *Store) FindSessions(_ context.Context, userID string, f application.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
+// FindSessions implements createcall.CallStore, in ListSessions' order.
+func (s *Store) FindSessions(_ context.Context, userID string, f createcall.SessionFilter, offset, limit int) ([]*call.Session, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var match []*call.Session
@@ -35,7 +36,7 @@ func (s *Store) FindSessions(_ context.Context, userID string, f application.Ses
 	return match[offset:min(total, offset+limit)], total, nil
 }
 
-// UserLines implements application.LineStore.
+// UserLines implements accounts.CatalogStore.
 func (s *Store) UserLines(_ context.Context, userID string) ([]call.Line, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -55,25 +56,25 @@ func (s *Store) UserLines(_ context.Context, userID string) ([]call.Line, error)
 	return out, nil
 }
 
-// UserLine implements application.LineStore.
+// UserLine implements accounts.CatalogStore.
 func (s *Store) UserLine(_ context.Context, userID, lineID string) (call.Line, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	l, ok := s.lines[lineID]
 	if !ok || l.UserID != userID {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	l.Credentials = nil
 	return l, nil
 }
 
-// UpdateLine implements application.LineStore.
+// UpdateLine implements accounts.CatalogStore.
 func (s *Store) UpdateLine(_ context.Context, userID, lineID string, fn func(*call.Line) error) (call.Line, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	stored, ok := s.lines[lineID]
 	if !ok || stored.UserID != userID {
-		return call.Line{}, application.ErrNotFound
+		return call.Line{}, fault.ErrNotFound
 	}
 	l := stored
 	l.Credentials = nil
@@ -92,32 +93,32 @@ func (s *Store) UpdateLine(_ context.Context, userID, lineID string, fn func(*ca
 	return stored, nil
 }
 
-// DeleteLine implements application.LineStore. The mapping lives on the line and goes with it.
+// DeleteLine implements accounts.CatalogStore. The mapping lives on the line and goes with it.
 func (s *Store) DeleteLine(_ context.Context, userID, lineID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, ok := s.lines[lineID]
 	if !ok || l.UserID != userID {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	delete(s.lines, lineID)
 	return nil
 }
 
-// DeleteMapping implements application.MappingStore.
+// DeleteMapping implements accounts.CatalogStore.
 func (s *Store) DeleteMapping(_ context.Context, userID, lineID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, ok := s.lines[lineID]
 	if !ok || l.UserID != userID || l.Mapping.IsZero() {
-		return application.ErrNotFound
+		return fault.ErrNotFound
 	}
 	l.Mapping = call.Target{}
 	s.lines[lineID] = l
 	return nil
 }
 
-// UserAgents implements application.AgentStore.
+// UserAgents implements accounts.CatalogStore.
 func (s *Store) UserAgents(_ context.Context, userID string) ([]call.Agent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -136,24 +137,24 @@ func (s *Store) UserAgents(_ context.Context, userID string) ([]call.Agent, erro
 	return out, nil
 }
 
-// UserAgent implements application.AgentStore.
+// UserAgent implements accounts.CatalogStore.
 func (s *Store) UserAgent(_ context.Context, userID, agentID string) (call.Agent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a, ok := s.agents[agentID]
 	if !ok || a.UserID != userID {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	return a, nil
 }
 
-// UpdateAgent implements application.AgentStore.
+// UpdateAgent implements accounts.CatalogStore.
 func (s *Store) UpdateAgent(_ context.Context, userID, agentID string, fn func(*call.Agent) error) (call.Agent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	stored, ok := s.agents[agentID]
 	if !ok || stored.UserID != userID {
-		return call.Agent{}, application.ErrNotFound
+		return call.Agent{}, fault.ErrNotFound
 	}
 	a := stored
 	if err := fn(&a); err != nil {
@@ -164,7 +165,7 @@ func (s *Store) UpdateAgent(_ context.Context, userID, agentID string, fn func(*
 	return stored, nil
 }
 
-// UserWorkflows implements application.WorkflowStore.
+// UserWorkflows implements accounts.CatalogStore.
 func (s *Store) UserWorkflows(_ context.Context, userID string) ([]call.Workflow, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -183,13 +184,13 @@ func (s *Store) UserWorkflows(_ context.Context, userID string) ([]call.Workflow
 	return out, nil
 }
 
-// UserWorkflow implements application.WorkflowStore.
+// UserWorkflow implements accounts.CatalogStore.
 func (s *Store) UserWorkflow(_ context.Context, userID, workflowID string) (call.Workflow, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	w, ok := s.workflows[workflowID]
 	if !ok || w.UserID != userID {
-		return call.Workflow{}, application.ErrNotFound
+		return call.Workflow{}, fault.ErrNotFound
 	}
 	return w, nil
 }

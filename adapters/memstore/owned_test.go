@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/accounts/accountstest"
 )
 
 func TestOwnedStoreContract(t *testing.T) {
-	porttest.RunOwnedStoreSuite(t, func(*testing.T) porttest.OwnedStore { return memstore.New() })
+	accountstest.RunCatalogStoreSuite(t, func(*testing.T) accountstest.Store { return memstore.New() })
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
-// StaleDialingSessions implements application.StaleSessionStore.
+// StaleDialingSessions implements createcall.CallStore.
 func (s *Store) StaleDialingSessions(_ context.Context, cutoff time.Time, limit int) ([]*call.Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 func TestStaleSessionContract(t *testing.T) {
-	porttest.RunStaleSessionSuite(t, func(*testing.T) porttest.StaleStore { return memstore.New() })
+	createcalltest.RunStaleSessionSuite(t, func(*testing.T) createcalltest.Store { return memstore.New() })
 }

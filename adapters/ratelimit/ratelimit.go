@@ -1,9 +1,10 @@
 // Package ratelimit keeps token buckets in memory, by key: the per-user request rate and the
-// per-line pacing of create_call (application.RateLimiter). Buckets belong to one process; with
+// per-line pacing of create_call (createcall.RateLimiter). Buckets belong to one process; with
 // several replicas each enforces its own.
 package ratelimit
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
@@ -37,9 +38,16 @@ func New(now func() time.Time) *Buckets {
 	return &Buckets{now: now, buckets: map[string]*bucket{}}
 }
 
-// Reserve implements application.RateLimiter. A bucket seen for the first time starts full; a
-// change of rate or burst (an operator changed the limit) applies from now on.
-func (b *Buckets) Reserve(key string, rate float64, burst int, maxWait time.Duration) (time.Duration, bool) {
+// Reserve implements createcall.RateLimiter with Take: buckets in memory never fail.
+func (b *Buckets) Reserve(_ context.Context, key string, rate float64, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	wait, ok := b.Take(key, rate, burst, maxWait)
+	return wait, ok, nil
+}
+
+// Take takes a token from key's bucket as createcall.RateLimiter's Reserve says. A bucket seen
+// for the first time starts full; a change of rate or burst (an operator changed the limit)
+// applies from now on.
+func (b *Buckets) Take(key string, rate float64, burst int, maxWait time.Duration) (time.Duration, bool) {
 	if rate <= 0 || math.IsNaN(rate) || math.IsInf(rate, 1) {
 		return 0, true
 	}

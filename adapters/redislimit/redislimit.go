@@ -234,7 +234,7 @@ func (l *Limiter) reserve(ctx context.Context, key string, rate float64, burst i
 
 func (l *Limiter) local(key string, rate float64, burst int, maxWait time.Duration) (time.Duration, bool) {
 	l.onFallback()
-	return l.fallback.Reserve(key, rate, burst, maxWait)
+	return l.fallback.Take(key, rate, burst, maxWait)
 }
 
 // useRedis says whether this call goes to Redis, and whether it is the one probe allowed while

@@ -175,7 +175,7 @@ func TestTwoReplicasShareTheRate(t *testing.T) {
 	for step := 0; step <= 1000; step++ {
 		for _, r := range []*replica{a, b} {
 			wait, ok := r.Reserve(ctx, "u1", 10, 20, 0)
-			wantWait, wantOK := one.Reserve("u1", 10, 20, 0)
+			wantWait, wantOK := one.Take("u1", 10, 20, 0)
 			// The process's buckets count tokens in floats: their waits may be a nanosecond short.
 			if ok != wantOK || (wait-wantWait).Abs() > time.Microsecond {
 				t.Fatalf("at %v: wait %v ok %v, one process says wait %v ok %v", c.now().Sub(newClock().now()), wait, ok, wantWait, wantOK)

@@ -10,7 +10,7 @@ import (
 	"encoding/hex"
 	"sync/atomic"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // LegPrefix starts every leg id the simulated carrier hands out.
@@ -23,7 +23,7 @@ type Config struct {
 	Reject []string
 }
 
-// Carrier is the simulated application.Carrier. It is safe for concurrent use.
+// Carrier is the simulated createcall.Carrier. It is safe for concurrent use.
 type Carrier struct {
 	reject map[string]struct{}
 	dials  atomic.Int64
@@ -39,14 +39,14 @@ func New(cfg Config) *Carrier {
 	return c
 }
 
-var _ application.Carrier = (*Carrier)(nil)
+var _ createcall.Carrier = (*Carrier)(nil)
 
 // Dial places the call at once and returns a fresh leg id, or refuses a rejected destination.
-func (c *Carrier) Dial(_ context.Context, req application.DialRequest) (string, error) {
+func (c *Carrier) Dial(_ context.Context, req createcall.DialRequest) (string, error) {
 	c.dials.Add(1)
 	if _, refused := c.reject[req.To]; refused || req.To == "" {
-		return "", &application.DialError{
-			Kind:   application.DialInvalidDestination,
+		return "", &createcall.DialError{
+			Kind:   createcall.DialInvalidDestination,
 			Reason: "The destination number is invalid or cannot be reached",
 		}
 	}

@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/kupe-voice/kupe/adapters/simprovider"
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 const rejected = "+14155550199"
 
-func request(to string) application.DialRequest {
-	return application.DialRequest{
+func request(to string) createcall.DialRequest {
+	return createcall.DialRequest{
 		SessionID: "6f1c1f64-8d1c-4a55-9a3b-2f0d8a1e9c01",
 		RequestID: "0b7e7c2a-5a43-4f4e-8f59-7f3f5d1a2b3c",
 		LineID:    "c1d2e3f4-0000-4000-8000-000000000001",
@@ -24,18 +24,18 @@ func request(to string) application.DialRequest {
 }
 
 func TestCarrierSuite(t *testing.T) {
-	porttest.RunCarrierSuite(t, porttest.CarrierHarness{
-		Start: func(t *testing.T, sc porttest.Scenario) (porttest.CarrierRig, bool) {
+	createcalltest.RunCarrierSuite(t, createcalltest.CarrierHarness{
+		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			c := simprovider.New(simprovider.Config{Reject: []string{rejected}})
-			rig := porttest.CarrierRig{Carrier: c, Dials: c.Dials, Placed: c.Placed}
+			rig := createcalltest.CarrierRig{Carrier: c, Dials: c.Dials, Placed: c.Placed}
 			switch sc {
-			case porttest.Accept:
+			case createcalltest.Accept:
 				rig.Request = request("+14155550123")
-			case porttest.InvalidDestination:
+			case createcalltest.InvalidDestination:
 				rig.Request = request(rejected)
 			default:
 				// No network, no credentials, no rate limit: nothing else can be made to happen.
-				return porttest.CarrierRig{}, false
+				return createcalltest.CarrierRig{}, false
 			}
 			return rig, true
 		},
@@ -52,8 +52,8 @@ func TestLegIDsAndCounters(t *testing.T) {
 		t.Fatalf("leg id %q, want SIM followed by 32 hex digits", leg)
 	}
 	_, err = c.Dial(context.Background(), request(rejected))
-	var de *application.DialError
-	if !errors.As(err, &de) || de.Kind != application.DialInvalidDestination {
+	var de *createcall.DialError
+	if !errors.As(err, &de) || de.Kind != createcall.DialInvalidDestination {
 		t.Fatalf("Dial(%s) = %v, want an invalid destination", rejected, err)
 	}
 	if c.Dials() != 2 || c.Placed() != 1 {

@@ -20,7 +20,8 @@ import (
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
 	"github.com/kupe-voice/kupe/adapters/supabaseauth"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -30,7 +31,7 @@ import (
 type api struct {
 	t        testing.TB
 	store    *memstore.Store
-	accounts *application.Accounts
+	accounts *accounts.Accounts
 	engine   *gin.Engine
 	logs     *observer.ObservedLogs
 	es       signingKey
@@ -42,17 +43,17 @@ func newAPI(t testing.TB) *api {
 	a := &api{t: t, store: memstore.New(), es: newES256(t, "es-1")}
 	jwks := newJWKSServer(t, a.es)
 	v := newVerifier(t, supabaseauth.Config{JWTSecret: testSecret, JWKSURL: jwks.url(), Issuer: testIssuer})
-	a.accounts = &application.Accounts{Store: a.store}
+	a.accounts = &accounts.Accounts{Store: a.store}
 	core, logs := observer.New(zapcore.DebugLevel)
 	a.logs = logs
 	a.engine = httpapi.New(httpapi.Deps{
-		CreateCall: &application.CreateCallHandler{Plans: a.store, Sessions: a.store,
-			Carriers: application.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})}},
-		Auth:        &application.Authenticator{Keys: a.store},
-		CallLogs:    &application.CallLogs{Sessions: a.store},
+		CreateCall: &createcall.Handler{Plans: a.store, Sessions: a.store,
+			Carriers: createcall.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})}},
+		Auth:        &accounts.Authenticator{Keys: a.store},
+		CallLogs:    &accounts.CallLogs{Sessions: a.store},
 		Accounts:    a.accounts,
-		APIKeys:     &application.APIKeys{Store: a.store},
-		Credentials: []httpapi.Credential{v.Credential(&application.SessionUsers{Store: a.store})},
+		APIKeys:     &accounts.APIKeys{Store: a.store},
+		Credentials: []httpapi.Credential{v.Credential(&accounts.SessionUsers{Store: a.store})},
 	}, httpapi.Config{}, zap.New(core))
 	t.Cleanup(a.checkLogs)
 	return a
@@ -184,11 +185,11 @@ func TestBearerPlacesACall(t *testing.T) {
 	if err := a.accounts.SetCredits(ctx, sub, money.FromUnits(10)); err != nil {
 		t.Fatal(err)
 	}
-	line, err := a.accounts.AddLine(ctx, application.AddLine{UserID: sub, Number: "+14155550100", Provider: "simulated"})
+	line, err := a.accounts.AddLine(ctx, accounts.AddLine{UserID: sub, Number: "+14155550100", Provider: "simulated"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ag, err := a.accounts.CreateAgent(ctx, application.CreateAgent{UserID: sub, Name: "Sales"})
+	ag, err := a.accounts.CreateAgent(ctx, accounts.CreateAgent{UserID: sub, Name: "Sales"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
 
@@ -126,7 +127,7 @@ type sessionClaims struct {
 }
 
 // Verify checks a token's signature and claims. Any token it refuses is
-// application.ErrInvalidSession (a 401), with the reason wrapped for tests and debugging.
+// accounts.ErrInvalidSession (a 401), with the reason wrapped for tests and debugging.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if len(token) > maxTokenBytes {
 		return Claims{}, invalid(errors.New("token too long"))
@@ -181,8 +182,8 @@ func (v *Verifier) keyFunc(ctx context.Context) jwt.Keyfunc {
 // Credential authenticates a request by its Bearer token; users turns the token's subject into
 // a principal, creating the user on first sight. A request without an Authorization Bearer
 // header is httpapi.ErrNoCredential; one whose token is refused is
-// application.ErrInvalidSession (a 401).
-func (v *Verifier) Credential(users *application.SessionUsers) httpapi.Credential {
+// accounts.ErrInvalidSession (a 401).
+func (v *Verifier) Credential(users *accounts.SessionUsers) httpapi.Credential {
 	return func(r *http.Request) (identity.Principal, error) {
 		tok, ok, err := bearerToken(r.Header)
 		if !ok {
@@ -220,16 +221,16 @@ func bearerToken(h http.Header) (token string, ok bool, err error) {
 	return token, true, nil
 }
 
-// tokenError is a refused token: application.ErrInvalidSession (and so ErrUnauthenticated),
+// tokenError is a refused token: accounts.ErrInvalidSession (and so ErrUnauthenticated),
 // wrapping the reason.
 type tokenError struct{ reason error }
 
 func invalid(reason error) error { return &tokenError{reason: reason} }
 
 func (e *tokenError) Error() string {
-	return application.ErrInvalidSession.Error() + ": " + e.reason.Error()
+	return accounts.ErrInvalidSession.Error() + ": " + e.reason.Error()
 }
 func (e *tokenError) Unwrap() error { return e.reason }
 func (e *tokenError) Is(target error) bool {
-	return target == application.ErrInvalidSession || target == application.ErrUnauthenticated
+	return target == accounts.ErrInvalidSession || target == fault.ErrUnauthenticated
 }

@@ -16,7 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/adapters/supabaseauth"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 var ctx = context.Background()
@@ -36,7 +37,7 @@ func wantRefused(t *testing.T, v *supabaseauth.Verifier, token string) {
 	if err == nil {
 		t.Fatalf("token accepted as %+v", c)
 	}
-	if !errors.Is(err, application.ErrInvalidSession) || !errors.Is(err, application.ErrUnauthenticated) {
+	if !errors.Is(err, accounts.ErrInvalidSession) || !errors.Is(err, fault.ErrUnauthenticated) {
 		t.Fatalf("Verify = %v, want ErrInvalidSession and ErrUnauthenticated", err)
 	}
 }

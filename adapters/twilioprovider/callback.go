@@ -11,7 +11,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -76,12 +76,12 @@ func VerifyStatusCallback(creds call.Credentials, publicURL, contentType string,
 // ParseStatusCallback reads a status callback into an event: CallStatus (a value it does not
 // know names no status), CallSid as the leg id, CallDuration (seconds, on completed) and
 // Timestamp. The caller sets the event's session and provider.
-func ParseStatusCallback(contentType string, body []byte) (application.CarrierEvent, error) {
+func ParseStatusCallback(contentType string, body []byte) (callevents.CarrierEvent, error) {
 	p, err := callbackParams(contentType, body)
 	if err != nil {
-		return application.CarrierEvent{}, err
+		return callevents.CarrierEvent{}, err
 	}
-	var ev application.CarrierEvent
+	var ev callevents.CarrierEvent
 	ev.Status, _ = MapStatus(p["CallStatus"])
 	if sid := p["CallSid"]; carrierhttp.ValidID(sid) {
 		ev.LegID = sid

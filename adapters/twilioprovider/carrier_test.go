@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -27,7 +27,7 @@ func testConfig(baseURL string) twilioprovider.Config {
 		APIBaseURL:        baseURL,
 		Timeout:           testTimeout,
 		StatusCallbackURL: func(id string) string { return "https://kupe.example/v1/carriers/twilio/status/" + id },
-		StreamURL: func(req application.DialRequest) string {
+		StreamURL: func(req createcall.DialRequest) string {
 			return "wss://kupe.example/media-stream?session=" + req.SessionID + "&request=" + req.RequestID
 		},
 	}
@@ -42,8 +42,8 @@ func newCarrier(t *testing.T, cfg twilioprovider.Config) *twilioprovider.Carrier
 	return c
 }
 
-func testRequest() application.DialRequest {
-	return application.DialRequest{
+func testRequest() createcall.DialRequest {
+	return createcall.DialRequest{
 		SessionID:   "6f1c1f64-8d1c-4a55-9a3b-2f0d8a1e9c01",
 		RequestID:   "0b7e7c2a-5a43-4f4e-8f59-7f3f5d1a2b3c",
 		LineID:      "c1d2e3f4-0000-4000-8000-000000000001",
@@ -54,11 +54,11 @@ func testRequest() application.DialRequest {
 }
 
 func TestCarrierSuite(t *testing.T) {
-	porttest.RunCarrierSuite(t, porttest.CarrierHarness{
+	createcalltest.RunCarrierSuite(t, createcalltest.CarrierHarness{
 		Timeout: testTimeout,
-		Start: func(t *testing.T, sc porttest.Scenario) (porttest.CarrierRig, bool) {
+		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := startFake(t, sc)
-			return porttest.CarrierRig{
+			return createcalltest.CarrierRig{
 				Carrier: newCarrier(t, testConfig(f.URL)),
 				Request: testRequest(),
 				Dials:   f.Dials,
@@ -68,21 +68,21 @@ func TestCarrierSuite(t *testing.T) {
 	})
 }
 
-func dial(t *testing.T, c *twilioprovider.Carrier, req application.DialRequest) (string, *application.DialError) {
+func dial(t *testing.T, c *twilioprovider.Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
 	leg, err := c.Dial(context.Background(), req)
 	if err == nil {
 		return leg, nil
 	}
-	var de *application.DialError
+	var de *createcall.DialError
 	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *application.DialError", err, err)
+		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
 	}
 	return leg, de
 }
 
 func TestRequestCarriesTheCallAndItsStream(t *testing.T) {
-	f := startFake(t, porttest.Accept)
+	f := startFake(t, createcalltest.Accept)
 	c := newCarrier(t, testConfig(f.URL))
 	req := testRequest()
 	leg, de := dial(t, c, req)
@@ -128,7 +128,7 @@ func TestRequestCarriesTheCallAndItsStream(t *testing.T) {
 }
 
 func TestRingTimeoutAndTimeLimitAreConfigured(t *testing.T) {
-	f := startFake(t, porttest.Accept)
+	f := startFake(t, createcalltest.Accept)
 	cfg := testConfig(f.URL)
 	cfg.RingTimeout, cfg.TimeLimit = 45, 600
 	if _, de := dial(t, newCarrier(t, cfg), testRequest()); de != nil {
@@ -140,9 +140,9 @@ func TestRingTimeoutAndTimeLimitAreConfigured(t *testing.T) {
 }
 
 func TestStreamValuesAreXMLEscaped(t *testing.T) {
-	f := startFake(t, porttest.Accept)
+	f := startFake(t, createcalltest.Accept)
 	cfg := testConfig(f.URL)
-	cfg.StreamURL = func(application.DialRequest) string { return `wss://kupe.example/s?a=1&b="2"<x>` }
+	cfg.StreamURL = func(createcall.DialRequest) string { return `wss://kupe.example/s?a=1&b="2"<x>` }
 	req := testRequest()
 	req.RequestID = `r"<&>'`
 	if _, de := dial(t, newCarrier(t, cfg), req); de != nil {
@@ -160,7 +160,7 @@ func TestStreamValuesAreXMLEscaped(t *testing.T) {
 }
 
 func TestPathPrefixOfTheBaseURL(t *testing.T) {
-	f := startFake(t, porttest.Accept)
+	f := startFake(t, createcalltest.Accept)
 	if _, de := dial(t, newCarrier(t, testConfig(f.URL+"/twilio/")), testRequest()); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
@@ -178,11 +178,11 @@ func TestMissingOrMalformedCredentialsAreRefusedBeforeSending(t *testing.T) {
 		"sid with a space":    {"account_sid": "AC 0123", "auth_token": testToken},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := startFake(t, porttest.Accept)
+			f := startFake(t, createcalltest.Accept)
 			req := testRequest()
 			req.Credentials = creds
 			_, de := dial(t, newCarrier(t, testConfig(f.URL)), req)
-			if de == nil || de.Kind != application.DialBadCredentials {
+			if de == nil || de.Kind != createcall.DialBadCredentials {
 				t.Fatalf("Dial error = %v, want bad credentials", de)
 			}
 			if strings.TrimSpace(de.Reason) == "" || strings.Contains(strings.ToLower(de.Reason), "twilio") {
@@ -197,14 +197,14 @@ func TestMissingOrMalformedCredentialsAreRefusedBeforeSending(t *testing.T) {
 
 func TestRetries(t *testing.T) {
 	for _, tc := range []struct {
-		sc        porttest.Scenario
+		sc        createcalltest.Scenario
 		wantDials int
-		wantKind  application.DialErrorKind
+		wantKind  createcall.DialErrorKind
 	}{
-		{porttest.RateLimited, 3, application.DialRateLimited}, // first try and two retries
-		{porttest.Unavailable, 1, application.DialUnavailable}, // a 5xx is never retried
-		{porttest.Hang, 1, application.DialUnknown},            // nor is a timeout
-		{porttest.InvalidDestination, 1, application.DialInvalidDestination},
+		{createcalltest.RateLimited, 3, createcall.DialRateLimited}, // first try and two retries
+		{createcalltest.Unavailable, 1, createcall.DialUnavailable}, // a 5xx is never retried
+		{createcalltest.Hang, 1, createcall.DialUnknown},            // nor is a timeout
+		{createcalltest.InvalidDestination, 1, createcall.DialInvalidDestination},
 	} {
 		t.Run(tc.sc.String(), func(t *testing.T) {
 			f := startFake(t, tc.sc)
@@ -215,7 +215,7 @@ func TestRetries(t *testing.T) {
 			if f.Dials() != tc.wantDials {
 				t.Fatalf("the fake received %d dials, want %d", f.Dials(), tc.wantDials)
 			}
-			if tc.sc == porttest.Unavailable && !strings.Contains(de.Err.Error(), "503") {
+			if tc.sc == createcalltest.Unavailable && !strings.Contains(de.Err.Error(), "503") {
 				t.Fatalf("error for logs %q does not name the HTTP status", de.Err)
 			}
 		})
@@ -223,14 +223,14 @@ func TestRetries(t *testing.T) {
 }
 
 func TestRetryStopsWithTheContext(t *testing.T) {
-	f := startFake(t, porttest.RateLimited)
+	f := startFake(t, createcalltest.RateLimited)
 	c := newCarrier(t, testConfig(f.URL))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
 	_, err := c.Dial(ctx, testRequest())
-	var de *application.DialError
-	if !errors.As(err, &de) || de.Kind != application.DialRateLimited {
+	var de *createcall.DialError
+	if !errors.As(err, &de) || de.Kind != createcall.DialRateLimited {
 		t.Fatalf("Dial error = %v, want rate limited", err)
 	}
 	if time.Since(t0) > 90*time.Millisecond+testTimeout || f.Dials() != 1 {
@@ -239,10 +239,10 @@ func TestRetryStopsWithTheContext(t *testing.T) {
 }
 
 func TestConnectionRefusedIsRetriedAndKeepsItsCause(t *testing.T) {
-	f := startFake(t, porttest.Refused)
+	f := startFake(t, createcalltest.Refused)
 	t0 := time.Now()
 	_, de := dial(t, newCarrier(t, testConfig(f.URL)), testRequest())
-	if de == nil || de.Kind != application.DialUnavailable {
+	if de == nil || de.Kind != createcall.DialUnavailable {
 		t.Fatalf("Dial error = %v, want unavailable", de)
 	}
 	if time.Since(t0) < 400*time.Millisecond {
@@ -256,7 +256,7 @@ func TestConnectionRefusedIsRetriedAndKeepsItsCause(t *testing.T) {
 // A carrier or proxy that echoes the request back must not get the auth token or whole phone
 // numbers into the error that is logged.
 func TestLoggedErrorHoldsNoSecretNorNumber(t *testing.T) {
-	for _, sc := range []porttest.Scenario{porttest.InvalidDestination, porttest.CallerNotAllowed, porttest.BadCredentials} {
+	for _, sc := range []createcalltest.Scenario{createcalltest.InvalidDestination, createcalltest.CallerNotAllowed, createcalltest.BadCredentials} {
 		t.Run(sc.String(), func(t *testing.T) {
 			f := startFake(t, sc)
 			f.echo = " (auth " + testToken + ")"
@@ -307,12 +307,12 @@ func TestNewValidatesConfig(t *testing.T) {
 }
 
 func TestCancelledBeforeSendingIsNotSent(t *testing.T) {
-	f := startFake(t, porttest.Accept)
+	f := startFake(t, createcalltest.Accept)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := newCarrier(t, testConfig(f.URL)).Dial(ctx, testRequest())
-	var de *application.DialError
-	if !errors.As(err, &de) || de.Kind != application.DialUnavailable || f.Dials() != 0 {
+	var de *createcall.DialError
+	if !errors.As(err, &de) || de.Kind != createcall.DialUnavailable || f.Dials() != 0 {
 		t.Fatalf("Dial with a cancelled context = %v after %d dials; want unavailable, nothing sent", err, f.Dials())
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -49,32 +49,32 @@ var nonJSONError = regexp.MustCompile(`error decoding the response for an HTTP e
 
 // classify turns a CreateCall error into a DialError (without Err) and says whether the create
 // may be sent again because the carrier provably did not act on it.
-func classify(err error) (de *application.DialError, retry bool) {
-	mk := func(k application.DialErrorKind, reason string) *application.DialError {
+func classify(err error) (de *createcall.DialError, retry bool) {
+	mk := func(k createcall.DialErrorKind, reason string) *createcall.DialError {
 		if reason == "" {
 			reason = k.DefaultReason()
 		}
-		return &application.DialError{Kind: k, Reason: reason}
+		return &createcall.DialError{Kind: k, Reason: reason}
 	}
 	var te *client.TwilioRestError
 	if errors.As(err, &te) {
 		switch te.Code {
 		case codeInvalidTo:
-			return mk(application.DialInvalidDestination, "The destination number is not a valid phone number"), false
+			return mk(createcall.DialInvalidDestination, "The destination number is not a valid phone number"), false
 		case codeToNotReachable:
-			return mk(application.DialInvalidDestination, "The destination number cannot be reached"), false
+			return mk(createcall.DialInvalidDestination, "The destination number cannot be reached"), false
 		case codeGeoPermission:
-			return mk(application.DialInvalidDestination, "The line's carrier account may not call this destination's country or region"), false
+			return mk(createcall.DialInvalidDestination, "The line's carrier account may not call this destination's country or region"), false
 		case codeToNotValid:
-			return mk(application.DialInvalidDestination, "The destination number does not appear to be a valid phone number"), false
+			return mk(createcall.DialInvalidDestination, "The destination number does not appear to be a valid phone number"), false
 		case codeFromNotVerified:
-			return mk(application.DialCallerNotAllowed, "The line's number is not verified with the carrier as a caller id"), false
+			return mk(createcall.DialCallerNotAllowed, "The line's number is not verified with the carrier as a caller id"), false
 		case codeInvalidFrom:
-			return mk(application.DialCallerNotAllowed, "The line's number is not a valid caller id for the carrier"), false
+			return mk(createcall.DialCallerNotAllowed, "The line's number is not a valid caller id for the carrier"), false
 		case codeAuthenticate, codeSDKInvalidUsername, codeSDKInvalidPassword:
-			return mk(application.DialBadCredentials, reasonBadCredentials), false
+			return mk(createcall.DialBadCredentials, reasonBadCredentials), false
 		case codeTooManyRequests:
-			return mk(application.DialRateLimited, reasonRateLimited), true
+			return mk(createcall.DialRateLimited, reasonRateLimited), true
 		}
 		return classifyStatus(te.Status, te.Code)
 	}
@@ -84,7 +84,7 @@ func classify(err error) (de *application.DialError, retry bool) {
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		// Refused at connect: nothing was sent.
-		return mk(application.DialUnavailable, reasonNotReached), true
+		return mk(createcall.DialUnavailable, reasonNotReached), true
 	}
 	var oe *net.OpError
 	var dns *net.DNSError
@@ -93,39 +93,39 @@ func classify(err error) (de *application.DialError, retry bool) {
 		// No connection was made (no such host, no route, a dial timeout, a certificate
 		// refused): nothing was sent. Not retried, though: none of these heals in a few hundred
 		// milliseconds.
-		return mk(application.DialUnavailable, reasonNotReached), false
+		return mk(createcall.DialUnavailable, reasonNotReached), false
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		// The request may have reached the carrier and the call may be placed.
-		return mk(application.DialUnknown, ""), false
+		return mk(createcall.DialUnknown, ""), false
 	}
 	// Anything else (a dropped connection, an answer we cannot read) may have come after the
 	// carrier acted.
-	return mk(application.DialUnknown, ""), false
+	return mk(createcall.DialUnknown, ""), false
 }
 
 // classifyStatus classifies an error answer by its HTTP status; code is the carrier's error
 // code when there was one.
-func classifyStatus(status, code int) (*application.DialError, bool) {
-	k := func(k application.DialErrorKind, reason string) *application.DialError {
-		return &application.DialError{Kind: k, Reason: reason}
+func classifyStatus(status, code int) (*createcall.DialError, bool) {
+	k := func(k createcall.DialErrorKind, reason string) *createcall.DialError {
+		return &createcall.DialError{Kind: k, Reason: reason}
 	}
 	switch {
 	case status == 429:
-		return k(application.DialRateLimited, reasonRateLimited), true
+		return k(createcall.DialRateLimited, reasonRateLimited), true
 	case status == 401:
-		return k(application.DialBadCredentials, reasonBadCredentials), false
+		return k(createcall.DialBadCredentials, reasonBadCredentials), false
 	case status >= 500 && status <= 599:
-		return k(application.DialUnavailable, reasonUnavailable), false
+		return k(createcall.DialUnavailable, reasonUnavailable), false
 	case code != 0:
-		return k(application.DialRejected, fmt.Sprintf(reasonRejectedWithCode, code)), false
+		return k(createcall.DialRejected, fmt.Sprintf(reasonRejectedWithCode, code)), false
 	case status >= 400 && status <= 499:
-		return k(application.DialRejected, fmt.Sprintf(reasonRejectedWithStatus, status)), false
+		return k(createcall.DialRejected, fmt.Sprintf(reasonRejectedWithStatus, status)), false
 	}
 	// An error answer that names neither a status nor a code: still an error answer, so
 	// nothing was placed.
-	return k(application.DialRejected, application.DialRejected.DefaultReason()), false
+	return k(createcall.DialRejected, createcall.DialRejected.DefaultReason()), false
 }
 
 // redact copies err's message for DialError.Err with the auth token removed and the phone

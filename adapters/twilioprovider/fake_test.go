@@ -13,15 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 )
 
 // fakeTwilio answers POST /2010-04-01/Accounts/{sid}/Calls.json the way Twilio does, scripted
-// by a porttest.Scenario, and records what it received.
+// by a createcalltest.Scenario, and records what it received.
 type fakeTwilio struct {
 	URL string
 
-	sc      porttest.Scenario
+	sc      createcalltest.Scenario
 	release chan struct{} // closed at cleanup: lets a hanging handler go
 
 	mu     sync.Mutex
@@ -46,10 +46,10 @@ const (
 )
 
 // startFake starts a fake for sc; Refused gives an address where nothing listens.
-func startFake(t *testing.T, sc porttest.Scenario) *fakeTwilio {
+func startFake(t *testing.T, sc createcalltest.Scenario) *fakeTwilio {
 	t.Helper()
 	f := &fakeTwilio{sc: sc, release: make(chan struct{})}
-	if sc == porttest.Refused {
+	if sc == createcalltest.Refused {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -104,29 +104,29 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 
 	to := r.PostForm.Get("To")
 	switch f.sc {
-	case porttest.InvalidDestination:
+	case createcalltest.InvalidDestination:
 		twilioError(w, http.StatusBadRequest, 21211, "Invalid 'To' Phone Number: "+to+echo)
 		return
-	case porttest.CallerNotAllowed:
+	case createcalltest.CallerNotAllowed:
 		twilioError(w, http.StatusBadRequest, 21210, "The source phone number provided, "+r.PostForm.Get("From")+", is not yet verified for your account."+echo)
 		return
-	case porttest.BadCredentials:
+	case createcalltest.BadCredentials:
 		twilioError(w, http.StatusUnauthorized, 20003, "Authenticate"+echo)
 		return
-	case porttest.RateLimited:
+	case createcalltest.RateLimited:
 		twilioError(w, http.StatusTooManyRequests, 20429, "Too Many Requests"+echo)
 		return
-	case porttest.RateLimitedOnce:
+	case createcalltest.RateLimitedOnce:
 		if n == 1 {
 			twilioError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
 			return
 		}
-	case porttest.Unavailable:
+	case createcalltest.Unavailable:
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, "<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>")
 		return
-	case porttest.Hang:
+	case createcalltest.Hang:
 		select {
 		case <-r.Context().Done():
 		case <-f.release:

@@ -14,17 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
-	"github.com/kupe-voice/kupe/application/porttest"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/callevents/calleventstest"
+	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
 // fakeCallLookup answers GET /2010-04-01/Accounts/{sid}/Calls/{CallSid}.json as Twilio does,
-// scripted by a porttest.Scenario: with the call's status for a sid it holds and Twilio's 404
+// scripted by a createcalltest.Scenario: with the call's status for a sid it holds and Twilio's 404
 // for one it does not (Accept), a 503 page (Unavailable), or nothing at all (Hang).
 type fakeCallLookup struct {
 	URL      string
-	sc       porttest.Scenario
+	sc       createcalltest.Scenario
 	mu       sync.Mutex
 	requests []string // method and path of each request
 	auth     []string
@@ -39,10 +41,10 @@ var twilioStatus = map[call.Status]string{
 	call.StatusFailed: "failed", call.StatusCanceled: "canceled",
 }
 
-func startCallLookup(t *testing.T, sc porttest.Scenario) *fakeCallLookup {
+func startCallLookup(t *testing.T, sc createcalltest.Scenario) *fakeCallLookup {
 	t.Helper()
 	f := &fakeCallLookup{sc: sc, calls: map[string]string{}, release: make(chan struct{})}
-	if sc == porttest.Refused {
+	if sc == createcalltest.Refused {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -74,12 +76,12 @@ func (f *fakeCallLookup) serve(w http.ResponseWriter, r *http.Request) {
 	f.auth = append(f.auth, user+":"+pass)
 	f.mu.Unlock()
 	switch f.sc {
-	case porttest.Unavailable:
+	case createcalltest.Unavailable:
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, "<html><body>503</body></html>")
 		return
-	case porttest.Hang:
+	case createcalltest.Hang:
 		select {
 		case <-r.Context().Done():
 		case <-f.release:
@@ -110,17 +112,17 @@ func (f *fakeCallLookup) seen() ([]string, []string) {
 	return append([]string(nil), f.requests...), append([]string(nil), f.auth...)
 }
 
-func fetchRequest(leg string) application.FetchRequest {
-	return application.FetchRequest{SessionID: "6f1c1f64-8d1c-4a55-9a3b-2f0d8a1e9c01", LegID: leg,
+func fetchRequest(leg string) callevents.FetchRequest {
+	return callevents.FetchRequest{SessionID: "6f1c1f64-8d1c-4a55-9a3b-2f0d8a1e9c01", LegID: leg,
 		Credentials: call.Credentials{"account_sid": testSID, "auth_token": testToken}}
 }
 
 func TestCallFetcherSuite(t *testing.T) {
-	porttest.RunCallFetcherSuite(t, porttest.FetchHarness{
+	calleventstest.RunCallFetcherSuite(t, calleventstest.FetchHarness{
 		Timeout: testTimeout,
-		Start: func(t *testing.T, sc porttest.Scenario) (porttest.FetchRig, bool) {
+		Start: func(t *testing.T, sc createcalltest.Scenario) (calleventstest.FetchRig, bool) {
 			f := startCallLookup(t, sc)
-			return porttest.FetchRig{
+			return calleventstest.FetchRig{
 				Fetcher: newCarrier(t, testConfig(f.URL)),
 				Request: fetchRequest(""),
 				Place:   f.place,
@@ -132,7 +134,7 @@ func TestCallFetcherSuite(t *testing.T) {
 
 // What the suite does not cover: the request Twilio receives, and what an error may hold.
 func TestFetchCall(t *testing.T) {
-	f := startCallLookup(t, porttest.Accept)
+	f := startCallLookup(t, createcalltest.Accept)
 	c := newCarrier(t, testConfig(f.URL))
 	ctx := context.Background()
 	sid := f.place(call.StatusCompleted)
@@ -145,7 +147,7 @@ func TestFetchCall(t *testing.T) {
 	}
 
 	t.Run("errors hold no auth token", func(t *testing.T) {
-		hang := startCallLookup(t, porttest.Hang)
+		hang := startCallLookup(t, createcalltest.Hang)
 		_, err := newCarrier(t, testConfig(hang.URL)).FetchCall(ctx, fetchRequest(sid))
 		if err == nil || strings.Contains(err.Error(), testToken) {
 			t.Fatalf("FetchCall = %v", err)
@@ -154,8 +156,8 @@ func TestFetchCall(t *testing.T) {
 	t.Run("missing credentials are not sent", func(t *testing.T) {
 		req := fetchRequest(sid)
 		req.Credentials = call.Credentials{"account_sid": testSID}
-		var de *application.DialError
-		if _, err := c.FetchCall(ctx, req); !errors.As(err, &de) || de.Kind != application.DialBadCredentials {
+		var de *createcall.DialError
+		if _, err := c.FetchCall(ctx, req); !errors.As(err, &de) || de.Kind != createcall.DialBadCredentials {
 			t.Fatalf("FetchCall = %v", err)
 		}
 		if reqs, _ := f.seen(); len(reqs) != 1 {
@@ -178,11 +180,7 @@ func TestFetchCallAgainstPrism(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("Prism is not installed at %s: run scripts/install-prism.sh (KUPE_TEST_SKIP_PRISM=1 skips this test)", bin)
 	}
-	shared := os.Getenv("KUPE_SHARED_DIR")
-	if shared == "" {
-		shared = filepath.Join(root, "..", "shared")
-	}
-	prism := startPrism(t, bin, prismDocument(t, filepath.Join(shared, "contracts", "twilio_api_v2010.json")))
+	prism := startPrism(t, bin, prismDocument(t))
 	cfg := testConfig(prism.url)
 	cfg.Timeout = 15 * time.Second // Prism compiles the schema on its first request
 	c := newCarrier(t, cfg)

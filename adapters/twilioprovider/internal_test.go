@@ -16,7 +16,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -37,35 +37,35 @@ func TestClassify(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		err   error
-		kind  application.DialErrorKind
+		kind  createcall.DialErrorKind
 		retry bool
 	}{
-		{"21211 invalid To", rest(400, 21211), application.DialInvalidDestination, false},
-		{"21214 To unreachable", rest(400, 21214), application.DialInvalidDestination, false},
-		{"21215 geo permission", rest(400, 21215), application.DialInvalidDestination, false},
-		{"21217 To not valid", rest(400, 21217), application.DialInvalidDestination, false},
-		{"21210 From not verified", rest(400, 21210), application.DialCallerNotAllowed, false},
-		{"21212 invalid From", rest(400, 21212), application.DialCallerNotAllowed, false},
-		{"20003 authenticate", rest(401, 20003), application.DialBadCredentials, false},
-		{"21222 sdk's own username check", rest(400, 21222), application.DialBadCredentials, false},
-		{"20429 too many requests", rest(429, 20429), application.DialRateLimited, true},
-		{"HTTP 429 with another code", rest(429, 0), application.DialRateLimited, true},
-		{"HTTP 401 without code", rest(401, 0), application.DialBadCredentials, false},
-		{"HTTP 500 with a code", rest(500, 20500), application.DialUnavailable, false},
-		{"HTTP 503 json", rest(503, 0), application.DialUnavailable, false},
-		{"other 4xx", rest(400, 13223), application.DialRejected, false},
-		{"other 4xx without code", rest(422, 0), application.DialRejected, false},
-		{"error body without status or code", rest(0, 0), application.DialRejected, false},
-		{"non-JSON 503 page", fmt.Errorf("error decoding the response for an HTTP error code: 503: %w", &json.SyntaxError{}), application.DialUnavailable, false},
-		{"non-JSON 429", fmt.Errorf("error decoding the response for an HTTP error code: 429: EOF"), application.DialRateLimited, true},
-		{"non-JSON 401", fmt.Errorf("error decoding the response for an HTTP error code: 401: EOF"), application.DialBadCredentials, false},
-		{"non-JSON 404", fmt.Errorf("error decoding the response for an HTTP error code: 404: EOF"), application.DialRejected, false},
-		{"connection refused", refused, application.DialUnavailable, true},
-		{"no such host", post(&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "api.twilio.com", IsNotFound: true}}), application.DialUnavailable, false},
-		{"client timeout", post(timeoutError{}), application.DialUnknown, false},
-		{"connection reset after sending", post(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), application.DialUnknown, false},
-		{"EOF before the answer", post(io.EOF), application.DialUnknown, false},
-		{"201 answer that is not JSON", &json.SyntaxError{}, application.DialUnknown, false},
+		{"21211 invalid To", rest(400, 21211), createcall.DialInvalidDestination, false},
+		{"21214 To unreachable", rest(400, 21214), createcall.DialInvalidDestination, false},
+		{"21215 geo permission", rest(400, 21215), createcall.DialInvalidDestination, false},
+		{"21217 To not valid", rest(400, 21217), createcall.DialInvalidDestination, false},
+		{"21210 From not verified", rest(400, 21210), createcall.DialCallerNotAllowed, false},
+		{"21212 invalid From", rest(400, 21212), createcall.DialCallerNotAllowed, false},
+		{"20003 authenticate", rest(401, 20003), createcall.DialBadCredentials, false},
+		{"21222 sdk's own username check", rest(400, 21222), createcall.DialBadCredentials, false},
+		{"20429 too many requests", rest(429, 20429), createcall.DialRateLimited, true},
+		{"HTTP 429 with another code", rest(429, 0), createcall.DialRateLimited, true},
+		{"HTTP 401 without code", rest(401, 0), createcall.DialBadCredentials, false},
+		{"HTTP 500 with a code", rest(500, 20500), createcall.DialUnavailable, false},
+		{"HTTP 503 json", rest(503, 0), createcall.DialUnavailable, false},
+		{"other 4xx", rest(400, 13223), createcall.DialRejected, false},
+		{"other 4xx without code", rest(422, 0), createcall.DialRejected, false},
+		{"error body without status or code", rest(0, 0), createcall.DialRejected, false},
+		{"non-JSON 503 page", fmt.Errorf("error decoding the response for an HTTP error code: 503: %w", &json.SyntaxError{}), createcall.DialUnavailable, false},
+		{"non-JSON 429", fmt.Errorf("error decoding the response for an HTTP error code: 429: EOF"), createcall.DialRateLimited, true},
+		{"non-JSON 401", fmt.Errorf("error decoding the response for an HTTP error code: 401: EOF"), createcall.DialBadCredentials, false},
+		{"non-JSON 404", fmt.Errorf("error decoding the response for an HTTP error code: 404: EOF"), createcall.DialRejected, false},
+		{"connection refused", refused, createcall.DialUnavailable, true},
+		{"no such host", post(&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "api.twilio.com", IsNotFound: true}}), createcall.DialUnavailable, false},
+		{"client timeout", post(timeoutError{}), createcall.DialUnknown, false},
+		{"connection reset after sending", post(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), createcall.DialUnknown, false},
+		{"EOF before the answer", post(io.EOF), createcall.DialUnknown, false},
+		{"201 answer that is not JSON", &json.SyntaxError{}, createcall.DialUnknown, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			de, retry := classify(tc.err)
@@ -103,12 +103,12 @@ func TestRESTClientIsCachedPerCredentials(t *testing.T) {
 	c, err := New(Config{
 		APIBaseURL:        srv.URL,
 		StatusCallbackURL: func(string) string { return "https://kupe.example/status" },
-		StreamURL:         func(application.DialRequest) string { return "wss://kupe.example/stream" },
+		StreamURL:         func(createcall.DialRequest) string { return "wss://kupe.example/stream" },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := application.DialRequest{From: "+14155550100", To: "+14155550123", Credentials: call.Credentials{
+	req := createcall.DialRequest{From: "+14155550100", To: "+14155550123", Credentials: call.Credentials{
 		"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "token1"}}
 	for range 3 {
 		if _, err := c.Dial(context.Background(), req); err != nil {

@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/internal/testkit/contracts"
 )
 
 // TestTwilioAgainstPrism dials through the adapter against Prism serving Twilio's own OpenAPI
@@ -38,12 +39,7 @@ func TestTwilioAgainstPrism(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("Prism is not installed at %s: run scripts/install-prism.sh (or set KUPE_PRISM_BIN; KUPE_TEST_SKIP_PRISM=1 skips this test)", bin)
 	}
-	shared := os.Getenv("KUPE_SHARED_DIR")
-	if shared == "" {
-		shared = filepath.Join(root, "..", "shared")
-	}
-	spec := filepath.Join(shared, "contracts", "twilio_api_v2010.json")
-	prism := startPrism(t, bin, prismDocument(t, spec))
+	prism := startPrism(t, bin, prismDocument(t))
 
 	const sid = "AC0123456789abcdef0123456789abcdef"
 	creds := call.Credentials{"account_sid": sid, "auth_token": "0123456789abcdef0123456789abcdef"}
@@ -71,7 +67,7 @@ func TestTwilioAgainstPrism(t *testing.T) {
 		req.Credentials = creds
 		leg, err := newCarrier(t, cfg).Dial(context.Background(), req)
 		if err != nil {
-			var de *application.DialError
+			var de *createcall.DialError
 			errors.As(err, &de)
 			t.Fatalf("Dial through Prism: %v\nPrism's log:\n%s", err, prism.log.tail(4000))
 		}
@@ -87,15 +83,11 @@ func TestTwilioAgainstPrism(t *testing.T) {
 // explode true). Prism applies that default only to a property with an explicit encoding and
 // otherwise reads the last value as a plain string ("must be array"; stoplightio/prism#2473).
 // So array properties of form bodies get that very default written out; nothing else changes.
-func prismDocument(t *testing.T, spec string) string {
+func prismDocument(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile(spec)
-	if err != nil {
-		t.Fatalf("Twilio's OpenAPI document: %v (the shared/ folder lies beside the repository; KUPE_SHARED_DIR overrides)", err)
-	}
 	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("%s: %v", spec, err)
+	if err := json.Unmarshal(contracts.TwilioAPIv2010, &doc); err != nil {
+		t.Fatalf("twilio_api_v2010.json: %v", err)
 	}
 	paths, _ := doc["paths"].(map[string]any)
 	for _, p := range paths {

@@ -19,7 +19,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // Defaults for the zero fields of Config.
@@ -50,7 +50,7 @@ type Config struct {
 	// StreamURL is the wss:// address the answered call's media is streamed to. Twilio drops
 	// query strings from stream URLs, so the request and session ids also travel as stream
 	// parameters.
-	StreamURL func(req application.DialRequest) string
+	StreamURL func(req createcall.DialRequest) string
 	// RingTimeout is how long, in seconds, the destination may ring unanswered (1 to 600).
 	// Default 30.
 	RingTimeout int
@@ -58,7 +58,7 @@ type Config struct {
 	TimeLimit int
 }
 
-// Carrier is the Twilio application.Carrier. It is safe for concurrent use.
+// Carrier is the Twilio createcall.Carrier. It is safe for concurrent use.
 type Carrier struct {
 	cfg        Config
 	httpClient *http.Client
@@ -112,7 +112,7 @@ func New(cfg Config) (*Carrier, error) {
 	return &Carrier{cfg: cfg, backoff: retryBackoff, httpClient: hc}, nil
 }
 
-var _ application.Carrier = (*Carrier)(nil)
+var _ createcall.Carrier = (*Carrier)(nil)
 
 // statusEvents are the call progress events the status callback receives.
 var statusEvents = []string{"initiated", "ringing", "answered", "completed"}
@@ -123,19 +123,19 @@ var alphanumeric = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 // Dial creates the call and returns its sid (CA...). A create is retried, at most twice, only
 // when the carrier provably did not act on it: a rate-limit answer, or a connection refused
 // before anything was sent. A timeout or a server error is never retried.
-func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string, error) {
+func (c *Carrier) Dial(ctx context.Context, req createcall.DialRequest) (string, error) {
 	sid, token := req.Credentials[CredAccountSID], req.Credentials[CredAuthToken]
 	if sid == "" || token == "" {
-		return "", &application.DialError{Kind: application.DialBadCredentials,
+		return "", &createcall.DialError{Kind: createcall.DialBadCredentials,
 			Reason: "The line has no carrier account id or auth token configured"}
 	}
 	if !alphanumeric.MatchString(sid) || !alphanumeric.MatchString(token) {
 		// twilio-go would refuse them before sending; say so in our words.
-		return "", &application.DialError{Kind: application.DialBadCredentials,
+		return "", &createcall.DialError{Kind: createcall.DialBadCredentials,
 			Reason: "The line's carrier account id or auth token is malformed: only letters and digits are allowed"}
 	}
 	if err := ctx.Err(); err != nil {
-		return "", &application.DialError{Kind: application.DialUnavailable,
+		return "", &createcall.DialError{Kind: createcall.DialUnavailable,
 			Reason: "The call was not placed: the request was cancelled before it reached the carrier", Err: err}
 	}
 	rest := c.restClient(sid, token)
@@ -148,8 +148,8 @@ func (c *Carrier) Dial(ctx context.Context, req application.DialRequest) (string
 		if err == nil {
 			if resp.Sid == nil || *resp.Sid == "" {
 				// A success answer without a call id: the call may well be placed.
-				return "", &application.DialError{Kind: application.DialUnknown,
-					Reason: application.DialUnknown.DefaultReason(),
+				return "", &createcall.DialError{Kind: createcall.DialUnknown,
+					Reason: createcall.DialUnknown.DefaultReason(),
 					Err:    errors.New("create call answered without a call sid")}
 			}
 			return *resp.Sid, nil
@@ -185,7 +185,7 @@ func (c *Carrier) restClient(sid, token string) *twilio.RestClient {
 	return actual.(*twilio.RestClient)
 }
 
-func (c *Carrier) createParams(req application.DialRequest, sid string) *api.CreateCallParams {
+func (c *Carrier) createParams(req createcall.DialRequest, sid string) *api.CreateCallParams {
 	p := &api.CreateCallParams{}
 	p.SetPathAccountSid(sid)
 	p.SetTo(req.To)

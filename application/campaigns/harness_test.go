@@ -14,9 +14,11 @@ import (
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/jobqueue"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/callfinal"
 	"github.com/kupe-voice/kupe/application/campaigns"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/campaign"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -55,7 +57,7 @@ const (
 // no answer for those in noAnswer, completed after some talk otherwise. It counts dials per
 // destination and the calls in flight (from the dial to the final event).
 type carrier struct {
-	events func() *application.CarrierEvents
+	events func() *callevents.CarrierEvents
 
 	mu        sync.Mutex
 	busy      map[string]bool
@@ -70,7 +72,7 @@ func newCarrier() *carrier {
 	return &carrier{busy: map[string]bool{busyNumber: true}, noAnswer: map[string]bool{noAnswerNumber: true}, dials: map[string]int{}}
 }
 
-func (c *carrier) Dial(_ context.Context, req application.DialRequest) (string, error) {
+func (c *carrier) Dial(_ context.Context, req createcall.DialRequest) (string, error) {
 	c.mu.Lock()
 	c.dials[req.To]++
 	c.active++
@@ -91,7 +93,7 @@ func (c *carrier) Dial(_ context.Context, req application.DialRequest) (string, 
 		c.mu.Lock()
 		c.active--
 		c.mu.Unlock()
-		ev := application.CarrierEvent{SessionID: req.SessionID, Provider: call.ProviderSimulated, Status: status, LegID: leg}
+		ev := callevents.CarrierEvent{SessionID: req.SessionID, Provider: call.ProviderSimulated, Status: status, LegID: leg}
 		if status == call.StatusCompleted {
 			ev.Duration = 7 * time.Second
 		}
@@ -130,7 +132,7 @@ type rig struct {
 	dnc     *campaigns.DoNotCall
 	carrier *carrier
 	clock   *clock
-	acc     *application.Accounts
+	acc     *accounts.Accounts
 }
 
 type rigOptions struct {
@@ -144,11 +146,11 @@ func newRig(t *testing.T, dsn string, clk *clock, cr *carrier, o rigOptions) *ri
 	s := entstoretest.Open(t, dsn)
 	must(t, s.Migrate(ctx))
 	must(t, jobqueue.Migrate(ctx, s.DB(), s.Dialect()))
-	r := &rig{t: t, store: s, carrier: cr, clock: clk, acc: &application.Accounts{Store: s}}
-	events := &application.CarrierEvents{Sessions: s, Lines: s, Ledger: s, Tariff: call.Tariff{PerMinute: money.FromUnits(1) / 100}}
-	cr.events = func() *application.CarrierEvents { return events }
-	cc := &application.CreateCallHandler{Plans: s, Sessions: s, Carriers: application.CarrierSet{call.ProviderSimulated: cr},
-		Limits: application.CallLimits{IdempotencyPendingTimeout: 200 * time.Millisecond}}
+	r := &rig{t: t, store: s, carrier: cr, clock: clk, acc: &accounts.Accounts{Store: s}}
+	events := &callevents.CarrierEvents{Sessions: s, Lines: s, Ledger: s, Tariff: call.Tariff{PerMinute: money.FromUnits(1) / 100}}
+	cr.events = func() *callevents.CarrierEvents { return events }
+	cc := &createcall.Handler{Plans: s, Sessions: s, Carriers: createcall.CarrierSet{call.ProviderSimulated: cr},
+		Limits: createcall.CallLimits{IdempotencyPendingTimeout: 200 * time.Millisecond}}
 	r.svc = &campaigns.Service{Store: s, Suppressions: s, Accounts: &campaigncalls.Accounts{Plans: s},
 		Placer: &campaigncalls.Placer{CreateCall: cc}, Sessions: s, Now: clk.Now}
 	r.dnc = &campaigns.DoNotCall{Store: s, Now: clk.Now}
@@ -191,11 +193,11 @@ func (r *rig) owner(credits money.Amount) owner {
 	r.t.Helper()
 	u, err := r.acc.CreateUser(ctx, fmt.Sprintf("owner%d@example.com", rand.Int64()), credits)
 	must(r.t, err)
-	l, err := r.acc.AddLine(ctx, application.AddLine{UserID: u.ID, Number: "+14155550100", Provider: "simulated"})
+	l, err := r.acc.AddLine(ctx, accounts.AddLine{UserID: u.ID, Number: "+14155550100", Provider: "simulated"})
 	must(r.t, err)
-	a, err := r.acc.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales", SystemPrompt: "Hi {{name}}"})
+	a, err := r.acc.CreateAgent(ctx, accounts.CreateAgent{UserID: u.ID, Name: "Sales", SystemPrompt: "Hi {{name}}"})
 	must(r.t, err)
-	_, err = (&application.UserLimits{Store: r.store}).Set(ctx, application.SetLimits{UserID: u.ID, MaxConcurrentCalls: ptr(100), RequestsPerSecond: ptr(10000.0)})
+	_, err = (&accounts.UserLimits{Store: r.store}).Set(ctx, accounts.SetLimits{UserID: u.ID, MaxConcurrentCalls: ptr(100), RequestsPerSecond: ptr(10000.0)})
 	must(r.t, err)
 	return owner{userID: u.ID, lineID: l.ID, agentID: a.ID}
 }

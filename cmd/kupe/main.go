@@ -15,7 +15,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
-	"github.com/kupe-voice/kupe/application"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/configs"
 )
@@ -51,29 +50,23 @@ func main() {
 }
 
 func serve() {
-	fx.New(
-		app.Config,
-		app.Logging,
-		app.Store,
-		app.Carriers,
-		app.UseCases,
-		fx.Invoke(func(c configs.Config, acc *application.Accounts) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			return app.SeedDemo(ctx, c, acc, os.Stdout)
-		}),
-		app.Jobs,      // the job queue: started after the store, stopped before it closes
-		app.Reconcile, // stopped after HTTP, before the database: see app.Reconcile
-		app.IdempotencyPurge,
-		app.HTTP,
-		app.StopTimeout(),
-	).Run()
+	c, err := configs.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kupe serve:", err)
+		os.Exit(1)
+	}
+	fx.New(app.Server(c)).Run()
 }
 
 func migrate() int {
+	c, err := configs.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kupe migrate:", err)
+		return 1
+	}
 	var code int
-	err := fx.New(
-		app.Config,
+	err = fx.New(
+		app.Config(c),
 		app.Logging,
 		fx.Invoke(func(cfg configs.DBConfig, log *zap.Logger, sd fx.Shutdowner) error {
 			dsn, err := cfg.DSN()

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -23,7 +23,7 @@ func limitsSet(e *env, args []string) (any, error) {
 	if err := parse(fs, args, "user"); err != nil {
 		return nil, err
 	}
-	cmd := application.SetLimits{UserID: *user}
+	cmd := accounts.SetLimits{UserID: *user}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["max-concurrent-calls"] {

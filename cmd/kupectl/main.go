@@ -19,20 +19,23 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/kupe-voice/kupe/adapters/httpapi"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
+	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
 // env is what a command runs with.
 type env struct {
 	ctx      context.Context
-	accounts *application.Accounts
-	create   *application.CreateCallHandler
-	limits   *application.UserLimits
+	accounts *accounts.Accounts
+	create   *createcall.Handler
+	limits   *accounts.UserLimits
 	out      io.Writer
+	errOut   io.Writer
 }
 
 type command struct {
@@ -81,20 +84,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
+	cfg, err := configs.Load()
+	if err != nil {
+		fmt.Fprintln(stderr, "kupectl:", err)
+		return 1
+	}
 	var result any
 	var runErr error
 	fxErr := fx.New(
 		fx.NopLogger,
-		app.Config,
+		app.Config(cfg),
 		fx.Provide(func() *zap.Logger { return zap.NewNop() }),
 		app.Store,
 		app.JobInserts,
 		app.Carriers,
 		app.UseCases,
-		fx.Invoke(func(acc *application.Accounts, cc *application.CreateCallHandler, lim *application.UserLimits) {
+		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, out: stdout}, args[2:])
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, out: stdout, errOut: stderr}, args[2:])
 		}),
 	).Err()
 	if fxErr != nil {
@@ -126,9 +134,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // describe turns an error into the line an operator reads.
 func describe(err error) string {
 	switch {
-	case errors.Is(err, application.ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound):
 		return "not found: check the ids"
-	case errors.Is(err, application.ErrAlreadyExists):
+	case errors.Is(err, fault.ErrAlreadyExists):
 		return "already exists"
 	}
 	return err.Error()
@@ -223,7 +231,7 @@ func linesAdd(e *env, args []string) (any, error) {
 	if err := parse(fs, args, "user", "number", "provider"); err != nil {
 		return nil, err
 	}
-	l, err := e.accounts.AddLine(e.ctx, application.AddLine{UserID: *user, Number: *number, Provider: *provider,
+	l, err := e.accounts.AddLine(e.ctx, accounts.AddLine{UserID: *user, Number: *number, Provider: *provider,
 		Credentials: creds, Inactive: *inactive, MaxCPS: *maxCPS})
 	if err != nil {
 		return nil, err
@@ -244,7 +252,7 @@ func agentsCreate(e *env, args []string) (any, error) {
 	if err := parse(fs, args, "user", "name"); err != nil {
 		return nil, err
 	}
-	a, err := e.accounts.CreateAgent(e.ctx, application.CreateAgent{UserID: *user, Name: *name, SystemPrompt: *prompt, FirstMessage: *first})
+	a, err := e.accounts.CreateAgent(e.ctx, accounts.CreateAgent{UserID: *user, Name: *name, SystemPrompt: *prompt, FirstMessage: *first})
 	if err != nil {
 		return nil, err
 	}
@@ -321,11 +329,15 @@ func callsCreate(e *env, args []string) (any, error) {
 	for k, v := range vars {
 		values[k] = v
 	}
-	res, err := e.create.Handle(e.ctx, application.CreateCall{UserID: *user, To: *to, AgentID: *agent,
+	res, err := e.create.Handle(e.ctx, createcall.Command{UserID: *user, To: *to, AgentID: *agent,
 		WorkflowID: *workflow, LineID: *line, VariableValues: values})
-	if err != nil && res.Session == nil {
+	if err != nil {
 		return nil, err
 	}
+	if res.Unrecorded != nil {
+		// The call was placed (or refused) all the same: its answer is still printed.
+		fmt.Fprintf(e.errOut, "kupectl calls create: warning: session %s: %s\n", res.SessionID, describe(res.Unrecorded))
+	}
 	// The same JSON the HTTP API answers with, even when the outcome could not be recorded.
-	return json.RawMessage(httpapi.AppendCreateCallResponse(nil, res)), nil
+	return renderCall(res)
 }

@@ -25,7 +25,10 @@ func (IdempotencyKey) Fields() []ent.Field {
 		field.UUID("session_id", uuid.UUID{}).Optional().Nillable(),
 		// state is pending while the first request runs, done once its answer is stored.
 		field.String("state").Default("pending"),
+		// response_status is set only on rows written before the store kept create_call's Result:
+		// their response_body is the HTTP answer. New rows leave it NULL.
 		field.Int("response_status").Optional().Nillable(),
+		// response_body is the done request's Result, as entstore's JSON (adapters/entstore/idempotency.go).
 		field.Bytes("response_body").Optional(),
 		field.Time("expires_at").Default(func() time.Time { return time.Now().Add(24 * time.Hour) }),
 	}

@@ -1,6 +1,6 @@
 // Package carrierhttp is the HTTP plumbing the carrier adapters share: one tuned client, a send
 // that retries only what the carrier provably did not act on, and the rules that turn a transport
-// failure or an HTTP status into an application.DialError.
+// failure or an HTTP status into an createcall.DialError.
 package carrierhttp
 
 import (
@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -74,13 +74,13 @@ func (r Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
 // Send sends the request newReq builds (once per attempt, since a body is consumed) and reads the
 // answer. It retries a refused connection and HTTP 429, at most twice, and nothing else: a timeout
 // or a dropped connection may come after the carrier acted. A failure without an HTTP answer is a
-// *application.DialError: DialUnavailable when the request never left (it could not connect),
+// *createcall.DialError: DialUnavailable when the request never left (it could not connect),
 // DialUnknown when it may have reached the carrier. Any HTTP answer, a final 429 included, is
 // returned for the adapter to read, except a 2xx whose body could not be read, which is
 // DialUnknown.
 func Send(ctx context.Context, c *http.Client, newReq func(context.Context) (*http.Request, error)) (Response, error) {
 	if err := ctx.Err(); err != nil {
-		return Response{}, &application.DialError{Kind: application.DialUnavailable,
+		return Response{}, &createcall.DialError{Kind: createcall.DialUnavailable,
 			Reason: "The call was cancelled before it was placed", Err: err}
 	}
 	var (
@@ -107,8 +107,8 @@ func Send(ctx context.Context, c *http.Client, newReq func(context.Context) (*ht
 func send(ctx context.Context, c *http.Client, newReq func(context.Context) (*http.Request, error)) (Response, error) {
 	req, err := newReq(ctx)
 	if err != nil {
-		return Response{}, &application.DialError{Kind: application.DialUnavailable,
-			Reason: application.DialUnavailable.DefaultReason(), Err: fmt.Errorf("build request: %w", err)}
+		return Response{}, &createcall.DialError{Kind: createcall.DialUnavailable,
+			Reason: createcall.DialUnavailable.DefaultReason(), Err: fmt.Errorf("build request: %w", err)}
 	}
 	res, err := c.Do(req)
 	if err != nil {
@@ -152,17 +152,17 @@ func jitter(d time.Duration) time.Duration {
 // TransportError classifies a failure that produced no HTTP answer. A request that never left
 // (no connection, no name, a certificate refused) is DialUnavailable; anything later, a timeout
 // above all, may have reached the carrier and is DialUnknown.
-func TransportError(err error) *application.DialError {
+func TransportError(err error) *createcall.DialError {
 	if neverSent(err) {
-		return &application.DialError{Kind: application.DialUnavailable,
-			Reason: application.DialUnavailable.DefaultReason(), Err: err}
+		return &createcall.DialError{Kind: createcall.DialUnavailable,
+			Reason: createcall.DialUnavailable.DefaultReason(), Err: err}
 	}
 	return Unknown(err)
 }
 
 // Unknown is an outcome the carrier may have acted on.
-func Unknown(err error) *application.DialError {
-	return &application.DialError{Kind: application.DialUnknown, Reason: application.DialUnknown.DefaultReason(), Err: err}
+func Unknown(err error) *createcall.DialError {
+	return &createcall.DialError{Kind: createcall.DialUnknown, Reason: createcall.DialUnknown.DefaultReason(), Err: err}
 }
 
 func neverSent(err error) bool {
@@ -181,30 +181,30 @@ func neverSent(err error) bool {
 // Refusal is a carrier's HTTP answer that placed no call (or may have: DialUnknown), classified
 // by its status; bodyKind is what the adapter read in the body, zero when nothing matched, and
 // decides only where the status alone does not. cause is kept for logs; pass it through Redact.
-func Refusal(status int, bodyKind application.DialErrorKind, cause error) *application.DialError {
-	kind := application.DialUnknown
+func Refusal(status int, bodyKind createcall.DialErrorKind, cause error) *createcall.DialError {
+	kind := createcall.DialUnknown
 	reason := ""
 	switch {
 	case status == http.StatusUnauthorized:
-		kind = application.DialBadCredentials
+		kind = createcall.DialBadCredentials
 	case status == http.StatusTooManyRequests:
-		kind = application.DialRateLimited
+		kind = createcall.DialRateLimited
 	case status >= 500:
-		kind = application.DialUnavailable
+		kind = createcall.DialUnavailable
 	case bodyKind != 0:
 		kind = bodyKind
 	case status == http.StatusForbidden:
-		kind = application.DialBadCredentials
+		kind = createcall.DialBadCredentials
 	case status == http.StatusPaymentRequired:
-		kind = application.DialRejected
+		kind = createcall.DialRejected
 		reason = "The carrier account cannot place calls right now: check its balance and plan"
 	case status >= 400:
-		kind = application.DialRejected
+		kind = createcall.DialRejected
 	}
 	if reason == "" {
 		reason = kind.DefaultReason()
 	}
-	return &application.DialError{Kind: kind, Reason: reason, Err: cause}
+	return &createcall.DialError{Kind: kind, Reason: reason, Err: cause}
 }
 
 // maxDetail bounds how much of a carrier's own message reaches a log line.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 func TestRedact(t *testing.T) {
@@ -43,14 +43,14 @@ func TestText(t *testing.T) {
 
 func TestTransportError(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
-	if de := TransportError(refused); de.Kind != application.DialUnavailable {
+	if de := TransportError(refused); de.Kind != createcall.DialUnavailable {
 		t.Errorf("refused: %s", de.Kind)
 	}
 	if _, retry := retryable(Response{}, refused); !retry {
 		t.Error("a refused connection should be retried")
 	}
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
-	if de := TransportError(reset); de.Kind != application.DialUnknown {
+	if de := TransportError(reset); de.Kind != createcall.DialUnknown {
 		t.Errorf("reset after sending: %s", de.Kind)
 	}
 	if _, retry := retryable(Response{}, reset); retry {

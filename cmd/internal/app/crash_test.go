@@ -17,7 +17,9 @@ import (
 	"github.com/kupe-voice/kupe/adapters/carrierguard"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -70,7 +72,7 @@ func newTwilio(t *testing.T, url string) *twilioprovider.Carrier {
 	t.Helper()
 	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: url, Timeout: 5 * time.Second,
 		StatusCallbackURL: func(id string) string { return "https://kupe.example/cb/" + id },
-		StreamURL:         func(application.DialRequest) string { return "wss://kupe.example/stream" }})
+		StreamURL:         func(createcall.DialRequest) string { return "wss://kupe.example/stream" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,17 +94,17 @@ func TestCrashBetweenDialAndWrite(t *testing.T) {
 			if err := s.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			acc := &application.Accounts{Store: s}
+			acc := &accounts.Accounts{Store: s}
 			u, err := acc.CreateUser(ctx, "crash@example.com", money.FromUnits(10))
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := acc.AddLine(ctx, application.AddLine{UserID: u.ID, Number: "+14155550100", Provider: "twilio",
+			l, err := acc.AddLine(ctx, accounts.AddLine{UserID: u.ID, Number: "+14155550100", Provider: "twilio",
 				Credentials: map[string]string{"account_sid": crashSID, "auth_token": crashToken}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := acc.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales"})
+			a, err := acc.CreateAgent(ctx, accounts.CreateAgent{UserID: u.ID, Name: "Sales"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,12 +140,12 @@ func TestCrashBetweenDialAndWrite(t *testing.T) {
 				t.Fatalf("the crashed session: %s leg %q to %s; want dialing, no leg id", lost.Status(), lost.LegID, call.MaskNumber(lost.To))
 			}
 			guarded := carrierguard.New(newTwilio(t, fake.URL), carrierguard.Config{Provider: call.ProviderTwilio}, nil)
-			rec := &application.Reconciler{Stale: s2, Sessions: s2, Lines: s2,
-				Carriers: application.CarrierSet{call.ProviderTwilio: guarded},
+			rec := &callevents.Reconciler{Sessions: s2, Lines: s2,
+				Carriers: createcall.CarrierSet{call.ProviderTwilio: guarded},
 				// As a process starting after the stale age has passed.
-				Now: func() time.Time { return time.Now().Add(application.DefaultDialingStaleAfter + time.Second) }}
+				Now: func() time.Time { return time.Now().Add(callevents.DefaultDialingStaleAfter + time.Second) }}
 			rep, err := rec.ReconcileOnce(ctx)
-			if err != nil || rep != (application.ReconcileReport{Failed: 1}) {
+			if err != nil || rep != (callevents.ReconcileReport{Failed: 1}) {
 				t.Fatalf("reconcile: %+v, %v; want the session failed", rep, err)
 			}
 			got, err := s2.Session(ctx, lost.ID)
@@ -151,7 +153,7 @@ func TestCrashBetweenDialAndWrite(t *testing.T) {
 				t.Fatalf("reconciled session: %+v (%v); want failed, outcome unknown", got, err)
 			}
 			// Again: nothing left to do.
-			if rep, err := rec.ReconcileOnce(ctx); err != nil || rep != (application.ReconcileReport{}) {
+			if rep, err := rec.ReconcileOnce(ctx); err != nil || rep != (callevents.ReconcileReport{}) {
 				t.Fatalf("second run: %+v, %v", rep, err)
 			}
 			if dials, lookups := fake.counts(); dials != 1 || lookups != 0 {
@@ -170,7 +172,7 @@ func TestCrashChildProcess(t *testing.T) {
 	}
 	s := entstoretest.Open(t, os.Getenv("KUPE_CRASH_DSN"))
 	tw := newTwilio(t, os.Getenv("KUPE_CRASH_TWILIO"))
-	dieAfterDial := dialFunc(func(ctx context.Context, req application.DialRequest) (string, error) {
+	dieAfterDial := dialFunc(func(ctx context.Context, req createcall.DialRequest) (string, error) {
 		leg, err := tw.Dial(ctx, req)
 		if err == nil {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -178,13 +180,13 @@ func TestCrashChildProcess(t *testing.T) {
 		}
 		return leg, err
 	})
-	h := &application.CreateCallHandler{Plans: s, Sessions: s, Carriers: application.CarrierSet{call.ProviderTwilio: dieAfterDial}}
-	res, err := h.Handle(context.Background(), application.CreateCall{UserID: os.Getenv("KUPE_CRASH_USER"), To: "+14155550123"})
+	h := &createcall.Handler{Plans: s, Sessions: s, Carriers: createcall.CarrierSet{call.ProviderTwilio: dieAfterDial}}
+	res, err := h.Handle(context.Background(), createcall.Command{UserID: os.Getenv("KUPE_CRASH_USER"), To: "+14155550123"})
 	t.Fatalf("the child survived the dial: %+v, %v", res, err)
 }
 
-type dialFunc func(context.Context, application.DialRequest) (string, error)
+type dialFunc func(context.Context, createcall.DialRequest) (string, error)
 
-func (f dialFunc) Dial(ctx context.Context, req application.DialRequest) (string, error) {
+func (f dialFunc) Dial(ctx context.Context, req createcall.DialRequest) (string, error) {
 	return f(ctx, req)
 }

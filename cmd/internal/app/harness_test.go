@@ -17,9 +17,12 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/adapters/entstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
+	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -32,15 +35,15 @@ type running struct {
 	base     string // http://host:port
 	addr     string
 	store    *entstore.Store
-	accounts *application.Accounts
+	accounts *accounts.Accounts
 	logs     *observer.ObservedLogs
 	stopped  bool
 }
 
 // startApp sets env (KUPE_* variables; the HTTP address is chosen here), then starts the app
-// with kupe serve's modules. before go between the use cases and the reconciler, so their stop
-// hooks run after the HTTP server's and the reconciler's and before the database closes; after
-// go last (decorations, for instance).
+// exactly as kupe serve does (app.Server). before go ahead of it, so their stop hooks run after
+// the HTTP server's and the background jobs' and before the database closes; after go last
+// (decorations, for instance).
 func startApp(t *testing.T, env map[string]string, before, after []fx.Option) *running {
 	t.Helper()
 	r := &running{t: t, addr: freeAddr(t)}
@@ -60,10 +63,16 @@ func startApp(t *testing.T, env map[string]string, before, after []fx.Option) *r
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	r.logs = logs
-	opts := []fx.Option{app.Config, app.Logging, app.Store, app.Carriers, app.UseCases}
-	opts = append(opts, before...)
-	opts = append(opts, app.Reconcile, app.HTTP,
+	c, err := configs.Load()
+	if err != nil {
+		t.Fatalf("configuration: %v", err)
+	}
+	// before go first: their invokes run before the server's, so their stop hooks run after the
+	// HTTP server's and the background jobs' and before the database closes.
+	opts := append([]fx.Option{}, before...)
+	opts = append(opts, app.Server(c),
 		fx.Decorate(func(*zap.Logger) *zap.Logger { return zap.New(core) }),
+		fx.Decorate(func(app.DemoOutput) app.DemoOutput { return app.DemoOutput{Writer: io.Discard} }),
 		fx.Populate(&r.store, &r.accounts),
 		fx.StopTimeout(30*time.Second),
 		fx.NopLogger,
@@ -110,7 +119,7 @@ type customer struct {
 func (r *running) customer(provider call.Provider, number string, creds map[string]string) customer {
 	r.t.Helper()
 	ctx := context.Background()
-	u, err := r.accounts.CreateUser(ctx, application.NewID()[:8]+"@example.com", money.FromUnits(100))
+	u, err := r.accounts.CreateUser(ctx, uuid.NewString()[:8]+"@example.com", money.FromUnits(100))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -118,11 +127,11 @@ func (r *running) customer(provider call.Provider, number string, creds map[stri
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	l, err := r.accounts.AddLine(ctx, application.AddLine{UserID: u.ID, Number: number, Provider: provider.String(), Credentials: creds})
+	l, err := r.accounts.AddLine(ctx, accounts.AddLine{UserID: u.ID, Number: number, Provider: provider.String(), Credentials: creds})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	a, err := r.accounts.CreateAgent(ctx, application.CreateAgent{UserID: u.ID, Name: "Sales", SystemPrompt: "Hi {{name}}"})
+	a, err := r.accounts.CreateAgent(ctx, accounts.CreateAgent{UserID: u.ID, Name: "Sales", SystemPrompt: "Hi {{name}}"})
 	if err != nil {
 		r.t.Fatal(err)
 	}

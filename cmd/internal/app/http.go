@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -12,9 +11,11 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/httpapi"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/adapters/supabaseauth"
+	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 )
 
@@ -22,19 +23,36 @@ import (
 // instead of failing later in the background.
 var HTTP = fx.Module("http",
 	fx.Provide(NewHandler, NewCredentials, NewReadiness),
-	Owned,
 	fx.Invoke(StartServer),
 )
 
+// HandlerDeps are what the gin engine serves: the use cases, the database's health and the
+// service's readiness.
+type HandlerDeps struct {
+	fx.In
+
+	CreateCall  *createcall.Handler
+	Auth        *accounts.Authenticator
+	CallLogs    *accounts.CallLogs
+	Accounts    *accounts.Accounts
+	APIKeys     *accounts.APIKeys
+	Lines       *accounts.Lines
+	Mappings    *accounts.Mappings
+	Agents      *accounts.Agents
+	Workflows   *accounts.Workflows
+	Events      *callevents.CarrierEvents
+	Credentials []httpapi.Credential
+	Signer      *httpapi.CallbackSigner
+	Pinger      httpapi.Pinger
+	Readiness   *httpapi.Readiness
+}
+
 // NewHandler builds the gin engine.
-func NewHandler(c configs.Config, store *entstore.Store, cc *application.CreateCallHandler, auth *application.Authenticator,
-	logs *application.CallLogs, acc *application.Accounts, keys *application.APIKeys, creds []httpapi.Credential,
-	events *application.CarrierEvents, signer *httpapi.CallbackSigner, owned OwnedDeps, ready *httpapi.Readiness,
-	log *zap.Logger) http.Handler {
-	return httpapi.New(httpapi.Deps{CreateCall: cc, Auth: auth, CallLogs: logs, Accounts: acc, Pinger: store, Readiness: ready,
-		APIKeys: keys, Credentials: creds,
-		Callbacks: &httpapi.Callbacks{Events: events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: signer},
-		Lines:     owned.Lines, Mappings: owned.Mappings, Agents: owned.Agents, Workflows: owned.Workflows},
+func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
+	return httpapi.New(httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
+		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
+		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
+		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows},
 		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
 		log.Named("http"))
 }
@@ -68,7 +86,7 @@ func StartServer(lc fx.Lifecycle, cfg configs.HTTPConfig, h http.Handler, ready 
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
-			drain(ctx, ready, cfg.DrainDelay, log) // faults.go
+			drain(ctx, ready, cfg.DrainDelay, log)
 			ctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
 			defer cancel()
 			return srv.Shutdown(ctx)
@@ -76,31 +94,39 @@ func StartServer(lc fx.Lifecycle, cfg configs.HTTPConfig, h http.Handler, ready 
 	})
 }
 
-// SeedDemo runs on start: on the embedded default's first run it creates the demo account and
-// prints its key, once, to out (never to the log).
-func SeedDemo(ctx context.Context, c configs.Config, acc *application.Accounts, out io.Writer) error {
-	if !c.Database.Embedded() {
-		return nil
+// NewReadiness is the service's readiness, shared by /ready and the HTTP server's stop hook.
+func NewReadiness() *httpapi.Readiness { return &httpapi.Readiness{} }
+
+// drain fails readiness and waits delay (or until ctx ends) before the server stops taking
+// connections.
+func drain(ctx context.Context, ready *httpapi.Readiness, delay time.Duration, log *zap.Logger) {
+	ready.Drain()
+	log.Info("shutting down: readiness fails, draining", zap.Duration("drain_delay", delay))
+	if delay <= 0 {
+		return
 	}
-	demo, ok, err := acc.SeedDemo(ctx, c.Demo.DemoCredits())
-	if err != nil || !ok {
-		return err
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
-	base := "http://" + c.HTTP.Addr
-	_, err = fmt.Fprintf(out, `
-First run: created a demo account with %s credits, a simulated line and an agent.
-Its API key is shown this once; keep it:
+}
 
-    export KUPE_API_KEY=%s
-
-Place a call:
-
-    curl -s -X POST "%s/api/call/create_call?phoneNumber=%%2B14155550123&agent_id=%s" -H "x-api-key: $KUPE_API_KEY"
-
-See it in the call log (use the request_id from the answer):
-
-    curl -s "%s/api/v1/call-analytics?page=1&page_size=10" -H "x-api-key: $KUPE_API_KEY"
-
-`, c.Demo.Credits, demo.APIKey, base, demo.AgentID, base)
-	return err
+// NewCredentials are the ways to authenticate beside x-api-key: a Supabase session token
+// (Bearer) when a JWT secret or a JWKS URL is configured, else none.
+func NewCredentials(c configs.AuthConfig, users *accounts.SessionUsers, log *zap.Logger) ([]httpapi.Credential, error) {
+	if !c.BearerEnabled() {
+		log.Info("Bearer session tokens are off: set KUPE_SUPABASE_JWKS_URL or KUPE_SUPABASE_JWT_SECRET to accept them")
+		return nil, nil
+	}
+	v, err := supabaseauth.New(supabaseauth.Config{
+		JWTSecret: c.SupabaseJWTSecret, JWKSURL: c.SupabaseJWKSURL, Issuer: c.SupabaseIssuer,
+	}, log.Named("supabaseauth"))
+	if err != nil {
+		return nil, err
+	}
+	log.Info("Bearer session tokens are on", zap.Bool("jwks", c.SupabaseJWKSURL != ""),
+		zap.Bool("shared_secret", c.SupabaseJWTSecret != ""), zap.Bool("issuer_checked", c.SupabaseIssuer != ""))
+	return []httpapi.Credential{v.Credential(users)}, nil
 }

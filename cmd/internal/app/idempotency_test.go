@@ -7,11 +7,13 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
-// fakePurger holds expiry times and deletes them as the store would.
+// fakePurger holds expiry times and deletes them as the store would; the purge uses nothing
+// else of the calls port.
 type fakePurger struct {
+	createcall.CallStore
 	expires []time.Time
 	calls   int
 }
@@ -30,7 +32,7 @@ func (f *fakePurger) PurgeIdempotencyKeys(_ context.Context, before time.Time, l
 	return n, nil
 }
 
-var _ application.IdempotencyPurger = (*fakePurger)(nil)
+var _ createcall.CallStore = (*fakePurger)(nil)
 
 func TestPurgeExpiredIdempotencyKeysInBatches(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)

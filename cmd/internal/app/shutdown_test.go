@@ -11,17 +11,17 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
-	"github.com/kupe-voice/kupe/application"
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
 // heldCarrier answers each dial only when the test releases it.
 type heldCarrier struct {
-	entered chan application.DialRequest
+	entered chan createcall.DialRequest
 	release chan struct{}
 }
 
-func (c *heldCarrier) Dial(ctx context.Context, req application.DialRequest) (string, error) {
+func (c *heldCarrier) Dial(ctx context.Context, req createcall.DialRequest) (string, error) {
 	c.entered <- req
 	<-c.release
 	return "LEG-HELD", nil
@@ -31,10 +31,10 @@ func (c *heldCarrier) Dial(ctx context.Context, req application.DialRequest) (st
 // once (while /health stays 200), the call completes with 200 and its outcome is written, the
 // reconciler stops, and only then does the database close.
 func TestGracefulShutdown(t *testing.T) {
-	carrier := &heldCarrier{entered: make(chan application.DialRequest, 1), release: make(chan struct{})}
+	carrier := &heldCarrier{entered: make(chan createcall.DialRequest, 1), release: make(chan struct{})}
 	var (
 		ev      events
-		dialled application.DialRequest
+		dialled createcall.DialRequest
 		r       *running
 	)
 	probe := fx.Module("probe", fx.Invoke(func(lc fx.Lifecycle, s *entstore.Store) {
@@ -53,8 +53,8 @@ func TestGracefulShutdown(t *testing.T) {
 	}))
 	r = startApp(t, map[string]string{"KUPE_HTTP_DRAIN_DELAY": "1s", "KUPE_HTTP_SHUTDOWN_TIMEOUT": "10s"},
 		[]fx.Option{probe},
-		[]fx.Option{fx.Decorate(func(application.Carriers) application.Carriers {
-			return application.CarrierSet{call.ProviderSimulated: carrier}
+		[]fx.Option{fx.Decorate(func(createcall.Carriers) createcall.Carriers {
+			return createcall.CarrierSet{call.ProviderSimulated: carrier}
 		})})
 	c := r.customer(call.ProviderSimulated, "+14155550100", nil)
 	if a := r.do(http.MethodGet, "/ready", "", ""); a.status != http.StatusOK || a.body["status"] != "ready" {
@@ -122,11 +122,11 @@ func TestGracefulShutdown(t *testing.T) {
 
 // A request that outlives KUPE_HTTP_SHUTDOWN_TIMEOUT does not hold the stop past that bound.
 func TestShutdownIsBounded(t *testing.T) {
-	carrier := &heldCarrier{entered: make(chan application.DialRequest, 1), release: make(chan struct{})}
+	carrier := &heldCarrier{entered: make(chan createcall.DialRequest, 1), release: make(chan struct{})}
 	defer close(carrier.release)
 	r := startApp(t, map[string]string{"KUPE_HTTP_DRAIN_DELAY": "0s", "KUPE_HTTP_SHUTDOWN_TIMEOUT": "300ms"}, nil,
-		[]fx.Option{fx.Decorate(func(application.Carriers) application.Carriers {
-			return application.CarrierSet{call.ProviderSimulated: carrier}
+		[]fx.Option{fx.Decorate(func(createcall.Carriers) createcall.Carriers {
+			return createcall.CarrierSet{call.ProviderSimulated: carrier}
 		})})
 	c := r.customer(call.ProviderSimulated, "+14155550100", nil)
 	go r.createCall(c.key, "+14155550123", "")

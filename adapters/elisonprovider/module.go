@@ -1,6 +1,0 @@
-package elisonprovider
-
-import "go.uber.org/fx"
-
-// Module provides *Carrier from a Config supplied by the application's wiring.
-var Module = fx.Module("elisonprovider", fx.Provide(New))

@@ -1,0 +1,305 @@
+// Package createcall is the create_call use case: it validates a request, applies the limits
+// and guards (request rate, Idempotency-Key, destinations, credits, daily spend cap, line pacing,
+// active-call cap), chooses the line, writes the session, dials the carrier and records the
+// outcome. It declares the ports it consumes: the calls aggregate (CallStore), the dial plan
+// (DialPlanStore), the carriers (Carrier, Carriers) and the rate limiter (RateLimiter).
+//
+// Handle returns a Result, never an HTTP answer: the HTTP adapter, kupectl and a background
+// worker render or act on the same Result.
+package createcall
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kupe-voice/kupe/application/internal/ids"
+	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
+)
+
+// Command asks to place one outbound call for an authenticated user. Ids are raw client
+// strings; the handler validates them.
+type Command struct {
+	UserID         string
+	To             string
+	AgentID        string
+	WorkflowID     string
+	LineID         string
+	VariableValues map[string]any
+	// IdempotencyKey, when set, makes the request safe to retry: a retry with the same key and
+	// the same request within IdempotencyKeyTTL gets the first Result again, and dials nothing.
+	IdempotencyKey string
+}
+
+// Result is what the caller is told about a call whose session was written: Success is false
+// when the carrier refused or failed, and Detail then says why. An idempotency record stores the
+// Result (all but Replayed and Unrecorded), so that a retry is told exactly the same.
+type Result struct {
+	Success   bool
+	SessionID string
+	RequestID string
+	UserID    string
+	// From is the line's number, To the destination, both E.164.
+	From string
+	To   string
+	// LegID is the carrier's id for the call, when the dial returned one.
+	LegID  string
+	Detail string
+	// Replayed says this is the Result of an earlier request with the same Idempotency-Key:
+	// nothing was dialled this time.
+	Replayed bool
+	// Unrecorded, when not nil, is why the call's outcome (or the Result, for its
+	// Idempotency-Key) could not be stored after the carrier acted. The Result is still what the
+	// caller must be told (the call may be ringing): it is not an error of Handle, which has
+	// none once a session is written. Log it with SessionID; the session stays in dialing until a
+	// carrier event or the reconciler settles it.
+	Unrecorded error
+}
+
+// resultOf describes s as create_call answers for it.
+func resultOf(s *call.Session, success bool, detail string) Result {
+	return Result{Success: success, SessionID: s.ID, RequestID: s.RequestID, UserID: s.UserID,
+		From: s.From, To: s.To, LegID: s.LegID, Detail: detail}
+}
+
+// Handler places calls.
+type Handler struct {
+	Plans    DialPlanStore
+	Sessions CallStore
+	Carriers Carriers
+	// Limiter enforces each user's request rate and each line's pacing; nil enforces neither.
+	Limiter RateLimiter
+	// Limits are the deployment's limits and guards; the zero value takes the defaults.
+	Limits CallLimits
+	Now    func() time.Time
+}
+
+// Limits on a create_call request that keep a hostile one small.
+const (
+	maxVariables        = 64
+	maxVariableKeyLen   = 64
+	maxVariableValueLen = 4096
+)
+
+// Handle validates the request, chooses the line, writes the session in status dialing, dials,
+// and records the outcome. It returns a Result or an error, never both. An error means nothing
+// was dialled and no session was written; once a session is written, Handle returns its Result
+// and no error, whatever the carrier did, so that no caller takes a placed call for one that was
+// not (and dials it again). A failure to store the outcome after the dial is the Result's
+// Unrecorded.
+//
+// The limits and guards, in order: the user's request rate (after the dial plan is read, since
+// the rate is the user's; before anything is written), the Idempotency-Key (a retry is answered
+// from its record before any other check, so that it gets the first answer even if the account
+// changed meanwhile), the destination policy, credits and the daily spend cap, the line's
+// pacing, and last the user's cap on active calls, checked and taken with the session write in
+// one transaction.
+func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
+	if cmd.UserID == "" {
+		return Result{}, fault.ErrUnauthenticated
+	}
+	if cmd.To == "" {
+		return Result{}, fault.Invalidf("phoneNumber is required")
+	}
+	to, err := call.ParsePhoneNumber(cmd.To)
+	if err != nil {
+		return Result{}, fault.Invalidf("phoneNumber is not a valid E.164 phone number (example: +14155550123)")
+	}
+	var req call.LineRequest
+	if req.Target.AgentID, err = ids.Parse("agent_id", cmd.AgentID); err != nil {
+		return Result{}, err
+	}
+	if req.Target.WorkflowID, err = ids.Parse("workflow_id", cmd.WorkflowID); err != nil {
+		return Result{}, err
+	}
+	if req.LineID, err = ids.Parse("phone_number_id", cmd.LineID); err != nil {
+		return Result{}, err
+	}
+	if req.Target.AgentID != "" && req.Target.WorkflowID != "" {
+		return Result{}, call.ErrTargetBoth
+	}
+	vars, err := normalizeVariables(cmd.VariableValues)
+	if err != nil {
+		return Result{}, err
+	}
+	now := h.now()
+	var hash string
+	if cmd.IdempotencyKey != "" {
+		if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
+			return Result{}, err
+		}
+		hash = requestHash(to.String(), req, vars)
+	}
+
+	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now}
+	if hash != "" {
+		q.IdempotencyKey = cmd.IdempotencyKey
+	}
+	plan, err := h.Plans.DialPlan(ctx, q)
+	if err != nil {
+		return Result{}, fmt.Errorf("load dial plan: %w", err)
+	}
+	if err := h.checkRate(ctx, cmd.UserID, plan.Limits); err != nil {
+		return Result{}, err
+	}
+	if plan.Idempotency != nil {
+		return h.replay(ctx, plan.Idempotency, hash, now)
+	}
+	if err := plan.checkTarget(req.Target); err != nil {
+		return Result{}, err
+	}
+	line, err := call.ChooseLine(plan.Lines, req)
+	if err != nil {
+		return Result{}, err
+	}
+	target, err := call.ResolveTarget(req.Target, line)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := plan.checkTarget(target); err != nil {
+		return Result{}, err
+	}
+	if err := h.checkDestination(to, plan.Limits); err != nil {
+		return Result{}, err
+	}
+	if !plan.Credits.Positive() {
+		return Result{}, ErrInsufficientCredits
+	}
+	if err := checkSpend(&plan, now); err != nil {
+		return Result{}, err
+	}
+	carrier, ok := h.Carriers.Carrier(line.Provider)
+	if !ok {
+		return Result{}, fmt.Errorf("no carrier configured for provider %s", line.Provider)
+	}
+
+	s := call.NewSession(call.Session{
+		ID:             ids.New(),
+		RequestID:      ids.New(),
+		UserID:         cmd.UserID,
+		AgentID:        target.AgentID,
+		WorkflowID:     target.WorkflowID,
+		LineID:         line.ID,
+		Provider:       line.Provider,
+		From:           line.Number,
+		To:             to.String(),
+		VariableValues: vars,
+	}, now)
+	if a, ok := plan.Agents[target.AgentID]; ok {
+		s.RenderedSystemPrompt = call.Render(a.SystemPrompt, vars)
+		s.RenderedFirstMessage = call.Render(a.FirstMessage, vars)
+	}
+	if err := h.paceLine(ctx, line); err != nil {
+		return Result{}, err
+	}
+	begin := BeginCall{Session: s, MaxActive: plan.Limits.MaxConcurrentCalls,
+		ActiveSince: now.Add(-orDuration(h.Limits.ActiveCallStaleAfter, DefaultActiveCallStaleAfter))}
+	if hash != "" {
+		begin.Idempotency = &IdempotencyRecord{UserID: cmd.UserID, Key: cmd.IdempotencyKey, RequestHash: hash,
+			SessionID: s.ID, CreatedAt: now, ExpiresAt: now.Add(IdempotencyKeyTTL)}
+	}
+	switch err := h.Sessions.BeginCall(ctx, begin); {
+	case errors.Is(err, ErrConcurrencyLimit):
+		return Result{}, concurrencyError(begin.MaxActive)
+	case errors.Is(err, ErrIdempotencyInProgress):
+		return Result{}, inProgressError()
+	case err != nil:
+		return Result{}, fmt.Errorf("store session: %w", err)
+	}
+
+	legID, dialErr := carrier.Dial(ctx, DialRequest{
+		SessionID:   s.ID,
+		RequestID:   s.RequestID,
+		LineID:      line.ID,
+		From:        line.Number,
+		To:          s.To,
+		Credentials: line.Credentials,
+	})
+	// The carrier has acted (or may have): from here on, neither a client that hangs up nor a
+	// shutdown may stop the outcome from being written.
+	ctx = context.WithoutCancel(ctx)
+	var de *DialError
+	if dialErr != nil {
+		de = AsDialError(dialErr)
+	}
+	err = UpdateSession(ctx, h.Sessions, s, func(s *call.Session) error {
+		at := h.now()
+		switch {
+		case de == nil:
+			return s.MarkDialed(legID, at)
+		case de.Kind == DialUnknown:
+			s.NoteUnknownOutcome(de.Reason, at)
+			return nil
+		default:
+			return s.MarkFailed(de.Reason, at)
+		}
+	})
+	if err != nil {
+		err = fmt.Errorf("record dial outcome of session %s: %w", s.ID, err)
+	}
+	res := resultOf(s, de == nil, "")
+	if de != nil {
+		res.Detail = de.Reason
+	}
+	if hash != "" {
+		// Stored even when the outcome could not be: the Result is what the caller was told.
+		if cerr := h.Sessions.CompleteIdempotency(ctx, cmd.UserID, cmd.IdempotencyKey, res); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("store the result of session %s for its idempotency key: %w", s.ID, cerr))
+		}
+	}
+	res.Unrecorded = err
+	return res, nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now().UTC()
+}
+
+// normalizeVariables turns variable_values into the strings that fill {{key}} placeholders.
+// Scalars are accepted (numbers and booleans as their JSON text); objects and arrays are not,
+// since a prompt placeholder has no way to show them.
+func normalizeVariables(in map[string]any) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > maxVariables {
+		return nil, fault.Invalidf("variable_values may hold at most %d keys", maxVariables)
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		if k == "" || len(k) > maxVariableKeyLen {
+			return nil, fault.Invalidf("variable_values keys must be 1 to %d characters", maxVariableKeyLen)
+		}
+		var s string
+		switch v := v.(type) {
+		case string:
+			s = v
+		case nil:
+			s = ""
+		case bool:
+			s = strconv.FormatBool(v)
+		case float64:
+			s = strconv.FormatFloat(v, 'f', -1, 64)
+		case json.Number:
+			s = v.String()
+		case int:
+			s = strconv.Itoa(v)
+		case int64:
+			s = strconv.FormatInt(v, 10)
+		default:
+			return nil, fault.Invalidf("variable_values[%q] must be a string, number or boolean", k)
+		}
+		if len(s) > maxVariableValueLen {
+			return nil, fault.Invalidf("variable_values[%q] is longer than %d characters", k, maxVariableValueLen)
+		}
+		out[k] = s
+	}
+	return out, nil
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
+	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -23,6 +24,9 @@ func TestDatabaseOutage(t *testing.T) {
 	dsn, proxy := entstoretest.ProxiedPostgresURL(t)
 	s := entstoretest.Open(t, dsn)
 	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.MigrateJobs(context.Background(), s); err != nil { // as kupe migrate does
 		t.Fatal(err)
 	}
 	s.Close()

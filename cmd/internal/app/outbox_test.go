@@ -10,7 +10,6 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/kupe-voice/kupe/application/callfinal"
-	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -29,7 +28,7 @@ func (f *finals) OnCallFinal(_ context.Context, id string) error {
 	return nil
 }
 
-// TestCallFinalOutboxAsWired: with kupe serve's job engine, a call whose dial the carrier
+// TestCallFinalOutboxAsWired: as kupe serve wires the job engine, a call whose dial the carrier
 // refuses (create_call records it failed) reaches every handler in the call_final group, once,
 // while a call that was placed and has not ended reaches none.
 func TestCallFinalOutboxAsWired(t *testing.T) {
@@ -37,7 +36,7 @@ func TestCallFinalOutboxAsWired(t *testing.T) {
 	provide := func(h callfinal.Handler) fx.Option {
 		return fx.Provide(fx.Annotate(func() callfinal.Handler { return h }, fx.ResultTags(`group:"call_final"`)))
 	}
-	r := startApp(t, nil, []fx.Option{app.Jobs, provide(a), provide(b)}, nil)
+	r := startApp(t, nil, []fx.Option{provide(a), provide(b)}, nil)
 	c := r.customer(call.ProviderSimulated, "+14155550100", nil)
 
 	placed := r.createCall(c.key, "+14155550123", "")

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 )
 
@@ -50,6 +51,10 @@ type Deps struct {
 	Mappings  *accounts.Mappings
 	Agents    *accounts.Agents
 	Workflows *accounts.Workflows
+	// Campaigns serves batch calling (campaigns.go) and DoNotCall the do-not-call list; each nil
+	// leaves its routes out.
+	Campaigns *campaigns.Service
+	DoNotCall *campaigns.DoNotCall
 }
 
 // Config is the HTTP adapter's configuration.
@@ -63,6 +68,9 @@ type Config struct {
 	// that may call create_call; empty allows none (requests without an Origin are not browsers'
 	// and always pass).
 	AllowedOrigins []string
+	// BatchEventsInterval is how often a batch's event stream reads its counts; zero is
+	// DefaultBatchEventsInterval.
+	BatchEventsInterval time.Duration
 }
 
 type server struct {
@@ -116,6 +124,12 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 		s.apiKeyRoutes(authed)
 	}
 	s.ownedRoutes(authed)
+	if deps.Campaigns != nil {
+		s.campaignRoutes(authed)
+	}
+	if deps.DoNotCall != nil {
+		s.suppressionRoutes(authed)
+	}
 	return e
 }
 

@@ -25,6 +25,7 @@ func Server(c configs.Config) fx.Option {
 		Store,
 		Carriers,
 		UseCases,
+		Campaigns,
 		Jobs, // after the store (stopped before it closes), before HTTP (stopped after it drains)
 		Demo,
 		Background,

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/domain/campaign"
@@ -25,7 +27,7 @@ import (
 // records in JSON, and any number of rows in a CSV, which is read as a stream.
 const (
 	maxBatchJSONBytes = 16 << 20
-	maxBatchCSVBytes  = 256 << 20
+	maxBatchCSVBytes  = 32 << 20
 )
 
 // DefaultBatchEventsInterval is how often GET .../events looks at the batch's counts.
@@ -51,6 +53,16 @@ func (s *server) suppressionRoutes(g *gin.RouterGroup) {
 	g.POST("/api/v1/suppressions", s.addSuppressions)
 	g.GET("/api/v1/suppressions", s.listSuppressions)
 	g.DELETE("/api/v1/suppressions/:phone_number", s.deleteSuppression)
+}
+
+// batchParam is the path's batch_id, which must be a UUID (else a 422, as for every id in a path).
+func batchParam(c *gin.Context) (string, bool) {
+	id := c.Param("batch_id")
+	if _, err := uuid.Parse(id); err != nil {
+		fail(c, invalid("batch_id is not a valid UUID"))
+		return "", false
+	}
+	return id, true
 }
 
 // campaignFail answers the campaign use cases' own errors; everything else goes to the shared
@@ -240,7 +252,11 @@ func (s *server) getBatch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := s.deps.Campaigns.Get(c.Request.Context(), userID, c.Param("batch_id"))
+	batchID, ok := batchParam(c)
+	if !ok {
+		return
+	}
+	b, err := s.deps.Campaigns.Get(c.Request.Context(), userID, batchID)
 	if err != nil {
 		campaignFail(c, err)
 		return
@@ -277,7 +293,11 @@ func (s *server) batchStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, counts, err := s.deps.Campaigns.Status(c.Request.Context(), userID, c.Param("batch_id"))
+	batchID, ok := batchParam(c)
+	if !ok {
+		return
+	}
+	b, counts, err := s.deps.Campaigns.Status(c.Request.Context(), userID, batchID)
 	if err != nil {
 		campaignFail(c, err)
 		return
@@ -335,12 +355,16 @@ func (s *server) batchData(c *gin.Context) {
 	if !ok {
 		return
 	}
+	batchID, ok := batchParam(c)
+	if !ok {
+		return
+	}
 	page, size, err := pageQuery(c)
 	if err != nil {
 		campaignFail(c, err)
 		return
 	}
-	rows, total, err := s.deps.Campaigns.Entries(c.Request.Context(), userID, c.Param("batch_id"), c.Query("status"), page, size)
+	rows, total, err := s.deps.Campaigns.Entries(c.Request.Context(), userID, batchID, c.Query("status"), page, size)
 	if err != nil {
 		campaignFail(c, err)
 		return
@@ -380,6 +404,10 @@ func (s *server) uploadBatchJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
+	batchID, ok := batchParam(c)
+	if !ok {
+		return
+	}
 	var body struct {
 		Records []map[string]any `json:"records"`
 	}
@@ -391,7 +419,7 @@ func (s *server) uploadBatchJSON(c *gin.Context) {
 		campaignFail(c, &campaigns.InvalidError{Detail: "records is required"})
 		return
 	}
-	res, err := s.deps.Campaigns.UploadJSON(c.Request.Context(), userID, c.Param("batch_id"), body.Records)
+	res, err := s.deps.Campaigns.UploadJSON(c.Request.Context(), userID, batchID, body.Records)
 	if err != nil {
 		campaignFail(c, err)
 		return
@@ -406,16 +434,22 @@ func (s *server) uploadBatchCSV(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if ct := c.ContentType(); ct != "" && ct != "text/csv" && ct != "application/csv" && ct != "text/plain" {
-		campaignFail(c, &campaigns.InvalidError{Detail: "upload-csv takes a text/csv body"})
+	batchID, ok := batchParam(c)
+	if !ok {
 		return
 	}
 	if c.Request.ContentLength > maxBatchCSVBytes {
 		fail(c, errBodyTooLarge)
 		return
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchCSVBytes)
-	res, err := s.deps.Campaigns.UploadCSV(c.Request.Context(), userID, c.Param("batch_id"), body)
+	// The body is read as the rows are stored; a body that cannot be read at all is told apart
+	// here, before anything else.
+	body := bufio.NewReaderSize(http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchCSVBytes), 64<<10)
+	if _, err := body.Peek(1); err != nil && !errors.Is(err, io.EOF) {
+		fail(c, errBodyUnreadable)
+		return
+	}
+	res, err := s.deps.Campaigns.UploadCSV(c.Request.Context(), userID, batchID, body)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		fail(c, errBodyTooLarge)
@@ -432,6 +466,10 @@ func (s *server) uploadBatchCSV(c *gin.Context) {
 // that row, the others are inserted, while the batch and the row are not_started (else 409).
 func (s *server) upsertBatchData(c *gin.Context) {
 	userID, ok := caller(c)
+	if !ok {
+		return
+	}
+	batchID, ok := batchParam(c)
 	if !ok {
 		return
 	}
@@ -454,7 +492,7 @@ func (s *server) upsertBatchData(c *gin.Context) {
 	for _, it := range body.Items {
 		items = append(items, campaigns.UpsertItem{ID: deref(it.ID), To: it.ToPhoneNumber, Variables: it.VariableValues})
 	}
-	res, err := s.deps.Campaigns.Upsert(c.Request.Context(), userID, c.Param("batch_id"), items)
+	res, err := s.deps.Campaigns.Upsert(c.Request.Context(), userID, batchID, items)
 	if err != nil {
 		campaignFail(c, err)
 		return
@@ -471,7 +509,11 @@ func (s *server) changeBatch(c *gin.Context, message string, change batchChange)
 	if !ok {
 		return
 	}
-	b, err := change(s.deps.Campaigns, c, userID, c.Param("batch_id"))
+	batchID, ok := batchParam(c)
+	if !ok {
+		return
+	}
+	b, err := change(s.deps.Campaigns, c, userID, batchID)
 	if err != nil {
 		campaignFail(c, err)
 		return
@@ -514,7 +556,11 @@ func (s *server) batchEvents(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx, id := c.Request.Context(), c.Param("batch_id")
+	batchID, ok := batchParam(c)
+	if !ok {
+		return
+	}
+	ctx, id := c.Request.Context(), batchID
 	b, counts, err := s.deps.Campaigns.Status(ctx, userID, id)
 	if err != nil {
 		campaignFail(c, err)

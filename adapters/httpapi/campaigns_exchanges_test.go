@@ -28,13 +28,13 @@ func init() {
 // dials through the rig's create_call (no job runs them here: the dialler has its own tests).
 func withCampaigns(d *httpapi.Deps, _ *httpapi.Config) {
 	mem := d.Accounts.Store.(*memstore.Store)
-	cs := memstore.NewCampaigns()
+	cs := memstore.NewCampaigns(mem)
 	if d.Campaigns == nil {
-		d.Campaigns = &campaigns.Service{Store: cs, Suppressions: cs, Accounts: &campaigncalls.Accounts{Plans: mem},
+		d.Campaigns = &campaigns.Service{Store: cs, Suppressions: mem, Accounts: &campaigncalls.Accounts{Plans: mem},
 			Placer: &campaigncalls.Placer{CreateCall: d.CreateCall}, Sessions: mem}
 	}
 	if d.DoNotCall == nil {
-		d.DoNotCall = &campaigns.DoNotCall{Store: cs}
+		d.DoNotCall = &campaigns.DoNotCall{Store: mem}
 	}
 }
 
@@ -111,6 +111,11 @@ func campaignExchanges(x *exchanger) {
 	x.do(r, "do-not-call add an invalid number", http.StatusBadRequest, post("/api/v1/suppressions", `{"phone_numbers": ["555"]}`))
 	x.do(r, "do-not-call list", http.StatusOK, get("/api/v1/suppressions?page=1&page_size=10"))
 	x.do(r, "do-not-call list, page 0", http.StatusBadRequest, get("/api/v1/suppressions?page=0"))
+	listed := x.do(r, "call to a number on the do-not-call list", http.StatusUnprocessableEntity,
+		specRequest(http.MethodPost, callURL("phoneNumber", "+14155550123"), a.key, ""))
+	if !strings.Contains(listed.Body.String(), "Destination is on your do-not-call list") {
+		t.Errorf("call to a listed number: %s", listed.Body)
+	}
 	x.do(r, "do-not-call remove", http.StatusOK, specRequest(http.MethodDelete, "/api/v1/suppressions/%2B14155550124", a.key, ""))
 	x.do(r, "do-not-call remove a number not listed", http.StatusNotFound, specRequest(http.MethodDelete, "/api/v1/suppressions/%2B14155550124", a.key, ""))
 	x.do(r, "do-not-call remove an invalid number", http.StatusBadRequest, specRequest(http.MethodDelete, "/api/v1/suppressions/555", a.key, ""))

@@ -13,17 +13,17 @@ import (
 	"github.com/kupe-voice/kupe/domain/fault"
 )
 
-// Campaigns is campaigns.Store and campaigns.SuppressionStore in memory. Update holds one lock
+// Campaigns is campaigns.Store in memory, beside a Store that keeps the do-not-call lists. Update holds one lock
 // for its whole transaction and applies its writes only when fn succeeds; the jobs a
 // transaction enqueues go to the OnJob hook after it commits. Make one with NewCampaigns.
 type Campaigns struct {
-	mu         sync.Mutex
-	batches    map[string]campaign.Batch
-	statuses   map[string]campaign.BatchStatus
-	entries    map[string]entryRec // by entry id
-	attempts   map[attemptKey]campaigns.Attempt
-	suppressed map[string]map[string]time.Time // user id → number → added at
-	onJob      func(campaigns.Job)
+	mu       sync.Mutex
+	batches  map[string]campaign.Batch
+	statuses map[string]campaign.BatchStatus
+	entries  map[string]entryRec // by entry id
+	attempts map[attemptKey]campaigns.Attempt
+	accounts *Store // the do-not-call lists
+	onJob    func(campaigns.Job)
 }
 
 type entryRec struct {
@@ -38,13 +38,14 @@ type attemptKey struct {
 
 var (
 	_ campaigns.Store            = (*Campaigns)(nil)
-	_ campaigns.SuppressionStore = (*Campaigns)(nil)
+	_ campaigns.SuppressionStore = (*Store)(nil)
 )
 
-// NewCampaigns returns an empty campaign store.
-func NewCampaigns() *Campaigns {
+// NewCampaigns returns an empty campaign store whose batches' owners' do-not-call lists are
+// those of accounts.
+func NewCampaigns(accounts *Store) *Campaigns {
 	return &Campaigns{batches: map[string]campaign.Batch{}, statuses: map[string]campaign.BatchStatus{},
-		entries: map[string]entryRec{}, attempts: map[attemptKey]campaigns.Attempt{}, suppressed: map[string]map[string]time.Time{}}
+		entries: map[string]entryRec{}, attempts: map[attemptKey]campaigns.Attempt{}, accounts: accounts}
 }
 
 // OnJob makes the store hand each committed transaction's jobs to fn (a test's queue); without
@@ -358,73 +359,10 @@ func (t *campaignTx) DeleteAttempt(entryID string, n int) error {
 }
 
 func (t *campaignTx) Suppressed(numbers []string) (map[string]bool, error) {
-	return t.s.suppressedLocked(t.b.UserID, numbers), nil
+	return t.s.accounts.Suppressed(context.Background(), t.b.UserID, numbers)
 }
 
 func (t *campaignTx) Enqueue(j campaigns.Job) error {
 	t.jobs = append(t.jobs, j)
 	return nil
-}
-
-func (s *Campaigns) suppressedLocked(userID string, numbers []string) map[string]bool {
-	out := map[string]bool{}
-	for _, n := range numbers {
-		if _, ok := s.suppressed[userID][n]; ok {
-			out[n] = true
-		}
-	}
-	return out
-}
-
-// AddSuppressions implements campaigns.SuppressionStore.
-func (s *Campaigns) AddSuppressions(_ context.Context, userID string, numbers []string, at time.Time) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.suppressed[userID] == nil {
-		s.suppressed[userID] = map[string]time.Time{}
-	}
-	added := 0
-	for _, n := range numbers {
-		if _, ok := s.suppressed[userID][n]; !ok {
-			s.suppressed[userID][n] = at
-			added++
-		}
-	}
-	return added, nil
-}
-
-// Suppressions implements campaigns.SuppressionStore: newest first, then by number.
-func (s *Campaigns) Suppressions(_ context.Context, userID string, offset, limit int) ([]campaigns.Suppression, int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all := make([]campaigns.Suppression, 0, len(s.suppressed[userID]))
-	for n, at := range s.suppressed[userID] {
-		all = append(all, campaigns.Suppression{PhoneNumber: n, CreatedAt: at})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
-			return all[i].CreatedAt.After(all[j].CreatedAt)
-		}
-		return all[i].PhoneNumber < all[j].PhoneNumber
-	})
-	offset = min(max(offset, 0), len(all))
-	return all[offset:min(offset+max(limit, 0), len(all))], len(all), nil
-}
-
-// DeleteSuppression implements campaigns.SuppressionStore.
-func (s *Campaigns) DeleteSuppression(_ context.Context, userID, number string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.suppressed[userID][number]; !ok {
-		return campaigns.ErrNotFound
-	}
-	delete(s.suppressed[userID], number)
-	return nil
-}
-
-// Suppressed implements campaigns.SuppressionStore.
-func (s *Campaigns) Suppressed(_ context.Context, userID string, numbers []string) (map[string]bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.suppressedLocked(userID, numbers), nil
 }

@@ -11,7 +11,8 @@ import (
 
 func TestCampaignStoreContract(t *testing.T) {
 	campaignstest.RunStoreSuite(t, func(t *testing.T) campaignstest.Rig {
-		s := memstore.NewCampaigns()
+		acc := memstore.New()
+		s := memstore.NewCampaigns(acc)
 		var (
 			mu    sync.Mutex
 			kinds []string
@@ -21,7 +22,7 @@ func TestCampaignStoreContract(t *testing.T) {
 			defer mu.Unlock()
 			kinds = append(kinds, j.Args.Kind())
 		})
-		return campaignstest.Rig{Store: s, Suppressions: s, Jobs: func(*testing.T) []string {
+		return campaignstest.Rig{Store: s, Suppressions: acc, Jobs: func(*testing.T) []string {
 			mu.Lock()
 			defer mu.Unlock()
 			return append([]string(nil), kinds...)

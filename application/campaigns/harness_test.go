@@ -66,6 +66,10 @@ type carrier struct {
 	active    int
 	maxActive int
 	wg        sync.WaitGroup
+	// onDial, when set, is told of each dial once counted, before the carrier answers it.
+	onDial func(req createcall.DialRequest, n int)
+	// onEnd, when set, is told of each call's end, before its final event is applied.
+	onEnd func(req createcall.DialRequest)
 }
 
 func newCarrier() *carrier {
@@ -84,12 +88,22 @@ func (c *carrier) Dial(_ context.Context, req createcall.DialRequest) (string, e
 	case c.noAnswer[req.To]:
 		status = call.StatusNoAnswer
 	}
+	n := 0
+	for _, d := range c.dials {
+		n += d
+	}
 	c.mu.Unlock()
+	if c.onDial != nil {
+		c.onDial(req, n)
+	}
 	leg := "SIM" + req.SessionID
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+		if c.onEnd != nil {
+			c.onEnd(req)
+		}
 		c.mu.Lock()
 		c.active--
 		c.mu.Unlock()
@@ -138,6 +152,8 @@ type rig struct {
 type rigOptions struct {
 	workers int
 	id      string
+	// insertOnly makes a queue that records jobs and works none (a setup, as kupectl's).
+	insertOnly bool
 }
 
 // newRig starts the machinery on the migrated database dsn.
@@ -154,6 +170,13 @@ func newRig(t *testing.T, dsn string, clk *clock, cr *carrier, o rigOptions) *ri
 	r.svc = &campaigns.Service{Store: s, Suppressions: s, Accounts: &campaigncalls.Accounts{Plans: s},
 		Placer: &campaigncalls.Placer{CreateCall: cc}, Sessions: s, Now: clk.Now}
 	r.dnc = &campaigns.DoNotCall{Store: s, Now: clk.Now}
+	if o.insertOnly {
+		q, err := jobqueue.New(s.DB(), s.Dialect(), nil, jobqueue.Config{})
+		must(t, err)
+		s.UseJobs(q)
+		r.queue = q
+		return r
+	}
 	ws := jobqueue.NewWorkers()
 	must(t, campaigncalls.Register(ws, r.svc))
 	must(t, jobqueue.Register(ws, func(ctx context.Context, j jobqueue.Job[callfinal.Job]) error {

@@ -136,10 +136,25 @@ func (c *carrier) totals() (dials, maxActive int) {
 	return dials, c.maxActive
 }
 
+// newRigB is an insert-only rig for benchmarks, on a new SQLite file.
+func newRigB(b *testing.B) *rig {
+	dsn := "file:" + b.TempDir() + "/kupe.db?_pragma=synchronous(NORMAL)"
+	s := entstoretest.Open(b, dsn)
+	must(b, s.Migrate(ctx))
+	must(b, jobqueue.Migrate(ctx, s.DB(), s.Dialect()))
+	q, err := jobqueue.New(s.DB(), s.Dialect(), nil, jobqueue.Config{})
+	must(b, err)
+	s.UseJobs(q)
+	r := &rig{t: nil, tb: b, store: s, queue: q, acc: &accounts.Accounts{Store: s}}
+	r.svc = &campaigns.Service{Store: s, Suppressions: s, Accounts: &campaigncalls.Accounts{Plans: s}, Sessions: s}
+	return r
+}
+
 // rig is one server's worth of campaign machinery on a database: the store, a working job
 // queue, create_call on the test carrier, and the campaign service.
 type rig struct {
 	t       *testing.T
+	tb      testing.TB // t, or the benchmark
 	store   *entstore.Store
 	queue   *jobqueue.Queue
 	svc     *campaigns.Service
@@ -162,7 +177,7 @@ func newRig(t *testing.T, dsn string, clk *clock, cr *carrier, o rigOptions) *ri
 	s := entstoretest.Open(t, dsn)
 	must(t, s.Migrate(ctx))
 	must(t, jobqueue.Migrate(ctx, s.DB(), s.Dialect()))
-	r := &rig{t: t, store: s, carrier: cr, clock: clk, acc: &accounts.Accounts{Store: s}}
+	r := &rig{t: t, tb: t, store: s, carrier: cr, clock: clk, acc: &accounts.Accounts{Store: s}}
 	events := &callevents.CarrierEvents{Sessions: s, Lines: s, Ledger: s, Tariff: call.Tariff{PerMinute: money.FromUnits(1) / 100}}
 	cr.events = func() *callevents.CarrierEvents { return events }
 	cc := &createcall.Handler{Plans: s, Sessions: s, Carriers: createcall.CarrierSet{call.ProviderSimulated: cr},
@@ -213,15 +228,15 @@ type owner struct {
 }
 
 func (r *rig) owner(credits money.Amount) owner {
-	r.t.Helper()
+	r.tb.Helper()
 	u, err := r.acc.CreateUser(ctx, fmt.Sprintf("owner%d@example.com", rand.Int64()), credits)
-	must(r.t, err)
+	must(r.tb, err)
 	l, err := r.acc.AddLine(ctx, accounts.AddLine{UserID: u.ID, Number: "+14155550100", Provider: "simulated"})
-	must(r.t, err)
+	must(r.tb, err)
 	a, err := r.acc.CreateAgent(ctx, accounts.CreateAgent{UserID: u.ID, Name: "Sales", SystemPrompt: "Hi {{name}}"})
-	must(r.t, err)
+	must(r.tb, err)
 	_, err = (&accounts.UserLimits{Store: r.store}).Set(ctx, accounts.SetLimits{UserID: u.ID, MaxConcurrentCalls: ptr(100), RequestsPerSecond: ptr(10000.0)})
-	must(r.t, err)
+	must(r.tb, err)
 	return owner{userID: u.ID, lineID: l.ID, agentID: a.ID}
 }
 

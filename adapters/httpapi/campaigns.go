@@ -175,6 +175,14 @@ func toBatchJSON(b *campaign.Batch) batchJSON {
 	return out
 }
 
+// BatchView is a batch as the batch routes show it, for other renderers (kupectl).
+func BatchView(b *campaign.Batch) any { return toBatchJSON(b) }
+
+// BatchStatusView is what GET .../status answers in data: the batch and its counts.
+func BatchStatusView(b *campaign.Batch, c campaigns.Counts) any {
+	return statusJSON{Batch: toBatchJSON(b), StatusCounts: toCountsJSON(c)}
+}
+
 type batchAnswer struct {
 	Success bool      `json:"success"`
 	Message string    `json:"message,omitempty"`

@@ -177,6 +177,16 @@ func (s *Service) Get(ctx context.Context, userID, id string) (*campaign.Batch, 
 	return s.Store.Batch(ctx, userID, id)
 }
 
+// OwnerOf is the user a batch belongs to, for a tool that acts as its owner (kupectl, which
+// the operator runs against the database).
+func (s *Service) OwnerOf(ctx context.Context, id string) (string, error) {
+	b, err := s.Store.Batch(ctx, "", id)
+	if err != nil {
+		return "", err
+	}
+	return b.UserID, nil
+}
+
 // List returns the user's batches, newest first.
 func (s *Service) List(ctx context.Context, userID string) ([]*campaign.Batch, error) {
 	return s.Store.ListBatches(ctx, userID)

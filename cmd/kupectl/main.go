@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/configs"
@@ -34,8 +35,10 @@ type env struct {
 	accounts *accounts.Accounts
 	create   *createcall.Handler
 	limits   *accounts.UserLimits
-	out      io.Writer
-	errOut   io.Writer
+	// campaigns is batch calling; a server dials what kupectl starts.
+	campaigns *campaigns.Service
+	out       io.Writer
+	errOut    io.Writer
 }
 
 type command struct {
@@ -54,6 +57,16 @@ var commands = map[string]command{
 	"credits set":      {"--user U --amount N", creditsSet},
 	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
 	"limits set":       {limitsSetUsage, limitsSet},
+
+	"campaigns create": {"--user U --name N --line L (--agent A | --workflow W) [--batch-size N] [--variables a,b] [--start-at RFC3339] [--window HH:MM-HH:MM [--days mon,tue]] [--max-attempts N --retry-on busy,no_answer,failed --backoff SECONDS]", campaignsCreate},
+	"campaigns upload": {"--id B --file F.csv", campaignsUpload},
+	"campaigns start":  {"--id B", campaignChange("campaigns start", (*campaigns.Service).Start)},
+	"campaigns pause":  {"--id B", campaignChange("campaigns pause", (*campaigns.Service).Pause)},
+	"campaigns resume": {"--id B", campaignChange("campaigns resume", (*campaigns.Service).Resume)},
+	"campaigns cancel": {"--id B", campaignChange("campaigns cancel", (*campaigns.Service).Cancel)},
+	"campaigns status": {"--id B", campaignsStatus},
+	"campaigns list":   {"--user U", campaignsList},
+	"campaigns watch":  {"--id B", campaignsWatch},
 }
 
 func usage(w io.Writer) {
@@ -99,10 +112,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.JobInserts,
 		app.Carriers,
 		app.UseCases,
-		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits) {
+		app.Campaigns,
+		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits, cs *campaigns.Service) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, out: stdout, errOut: stderr}, args[2:])
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, campaigns: cs, out: stdout, errOut: stderr}, args[2:])
 		}),
 	).Err()
 	if fxErr != nil {
@@ -134,7 +148,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // describe turns an error into the line an operator reads.
 func describe(err error) string {
 	switch {
-	case errors.Is(err, fault.ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound), errors.Is(err, campaigns.ErrNotFound):
 		return "not found: check the ids"
 	case errors.Is(err, fault.ErrAlreadyExists):
 		return "already exists"

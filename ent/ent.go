@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/kupe-voice/kupe/ent/agent"
+	"github.com/kupe-voice/kupe/ent/agentwebhook"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/batchattempt"
 	"github.com/kupe-voice/kupe/ent/batchrow"
@@ -24,6 +25,8 @@ import (
 	"github.com/kupe-voice/kupe/ent/phonenumber"
 	"github.com/kupe-voice/kupe/ent/suppression"
 	"github.com/kupe-voice/kupe/ent/user"
+	"github.com/kupe-voice/kupe/ent/webhookattempt"
+	"github.com/kupe-voice/kupe/ent/webhookdelivery"
 	"github.com/kupe-voice/kupe/ent/workflow"
 )
 
@@ -85,19 +88,22 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:         apikey.ValidColumn,
-			agent.Table:          agent.ValidColumn,
-			batchattempt.Table:   batchattempt.ValidColumn,
-			batchrow.Table:       batchrow.ValidColumn,
-			callbatch.Table:      callbatch.ValidColumn,
-			callsession.Table:    callsession.ValidColumn,
-			idempotencykey.Table: idempotencykey.ValidColumn,
-			ledgerentry.Table:    ledgerentry.ValidColumn,
-			phonemapping.Table:   phonemapping.ValidColumn,
-			phonenumber.Table:    phonenumber.ValidColumn,
-			suppression.Table:    suppression.ValidColumn,
-			user.Table:           user.ValidColumn,
-			workflow.Table:       workflow.ValidColumn,
+			apikey.Table:          apikey.ValidColumn,
+			agent.Table:           agent.ValidColumn,
+			agentwebhook.Table:    agentwebhook.ValidColumn,
+			batchattempt.Table:    batchattempt.ValidColumn,
+			batchrow.Table:        batchrow.ValidColumn,
+			callbatch.Table:       callbatch.ValidColumn,
+			callsession.Table:     callsession.ValidColumn,
+			idempotencykey.Table:  idempotencykey.ValidColumn,
+			ledgerentry.Table:     ledgerentry.ValidColumn,
+			phonemapping.Table:    phonemapping.ValidColumn,
+			phonenumber.Table:     phonenumber.ValidColumn,
+			suppression.Table:     suppression.ValidColumn,
+			user.Table:            user.ValidColumn,
+			webhookattempt.Table:  webhookattempt.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
+			workflow.Table:        workflow.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/kupe-voice/kupe/ent/agent"
+	"github.com/kupe-voice/kupe/ent/agentwebhook"
 	"github.com/kupe-voice/kupe/ent/apikey"
 	"github.com/kupe-voice/kupe/ent/batchattempt"
 	"github.com/kupe-voice/kupe/ent/batchrow"
@@ -19,6 +20,8 @@ import (
 	"github.com/kupe-voice/kupe/ent/schema"
 	"github.com/kupe-voice/kupe/ent/suppression"
 	"github.com/kupe-voice/kupe/ent/user"
+	"github.com/kupe-voice/kupe/ent/webhookattempt"
+	"github.com/kupe-voice/kupe/ent/webhookdelivery"
 	"github.com/kupe-voice/kupe/ent/workflow"
 )
 
@@ -72,6 +75,49 @@ func init() {
 	agentDescID := agentMixinFields0[0].Descriptor()
 	// agent.DefaultID holds the default value on creation for the id field.
 	agent.DefaultID = agentDescID.Default.(func() uuid.UUID)
+	agentwebhookMixin := schema.AgentWebhook{}.Mixin()
+	agentwebhookMixinFields0 := agentwebhookMixin[0].Fields()
+	_ = agentwebhookMixinFields0
+	agentwebhookMixinFields1 := agentwebhookMixin[1].Fields()
+	_ = agentwebhookMixinFields1
+	agentwebhookFields := schema.AgentWebhook{}.Fields()
+	_ = agentwebhookFields
+	// agentwebhookDescCreatedAt is the schema descriptor for created_at field.
+	agentwebhookDescCreatedAt := agentwebhookMixinFields1[0].Descriptor()
+	// agentwebhook.DefaultCreatedAt holds the default value on creation for the created_at field.
+	agentwebhook.DefaultCreatedAt = agentwebhookDescCreatedAt.Default.(func() time.Time)
+	// agentwebhookDescTriggerOnPhoneCall is the schema descriptor for trigger_on_phone_call field.
+	agentwebhookDescTriggerOnPhoneCall := agentwebhookFields[2].Descriptor()
+	// agentwebhook.DefaultTriggerOnPhoneCall holds the default value on creation for the trigger_on_phone_call field.
+	agentwebhook.DefaultTriggerOnPhoneCall = agentwebhookDescTriggerOnPhoneCall.Default.(bool)
+	// agentwebhookDescOutgoingEnabled is the schema descriptor for outgoing_enabled field.
+	agentwebhookDescOutgoingEnabled := agentwebhookFields[3].Descriptor()
+	// agentwebhook.DefaultOutgoingEnabled holds the default value on creation for the outgoing_enabled field.
+	agentwebhook.DefaultOutgoingEnabled = agentwebhookDescOutgoingEnabled.Default.(bool)
+	// agentwebhookDescOutgoingURL is the schema descriptor for outgoing_url field.
+	agentwebhookDescOutgoingURL := agentwebhookFields[4].Descriptor()
+	// agentwebhook.DefaultOutgoingURL holds the default value on creation for the outgoing_url field.
+	agentwebhook.DefaultOutgoingURL = agentwebhookDescOutgoingURL.Default.(string)
+	// agentwebhookDescRetryCount is the schema descriptor for retry_count field.
+	agentwebhookDescRetryCount := agentwebhookFields[6].Descriptor()
+	// agentwebhook.DefaultRetryCount holds the default value on creation for the retry_count field.
+	agentwebhook.DefaultRetryCount = agentwebhookDescRetryCount.Default.(int)
+	// agentwebhookDescIncomingEnabled is the schema descriptor for incoming_enabled field.
+	agentwebhookDescIncomingEnabled := agentwebhookFields[8].Descriptor()
+	// agentwebhook.DefaultIncomingEnabled holds the default value on creation for the incoming_enabled field.
+	agentwebhook.DefaultIncomingEnabled = agentwebhookDescIncomingEnabled.Default.(bool)
+	// agentwebhookDescDisabledReason is the schema descriptor for disabled_reason field.
+	agentwebhookDescDisabledReason := agentwebhookFields[11].Descriptor()
+	// agentwebhook.DefaultDisabledReason holds the default value on creation for the disabled_reason field.
+	agentwebhook.DefaultDisabledReason = agentwebhookDescDisabledReason.Default.(string)
+	// agentwebhookDescFailures is the schema descriptor for failures field.
+	agentwebhookDescFailures := agentwebhookFields[16].Descriptor()
+	// agentwebhook.DefaultFailures holds the default value on creation for the failures field.
+	agentwebhook.DefaultFailures = agentwebhookDescFailures.Default.(int)
+	// agentwebhookDescID is the schema descriptor for id field.
+	agentwebhookDescID := agentwebhookMixinFields0[0].Descriptor()
+	// agentwebhook.DefaultID holds the default value on creation for the id field.
+	agentwebhook.DefaultID = agentwebhookDescID.Default.(func() uuid.UUID)
 	batchattemptMixin := schema.BatchAttempt{}.Mixin()
 	batchattemptMixinFields0 := batchattemptMixin[0].Fields()
 	_ = batchattemptMixinFields0
@@ -300,6 +346,46 @@ func init() {
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.
 	user.DefaultID = userDescID.Default.(func() uuid.UUID)
+	webhookattemptMixin := schema.WebhookAttempt{}.Mixin()
+	webhookattemptMixinFields0 := webhookattemptMixin[0].Fields()
+	_ = webhookattemptMixinFields0
+	webhookattemptFields := schema.WebhookAttempt{}.Fields()
+	_ = webhookattemptFields
+	// webhookattemptDescStatusCode is the schema descriptor for status_code field.
+	webhookattemptDescStatusCode := webhookattemptFields[2].Descriptor()
+	// webhookattempt.DefaultStatusCode holds the default value on creation for the status_code field.
+	webhookattempt.DefaultStatusCode = webhookattemptDescStatusCode.Default.(int)
+	// webhookattemptDescError is the schema descriptor for error field.
+	webhookattemptDescError := webhookattemptFields[3].Descriptor()
+	// webhookattempt.DefaultError holds the default value on creation for the error field.
+	webhookattempt.DefaultError = webhookattemptDescError.Default.(string)
+	// webhookattemptDescID is the schema descriptor for id field.
+	webhookattemptDescID := webhookattemptMixinFields0[0].Descriptor()
+	// webhookattempt.DefaultID holds the default value on creation for the id field.
+	webhookattempt.DefaultID = webhookattemptDescID.Default.(func() uuid.UUID)
+	webhookdeliveryMixin := schema.WebhookDelivery{}.Mixin()
+	webhookdeliveryMixinFields0 := webhookdeliveryMixin[0].Fields()
+	_ = webhookdeliveryMixinFields0
+	webhookdeliveryMixinFields1 := webhookdeliveryMixin[1].Fields()
+	_ = webhookdeliveryMixinFields1
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	webhookdeliveryDescCreatedAt := webhookdeliveryMixinFields1[0].Descriptor()
+	// webhookdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookdelivery.DefaultCreatedAt = webhookdeliveryDescCreatedAt.Default.(func() time.Time)
+	// webhookdeliveryDescRound is the schema descriptor for round field.
+	webhookdeliveryDescRound := webhookdeliveryFields[9].Descriptor()
+	// webhookdelivery.DefaultRound holds the default value on creation for the round field.
+	webhookdelivery.DefaultRound = webhookdeliveryDescRound.Default.(int)
+	// webhookdeliveryDescReplays is the schema descriptor for replays field.
+	webhookdeliveryDescReplays := webhookdeliveryFields[10].Descriptor()
+	// webhookdelivery.DefaultReplays holds the default value on creation for the replays field.
+	webhookdelivery.DefaultReplays = webhookdeliveryDescReplays.Default.(int)
+	// webhookdeliveryDescID is the schema descriptor for id field.
+	webhookdeliveryDescID := webhookdeliveryMixinFields0[0].Descriptor()
+	// webhookdelivery.DefaultID holds the default value on creation for the id field.
+	webhookdelivery.DefaultID = webhookdeliveryDescID.Default.(func() uuid.UUID)
 	workflowMixin := schema.Workflow{}.Mixin()
 	workflowMixinFields0 := workflowMixin[0].Fields()
 	_ = workflowMixinFields0

@@ -16,6 +16,8 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// Agent is the client for interacting with the Agent builders.
 	Agent *AgentClient
+	// AgentWebhook is the client for interacting with the AgentWebhook builders.
+	AgentWebhook *AgentWebhookClient
 	// BatchAttempt is the client for interacting with the BatchAttempt builders.
 	BatchAttempt *BatchAttemptClient
 	// BatchRow is the client for interacting with the BatchRow builders.
@@ -36,6 +38,10 @@ type Tx struct {
 	Suppression *SuppressionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
+	WebhookAttempt *WebhookAttemptClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 	// Workflow is the client for interacting with the Workflow builders.
 	Workflow *WorkflowClient
 
@@ -171,6 +177,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Agent = NewAgentClient(tx.config)
+	tx.AgentWebhook = NewAgentWebhookClient(tx.config)
 	tx.BatchAttempt = NewBatchAttemptClient(tx.config)
 	tx.BatchRow = NewBatchRowClient(tx.config)
 	tx.CallBatch = NewCallBatchClient(tx.config)
@@ -181,6 +188,8 @@ func (tx *Tx) init() {
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
 	tx.Suppression = NewSuppressionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WebhookAttempt = NewWebhookAttemptClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 	tx.Workflow = NewWorkflowClient(tx.config)
 }
 

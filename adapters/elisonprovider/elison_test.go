@@ -2,7 +2,6 @@ package elisonprovider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,38 +14,25 @@ import (
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
+	"github.com/kupe-voice/kupe/internal/fakecarrier"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 func TestCarrierContract(t *testing.T) {
 	createcalltest.RunCarrierSuite(t, createcalltest.CarrierHarness{
 		Timeout: testTimeout,
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
-			f := &fakeDialer{sc: sc}
-			base := startFake(t, f)
-			if sc == createcalltest.Refused {
-				base = refusedURL(t)
-			}
-			return createcalltest.CarrierRig{
-				Carrier: New(testConfig(base)),
-				Request: testRequest(),
-				Dials:   func() int { return int(f.leads.Load()) },
-				Placed:  func() int { return int(f.placed.Load()) },
-			}, true
+			f := newFakeDialer(t, sc, fakecarrier.Options{})
+			return f.Rig(New(testConfig(f.URL)), testRequest()), true
 		},
 	})
 }
 
 func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	leg, err := c.Dial(ctx, req)
-	if err == nil {
+	leg, de := createcalltest.Dial(t, c, req)
+	if de == nil {
 		return leg, nil
-	}
-	var de *createcall.DialError
-	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
 	}
 	if de.Reason == "" || strings.ContainsAny(de.Reason, "{<") || strings.Contains(strings.ToLower(de.Reason), "elison") ||
 		strings.Contains(de.Reason, "9876543210") {
@@ -61,15 +47,16 @@ func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *create
 }
 
 func TestDialSendsTheLead(t *testing.T) {
-	f := &fakeDialer{sc: createcalltest.Accept}
-	leg, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
+	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
+	leg, de := dial(t, New(testConfig(f.URL)), testRequest())
 	if de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
 	if !strings.HasPrefix(leg, "Q-") {
 		t.Fatalf("leg id %q, want the queue id", leg)
 	}
-	lead, auth := f.last()
+	got := f.Received()
+	lead, auth := got.Lead, got.Auth
 	want := map[string]any{
 		"phone":         "9876543210",
 		"country_code":  "91",
@@ -98,31 +85,31 @@ func TestNewLeadSplitsTheNumber(t *testing.T) {
 			t.Errorf("newLead(%s) = %q, %q, %v; want %q, %q", tc.to, lead.Phone, lead.CountryCode, err, tc.phone, tc.cc)
 		}
 	}
-	f := &fakeDialer{sc: createcalltest.Accept}
+	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
 	req := testRequest()
 	req.To = "not a number"
-	if _, de := dial(t, New(testConfig(startFake(t, f))), req); de == nil || de.Kind != createcall.DialInvalidDestination ||
-		f.logins.Load()+f.leads.Load() != 0 {
+	if _, de := dial(t, New(testConfig(f.URL)), req); de == nil || de.Kind != createcall.DialInvalidDestination ||
+		f.Logins()+f.Dials() != 0 {
 		t.Fatalf("Dial error %v, want invalid destination before any request", de)
 	}
 }
 
 func TestTokenIsReused(t *testing.T) {
-	f := &fakeDialer{sc: createcalltest.Accept}
-	c := New(testConfig(startFake(t, f)))
+	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
+	c := New(testConfig(f.URL))
 	for range 2 {
 		if _, de := dial(t, c, testRequest()); de != nil {
 			t.Fatalf("Dial: %v", de)
 		}
 	}
-	if f.logins.Load() != 1 || f.placed.Load() != 2 {
-		t.Fatalf("%d logins for %d calls, want 1 for 2", f.logins.Load(), f.placed.Load())
+	if f.Logins() != 1 || f.Accepted() != 2 {
+		t.Fatalf("%d logins for %d calls, want 1 for 2", f.Logins(), f.Accepted())
 	}
 }
 
 func TestConcurrentDialsShareOneLogin(t *testing.T) {
-	f := &fakeDialer{sc: createcalltest.Accept}
-	c := New(testConfig(startFake(t, f)))
+	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
+	c := New(testConfig(f.URL))
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for range 20 {
@@ -133,14 +120,14 @@ func TestConcurrentDialsShareOneLogin(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if failed.Load() != 0 || f.logins.Load() != 1 || f.placed.Load() != 20 {
-		t.Fatalf("%d failed, %d logins, %d placed; want 0, 1, 20", failed.Load(), f.logins.Load(), f.placed.Load())
+	if failed.Load() != 0 || f.Logins() != 1 || f.Accepted() != 20 {
+		t.Fatalf("%d failed, %d logins, %d placed; want 0, 1, 20", failed.Load(), f.Logins(), f.Accepted())
 	}
 }
 
 func TestTokenExpiry(t *testing.T) {
-	f := &fakeDialer{sc: createcalltest.Accept, expiresIn: 600}
-	c := New(testConfig(startFake(t, f)))
+	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{ElisonExpiresIn: 600})
+	c := New(testConfig(f.URL))
 	now := time.Now()
 	c.tokens.now = func() time.Time { return now }
 	for _, step := range []struct {
@@ -155,8 +142,8 @@ func TestTokenExpiry(t *testing.T) {
 		if _, de := dial(t, c, testRequest()); de != nil {
 			t.Fatalf("Dial: %v", de)
 		}
-		if f.logins.Load() != step.logins {
-			t.Fatalf("after %v: %d logins, want %d", step.after, f.logins.Load(), step.logins)
+		if f.Logins() != step.logins {
+			t.Fatalf("after %v: %d logins, want %d", step.after, f.Logins(), step.logins)
 		}
 	}
 	if got := tokenUsableFor(0); got != defaultTokenLifetime-tokenRefreshMargin {
@@ -172,35 +159,36 @@ func TestTokenExpiry(t *testing.T) {
 
 func TestUnauthorizedLeadLogsInAgainOnce(t *testing.T) {
 	t.Run("a revoked token is replaced", func(t *testing.T) {
-		f := &fakeDialer{sc: createcalltest.Accept}
-		c := New(testConfig(startFake(t, f)))
+		f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
+		c := New(testConfig(f.URL))
 		if _, de := dial(t, c, testRequest()); de != nil { // caches a token
 			t.Fatalf("Dial: %v", de)
 		}
-		f.refuseTokens = 2 // the next lead (the 2nd) is refused
+		f.RefuseTokens(2) // the next lead (the 2nd) is refused
 		leg, de := dial(t, c, testRequest())
 		if de != nil || leg == "" {
 			t.Fatalf("Dial = %q, %v; want the retry with a new token to succeed", leg, de)
 		}
-		if f.logins.Load() != 2 || f.leads.Load() != 3 || f.placed.Load() != 2 {
-			t.Fatalf("%d logins, %d leads, %d placed; want 2, 3, 2", f.logins.Load(), f.leads.Load(), f.placed.Load())
+		if f.Logins() != 2 || f.Dials() != 3 || f.Accepted() != 2 {
+			t.Fatalf("%d logins, %d leads, %d placed; want 2, 3, 2", f.Logins(), f.Dials(), f.Accepted())
 		}
 	})
 	t.Run("a second refusal is bad credentials", func(t *testing.T) {
-		f := &fakeDialer{sc: createcalltest.Accept, refuseTokens: 100}
-		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
+		f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
+		f.RefuseTokens(100)
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
 		if de == nil || de.Kind != createcall.DialBadCredentials {
 			t.Fatalf("Dial error %v, want bad credentials", de)
 		}
-		if f.logins.Load() != 2 || f.leads.Load() != 2 {
-			t.Fatalf("%d logins, %d leads; want 2 and 2", f.logins.Load(), f.leads.Load())
+		if f.Logins() != 2 || f.Dials() != 2 {
+			t.Fatalf("%d logins, %d leads; want 2 and 2", f.Logins(), f.Dials())
 		}
 	})
 }
 
 func TestTokenIsNotSharedWithoutThePassword(t *testing.T) {
-	f := &fakeDialer{sc: createcalltest.Accept}
-	c := New(testConfig(startFake(t, f)))
+	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
+	c := New(testConfig(f.URL))
 	if _, de := dial(t, c, testRequest()); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
@@ -209,17 +197,17 @@ func TestTokenIsNotSharedWithoutThePassword(t *testing.T) {
 	if _, de := dial(t, c, req); de == nil || de.Kind != createcall.DialBadCredentials {
 		t.Fatalf("Dial with a wrong password: %v, want bad credentials", de)
 	}
-	if f.placed.Load() != 1 || f.logins.Load() != 2 {
-		t.Fatalf("%d placed, %d logins; the wrong password must log in itself and fail", f.placed.Load(), f.logins.Load())
+	if f.Accepted() != 1 || f.Logins() != 2 {
+		t.Fatalf("%d placed, %d logins; the wrong password must log in itself and fail", f.Accepted(), f.Logins())
 	}
 }
 
 func TestLoginFailuresPlaceNothing(t *testing.T) {
 	t.Run("a login that hangs is unavailable, not unknown", func(t *testing.T) {
-		f := &fakeDialer{sc: createcalltest.Accept, hangLogin: true}
-		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
-		if de == nil || de.Kind != createcall.DialUnavailable || f.leads.Load() != 0 || f.logins.Load() != 1 {
-			t.Fatalf("Dial error %v after %d logins, %d leads; want unavailable after one login", de, f.logins.Load(), f.leads.Load())
+		f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{ElisonHangLogin: true})
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
+		if de == nil || de.Kind != createcall.DialUnavailable || f.Dials() != 0 || f.Logins() != 1 {
+			t.Fatalf("Dial error %v after %d logins, %d leads; want unavailable after one login", de, f.Logins(), f.Dials())
 		}
 	})
 	for _, tc := range []struct {
@@ -243,7 +231,7 @@ func TestLoginFailuresPlaceNothing(t *testing.T) {
 				fmt.Fprint(w, tc.body)
 			})
 			mux.HandleFunc(leadsPath, func(w http.ResponseWriter, r *http.Request) { leads.Add(1) })
-			_, de := dial(t, New(testConfig(startFake(t, mux))), testRequest())
+			_, de := dial(t, New(testConfig(testkit.Serve(t, mux))), testRequest())
 			if de == nil || de.Kind != tc.want || leads.Load() != 0 {
 				t.Fatalf("Dial error %v after %d leads, want %s and none sent", de, leads.Load(), tc.want)
 			}
@@ -283,7 +271,7 @@ func TestDialReadsLeadAnswers(t *testing.T) {
 				w.WriteHeader(tc.status)
 				fmt.Fprint(w, tc.body)
 			})
-			leg, de := dial(t, New(testConfig(startFake(t, mux))), testRequest())
+			leg, de := dial(t, New(testConfig(testkit.Serve(t, mux))), testRequest())
 			switch {
 			case tc.want == 0 && (de != nil || leg != tc.wantLeg):
 				t.Fatalf("Dial = %q, %v; want leg %q", leg, de, tc.wantLeg)
@@ -316,10 +304,10 @@ func TestSettings(t *testing.T) {
 			t.Errorf("account(%v) = %q, %v; want %q", tc.creds, a.base, err, tc.want)
 		}
 	}
-	f := &fakeDialer{sc: createcalltest.Accept}
-	cfg := testConfig(startFake(t, f))
+	f := newFakeDialer(t, createcalltest.Accept, fakecarrier.Options{})
+	cfg := testConfig(f.URL)
 	cfg.StreamURL = nil
-	if _, de := dial(t, New(cfg), testRequest()); de == nil || de.Kind != createcall.DialUnavailable || f.logins.Load() != 0 {
+	if _, de := dial(t, New(cfg), testRequest()); de == nil || de.Kind != createcall.DialUnavailable || f.Logins() != 0 {
 		t.Fatalf("Dial without a stream URL: %v, want unavailable before any request", de)
 	}
 }

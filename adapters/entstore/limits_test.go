@@ -9,22 +9,9 @@ import (
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/application/createcall"
-	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 )
-
-func TestCallLimitsContract(t *testing.T) {
-	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		createcalltest.RunCallLimitsSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewSQLite(t) })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		createcalltest.RunCallLimitsSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewPostgres(t) })
-	})
-}
 
 // The limits cost create_call no extra read: they, the day's spend and the key's record come
 // with the dial plan. The write is one transaction: on PostgreSQL BEGIN, the user's lock, the

@@ -12,32 +12,12 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
-	"github.com/kupe-voice/kupe/application/accounts/accountstest"
 	"github.com/kupe-voice/kupe/application/createcall"
-	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
-
-var _ createcalltest.Store = (*entstore.Store)(nil)
-
-func TestStoreContract(t *testing.T) {
-	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		accountstest.RunAccountsSuite(t, func(t *testing.T) accountstest.Store { return entstoretest.NewSQLite(t) })
-		createcalltest.RunCallStoreSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewSQLite(t) })
-		createcalltest.RunDialPlanSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewSQLite(t) })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		accountstest.RunAccountsSuite(t, func(t *testing.T) accountstest.Store { return entstoretest.NewPostgres(t) })
-		createcalltest.RunCallStoreSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewPostgres(t) })
-		createcalltest.RunDialPlanSuite(t, func(t *testing.T) createcalltest.Store { return entstoretest.NewPostgres(t) })
-	})
-}
 
 // TestStore holds the cases particular to this adapter. They share one database per dialect:
 // each makes its own users, so they run side by side, and a PostgreSQL database costs the

@@ -12,45 +12,27 @@ import (
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 func TestCarrierContract(t *testing.T) {
 	createcalltest.RunCarrierSuite(t, createcalltest.CarrierHarness{
 		Timeout: testTimeout,
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
-			f := &fakeExotel{sc: sc}
-			base := startFake(t, f)
-			if sc == createcalltest.Refused {
-				base = refusedURL(t)
-			}
-			return createcalltest.CarrierRig{
-				Carrier: New(testConfig(base)),
-				Request: testRequest(),
-				Dials:   func() int { return int(f.dials.Load()) },
-				Placed:  func() int { return int(f.placed.Load()) },
-			}, true
+			f := newFakeExotel(t, sc)
+			return f.Rig(New(testConfig(f.URL)), testRequest()), true
 		},
 	})
 }
 
 func dial(t *testing.T, c *Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	leg, err := c.Dial(ctx, req)
-	if err == nil {
-		return leg, nil
-	}
-	var de *createcall.DialError
-	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
-	}
-	return leg, de
+	return createcalltest.Dial(t, c, req)
 }
 
 func TestDialSendsTheConnectRequest(t *testing.T) {
-	f := &fakeExotel{sc: createcalltest.Accept}
-	c := New(testConfig(startFake(t, f)))
+	f := newFakeExotel(t, createcalltest.Accept)
+	c := New(testConfig(f.URL))
 	leg, de := dial(t, c, testRequest())
 	if de != nil {
 		t.Fatalf("Dial: %v", de)
@@ -58,12 +40,12 @@ func TestDialSendsTheConnectRequest(t *testing.T) {
 	if len(leg) != 32 {
 		t.Fatalf("leg id %q, want the carrier's 32-character Sid", leg)
 	}
-	got := f.lastRequest()
-	if got.path != "/v1/Accounts/"+testAccount+"/Calls/connect.json" {
-		t.Errorf("path %q", got.path)
+	got := f.Received()
+	if got.Path != "/v1/Accounts/"+testAccount+"/Calls/connect.json" {
+		t.Errorf("path %q", got.Path)
 	}
-	if got.user != testKey || got.pass != testToken {
-		t.Errorf("basic auth %q:%q, want the line's api key and token", got.user, got.pass)
+	if got.User != testKey || got.Password != testToken {
+		t.Errorf("basic auth %q:%q, want the line's api key and token", got.User, got.Password)
 	}
 	want := map[string]string{
 		"From":                      testDest, // Exotel calls From first: the destination
@@ -79,27 +61,27 @@ func TestDialSendsTheConnectRequest(t *testing.T) {
 		"CustomField":               "ses_01J8ZK",
 	}
 	for k, v := range want {
-		if g := got.form[k]; len(g) != 1 || g[0] != v {
+		if g := got.Form[k]; len(g) != 1 || g[0] != v {
 			t.Errorf("form %s = %q, want %q", k, g, v)
 		}
 	}
-	for k := range got.form {
+	for k := range got.Form {
 		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected form field %s = %q", k, got.form[k])
+			t.Errorf("unexpected form field %s = %q", k, got.Form[k])
 		}
 	}
 }
 
 func TestDialRunsTheLinesFlowApp(t *testing.T) {
-	f := &fakeExotel{sc: createcalltest.Accept}
-	cfg := testConfig(startFake(t, f))
+	f := newFakeExotel(t, createcalltest.Accept)
+	cfg := testConfig(f.URL)
 	cfg.TimeLimit, cfg.RingTimeout = 600, 45
 	req := testRequest()
 	req.Credentials[CredFlowURL] = "http://my.exotel.com/kupe42/exoml/start_voice/12345"
 	if _, de := dial(t, New(cfg), req); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
-	form := f.lastRequest().form
+	form := f.Received().Form
 	if g := form.Get("Url"); g != req.Credentials[CredFlowURL] {
 		t.Errorf("Url = %q, want the line's flow app", g)
 	}
@@ -144,7 +126,7 @@ func TestDialReadsAnswers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &canned{status: tc.status, body: tc.body}
-			leg, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
+			leg, de := dial(t, New(testConfig(testkit.Serve(t, h))), testRequest())
 			switch {
 			case tc.want == 0 && de != nil:
 				t.Fatalf("Dial: %v, want leg %q", de, tc.wantLeg)
@@ -182,8 +164,8 @@ func checkReason(t *testing.T, de *createcall.DialError) {
 }
 
 func TestRefusalKeepsTheNumberOutOfLogs(t *testing.T) {
-	f := &fakeExotel{sc: createcalltest.InvalidDestination}
-	_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
+	f := newFakeExotel(t, createcalltest.InvalidDestination)
+	_, de := dial(t, New(testConfig(f.URL)), testRequest())
 	if de == nil || de.Kind != createcall.DialInvalidDestination {
 		t.Fatalf("Dial error %v, want invalid destination", de)
 	}
@@ -195,26 +177,26 @@ func TestRefusalKeepsTheNumberOutOfLogs(t *testing.T) {
 
 func TestRetries(t *testing.T) {
 	t.Run("429 is retried twice, then refused", func(t *testing.T) {
-		f := &fakeExotel{sc: createcalltest.RateLimited}
-		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
+		f := newFakeExotel(t, createcalltest.RateLimited)
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
 		if de == nil || de.Kind != createcall.DialRateLimited {
 			t.Fatalf("Dial error %v, want rate limited", de)
 		}
-		if got := f.dials.Load(); got != 3 {
+		if got := f.Dials(); got != 3 {
 			t.Fatalf("the carrier got %d requests, want 3 (two retries)", got)
 		}
 	})
 	t.Run("a long Retry-After is not waited for", func(t *testing.T) {
 		h := &canned{status: 429, header: http.Header{"Retry-After": {"30"}}}
 		t0 := time.Now()
-		_, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
+		_, de := dial(t, New(testConfig(testkit.Serve(t, h))), testRequest())
 		if de == nil || de.Kind != createcall.DialRateLimited || h.n.Load() != 1 || time.Since(t0) > 5*time.Second {
 			t.Fatalf("Dial error %v after %d requests in %v, want one rate-limited request", de, h.n.Load(), time.Since(t0))
 		}
 	})
 	t.Run("the context ends the backoff", func(t *testing.T) {
 		h := &canned{status: 429, header: http.Header{"Retry-After": {"2"}}}
-		c := New(testConfig(startFake(t, h)))
+		c := New(testConfig(testkit.Serve(t, h)))
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		t0 := time.Now()
@@ -228,20 +210,20 @@ func TestRetries(t *testing.T) {
 		}
 	})
 	t.Run("5xx is not retried", func(t *testing.T) {
-		f := &fakeExotel{sc: createcalltest.Unavailable}
-		_, de := dial(t, New(testConfig(startFake(t, f))), testRequest())
-		if de == nil || de.Kind != createcall.DialUnavailable || f.dials.Load() != 1 {
-			t.Fatalf("Dial error %v after %d requests, want one unavailable request", de, f.dials.Load())
+		f := newFakeExotel(t, createcalltest.Unavailable)
+		_, de := dial(t, New(testConfig(f.URL)), testRequest())
+		if de == nil || de.Kind != createcall.DialUnavailable || f.Dials() != 1 {
+			t.Fatalf("Dial error %v after %d requests, want one unavailable request", de, f.Dials())
 		}
 	})
 	t.Run("a cancelled context sends nothing", func(t *testing.T) {
-		f := &fakeExotel{sc: createcalltest.Accept}
+		f := newFakeExotel(t, createcalltest.Accept)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := New(testConfig(startFake(t, f))).Dial(ctx, testRequest())
+		_, err := New(testConfig(f.URL)).Dial(ctx, testRequest())
 		var de *createcall.DialError
-		if !errors.As(err, &de) || de.Kind != createcall.DialUnavailable || f.dials.Load() != 0 {
-			t.Fatalf("Dial error %v after %d requests, want unavailable and none sent", err, f.dials.Load())
+		if !errors.As(err, &de) || de.Kind != createcall.DialUnavailable || f.Dials() != 0 {
+			t.Fatalf("Dial error %v after %d requests, want unavailable and none sent", err, f.Dials())
 		}
 	})
 }
@@ -249,7 +231,7 @@ func TestRetries(t *testing.T) {
 func TestBodyIsCapped(t *testing.T) {
 	// Valid JSON behind 100 KiB of whitespace: read whole it would give a leg id.
 	h := &canned{status: 200, body: strings.Repeat(" ", 100<<10) + `{"Call":{"Sid":"abc"}}`}
-	leg, de := dial(t, New(testConfig(startFake(t, h))), testRequest())
+	leg, de := dial(t, New(testConfig(testkit.Serve(t, h))), testRequest())
 	if de == nil || de.Kind != createcall.DialUnknown {
 		t.Fatalf("Dial = %q, %v; want unknown for an answer past the cap", leg, de)
 	}
@@ -257,20 +239,20 @@ func TestBodyIsCapped(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	t.Run("missing credentials", func(t *testing.T) {
-		f := &fakeExotel{sc: createcalltest.Accept}
+		f := newFakeExotel(t, createcalltest.Accept)
 		req := testRequest()
 		delete(req.Credentials, CredAPIToken)
-		_, de := dial(t, New(testConfig(startFake(t, f))), req)
-		if de == nil || de.Kind != createcall.DialBadCredentials || f.dials.Load() != 0 {
+		_, de := dial(t, New(testConfig(f.URL)), req)
+		if de == nil || de.Kind != createcall.DialBadCredentials || f.Dials() != 0 {
 			t.Fatalf("Dial error %v, want bad credentials before any request", de)
 		}
 	})
 	t.Run("no stream and no flow", func(t *testing.T) {
-		f := &fakeExotel{sc: createcalltest.Accept}
-		cfg := testConfig(startFake(t, f))
+		f := newFakeExotel(t, createcalltest.Accept)
+		cfg := testConfig(f.URL)
 		cfg.StreamURL = nil
 		_, de := dial(t, New(cfg), testRequest())
-		if de == nil || de.Kind != createcall.DialUnavailable || f.dials.Load() != 0 {
+		if de == nil || de.Kind != createcall.DialUnavailable || f.Dials() != 0 {
 			t.Fatalf("Dial error %v, want unavailable before any request", de)
 		}
 	})

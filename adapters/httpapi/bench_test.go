@@ -17,6 +17,7 @@ import (
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 )
 
 // benchWriter is a ResponseWriter that keeps nothing, so the benchmark measures the server.
@@ -55,18 +56,12 @@ func BenchmarkCreateCall(b *testing.B) {
 			var key string
 			fresh := func() {
 				store := memstore.New()
-				acc := &accounts.Accounts{Store: store}
-				engine = httpapi.New(httpapi.Deps{
-					CreateCall: &createcall.Handler{Plans: store, Sessions: store,
-						Carriers: createcall.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})},
-						// As in production, with the rate kept out of the benchmark's way.
-						Limiter: ratelimit.New(nil), Limits: createcall.CallLimits{DefaultRequestsPerSecond: 1e9}},
-					Auth:     &accounts.Authenticator{Keys: store, Usage: store}, // as served: key use recorded
-					CallLogs: &accounts.CallLogs{Sessions: store},
-					Accounts: acc,
-					Pinger:   store,
-				}, httpapi.Config{}, zap.NewNop())
-				key = seedBench(b, acc)
+				deps := apitest.Deps(store, createcall.CarrierSet{call.ProviderSimulated: simprovider.New(simprovider.Config{})})
+				// As in production, with the rate kept out of the benchmark's way.
+				deps.CreateCall.Limiter, deps.CreateCall.Limits = ratelimit.New(nil), createcall.CallLimits{DefaultRequestsPerSecond: 1e9}
+				deps.Auth.Usage = store // as served: key use recorded
+				engine = httpapi.New(deps, httpapi.Config{}, zap.NewNop())
+				key = seedBench(b, deps.Accounts)
 			}
 			fresh()
 			req, err := http.NewRequest(http.MethodPost, bc.target, nil)

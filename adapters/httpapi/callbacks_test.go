@@ -3,37 +3,31 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest/observer"
-
 	"github.com/google/uuid"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/kupe-voice/kupe/adapters/entstore/entstoretest"
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
 	"github.com/kupe-voice/kupe/application/accounts"
-	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/fakecarrier"
+	"github.com/kupe-voice/kupe/internal/testkit"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 )
 
 const (
@@ -45,55 +39,7 @@ const (
 	nickelPerMin = money.Amount(50_000)
 )
 
-// twilioSign is Twilio's webhook signature, written out from its documentation (not with
-// twilio-go): HMAC-SHA1 under the auth token of the URL followed by each parameter's name and
-// value, sorted by name, in base64.
-func twilioSign(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	s := u
-	for _, k := range names {
-		s += k + form.Get(k)
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-// fakeTwilio accepts calls for one account the way Twilio's API does, and keeps the form of the
-// last one: the status callback URL and the TwiML the carrier was given.
-type fakeTwilio struct {
-	mu   sync.Mutex
-	form url.Values
-}
-
-func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	user, pass, _ := r.BasicAuth()
-	if r.URL.Path != "/2010-04-01/Accounts/"+twilioSID+"/Calls.json" || user != twilioSID || pass != twilioToken {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"code":20003,"message":"Authenticate","status":401}`)
-		return
-	}
-	_ = r.ParseForm()
-	f.mu.Lock()
-	f.form = r.PostForm
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	fmt.Fprintf(w, `{"sid":"CA5f0c1a2b3c4d5e6f708192a3b4c5d6e7","account_sid":%q,"status":"queued"}`, twilioSID)
-}
-
-func (f *fakeTwilio) last() url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.form
-}
-
-// leakScan keeps every response body and scans them, with every log line, for secrets.
+// leakScan keeps every response body, to be scanned for secrets with the captured log lines.
 type leakScan struct {
 	logs      *observer.ObservedLogs
 	responses []string
@@ -104,20 +50,6 @@ func (l *leakScan) keep(w *httptest.ResponseRecorder) *httptest.ResponseRecorder
 	return w
 }
 
-// logLines renders each captured entry with its fields, as an encoder would write it.
-func (l *leakScan) logLines() []string {
-	var out []string
-	for _, e := range l.logs.All() {
-		enc := zapcore.NewMapObjectEncoder()
-		for _, f := range e.Context {
-			f.AddTo(enc)
-		}
-		b, _ := json.Marshal(enc.Fields)
-		out = append(out, e.Message+" "+string(b))
-	}
-	return out
-}
-
 // The whole life of a Twilio call through the HTTP API, on the ent store (SQLite, credentials
 // sealed) and the real Twilio adapter against a local fake: create_call, the signed status
 // callbacks with a repeat and a late one, forged ones, then the call log. No credential, API
@@ -126,12 +58,11 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	store := entstoretest.NewSQLite(t)
 	acc := &accounts.Accounts{Store: store}
-	fake := &fakeTwilio{}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
+	fake := fakecarrier.New(fakecarrier.Options{Accounts: map[string]string{twilioSID: twilioToken}})
+	fakeURL := testkit.Serve(t, fake)
 	signer := httpapi.NewCallbackSigner([]byte("callback secret for the test"))
 	media := configs.CarriersConfig{MediaStreamURLTpl: mediaTpl}
-	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: srv.URL, Timeout: 5 * time.Second,
+	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: fakeURL, Timeout: 5 * time.Second,
 		StatusCallbackURL: func(id string) string {
 			return httpapi.StatusCallbackURL(publicBase, call.ProviderTwilio, id, signer)
 		},
@@ -140,18 +71,10 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, logs := observer.New(zapcore.DebugLevel)
-	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: store, Sessions: store,
-			Carriers: createcall.CarrierSet{call.ProviderTwilio: tw}},
-		Auth:     &accounts.Authenticator{Keys: store},
-		CallLogs: &accounts.CallLogs{Sessions: store},
-		Accounts: acc,
-		Pinger:   store,
-		Callbacks: &httpapi.Callbacks{PublicBaseURL: publicBase, Signer: signer,
-			Events: &callevents.CarrierEvents{Sessions: store, Lines: store, Ledger: store,
-				Tariff: call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 60}}},
-	}, httpapi.Config{}, zap.New(core))
+	deps := apitest.Deps(store, createcall.CarrierSet{call.ProviderTwilio: tw})
+	deps.Accounts = acc
+	deps.Callbacks = apitest.Callbacks(store, publicBase, signer, call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 60})
+	engine, logs := apitest.New(deps, httpapi.Config{})
 	scan := &leakScan{logs: logs}
 	send := func(req *http.Request) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
@@ -179,13 +102,14 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	}
 	created := decode(t, w)
 	sessionID, requestID := created["call_session_id"].(string), created["request_id"].(string)
-	if created["status"] != "success" || created["telephony_leg_id"] != "CA5f0c1a2b3c4d5e6f708192a3b4c5d6e7" {
-		t.Fatalf("create_call answered %s", w.Body)
+	dialed, placed := fake.Last()
+	if !placed || created["status"] != "success" || created["telephony_leg_id"] != dialed.Sid {
+		t.Fatalf("create_call answered %s; the carrier placed %+v", w.Body, dialed)
 	}
 
 	// What the carrier was given: the callback URL under the public address, and the media
 	// stream with both ids in its path and as stream parameters.
-	form := fake.last()
+	form := dialed.Form
 	cbURL := form.Get("StatusCallback")
 	if cbURL != publicBase+"/api/call/status-callback/twilio/"+sessionID {
 		t.Fatalf("StatusCallback = %q", cbURL)
@@ -203,7 +127,7 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second).Add(-10 * time.Minute)
 	path := strings.TrimPrefix(cbURL, publicBase)
 	callback := func(status string, seq, at int, extra url.Values, sig func(url.Values) string) *httptest.ResponseRecorder {
-		f := url.Values{"CallSid": {"CA5f0c1a2b3c4d5e6f708192a3b4c5d6e7"}, "AccountSid": {twilioSID}, "CallStatus": {status},
+		f := url.Values{"CallSid": {dialed.Sid}, "AccountSid": {twilioSID}, "CallStatus": {status},
 			"From": {lineNumber}, "To": {destination}, "Direction": {"outbound-api"}, "ApiVersion": {"2010-04-01"},
 			"SequenceNumber": {fmt.Sprint(seq)}, "Timestamp": {t0.Add(time.Duration(at) * time.Second).Format(time.RFC1123Z)}}
 		for k, v := range extra {
@@ -216,7 +140,7 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 		}
 		return send(r)
 	}
-	signed := func(f url.Values) string { return twilioSign(twilioToken, cbURL, f) }
+	signed := func(f url.Values) string { return testkit.TwilioSignature(twilioToken, cbURL, f) }
 	ok := func(w *httptest.ResponseRecorder) {
 		t.Helper()
 		if w.Code != http.StatusOK {
@@ -235,13 +159,17 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}}, func(url.Values) string { return "" }),
 		http.StatusForbidden, forged)
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}},
-		func(f url.Values) string { return twilioSign("0000000000000000000000000000000a", cbURL, f) }), http.StatusForbidden, forged)
+		func(f url.Values) string {
+			return testkit.TwilioSignature("0000000000000000000000000000000a", cbURL, f)
+		}), http.StatusForbidden, forged)
 	wantDetail(t, callback("completed", 4, 99, url.Values{"CallDuration": {"3600"}},
-		func(f url.Values) string { return twilioSign(twilioToken, "http://127.0.0.1:8080"+path, f) }), http.StatusForbidden, forged)
+		func(f url.Values) string {
+			return testkit.TwilioSignature(twilioToken, "http://127.0.0.1:8080"+path, f)
+		}), http.StatusForbidden, forged)
 	other := uuid.NewString()
 	r := httptest.NewRequest(http.MethodPost, "/api/call/status-callback/twilio/"+other, strings.NewReader("CallStatus=completed"))
 	r.Header.Set("Content-Type", formType)
-	r.Header.Set(twilioprovider.SignatureHeader, twilioSign(twilioToken, publicBase+"/api/call/status-callback/twilio/"+other,
+	r.Header.Set(twilioprovider.SignatureHeader, testkit.TwilioSignature(twilioToken, publicBase+"/api/call/status-callback/twilio/"+other,
 		url.Values{"CallStatus": {"completed"}}))
 	wantDetail(t, send(r), http.StatusNotFound, "Session not found")
 	wantDetail(t, send(httptest.NewRequest(http.MethodPost, "/api/call/status-callback/plivo/"+sessionID, nil)), http.StatusNotFound, "Not Found")
@@ -273,22 +201,12 @@ func TestTwilioCallLifecycleOverHTTP(t *testing.T) {
 	secrets := []string{twilioToken, twilioSID, key.Plain, destination, strings.TrimPrefix(destination, "+")}
 	for i, body := range scan.responses {
 		body = withoutFields(t, body, "target_number", "to_number")
-		for _, sec := range secrets {
-			if strings.Contains(body, sec) {
-				t.Errorf("response %d holds a secret (%s…): %s", i, sec[:4], body)
-			}
+		if sec := testkit.Leak(body, secrets...); sec != "" {
+			t.Errorf("response %d holds a secret (%s…): %s", i, sec[:4], body)
 		}
 	}
-	lines := scan.logLines()
-	if len(lines) < len(scan.responses) {
-		t.Fatalf("%d log lines for %d requests: the logs were not captured", len(lines), len(scan.responses))
-	}
-	for _, l := range lines {
-		for _, sec := range secrets {
-			if strings.Contains(l, sec) {
-				t.Errorf("log line holds a secret (%s…): %s", sec[:4], l)
-			}
-		}
+	if n := testkit.ScanLogs(t, logs, secrets...); n < len(scan.responses) {
+		t.Fatalf("%d log lines for %d requests: the logs were not captured", n, len(scan.responses))
 	}
 	if n := logs.FilterMessage("status callback not verified").Len(); n != 3 {
 		t.Errorf("%d forged callbacks logged, want 3", n)
@@ -336,30 +254,23 @@ func newTokenRig(t *testing.T, maxBody int64) *tokenRig {
 	u, err := acc.CreateUser(context.Background(), "token@example.com", money.FromUnits(10))
 	mustOK(t, err)
 	r.userID = u.ID
-	core, logs := observer.New(zapcore.DebugLevel)
+	deps := apitest.Deps(r.store, createcall.CarrierSet{})
+	deps.Accounts = acc
+	deps.Callbacks = apitest.Callbacks(r.store, publicBase, r.signer, call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 1})
+	engine, logs := apitest.New(deps, httpapi.Config{MaxBodyBytes: maxBody})
+	r.engine = engine
 	r.scan = &leakScan{logs: logs}
 	t.Cleanup(func() {
-		lines := r.scan.logLines()
-		for _, text := range append(lines, r.scan.responses...) {
-			for _, sec := range []string{exotelAPIToken, elisonPassword, destination, strings.TrimPrefix(destination, "+")} {
-				if strings.Contains(text, sec) {
-					t.Errorf("a log line or response holds a secret (%s…): %s", sec[:4], text)
-				}
+		secrets := []string{exotelAPIToken, elisonPassword, destination}
+		for _, text := range r.scan.responses {
+			if sec := testkit.Leak(text, secrets...); sec != "" {
+				t.Errorf("a response holds a secret (%s…): %s", sec[:4], text)
 			}
 		}
-		if len(lines) == 0 {
+		if testkit.ScanLogs(t, r.scan.logs, secrets...) == 0 {
 			t.Error("no log line captured")
 		}
 	})
-	r.engine = httpapi.New(httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: r.store, Sessions: r.store, Carriers: createcall.CarrierSet{}},
-		Auth:       &accounts.Authenticator{Keys: r.store},
-		CallLogs:   &accounts.CallLogs{Sessions: r.store},
-		Accounts:   acc,
-		Callbacks: &httpapi.Callbacks{PublicBaseURL: publicBase, Signer: r.signer,
-			Events: &callevents.CarrierEvents{Sessions: r.store, Lines: r.store, Ledger: r.store,
-				Tariff: call.Tariff{PerMinute: nickelPerMin, IncrementSeconds: 1}}},
-	}, httpapi.Config{MaxBodyBytes: maxBody}, zap.New(core))
 	return r
 }
 

@@ -10,8 +10,10 @@ import (
 
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
+	"github.com/kupe-voice/kupe/domain/webhook"
 )
 
 // Errors of the HTTP layer itself.
@@ -66,6 +68,12 @@ var errorTable = []struct {
 	{call.ErrWorkflowNotFound, http.StatusNotFound, "Workflow not found"},
 	{call.ErrLineNotFound, http.StatusNotFound, "Phone number not found"},
 	{call.ErrSessionNotFound, http.StatusNotFound, "Session not found"},
+	{webhook.ErrSignatureMissing, http.StatusUnauthorized, "Missing X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>"},
+	{webhook.ErrSignatureMismatch, http.StatusUnauthorized, "Invalid webhook signature"},
+	{webhooks.ErrIncomingDisabled, http.StatusForbidden, "Incoming webhook is disabled for this agent"},
+	{webhooks.ErrNoOutgoingURL, http.StatusUnprocessableEntity, "outgoing.url: no outgoing webhook URL is configured"},
+	{webhooks.ErrDeliveryNotFound, http.StatusNotFound, "Webhook delivery not found"},
+	{webhooks.ErrEndpointNotFound, http.StatusNotFound, "Webhook configuration not found"},
 	{accounts.ErrAPIKeyNotFound, http.StatusNotFound, "API key not found"},
 	{accounts.ErrMappingNotFound, http.StatusNotFound, "Mapping not found"},
 	{fault.ErrNotFound, http.StatusNotFound, "Not found"},

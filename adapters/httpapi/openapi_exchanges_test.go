@@ -46,6 +46,9 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 		d.Readiness = &httpapi.Readiness{}
 	}
 	withCampaigns(d, nil)
+	if d.Webhooks == nil {
+		d.Webhooks = webhookDeps(mem, memstore.NewWebhooks(nil), true)
+	}
 	if d.Callbacks == nil {
 		d.Callbacks = &httpapi.Callbacks{PublicBaseURL: "https://kupe.example", Signer: specCallbackSigner,
 			Events: &callevents.CarrierEvents{Sessions: mem, Lines: mem, Ledger: mem,
@@ -184,6 +187,7 @@ func apiExchanges(t *testing.T) []exchange {
 	apiKeyExchanges(x)
 	callbackExchanges(x)
 	campaignExchanges(x)
+	webhookExchanges(x)
 	return x.list
 }
 

@@ -25,9 +25,9 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
 	"github.com/kupe-voice/kupe/adapters/memstore"
-	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/identity"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 	"github.com/kupe-voice/kupe/internal/testkit/contracts"
 )
 
@@ -52,12 +52,7 @@ type apiSpec struct {
 // servedSpec is the document GET /openapi.json answers with, loaded once for the package.
 var servedSpec = sync.OnceValues(func() (*apiSpec, error) {
 	store := memstore.New()
-	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: store, Sessions: store, Carriers: createcall.CarrierSet{}},
-		Auth:       &accounts.Authenticator{Keys: store},
-		CallLogs:   &accounts.CallLogs{Sessions: store},
-		Accounts:   &accounts.Accounts{Store: store},
-	}, httpapi.Config{}, zap.NewNop())
+	engine := httpapi.New(apitest.Deps(store, createcall.CarrierSet{}), httpapi.Config{}, zap.NewNop())
 	w := httptest.NewRecorder()
 	engine.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
 	if w.Code != http.StatusOK {

@@ -18,6 +18,7 @@ import (
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 )
 
 // replica is one server process: its own store (its own connection pool) and engine, on the
@@ -25,14 +26,7 @@ import (
 func replica(t *testing.T, dsn string, carrier createcall.Carrier) (*entstore.Store, *httptest.Server) {
 	t.Helper()
 	s := entstoretest.Open(t, dsn)
-	engine := httpapi.New(httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: s, Sessions: s,
-			Carriers: createcall.CarrierSet{call.ProviderSimulated: carrier}},
-		Auth:     &accounts.Authenticator{Keys: s},
-		CallLogs: &accounts.CallLogs{Sessions: s},
-		Accounts: &accounts.Accounts{Store: s},
-		Pinger:   s,
-	}, httpapi.Config{}, zap.NewNop())
+	engine := httpapi.New(apitest.Deps(s, createcall.CarrierSet{call.ProviderSimulated: carrier}), httpapi.Config{}, zap.NewNop())
 	srv := httptest.NewServer(engine)
 	t.Cleanup(srv.Close)
 	return s, srv

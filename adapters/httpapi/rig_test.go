@@ -12,8 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
@@ -23,6 +21,8 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/testkit"
+	"github.com/kupe-voice/kupe/internal/testkit/apitest"
 )
 
 const (
@@ -49,27 +49,13 @@ type rigOption func(*httpapi.Deps, *httpapi.Config)
 func newRig(t testing.TB, opts ...rigOption) *rig {
 	t.Helper()
 	r := &rig{t: t, store: memstore.New(), carrier: simprovider.New(simprovider.Config{Reject: []string{rejectedDest}})}
-	r.accounts = &accounts.Accounts{Store: r.store}
-	deps := httpapi.Deps{
-		CreateCall: &createcall.Handler{Plans: r.store, Sessions: r.store,
-			Carriers: createcall.CarrierSet{call.ProviderSimulated: r.carrier}},
-		Auth:     &accounts.Authenticator{Keys: r.store},
-		CallLogs: &accounts.CallLogs{Sessions: r.store},
-		Accounts: r.accounts,
-		Pinger:   r.store,
-
-		Lines:     &accounts.Lines{Store: r.store},
-		Mappings:  &accounts.Mappings{Store: r.store},
-		Agents:    &accounts.Agents{Store: r.store},
-		Workflows: &accounts.Workflows{Store: r.store},
-	}
+	deps := apitest.WithRecords(apitest.Deps(r.store, createcall.CarrierSet{call.ProviderSimulated: r.carrier}), r.store)
+	r.accounts = deps.Accounts
 	cfg := httpapi.Config{Version: "1.2.3"}
 	for _, o := range opts {
 		o(&deps, &cfg)
 	}
-	core, logs := observer.New(zapcore.DebugLevel)
-	r.logs = logs
-	r.engine = httpapi.New(deps, cfg, zap.New(core))
+	r.engine, r.logs = apitest.New(deps, cfg)
 	r.secrets = []string{lineNumber, destination, rejectedDest}
 	if tt, ok := t.(*testing.T); ok {
 		tt.Cleanup(r.checkLogs)
@@ -78,22 +64,7 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 }
 
 // checkLogs fails the test if any log line holds a secret.
-func (r *rig) checkLogs() {
-	for _, e := range r.logs.All() {
-		line := e.Message
-		for _, f := range e.Context {
-			enc := zapcore.NewMapObjectEncoder()
-			f.AddTo(enc)
-			b, _ := json.Marshal(enc.Fields)
-			line += " " + string(b)
-		}
-		for _, s := range r.secrets {
-			if strings.Contains(line, s) || strings.Contains(line, strings.TrimPrefix(s, "+")) {
-				r.t.Errorf("log line holds a secret %q: %s", s[:6], line)
-			}
-		}
-	}
-}
+func (r *rig) checkLogs() { testkit.ScanLogs(r.t, r.logs, r.secrets...) }
 
 type account struct {
 	userID string

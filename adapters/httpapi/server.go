@@ -55,6 +55,8 @@ type Deps struct {
 	// leaves its routes out.
 	Campaigns *campaigns.Service
 	DoNotCall *campaigns.DoNotCall
+	// Webhooks serves agent webhooks, both ways (webhooks.go); nil leaves those routes out.
+	Webhooks *Webhooks
 }
 
 // Config is the HTTP adapter's configuration.
@@ -129,6 +131,9 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	}
 	if deps.DoNotCall != nil {
 		s.suppressionRoutes(authed)
+	}
+	if deps.Webhooks != nil {
+		s.webhookRoutes(authed, e)
 	}
 	return e
 }

@@ -2,11 +2,8 @@ package jobqueue_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -17,14 +14,13 @@ import (
 	_ "modernc.org/sqlite" // "sqlite"
 
 	"github.com/kupe-voice/kupe/adapters/jobqueue"
+	"github.com/kupe-voice/kupe/internal/testkit/pgtest"
 )
 
 // The databases here are made the way adapters/entstore makes them (same drivers, same SQLite
 // settings), so the queue is tested on the pools it will share with the store. entstoretest is
 // not used because it brings the whole store, and the application with it, into this package's
-// tests.
-
-const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+// tests; its PostgreSQL databases come from the same place, internal/testkit/pgtest.
 
 // sqliteURL is entstore's SQLite DSN for a file: foreign keys, WAL, a 10 s busy timeout, UTC
 // text times and transactions that take the write lock at BEGIN.
@@ -52,59 +48,10 @@ func openSQLite(t testing.TB) *sql.DB {
 	return db
 }
 
-type pgAdmin struct {
-	db   *sql.DB
-	base *url.URL
-	err  error
-}
-
-var adminOnce = sync.OnceValue(func() pgAdmin {
-	raw := os.Getenv("KUPE_TEST_POSTGRES_URL")
-	if raw == "" {
-		raw = defaultPostgresURL
-	}
-	base, err := url.Parse(raw)
-	if err != nil {
-		return pgAdmin{err: err}
-	}
-	db, err := sql.Open("postgres", raw)
-	if err != nil {
-		return pgAdmin{err: err}
-	}
-	db.SetMaxOpenConns(2)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return pgAdmin{err: err}
-	}
-	return pgAdmin{db: db, base: base}
-})
-
 // postgresURL creates an empty database, dropped when the test ends.
 func postgresURL(t testing.TB) string {
 	t.Helper()
-	a := adminOnce()
-	if a.err != nil {
-		if os.Getenv("KUPE_TEST_SKIP_POSTGRES") == "1" {
-			t.Skipf("PostgreSQL unavailable: %v", a.err)
-		}
-		t.Fatalf("PostgreSQL unavailable (set KUPE_TEST_SKIP_POSTGRES=1 to skip): %v", a.err)
-	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "kupe_jobqueue_test_" + hex.EncodeToString(b)
-	if _, err := a.db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := a.db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	u := *a.base
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.URL(t)
 }
 
 func openPostgres(t testing.TB, dsn string) *sql.DB {

@@ -1,34 +1,14 @@
 package twilioprovider_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"net/url"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
-
-// sign is Twilio's webhook signature, written out from its documentation: HMAC-SHA1 under the
-// auth token of the URL followed by each POST parameter's name and value, sorted by name.
-func sign(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	s := u
-	for _, k := range names {
-		s += k + form.Get(k)
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
 
 const formType = "application/x-www-form-urlencoded"
 
@@ -37,7 +17,7 @@ func TestVerifyStatusCallback(t *testing.T) {
 	creds := call.Credentials{"account_sid": testSID, "auth_token": testToken}
 	form := url.Values{"CallSid": {"CA1"}, "CallStatus": {"ringing"}, "AccountSid": {testSID}, "To": {testTo}}
 	body := []byte(form.Encode())
-	sig := sign(testToken, cbURL, form)
+	sig := testkit.TwilioSignature(testToken, cbURL, form)
 
 	if !twilioprovider.VerifyStatusCallback(creds, cbURL, formType, body, sig) {
 		t.Fatal("a genuine signature does not verify")
@@ -53,7 +33,7 @@ func TestVerifyStatusCallback(t *testing.T) {
 		sig   string
 	}{
 		"missing signature":  {creds, cbURL, body, ""},
-		"another token":      {creds, cbURL, body, sign("0000000000000000000000000000000a", cbURL, form)},
+		"another token":      {creds, cbURL, body, testkit.TwilioSignature("0000000000000000000000000000000a", cbURL, form)},
 		"another URL":        {creds, cbURL + "x", body, sig},
 		"altered body":       {creds, cbURL, []byte(tampered.Encode()), sig},
 		"line without token": {call.Credentials{"account_sid": testSID}, cbURL, body, sig},

@@ -12,6 +12,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/internal/fakecarrier"
 )
 
 // testTimeout keeps the hang scenario short.
@@ -58,27 +59,14 @@ func TestCarrierSuite(t *testing.T) {
 		Timeout: testTimeout,
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := startFake(t, sc)
-			return createcalltest.CarrierRig{
-				Carrier: newCarrier(t, testConfig(f.URL)),
-				Request: testRequest(),
-				Dials:   f.Dials,
-				Placed:  f.Placed,
-			}, true
+			return f.Rig(newCarrier(t, testConfig(f.URL)), testRequest()), true
 		},
 	})
 }
 
 func dial(t *testing.T, c *twilioprovider.Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
 	t.Helper()
-	leg, err := c.Dial(context.Background(), req)
-	if err == nil {
-		return leg, nil
-	}
-	var de *createcall.DialError
-	if !errors.As(err, &de) {
-		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
-	}
-	return leg, de
+	return createcalltest.Dial(t, c, req)
 }
 
 func TestRequestCarriesTheCallAndItsStream(t *testing.T) {
@@ -92,7 +80,7 @@ func TestRequestCarriesTheCallAndItsStream(t *testing.T) {
 	if !regexp.MustCompile(`^CA[0-9a-f]{32}$`).MatchString(leg) {
 		t.Fatalf("leg id %q, want the call sid", leg)
 	}
-	got := f.Last()
+	got := f.Received()
 	if want := "/2010-04-01/Accounts/" + testSID + "/Calls.json"; got.Path != want {
 		t.Errorf("path %q, want %q", got.Path, want)
 	}
@@ -134,7 +122,7 @@ func TestRingTimeoutAndTimeLimitAreConfigured(t *testing.T) {
 	if _, de := dial(t, newCarrier(t, cfg), testRequest()); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
-	if g := f.Last().Form; g.Get("Timeout") != "45" || g.Get("TimeLimit") != "600" {
+	if g := f.Received().Form; g.Get("Timeout") != "45" || g.Get("TimeLimit") != "600" {
 		t.Fatalf("Timeout, TimeLimit = %q, %q; want 45, 600", g.Get("Timeout"), g.Get("TimeLimit"))
 	}
 }
@@ -148,7 +136,7 @@ func TestStreamValuesAreXMLEscaped(t *testing.T) {
 	if _, de := dial(t, newCarrier(t, cfg), req); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
-	twiml := f.Last().Form.Get("Twiml")
+	twiml := f.Received().Form.Get("Twiml")
 	for _, want := range []string{
 		`url="wss://kupe.example/s?a=1&amp;b=&#34;2&#34;&lt;x&gt;"`,
 		`name="request_id" value="r&#34;&lt;&amp;&gt;&#39;"`,
@@ -164,8 +152,8 @@ func TestPathPrefixOfTheBaseURL(t *testing.T) {
 	if _, de := dial(t, newCarrier(t, testConfig(f.URL+"/twilio/")), testRequest()); de != nil {
 		t.Fatalf("Dial: %v", de)
 	}
-	if want := "/twilio/2010-04-01/Accounts/" + testSID + "/Calls.json"; f.Last().Path != want {
-		t.Fatalf("path %q, want %q", f.Last().Path, want)
+	if want := "/twilio/2010-04-01/Accounts/" + testSID + "/Calls.json"; f.Received().Path != want {
+		t.Fatalf("path %q, want %q", f.Received().Path, want)
 	}
 }
 
@@ -198,7 +186,7 @@ func TestMissingOrMalformedCredentialsAreRefusedBeforeSending(t *testing.T) {
 func TestRetries(t *testing.T) {
 	for _, tc := range []struct {
 		sc        createcalltest.Scenario
-		wantDials int
+		wantDials int64
 		wantKind  createcall.DialErrorKind
 	}{
 		{createcalltest.RateLimited, 3, createcall.DialRateLimited}, // first try and two retries
@@ -258,8 +246,7 @@ func TestConnectionRefusedIsRetriedAndKeepsItsCause(t *testing.T) {
 func TestLoggedErrorHoldsNoSecretNorNumber(t *testing.T) {
 	for _, sc := range []createcalltest.Scenario{createcalltest.InvalidDestination, createcalltest.CallerNotAllowed, createcalltest.BadCredentials} {
 		t.Run(sc.String(), func(t *testing.T) {
-			f := startFake(t, sc)
-			f.echo = " (auth " + testToken + ")"
+			f := startFake(t, sc, fakecarrier.Options{Echo: " (auth " + testToken + ")"})
 			_, de := dial(t, newCarrier(t, testConfig(f.URL)), testRequest())
 			if de == nil {
 				t.Fatal("Dial succeeded")

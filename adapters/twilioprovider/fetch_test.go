@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +15,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 // fakeCallLookup answers GET /2010-04-01/Accounts/{sid}/Calls/{CallSid}.json as Twilio does,
@@ -45,18 +42,11 @@ func startCallLookup(t *testing.T, sc createcalltest.Scenario) *fakeCallLookup {
 	t.Helper()
 	f := &fakeCallLookup{sc: sc, calls: map[string]string{}, release: make(chan struct{})}
 	if sc == createcalltest.Refused {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.URL = "http://" + ln.Addr().String()
-		ln.Close()
+		f.URL = testkit.RefusedURL(t)
 		return f
 	}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(f.release) })
-	f.URL = srv.URL
+	f.URL = testkit.Serve(t, http.HandlerFunc(f.serve))
+	t.Cleanup(func() { close(f.release) }) // runs before the server closes
 	return f
 }
 
@@ -169,18 +159,7 @@ func TestFetchCall(t *testing.T) {
 // TestFetchCallAgainstPrism looks a call up through the adapter against Prism serving Twilio's
 // own OpenAPI document, which refuses a request off Twilio's contract.
 func TestFetchCallAgainstPrism(t *testing.T) {
-	if os.Getenv("KUPE_TEST_SKIP_PRISM") == "1" {
-		t.Skip("KUPE_TEST_SKIP_PRISM=1")
-	}
-	root := repoRoot(t)
-	bin := os.Getenv("KUPE_PRISM_BIN")
-	if bin == "" {
-		bin = filepath.Join(root, ".tools", "prism", "node_modules", ".bin", "prism")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("Prism is not installed at %s: run scripts/install-prism.sh (KUPE_TEST_SKIP_PRISM=1 skips this test)", bin)
-	}
-	prism := startPrism(t, bin, prismDocument(t))
+	prism := startPrism(t, prismBin(t), prismDocument(t))
 	cfg := testConfig(prism.url)
 	cfg.Timeout = 15 * time.Second // Prism compiles the schema on its first request
 	c := newCarrier(t, cfg)

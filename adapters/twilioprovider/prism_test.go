@@ -24,22 +24,28 @@ import (
 	"github.com/kupe-voice/kupe/internal/testkit/contracts"
 )
 
-// TestTwilioAgainstPrism dials through the adapter against Prism serving Twilio's own OpenAPI
-// document, which refuses any request that breaks Twilio's contract (path, auth, required and
-// typed form fields).
-func TestTwilioAgainstPrism(t *testing.T) {
+// prismBin is the Prism binary ($KUPE_PRISM_BIN, or the one scripts/install-prism.sh installs);
+// the test is skipped with KUPE_TEST_SKIP_PRISM=1 and fails when Prism is missing.
+func prismBin(t *testing.T) string {
+	t.Helper()
 	if os.Getenv("KUPE_TEST_SKIP_PRISM") == "1" {
 		t.Skip("KUPE_TEST_SKIP_PRISM=1")
 	}
-	root := repoRoot(t)
 	bin := os.Getenv("KUPE_PRISM_BIN")
 	if bin == "" {
-		bin = filepath.Join(root, ".tools", "prism", "node_modules", ".bin", "prism")
+		bin = filepath.Join(repoRoot(t), ".tools", "prism", "node_modules", ".bin", "prism")
 	}
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("Prism is not installed at %s: run scripts/install-prism.sh (or set KUPE_PRISM_BIN; KUPE_TEST_SKIP_PRISM=1 skips this test)", bin)
 	}
-	prism := startPrism(t, bin, prismDocument(t))
+	return bin
+}
+
+// TestTwilioAgainstPrism dials through the adapter against Prism serving Twilio's own OpenAPI
+// document, which refuses any request that breaks Twilio's contract (path, auth, required and
+// typed form fields).
+func TestTwilioAgainstPrism(t *testing.T) {
+	prism := startPrism(t, prismBin(t), prismDocument(t))
 
 	const sid = "AC0123456789abcdef0123456789abcdef"
 	creds := call.Credentials{"account_sid": sid, "auth_token": "0123456789abcdef0123456789abcdef"}

@@ -146,7 +146,31 @@ type Result struct {
 // Send makes one attempt. It waits for a slot of the endpoint's in-flight cap first (bounded by
 // ctx); it never retries itself.
 func (s *Sender) Send(ctx context.Context, d Delivery) Result {
-	res := s.send(ctx, d)
+	return s.finish(s.send(ctx, d, func(key string) (func(), error) { return s.limiter.Acquire(ctx, key) }), d)
+}
+
+// TrySend is Send without the wait: when the endpoint already has its fill of deliveries in
+// flight it sends nothing and answers sent false, so that a job engine can run the delivery
+// later instead of holding a worker.
+func (s *Sender) TrySend(ctx context.Context, d Delivery) (res Result, sent bool) {
+	busy := false
+	res = s.send(ctx, d, func(key string) (func(), error) {
+		release, ok := s.limiter.TryAcquire(key)
+		if !ok {
+			busy = true
+			return nil, errBusy
+		}
+		return release, nil
+	})
+	if busy {
+		return Result{}, false
+	}
+	return s.finish(res, d), true
+}
+
+var errBusy = errors.New("endpoint busy")
+
+func (s *Sender) finish(res Result, d Delivery) Result {
 	if res.At.IsZero() {
 		res.At = s.now()
 	}
@@ -163,7 +187,8 @@ func (s *Sender) Close() {
 	}
 }
 
-func (s *Sender) send(ctx context.Context, d Delivery) Result {
+// send makes the attempt once acquire has given it a slot of the endpoint's cap.
+func (s *Sender) send(ctx context.Context, d Delivery, acquire func(key string) (func(), error)) Result {
 	switch {
 	case d.Endpoint.URL() == "":
 		return Result{Outcome: webhook.Rejected, Error: "no outgoing URL configured"}
@@ -185,7 +210,7 @@ func (s *Sender) send(ctx context.Context, d Delivery) Result {
 	if key == "" {
 		key = d.Endpoint.URL()
 	}
-	release, err := s.limiter.Acquire(ctx, key)
+	release, err := acquire(key)
 	if err != nil {
 		return Result{Outcome: webhook.Retryable, Error: "not sent: endpoint busy (too many deliveries in flight)"}
 	}

@@ -612,3 +612,45 @@ func TestSendCapsInFlightPerEndpoint(t *testing.T) {
 		t.Fatalf("after all sends: %d held, %d waiting", held, waiting)
 	}
 }
+
+func TestTrySendDoesNotWaitForASlot(t *testing.T) {
+	var hits atomic.Int32
+	arrived := make(chan struct{}, 100)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		arrived <- struct{}{}
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	snd := webhooksender.New(webhooksender.Options{AllowPrivate: true})
+	s := secret(t)
+	var wg sync.WaitGroup
+	for i := 0; i < webhooksender.DefaultMaxInFlight; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r, sent := snd.TrySend(context.Background(), delivery(t, srv.URL, s)); !sent || r.Outcome != webhook.Delivered {
+				t.Errorf("a send within the cap: sent %v, %+v", sent, r)
+			}
+		}()
+	}
+	for i := 0; i < webhooksender.DefaultMaxInFlight; i++ {
+		<-arrived
+	}
+	// The eleventh is not sent, and nothing waits.
+	if r, sent := snd.TrySend(context.Background(), delivery(t, srv.URL, s)); sent {
+		t.Fatalf("a send past the cap went out: %+v", r)
+	}
+	if held, waiting := snd.InFlight("agent-1"); held != webhooksender.DefaultMaxInFlight || waiting != 0 {
+		t.Fatalf("in flight %d, waiting %d; want %d and 0", held, waiting, webhooksender.DefaultMaxInFlight)
+	}
+	close(release)
+	wg.Wait()
+	if r, sent := snd.TrySend(context.Background(), delivery(t, srv.URL, s)); !sent || r.Outcome != webhook.Delivered {
+		t.Fatalf("a send once the slots are free: sent %v, %+v", sent, r)
+	}
+	if n := hits.Load(); n != webhooksender.DefaultMaxInFlight+1 {
+		t.Fatalf("the receiver got %d requests, want %d", n, webhooksender.DefaultMaxInFlight+1)
+	}
+}

@@ -1,5 +1,5 @@
 // Command kupectl administers the service: users, API keys, lines, agents, workflows, mappings,
-// credits, and test calls. It runs the same use cases as the HTTP API against the database that
+// credits, test calls, and agent webhooks. It runs the same use cases as the HTTP API against the database that
 // KUPE_DATABASE_URL names, prints JSON on stdout, and on failure a readable error on stderr and a
 // non-zero exit status.
 package main
@@ -19,9 +19,11 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
@@ -37,8 +39,13 @@ type env struct {
 	limits   *accounts.UserLimits
 	// campaigns is batch calling; a server dials what kupectl starts.
 	campaigns *campaigns.Service
-	out       io.Writer
-	errOut    io.Writer
+	// The agent webhooks: configurations, the delivery log, and the store to find a
+	// delivery's owner.
+	endpoints     *webhooks.Endpoints
+	deliveries    *webhooks.Deliveries
+	deliveryStore webhooks.DeliveryStore
+	out           io.Writer
+	errOut        io.Writer
 }
 
 type command struct {
@@ -67,6 +74,11 @@ var commands = map[string]command{
 	"campaigns status": {"--id B", campaignsStatus},
 	"campaigns list":   {"--user U", campaignsList},
 	"campaigns watch":  {"--id B", campaignsWatch},
+
+	"webhooks show":       {"--agent A [--reveal-secret]", webhooksShow},
+	"webhooks set":        {webhooksSetUsage, webhooksSet},
+	"webhooks deliveries": {"--agent A [--status pending|delivered|failed] [--limit N]", webhooksDeliveries},
+	"webhooks replay":     {"--id D", webhooksReplay},
 }
 
 func usage(w io.Writer) {
@@ -113,10 +125,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.Carriers,
 		app.UseCases,
 		app.Campaigns,
-		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits, cs *campaigns.Service) {
+		app.Webhooks,
+		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits, cs *campaigns.Service,
+			eps *webhooks.Endpoints, ds *webhooks.Deliveries, store *entstore.Webhooks) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, campaigns: cs, out: stdout, errOut: stderr}, args[2:])
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, campaigns: cs, endpoints: eps,
+				deliveries: ds, deliveryStore: store, out: stdout, errOut: stderr}, args[2:])
 		}),
 	).Err()
 	if fxErr != nil {

@@ -72,6 +72,42 @@ var (
 			},
 		},
 	}
+	// AgentWebhooksColumns holds the columns for the "agent_webhooks" table.
+	AgentWebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "agent_id", Type: field.TypeUUID, Unique: true},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "trigger_on_phone_call", Type: field.TypeBool, Default: true},
+		{Name: "outgoing_enabled", Type: field.TypeBool, Default: false},
+		{Name: "outgoing_url", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "outgoing_headers", Type: field.TypeJSON, Nullable: true},
+		{Name: "retry_count", Type: field.TypeInt, Default: 5},
+		{Name: "bearer_token", Type: field.TypeBytes, Nullable: true},
+		{Name: "incoming_enabled", Type: field.TypeBool, Default: false},
+		{Name: "attached_variables", Type: field.TypeJSON, Nullable: true},
+		{Name: "secret", Type: field.TypeBytes},
+		{Name: "disabled_reason", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "failing_since", Type: field.TypeTime, Nullable: true},
+		{Name: "last_failure_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "failures", Type: field.TypeInt, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// AgentWebhooksTable holds the schema information for the "agent_webhooks" table.
+	AgentWebhooksTable = &schema.Table{
+		Name:       "agent_webhooks",
+		Columns:    AgentWebhooksColumns,
+		PrimaryKey: []*schema.Column{AgentWebhooksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "agentwebhook_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{AgentWebhooksColumns[3]},
+			},
+		},
+	}
 	// BatchAttemptsColumns holds the columns for the "batch_attempts" table.
 	BatchAttemptsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -444,6 +480,70 @@ var (
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
 	}
+	// WebhookAttemptsColumns holds the columns for the "webhook_attempts" table.
+	WebhookAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "status_code", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "delivery_id", Type: field.TypeUUID},
+	}
+	// WebhookAttemptsTable holds the schema information for the "webhook_attempts" table.
+	WebhookAttemptsTable = &schema.Table{
+		Name:       "webhook_attempts",
+		Columns:    WebhookAttemptsColumns,
+		PrimaryKey: []*schema.Column{WebhookAttemptsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_attempts_webhook_deliveries_attempts",
+				Columns:    []*schema.Column{WebhookAttemptsColumns[4]},
+				RefColumns: []*schema.Column{WebhookDeliveriesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookattempt_delivery_id_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookAttemptsColumns[4], WebhookAttemptsColumns[1]},
+			},
+		},
+	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "webhook_id", Type: field.TypeString, Unique: true},
+		{Name: "agent_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "event", Type: field.TypeString},
+		{Name: "session_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dedupe_key", Type: field.TypeString, Unique: true},
+		{Name: "payload", Type: field.TypeBytes},
+		{Name: "status", Type: field.TypeString},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "round", Type: field.TypeInt, Default: 0},
+		{Name: "replays", Type: field.TypeInt, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_user_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[4], WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[0]},
+			},
+			{
+				Name:    "webhookdelivery_agent_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[3], WebhookDeliveriesColumns[9]},
+			},
+		},
+	}
 	// WorkflowsColumns holds the columns for the "workflows" table.
 	WorkflowsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -477,6 +577,7 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AgentsTable,
+		AgentWebhooksTable,
 		BatchAttemptsTable,
 		BatchRowsTable,
 		CallBatchesTable,
@@ -487,6 +588,8 @@ var (
 		PhoneNumbersTable,
 		SuppressionsTable,
 		UsersTable,
+		WebhookAttemptsTable,
+		WebhookDeliveriesTable,
 		WorkflowsTable,
 	}
 )
@@ -507,5 +610,6 @@ func init() {
 		"phone_mappings_one_target": "agent_id IS NULL AND workflow_id IS NOT NULL OR agent_id IS NOT NULL AND workflow_id IS NULL",
 	}
 	PhoneNumbersTable.ForeignKeys[0].RefTable = UsersTable
+	WebhookAttemptsTable.ForeignKeys[0].RefTable = WebhookDeliveriesTable
 	WorkflowsTable.ForeignKeys[0].RefTable = UsersTable
 }

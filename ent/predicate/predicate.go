@@ -12,6 +12,9 @@ type APIKey func(*sql.Selector)
 // Agent is the predicate function for agent builders.
 type Agent func(*sql.Selector)
 
+// AgentWebhook is the predicate function for agentwebhook builders.
+type AgentWebhook func(*sql.Selector)
+
 // BatchAttempt is the predicate function for batchattempt builders.
 type BatchAttempt func(*sql.Selector)
 
@@ -41,6 +44,12 @@ type Suppression func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// WebhookAttempt is the predicate function for webhookattempt builders.
+type WebhookAttempt func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
 
 // Workflow is the predicate function for workflow builders.
 type Workflow func(*sql.Selector)

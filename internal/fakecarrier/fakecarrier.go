@@ -5,8 +5,12 @@
 //	Twilio: POST /2010-04-01/Accounts/{sid}/Calls.json (form)      → 201, the Call resource, sid "CA" + 32 hex
 //	        GET  /2010-04-01/Accounts/{sid}/Calls/{CA...}.json     → 200, that call (status "queued"), or 404
 //	Exotel: POST /v1/Accounts/{sid}/Calls/connect[.json] (form)    → 200, {"Call":{"Sid":...}}
+//	Elison: POST /api/login (JSON username, password)              → 200, a bearer token
+//	        POST /api/leads (JSON lead, that bearer token)         → 200, {"queue_id":"Q-..."}
 //
-// Anything else is Twilio's 404 (code 20404).
+// A path prefix before "2010-04-01" or "v1" is allowed (an adapter configured with a proxy path).
+// Options.Fault scripts a carrier failure instead of the call, in each carrier's own words, for
+// the adapters' contract tests. Anything else is Twilio's 404 (code 20404).
 package fakecarrier
 
 import (
@@ -16,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -37,15 +42,55 @@ type Options struct {
 	// account or with other basic-auth credentials is refused with 401 (code 20003). When empty,
 	// any basic-auth credentials are accepted, but some must be sent.
 	Accounts map[string]string
+	// ExotelKeys, when not empty, maps each Exotel API key to its token: an Exotel dial with
+	// other basic-auth credentials is refused with 401.
+	ExotelKeys map[string]string
+	// ElisonUsers, when not empty, maps each Elison username to its password: another login is
+	// refused with 401.
+	ElisonUsers map[string]string
+	// ElisonExpiresIn is the expires_in of an Elison login's answer, 3600 when zero.
+	ElisonExpiresIn int
+	// ElisonHangLogin makes Elison logins hang (until the client leaves or Release).
+	ElisonHangLogin bool
+	// Fault is the failure every dial shows instead of being placed; the zero value is none.
+	Fault Fault
+	// Echo is appended to the carriers' error messages: a hostile or buggy carrier echoing input.
+	Echo string
 }
+
+// Fault is a carrier failure a dial can be scripted to show.
+type Fault int
+
+const (
+	// NoFault: the dial is placed.
+	NoFault Fault = iota
+	// InvalidDestination: the destination number is refused.
+	InvalidDestination
+	// CallerNotAllowed: the line's number is refused as caller id.
+	CallerNotAllowed
+	// BadCredentials: the credentials are refused.
+	BadCredentials
+	// RateLimited: every dial is refused as rate limited.
+	RateLimited
+	// RateLimitedOnce: the first dial is refused as rate limited, the next ones placed.
+	RateLimitedOnce
+	// Unavailable: an error page from a gateway; nothing is placed.
+	Unavailable
+	// Hang: the dial is never answered (until the client leaves or Release).
+	Hang
+)
 
 // Dial is one accepted dial as the fake saw it.
 type Dial struct {
-	Carrier string // "twilio" or "exotel"
-	Account string // the account sid in the path
-	User    string // the basic-auth user
-	Form    url.Values
-	Sid     string // the call sid the fake answered with
+	Carrier  string // "twilio", "exotel" or "elison"
+	Path     string // the request's path
+	Account  string // the account sid in the path
+	User     string // the basic-auth user
+	Password string // the basic-auth password
+	Form     url.Values
+	Lead     map[string]any // Elison: the lead as sent
+	Auth     string         // Elison: the Authorization header
+	Sid      string         // the call sid the fake answered with
 }
 
 // Carrier is the fake, an http.Handler. It is safe for concurrent use.
@@ -54,10 +99,19 @@ type Carrier struct {
 
 	accepted atomic.Int64
 	refused  atomic.Int64
+	dials    atomic.Int64 // dial requests received, placed or not
+	logins   atomic.Int64 // Elison logins received
+	// refuseTokens makes the first n Elison leads answer 401, as if the token had been revoked.
+	refuseTokens atomic.Int64
 
-	mu    sync.Mutex
-	last  Dial
-	calls map[string]placed // Twilio calls placed, by sid, for the fetch endpoint
+	release     chan struct{}
+	releaseOnce sync.Once
+
+	mu       sync.Mutex
+	last     Dial
+	received Dial
+	calls    map[string]placed // Twilio calls placed, by sid, for the fetch endpoint
+	tokens   map[string]bool   // Elison bearer tokens handed out
 }
 
 // placed is what the fetch endpoint needs of a call; the resource is rebuilt from it.
@@ -66,8 +120,29 @@ type placed struct{ account, to, from, created string }
 // New returns a fake carrier answering as opts say.
 func New(opts Options) *Carrier {
 	opts.Reject = slices.Clone(opts.Reject)
-	return &Carrier{opts: opts, calls: map[string]placed{}}
+	return &Carrier{opts: opts, calls: map[string]placed{}, tokens: map[string]bool{}, release: make(chan struct{})}
 }
+
+// Dials is how many dial requests reached the fake, placed or refused.
+func (c *Carrier) Dials() int64 { return c.dials.Load() }
+
+// Logins is how many Elison logins reached the fake.
+func (c *Carrier) Logins() int64 { return c.logins.Load() }
+
+// RefuseTokens makes the first n Elison leads (counted from the fake's start) answer 401, as if
+// the token had been revoked.
+func (c *Carrier) RefuseTokens(n int64) { c.refuseTokens.Store(n) }
+
+// Received returns the last dial request as the fake saw it, placed or not.
+func (c *Carrier) Received() Dial {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.received
+}
+
+// Release lets every hanging request go; later ones do not hang. Call it before closing the
+// server that serves the fake.
+func (c *Carrier) Release() { c.releaseOnce.Do(func() { close(c.release) }) }
 
 // Accepted is how many dials the fake accepted (answered with a call sid).
 func (c *Carrier) Accepted() int64 { return c.accepted.Load() }
@@ -85,7 +160,12 @@ func (c *Carrier) Last() (d Dial, ok bool) {
 // ServeHTTP answers one request.
 func (c *Carrier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if i := slices.IndexFunc(parts, func(p string) bool { return p == "2010-04-01" || p == "v1" }); i > 0 {
+		parts = parts[i:]
+	}
 	switch {
+	case r.URL.Path == "/api/login" || r.URL.Path == "/api/leads":
+		c.elison(w, r)
 	// 2010-04-01 / Accounts / {sid} / Calls.json
 	case len(parts) == 4 && parts[0] == "2010-04-01" && parts[1] == "Accounts" && parts[3] == "Calls.json" && r.Method == http.MethodPost:
 		c.twilioCreate(w, r, parts[2])
@@ -135,6 +215,32 @@ type twilioCall struct {
 }
 
 func (c *Carrier) twilioCreate(w http.ResponseWriter, r *http.Request, account string) {
+	n := c.dials.Add(1)
+	_ = r.ParseForm()
+	user, pass, _ := r.BasicAuth()
+	c.receive(Dial{Carrier: "twilio", Path: r.URL.Path, Account: account, User: user, Password: pass, Form: r.PostForm})
+	echo := c.opts.Echo
+	switch c.fault(n) {
+	case InvalidDestination:
+		c.refuse(w, twilioError, http.StatusBadRequest, 21211, "Invalid 'To' Phone Number: "+r.PostForm.Get("To")+echo)
+		return
+	case CallerNotAllowed:
+		c.refuse(w, twilioError, http.StatusBadRequest, 21210, "The source phone number provided, "+r.PostForm.Get("From")+
+			", is not yet verified for your account."+echo)
+		return
+	case BadCredentials:
+		c.refuse(w, twilioError, http.StatusUnauthorized, 20003, "Authenticate"+echo)
+		return
+	case RateLimited:
+		c.refuse(w, twilioError, http.StatusTooManyRequests, 20429, "Too Many Requests"+echo)
+		return
+	case Unavailable:
+		c.gatewayError(w, http.StatusServiceUnavailable, "503 Service Temporarily Unavailable")
+		return
+	case Hang:
+		c.hang(r)
+		return
+	}
 	if !c.twilioAuthorized(r, account) {
 		c.refused.Add(1)
 		twilioError(w, http.StatusUnauthorized, 20003, "Authenticate")
@@ -163,8 +269,7 @@ func (c *Carrier) twilioCreate(w http.ResponseWriter, r *http.Request, account s
 	c.wait(r)
 	p := placed{account: account, to: to, from: from, created: time.Now().UTC().Format(time.RFC1123Z)}
 	sid := "CA" + randomHex()
-	user, _, _ := r.BasicAuth()
-	c.record(Dial{Carrier: "twilio", Account: account, User: user, Form: r.PostForm, Sid: sid}, &p)
+	c.record(Dial{Carrier: "twilio", Path: r.URL.Path, Account: account, User: user, Password: pass, Form: r.PostForm, Sid: sid}, &p)
 	writeJSON(w, http.StatusCreated, p.resource(sid))
 }
 
@@ -199,29 +304,174 @@ func (c *Carrier) twilioFetch(w http.ResponseWriter, r *http.Request, account, s
 }
 
 func (c *Carrier) exotelConnect(w http.ResponseWriter, r *http.Request, account string) {
-	if _, _, ok := r.BasicAuth(); !ok {
-		c.refused.Add(1)
-		exotelError(w, http.StatusUnauthorized, "Authentication is required to view this resource.")
-		return
-	}
-	if err := r.ParseForm(); err != nil || r.PostForm.Get("From") == "" {
-		c.refused.Add(1)
-		exotelError(w, http.StatusBadRequest, "From is required")
-		return
-	}
+	n := c.dials.Add(1)
+	parseErr := r.ParseForm()
+	user, pass, authOK := r.BasicAuth()
+	c.receive(Dial{Carrier: "exotel", Path: r.URL.Path, Account: account, User: user, Password: pass, Form: r.PostForm})
 	// Exotel rings From (the customer) first, then connects it to CallerId.
-	to := r.PostForm.Get("From")
+	to, callerID := r.PostForm.Get("From"), r.PostForm.Get("CallerId")
+	const unauthenticated = "Authentication is required to view this resource."
+	switch c.fault(n) {
+	case InvalidDestination:
+		c.refuse(w, exotelError, http.StatusBadRequest, 34001, "Invalid number "+to+c.opts.Echo)
+		return
+	case CallerNotAllowed:
+		c.refuse(w, exotelError, http.StatusBadRequest, 34010, "CallerId "+callerID+" is not a valid ExoPhone for this account"+c.opts.Echo)
+		return
+	case BadCredentials:
+		c.refuse(w, exotelError, http.StatusUnauthorized, 0, unauthenticated+c.opts.Echo)
+		return
+	case RateLimited:
+		c.refuse(w, exotelError, http.StatusTooManyRequests, 0, "Too many requests"+c.opts.Echo)
+		return
+	case Unavailable:
+		c.gatewayError(w, http.StatusBadGateway, "502 Bad Gateway")
+		return
+	case Hang:
+		c.hang(r)
+		return
+	}
+	if token, known := c.opts.ExotelKeys[user]; !authOK || (len(c.opts.ExotelKeys) > 0 && (!known || subtle.ConstantTimeCompare([]byte(pass), []byte(token)) != 1)) {
+		c.refuse(w, exotelError, http.StatusUnauthorized, 0, unauthenticated)
+		return
+	}
+	if parseErr != nil || to == "" || callerID == "" {
+		c.refuse(w, exotelError, http.StatusBadRequest, 34001, "From and CallerId are required")
+		return
+	}
 	if slices.Contains(c.opts.Reject, to) {
-		c.refused.Add(1)
-		exotelError(w, http.StatusBadRequest, "Invalid number "+to)
+		c.refuse(w, exotelError, http.StatusBadRequest, 34001, "Invalid number "+to)
 		return
 	}
 	c.wait(r)
 	sid := randomHex()
-	user, _, _ := r.BasicAuth()
-	c.record(Dial{Carrier: "exotel", Account: account, User: user, Form: r.PostForm, Sid: sid}, nil)
-	writeJSON(w, http.StatusOK, map[string]any{"Call": map[string]any{"Sid": sid, "AccountSid": account,
-		"To": r.PostForm.Get("To"), "From": to, "Status": "in-progress", "Direction": "outbound-api"}})
+	c.record(Dial{Carrier: "exotel", Path: r.URL.Path, Account: account, User: user, Password: pass, Form: r.PostForm, Sid: sid}, nil)
+	writeJSON(w, http.StatusOK, map[string]any{"Call": map[string]any{"Sid": sid, "ParentCallSid": nil, "AccountSid": account,
+		"To": callerID, "From": to, "PhoneNumberSid": callerID, "Status": "in-progress", "Direction": "outbound-api"}})
+}
+
+// elison answers the assumed Elison protocol (adapters/elisonprovider/doc.go): a login for a
+// bearer token, then leads under it.
+func (c *Carrier) elison(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, code, msg string) {
+		writeJSON(w, status, map[string]any{"status": "error", "code": code, "message": msg})
+	}
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+		fail(http.StatusBadRequest, "BAD_REQUEST", "POST JSON only")
+		return
+	}
+	if r.URL.Path == "/api/login" {
+		c.logins.Add(1)
+		if c.opts.ElisonHangLogin {
+			_, _ = io.Copy(io.Discard, r.Body) // a drained body lets the server see the client leave
+			c.hang(r)
+			return
+		}
+		var in map[string]string
+		err := json.NewDecoder(r.Body).Decode(&in)
+		pass, known := c.opts.ElisonUsers[in["username"]]
+		if err != nil || in["username"] == "" || (len(c.opts.ElisonUsers) > 0 && (!known || in["password"] != pass)) ||
+			c.opts.Fault == BadCredentials {
+			fail(http.StatusUnauthorized, "INVALID_CREDENTIALS", "Invalid username or password"+c.opts.Echo)
+			return
+		}
+		token := "tok-" + randomHex()[:16]
+		c.mu.Lock()
+		c.tokens[token] = true
+		c.mu.Unlock()
+		exp := c.opts.ElisonExpiresIn
+		if exp == 0 {
+			exp = 3600
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_in": exp, "token_type": "Bearer"})
+		return
+	}
+	n := c.dials.Add(1)
+	var lead map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&lead)
+	auth := r.Header.Get("Authorization")
+	c.receive(Dial{Carrier: "elison", Path: r.URL.Path, Lead: lead, Auth: auth})
+	c.mu.Lock()
+	valid := c.tokens[strings.TrimPrefix(auth, "Bearer ")]
+	c.mu.Unlock()
+	if !valid || n <= c.refuseTokens.Load() {
+		c.refused.Add(1)
+		fail(http.StatusUnauthorized, "UNAUTHORIZED", "Invalid or expired token")
+		return
+	}
+	switch c.fault(n) {
+	case InvalidDestination:
+		c.refused.Add(1)
+		fail(http.StatusUnprocessableEntity, "INVALID_PHONE", fmt.Sprintf("Phone %v is not a valid mobile number", lead["phone"])+c.opts.Echo)
+		return
+	case CallerNotAllowed:
+		c.refused.Add(1)
+		fail(http.StatusForbidden, "CALLER_ID_NOT_ALLOWED", "The DID assigned to this campaign is blocked"+c.opts.Echo)
+		return
+	case RateLimited:
+		c.refused.Add(1)
+		fail(http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests"+c.opts.Echo)
+		return
+	case Unavailable:
+		c.gatewayError(w, http.StatusServiceUnavailable, "503 Service Temporarily Unavailable")
+		return
+	case Hang:
+		c.hang(r)
+		return
+	}
+	if lead["phone"] == "" || lead["country_code"] == "" || lead["phone"] == nil {
+		c.refused.Add(1)
+		fail(http.StatusBadRequest, "MISSING_FIELD", "phone and country_code are required")
+		return
+	}
+	if phone, _ := lead["phone"].(string); slices.ContainsFunc(c.opts.Reject, func(n string) bool { return strings.HasSuffix(n, phone) }) {
+		c.refused.Add(1)
+		fail(http.StatusUnprocessableEntity, "INVALID_PHONE", "Phone "+phone+" is not a valid mobile number")
+		return
+	}
+	c.wait(r)
+	sid := "Q-" + randomHex()[:12]
+	c.record(Dial{Carrier: "elison", Path: r.URL.Path, Lead: lead, Auth: auth, Sid: sid}, nil)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "queue_id": sid, "message": "Lead queued"})
+}
+
+// fault is the failure dial number n (from 1) shows.
+func (c *Carrier) fault(n int64) Fault {
+	if c.opts.Fault == RateLimitedOnce {
+		if n == 1 {
+			return RateLimited
+		}
+		return NoFault
+	}
+	return c.opts.Fault
+}
+
+// refuse counts a refused dial and writes the carrier's error body.
+func (c *Carrier) refuse(w http.ResponseWriter, write func(http.ResponseWriter, int, int, string), status, code int, msg string) {
+	c.refused.Add(1)
+	write(w, status, code, msg)
+}
+
+// gatewayError is the HTML page a proxy in front of the carrier answers with.
+func (c *Carrier) gatewayError(w http.ResponseWriter, status int, title string) {
+	c.refused.Add(1)
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<html><head><title>%s</title></head><body><center><h1>%s</h1></center></body></html>", title, title)
+}
+
+// hang holds the request until the client leaves or Release.
+func (c *Carrier) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-c.release:
+	}
+}
+
+func (c *Carrier) receive(d Dial) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.received = d
 }
 
 // twilioAuthorized checks the basic-auth credentials as Options.Accounts says.
@@ -246,6 +496,7 @@ func (c *Carrier) wait(r *http.Request) {
 	select {
 	case <-t.C:
 	case <-r.Context().Done():
+	case <-c.release:
 	}
 }
 
@@ -264,8 +515,13 @@ func twilioError(w http.ResponseWriter, status, code int, msg string) {
 		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code), "status": status})
 }
 
-func exotelError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]any{"RestException": map[string]any{"Status": status, "Message": msg, "Code": 34001}})
+// exotelError writes Exotel's RestException; code 0 is Exotel's empty code.
+func exotelError(w http.ResponseWriter, status, code int, msg string) {
+	var c any = ""
+	if code != 0 {
+		c = code
+	}
+	writeJSON(w, status, map[string]any{"RestException": map[string]any{"Status": status, "Message": msg, "Code": c}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -62,6 +62,23 @@ type CarrierHarness struct {
 	Timeout time.Duration
 }
 
+// Dial places req through c, within 30 seconds, and returns the leg id or the carrier's refusal;
+// an error that is not a *createcall.DialError fails the test.
+func Dial(t testing.TB, c createcall.Carrier, req createcall.DialRequest) (string, *createcall.DialError) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	leg, err := c.Dial(ctx, req)
+	if err == nil {
+		return leg, nil
+	}
+	var de *createcall.DialError
+	if !errors.As(err, &de) {
+		t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
+	}
+	return leg, de
+}
+
 // RunCarrierSuite is the telephony port's acceptance test.
 func RunCarrierSuite(t *testing.T, h CarrierHarness) {
 	start := func(t *testing.T, sc Scenario) CarrierRig {
@@ -72,19 +89,7 @@ func RunCarrierSuite(t *testing.T, h CarrierHarness) {
 		}
 		return rig
 	}
-	dial := func(rig CarrierRig) (string, *createcall.DialError) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		leg, err := rig.Carrier.Dial(ctx, rig.Request)
-		if err == nil {
-			return leg, nil
-		}
-		var de *createcall.DialError
-		if !errors.As(err, &de) {
-			t.Fatalf("Dial error %T %v is not a *createcall.DialError", err, err)
-		}
-		return leg, de
-	}
+	dial := func(rig CarrierRig) (string, *createcall.DialError) { return Dial(t, rig.Carrier, rig.Request) }
 	rejected := func(t *testing.T, sc Scenario, want createcall.DialErrorKind) {
 		rig := start(t, sc)
 		leg, de := dial(rig)

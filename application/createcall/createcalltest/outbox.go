@@ -9,22 +9,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kupe-voice/kupe/application/accounts/accountstest"
-	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 )
 
-// OutboxStore is a calls store with the accounts' ports, to make the sessions' users and lines.
-type OutboxStore interface {
-	accountstest.Store
-	createcall.CallStore
-}
-
 // OutboxRig is a session store whose call-final announcements the suite can read: the
 // callfinal.Job records of a database store, the OnCallFinal hook of the in-memory one.
 type OutboxRig struct {
-	Store OutboxStore
+	Store Store
 	// Announced lists the session ids announced so far, one entry per announcement.
 	Announced func(t *testing.T) []string
 }
@@ -34,7 +26,7 @@ type OutboxRig struct {
 func RunCallFinalOutboxSuite(t *testing.T, newRig func(t *testing.T) OutboxRig) {
 	ctx := context.Background()
 	base := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	newSession := func(t *testing.T, s OutboxStore) *call.Session {
+	newSession := func(t *testing.T, s Store) *call.Session {
 		t.Helper()
 		u := newUser(t, s, base)
 		line := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+14155550123", Provider: call.ProviderSimulated, Active: true, CreatedAt: base}

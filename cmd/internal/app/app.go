@@ -28,6 +28,8 @@ func Server(c configs.Config) fx.Option {
 		Campaigns,
 		Jobs, // after the store (stopped before it closes), before HTTP (stopped after it drains)
 		Demo,
+		Jobs, // the job queue: started after the store, stopped before it closes
+		Webhooks,
 		Background,
 		HTTP,
 		fx.StopTimeout(StopTimeout(c)),

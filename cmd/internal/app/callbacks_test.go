@@ -2,9 +2,6 @@ package app_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,13 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
+	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
 // callbackRecorder is a carrier's API that accepts every call and keeps the status callback URL
@@ -110,7 +107,7 @@ func TestStatusCallbacksAsWired(t *testing.T) {
 	if got := postCallback(t, cb, "application/x-www-form-urlencoded", form.Encode()); got != http.StatusForbidden {
 		t.Fatalf("unsigned Twilio callback: %d, want 403", got)
 	}
-	if got := postCallback(t, cb, "application/x-www-form-urlencoded", form.Encode(), "X-Twilio-Signature", twilioSignature(twToken, cb, form)); got != http.StatusOK {
+	if got := postCallback(t, cb, "application/x-www-form-urlencoded", form.Encode(), "X-Twilio-Signature", testkit.TwilioSignature(twToken, cb, form)); got != http.StatusOK {
 		t.Fatalf("signed Twilio callback: %d, want 200", got)
 	}
 	s, err := r.store.Session(context.Background(), sessionID)
@@ -149,20 +146,4 @@ func TestStatusCallbacksAsWired(t *testing.T) {
 		t.Fatal(err)
 	}
 	scanLogs(t, r.logs, twToken, exoTok, twc.key, exc.key, dest, exoDest)
-}
-
-// twilioSignature is Twilio's webhook signature, from its documentation.
-func twilioSignature(token, u string, form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	s := u
-	for _, k := range names {
-		s += k + form.Get(k)
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

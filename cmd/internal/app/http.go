@@ -49,6 +49,8 @@ type HandlerDeps struct {
 	// Campaigns and DoNotCall serve batch calling when the Campaigns module is in.
 	Campaigns *campaigns.Service   `optional:"true"`
 	DoNotCall *campaigns.DoNotCall `optional:"true"`
+	// Webhooks is set when the app runs the Webhooks module.
+	Webhooks *httpapi.Webhooks `optional:"true"`
 }
 
 // NewHandler builds the gin engine.
@@ -57,7 +59,7 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
 		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows,
-		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall},
+		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall, Webhooks: d.Webhooks},
 		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
 		log.Named("http"))
 }

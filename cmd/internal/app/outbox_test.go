@@ -10,6 +10,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/kupe-voice/kupe/application/callfinal"
+
 	"github.com/kupe-voice/kupe/domain/call"
 )
 
@@ -28,7 +29,7 @@ func (f *finals) OnCallFinal(_ context.Context, id string) error {
 	return nil
 }
 
-// TestCallFinalOutboxAsWired: as kupe serve wires the job engine, a call whose dial the carrier
+// TestCallFinalOutboxAsWired: with kupe serve's job engine, a call whose dial the carrier
 // refuses (create_call records it failed) reaches every handler in the call_final group, once,
 // while a call that was placed and has not ended reaches none.
 func TestCallFinalOutboxAsWired(t *testing.T) {

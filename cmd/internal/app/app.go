@@ -26,7 +26,6 @@ func Server(c configs.Config) fx.Option {
 		Carriers,
 		UseCases,
 		Campaigns,
-		Jobs, // after the store (stopped before it closes), before HTTP (stopped after it drains)
 		Demo,
 		Jobs, // the job queue: started after the store, stopped before it closes
 		Webhooks,

@@ -419,6 +419,16 @@ func (t *batchTx) Calling() (int, error) {
 	return n, campErr("count calls in flight", err)
 }
 
+func (t *batchTx) StaleCalling(before time.Time, limit int) ([]*campaign.Entry, error) {
+	rows, err := t.client.BatchRow.Query().
+		Where(batchrow.BatchID(t.id), batchrow.Status(campaign.RowCalling.String()), batchrow.UpdatedAtLT(before.UTC())).
+		Order(ent.Asc(batchrow.FieldUpdatedAt)).Limit(limit).All(t.ctx)
+	if err != nil {
+		return nil, campErr("read stale calls", err)
+	}
+	return entriesOf(rows)
+}
+
 func (t *batchTx) Due(now time.Time, limit int) ([]*campaign.Entry, error) {
 	if limit <= 0 {
 		return nil, nil

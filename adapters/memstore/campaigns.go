@@ -280,6 +280,16 @@ func (t *campaignTx) Calling() (int, error) {
 	return t.count(func(r entryRec) bool { return r.status == campaign.RowCalling }), nil
 }
 
+func (t *campaignTx) StaleCalling(before time.Time, limit int) ([]*campaign.Entry, error) {
+	out := []*campaign.Entry{}
+	for _, r := range entriesOf(t.entries, t.b.ID) {
+		if r.status == campaign.RowCalling && r.e.UpdatedAt.Before(before) && len(out) < limit {
+			out = append(out, entryOut(r))
+		}
+	}
+	return out, nil
+}
+
 func (t *campaignTx) Due(now time.Time, limit int) ([]*campaign.Entry, error) {
 	var timed, untimed []entryRec
 	for _, r := range entriesOf(t.entries, t.b.ID) {

@@ -18,6 +18,7 @@ const scanLimit = 200
 const (
 	ReasonWindowNever = "the call window never opens in the recipient's time zones"
 	ReasonSuppressed  = "Destination is on your do-not-call list"
+	ReasonCallLost    = "The carrier never reported the end of the call"
 	reasonBadNumber   = "the number's time zones cannot be read"
 )
 
@@ -54,6 +55,9 @@ func (s *Service) fill(tx Tx, now time.Time) error {
 		return s.wake(tx, b, now)
 	default:
 		return nil
+	}
+	if err := s.dropStale(tx, now); err != nil {
+		return err
 	}
 	calling, err := tx.Calling()
 	if err != nil {
@@ -110,6 +114,36 @@ func (s *Service) fill(tx Tx, now time.Time) error {
 		}
 		if ok && at.After(now) {
 			return tx.Enqueue(Job{Args: TickJob{BatchID: b.ID, At: at.Unix()}, Delay: at.Sub(now), Unique: true})
+		}
+	}
+	return nil
+}
+
+// dropStale fails the entries whose call's end never came: a lost carrier report must not
+// hold a slot of the batch for ever. Their calls are not retried: one may still be going on.
+func (s *Service) dropStale(tx Tx, now time.Time) error {
+	after := s.CallStaleAfter
+	if after <= 0 {
+		after = DefaultCallStaleAfter
+	}
+	stale, err := tx.StaleCalling(now.Add(-after), scanLimit)
+	if err != nil {
+		return err
+	}
+	for _, e := range stale {
+		a, err := tx.Attempt(e.ID, e.Attempts)
+		if err != nil {
+			return err
+		}
+		if err := e.Settle(campaign.RowFailed, ReasonCallLost, now); err != nil {
+			return err
+		}
+		a.Outcome, a.UpdatedAt = campaign.RowFailed, now
+		if err := tx.SaveAttempt(a); err != nil {
+			return err
+		}
+		if err := tx.SaveEntry(e); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -263,3 +263,49 @@ func TestCancelStopsNewDials(t *testing.T) {
 		}
 	}
 }
+
+// TestLostCallsFreeTheirSlots: a call whose end the carrier never reports holds its slot only
+// until create_call's bound on an active call (2 h by the fake clock): then its row fails, is
+// not dialled again, and the batch completes.
+func TestLostCallsFreeTheirSlots(t *testing.T) {
+	clk := newClock(time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC))
+	cr := newCarrier()
+	nums := numbers("+1415555", 9000, 6)
+	cr.lost[nums[0]], cr.lost[nums[1]] = true, true
+	r := newRig(t, sqliteDSN(t), clk, cr, rigOptions{})
+	o := r.owner(money.FromUnits(100))
+	b := r.batch(o, campaigns.CreateBatch{BatchSize: 2, RetryMaxAttempts: 3, RetryOn: []string{"failed"}, RetryBackoffSeconds: 1},
+		csvOf("to_phonenumber", nums, nil))
+	if _, err := r.svc.Start(ctx, o.userID, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the two lost calls to hold both slots", func() bool {
+		dials, _ := cr.totals()
+		_, c := r.status(o, b.ID)
+		return dials == 2 && c.Of(campaign.RowCalling) == 2
+	})
+	clk.Advance(time.Hour)
+	_, err := r.queue.Insert(ctx, campaigns.TickJob{BatchID: b.ID}, nil)
+	must(t, err)
+	time.Sleep(300 * time.Millisecond)
+	if dials, _ := cr.totals(); dials != 2 {
+		t.Fatalf("%d dials an hour into two lost calls, want still 2", dials)
+	}
+	clk.Advance(2 * time.Hour)
+	_, err = r.queue.Insert(ctx, campaigns.TickJob{BatchID: b.ID}, nil)
+	must(t, err)
+	c := r.waitStatus(o, b.ID, campaign.BatchCompleted)
+	if c.Of(campaign.RowFailed) != 2 || c.Of(campaign.RowCompleted) != 4 {
+		t.Fatalf("counts %+v", c)
+	}
+	rows, _, err := r.svc.Entries(ctx, o.userID, b.ID, "failed", 1, 10)
+	must(t, err)
+	for _, e := range rows {
+		if e.Error != campaigns.ReasonCallLost || e.Attempts != 1 {
+			t.Fatalf("lost row: %q after %d attempts", e.Error, e.Attempts)
+		}
+	}
+	if cr.dialsOf(nums[0]) != 1 || cr.dialsOf(nums[1]) != 1 {
+		t.Fatal("a lost call was dialled again")
+	}
+}

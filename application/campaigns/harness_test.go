@@ -62,6 +62,7 @@ type carrier struct {
 	mu        sync.Mutex
 	busy      map[string]bool
 	noAnswer  map[string]bool
+	lost      map[string]bool // calls whose end the carrier never reports
 	dials     map[string]int
 	active    int
 	maxActive int
@@ -73,7 +74,8 @@ type carrier struct {
 }
 
 func newCarrier() *carrier {
-	return &carrier{busy: map[string]bool{busyNumber: true}, noAnswer: map[string]bool{noAnswerNumber: true}, dials: map[string]int{}}
+	return &carrier{busy: map[string]bool{busyNumber: true}, noAnswer: map[string]bool{noAnswerNumber: true},
+		lost: map[string]bool{}, dials: map[string]int{}}
 }
 
 func (c *carrier) Dial(_ context.Context, req createcall.DialRequest) (string, error) {
@@ -88,6 +90,7 @@ func (c *carrier) Dial(_ context.Context, req createcall.DialRequest) (string, e
 	case c.noAnswer[req.To]:
 		status = call.StatusNoAnswer
 	}
+	lost := c.lost[req.To]
 	n := 0
 	for _, d := range c.dials {
 		n += d
@@ -97,6 +100,9 @@ func (c *carrier) Dial(_ context.Context, req createcall.DialRequest) (string, e
 		c.onDial(req, n)
 	}
 	leg := "SIM" + req.SessionID
+	if lost {
+		return leg, nil
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

@@ -76,6 +76,9 @@ type Tx interface {
 	AddEntries(es []*campaign.Entry) error
 	// Calling counts the entries in status calling: the batch's calls in flight.
 	Calling() (int, error)
+	// StaleCalling returns at most limit entries calling since before (their UpdatedAt): calls
+	// whose end was never reported.
+	StaleCalling(before time.Time, limit int) ([]*campaign.Entry, error)
 	// Due returns at most limit pending entries whose NextAttemptAt is zero or not after now:
 	// those with a time first, by NextAttemptAt (retries that came due), then the others,
 	// oldest first.

@@ -22,7 +22,15 @@ type Service struct {
 	Now func() time.Time
 	// NewID makes entity ids; nil makes random UUIDs.
 	NewID func() string
+	// CallStaleAfter is how long a row may be calling before its call counts as lost (the
+	// carrier never reported its end): the row fails and frees its slot. Zero is
+	// DefaultCallStaleAfter.
+	CallStaleAfter time.Duration
 }
+
+// DefaultCallStaleAfter is create_call's own bound on an active call (its concurrency cap stops
+// counting a session after it).
+const DefaultCallStaleAfter = 2 * time.Hour
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -34,6 +42,18 @@ func (s *Service) now() time.Time {
 func (s *Service) newID() string {
 	if s.NewID != nil {
 		return s.NewID()
+	}
+	return uuid.NewString()
+}
+
+// newEntryID is a row's id: time-ordered (UUIDv7), so that rows inserted together, which share
+// their created_at, are dialled in the order they were uploaded.
+func (s *Service) newEntryID() string {
+	if s.NewID != nil {
+		return s.NewID()
+	}
+	if id, err := uuid.NewV7(); err == nil {
+		return id.String()
 	}
 	return uuid.NewString()
 }

@@ -196,7 +196,7 @@ func (s *Service) addRows(ctx context.Context, b *campaign.Batch, rows []campaig
 				failed = append(failed, campaign.RecordError{Index: r.Index, Number: n, Reason: fmt.Sprintf(reasonMissingVariable, name)})
 				continue
 			}
-			entries = append(entries, campaign.NewEntry(s.newID(), b.ID, r.Recipient, now))
+			entries = append(entries, campaign.NewEntry(s.newEntryID(), b.ID, r.Recipient, now))
 		}
 		if err := tx.AddEntries(entries); err != nil {
 			return err

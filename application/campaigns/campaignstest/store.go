@@ -154,6 +154,12 @@ func RunStoreSuite(t *testing.T, newRig func(t *testing.T) Rig) {
 			if n != 1 {
 				t.Fatalf("Calling = %d, want 1", n)
 			}
+			if stale, err := tx.StaleCalling(now, 10); err != nil || len(stale) != 0 {
+				t.Fatalf("StaleCalling(since the dial) = %v, %v; want none", stale, err)
+			}
+			if stale, err := tx.StaleCalling(now.Add(time.Second), 10); err != nil || len(stale) != 1 || stale[0].ID != ids[0] {
+				t.Fatalf("StaleCalling(after the dial) = %v, %v; want the calling entry", stale, err)
+			}
 			due, err := tx.Due(now, 10)
 			must(t, err)
 			var got []string

@@ -9,6 +9,7 @@ import (
 	"github.com/kupe-voice/kupe/application/callfinal"
 	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/configs"
 )
 
 // Campaigns provides batch calling and the do-not-call list. Its dialler's jobs go to the
@@ -27,7 +28,8 @@ var Campaigns = fx.Module("campaigns",
 
 // NewCampaigns builds the campaign use cases on the store and on create_call itself, so that
 // every dial meets create_call's guards.
-func NewCampaigns(s *entstore.Store, cc *createcall.Handler) *campaigns.Service {
+// A row calling for longer than create_call's own bound on an active call is taken for lost.
+func NewCampaigns(c configs.Config, s *entstore.Store, cc *createcall.Handler) *campaigns.Service {
 	return &campaigns.Service{Store: s, Suppressions: s, Accounts: &campaigncalls.Accounts{Plans: s},
-		Placer: &campaigncalls.Placer{CreateCall: cc}, Sessions: s}
+		Placer: &campaigncalls.Placer{CreateCall: cc}, Sessions: s, CallStaleAfter: c.Limits.ActiveCallStaleAfter}
 }

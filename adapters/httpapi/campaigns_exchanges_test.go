@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/google/uuid"
@@ -155,5 +158,70 @@ func TestBatchAnswers(t *testing.T) {
 	list := decode(t, serve(r, specRequest(http.MethodGet, "/api/v1/suppressions", other.key, "")))
 	if list["total"] != json.Number("0") {
 		t.Fatalf("another user's list: %v", list)
+	}
+}
+
+// TestBatchEventsStream: the event stream sends the batch's status at once and again when it
+// changes, and ends when the batch ends.
+func TestBatchEventsStream(t *testing.T) {
+	r := specRig(t, func(_ *httpapi.Deps, c *httpapi.Config) { c.BatchEventsInterval = 10 * time.Millisecond })
+	a := r.user(money.FromUnits(5), true)
+	created := decode(t, serve(r, specRequest(http.MethodPost, "/api/v1/batch-call/create", a.key, fmt.Sprintf(
+		`{"agent_id": %q, "caller_phone_id": %q, "batch_name": "live"}`, a.agent.ID, a.line.ID))))
+	id := created["data"].(map[string]any)["id"].(string)
+	srv := httptest.NewServer(r.engine)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/batch-call/"+id+"/events", nil)
+	req.Header.Set("x-api-key", a.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != http.StatusOK || ct != "text/event-stream" {
+		t.Fatalf("stream: %d %q", res.StatusCode, ct)
+	}
+	events := make(chan string, 10)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				events <- data
+			}
+		}
+	}()
+	next := func() map[string]any {
+		t.Helper()
+		select {
+		case data, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended early")
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(data), &m); err != nil {
+				t.Fatalf("event data %q: %v", data, err)
+			}
+			return m["batch"].(map[string]any)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+		}
+		return nil
+	}
+	if b := next(); b["status"] != "not_started" {
+		t.Fatalf("first event: %v", b)
+	}
+	serve(r, specRequest(http.MethodPost, "/api/v1/batch-call/"+id+"/cancel", a.key, ""))
+	if b := next(); b["status"] != "canceled" {
+		t.Fatalf("event after the cancel: %v", b)
+	}
+	select {
+	case _, ok := <-events:
+		if ok {
+			t.Fatal("an event after the batch ended")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end with the batch")
 	}
 }

@@ -113,7 +113,7 @@ func (s *Service) fill(tx Tx, now time.Time) error {
 			return err
 		}
 		if ok && at.After(now) {
-			return tx.Enqueue(Job{Args: TickJob{BatchID: b.ID, At: at.Unix()}, Delay: at.Sub(now), Unique: true})
+			return tx.Enqueue(tickAt(b.ID, at, now))
 		}
 	}
 	return nil

@@ -309,3 +309,33 @@ func TestLostCallsFreeTheirSlots(t *testing.T) {
 		t.Fatal("a lost call was dialled again")
 	}
 }
+
+// TestStartAtHoldsTheBatch: a batch started before its start_at is scheduled and dials nothing
+// until then (the fake clock); from then on it runs.
+func TestStartAtHoldsTheBatch(t *testing.T) {
+	clk := newClock(time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC))
+	cr := newCarrier()
+	r := newRig(t, sqliteDSN(t), clk, cr, rigOptions{})
+	o := r.owner(money.FromUnits(100))
+	b := r.batch(o, campaigns.CreateBatch{BatchSize: 2, StartAt: "2026-12-01T16:00:00Z"}, csvOf("to_phonenumber", numbers("+1415555", 9100, 3), nil))
+	bt, err := r.svc.Start(ctx, o.userID, b.ID)
+	must(t, err)
+	if bt.Status() != campaign.BatchScheduled || !bt.StartedAt.Equal(clk.Now()) {
+		t.Fatalf("started before start_at: %s", bt.Status())
+	}
+	_, err = r.queue.Insert(ctx, campaigns.TickJob{BatchID: b.ID}, nil) // a tick before start_at
+	must(t, err)
+	time.Sleep(300 * time.Millisecond)
+	if dials, _ := cr.totals(); dials != 0 {
+		t.Fatalf("%d dials before start_at", dials)
+	}
+	if bt, _ := r.status(o, b.ID); bt.Status() != campaign.BatchScheduled {
+		t.Fatalf("%s before start_at", bt.Status())
+	}
+	clk.Advance(time.Hour)
+	_, err = r.queue.Insert(ctx, campaigns.TickJob{BatchID: b.ID}, nil)
+	must(t, err)
+	if c := r.waitStatus(o, b.ID, campaign.BatchCompleted); c.Of(campaign.RowCompleted) != 3 {
+		t.Fatalf("counts %+v", c)
+	}
+}

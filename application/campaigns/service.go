@@ -323,9 +323,21 @@ func (s *Service) change(ctx context.Context, userID, id string, fn func(tx Tx, 
 // wake enqueues the tick that starts a started or resumed batch: at once, or at its start_at.
 func (s *Service) wake(tx Tx, b *campaign.Batch, now time.Time) error {
 	if b.Status() == campaign.BatchScheduled {
-		return tx.Enqueue(Job{Args: TickJob{BatchID: b.ID, At: b.StartAt.Unix()}, Delay: b.StartAt.Sub(now), Unique: true})
+		return tx.Enqueue(tickAt(b.ID, b.StartAt, now))
 	}
 	return tx.Enqueue(Job{Args: TickJob{BatchID: b.ID}})
+}
+
+// tickAt is the tick that wakes batchID at at. One a second or more ahead is unique by its
+// time, so that the many transactions that ask for the same wake-up insert one; one due sooner
+// is not, since the tick that asks for it may be the one that came a moment early, still
+// running, which a unique insert would take for its duplicate.
+func tickAt(batchID string, at, now time.Time) Job {
+	d := at.Sub(now)
+	if d < time.Second {
+		return Job{Args: TickJob{BatchID: batchID}, Delay: max(d, 0)}
+	}
+	return Job{Args: TickJob{BatchID: batchID, At: at.Unix()}, Delay: d, Unique: true}
 }
 
 // IsConflict reports whether err is a change the batch's or an entry's state does not allow

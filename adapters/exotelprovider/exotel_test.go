@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
+	"github.com/kupe-voice/kupe/domain/call"
 )
 
 func TestCarrierContract(t *testing.T) {
@@ -28,6 +30,12 @@ func TestCarrierContract(t *testing.T) {
 				Request: testRequest(),
 				Dials:   func() int { return int(f.dials.Load()) },
 				Placed:  func() int { return int(f.placed.Load()) },
+				Honoured: func() call.Options {
+					form := f.lastRequest().form
+					ring, _ := strconv.Atoi(form.Get("TimeOut"))
+					limit, _ := strconv.Atoi(form.Get("TimeLimit"))
+					return call.Options{RingTimeout: time.Duration(ring) * time.Second, MaxDuration: time.Duration(limit) * time.Second}
+				},
 			}, true
 		},
 	})

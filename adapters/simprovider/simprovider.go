@@ -88,8 +88,8 @@ type Carrier struct {
 	mu       sync.Mutex
 	lastOpts call.Options // the options of the last dial placed, for the tests
 	playing  bool
-	stopped bool
-	calls   map[string]*simCall // by session id
+	stopped  bool
+	calls    map[string]*simCall // by session id
 }
 
 // New returns a simulated carrier. It plays calls once Start is called.

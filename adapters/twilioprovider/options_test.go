@@ -55,12 +55,12 @@ func TestMachineDetectionNeedsItsCallback(t *testing.T) {
 func TestParseAMDCallback(t *testing.T) {
 	for body, want := range map[string]call.AnsweredBy{
 		"CallSid=CA1&AnsweredBy=human&MachineDetectionDuration=2400": call.AnsweredByHuman,
-		"CallSid=CA1&AnsweredBy=machine_start":                      call.AnsweredByMachine,
-		"CallSid=CA1&AnsweredBy=machine_end_beep":                   call.AnsweredByMachine,
-		"CallSid=CA1&AnsweredBy=machine_end_silence":                call.AnsweredByMachine,
-		"CallSid=CA1&AnsweredBy=machine_end_other":                  call.AnsweredByMachine,
-		"CallSid=CA1&AnsweredBy=fax":                                call.AnsweredByMachine,
-		"CallSid=CA1&AnsweredBy=unknown":                            call.AnsweredByUnknown,
+		"CallSid=CA1&AnsweredBy=machine_start":                       call.AnsweredByMachine,
+		"CallSid=CA1&AnsweredBy=machine_end_beep":                    call.AnsweredByMachine,
+		"CallSid=CA1&AnsweredBy=machine_end_silence":                 call.AnsweredByMachine,
+		"CallSid=CA1&AnsweredBy=machine_end_other":                   call.AnsweredByMachine,
+		"CallSid=CA1&AnsweredBy=fax":                                 call.AnsweredByMachine,
+		"CallSid=CA1&AnsweredBy=unknown":                             call.AnsweredByUnknown,
 	} {
 		ev, err := twilioprovider.ParseAMDCallback("application/x-www-form-urlencoded", []byte(body))
 		if err != nil || ev.AnsweredBy != want || ev.LegID != "CA1" || ev.Status.Valid() {

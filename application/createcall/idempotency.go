@@ -102,7 +102,7 @@ func requestHash(to string, req call.LineRequest, vars map[string]string, opts c
 func (h *Handler) replay(ctx context.Context, rec *IdempotencyRecord, hash string, now time.Time) (Result, error) {
 	if rec.RequestHash != hash {
 		return Result{}, &LimitError{Err: ErrIdempotencyMismatch,
-			Detail: "Idempotency-Key was already used with a different request (destination, agent, workflow, phone number, variables or call options)"}
+			Detail: "Idempotency-Key was already used with a different request (destination, agent, workflow, phone number or variables)"}
 	}
 	if rec.Done {
 		res := rec.Result

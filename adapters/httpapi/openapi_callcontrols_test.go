@@ -37,7 +37,9 @@ func callControlExchanges(x *exchanger) {
 	// The simulated call: answered after 2 s, hung up at 3 s.
 	id := created["call_session_id"].(string)
 	c.clock.Advance(3 * time.Second)
-	get := func(key string) *http.Request { return specRequest(http.MethodGet, "/api/v1/call-analytics?request_id="+created["request_id"].(string), key, "") }
+	get := func(key string) *http.Request {
+		return specRequest(http.MethodGet, "/api/v1/call-analytics?request_id="+created["request_id"].(string), key, "")
+	}
 	x.do(c.rig, "a session answered by a person", http.StatusOK, get(a.key))
 	x.do(c.rig, "another user's call hung up", http.StatusNotFound, specRequest(http.MethodPost, hangupTarget(id), other.key, ""))
 	x.do(c.rig, "call hung up", http.StatusOK, specRequest(http.MethodPost, hangupTarget(id), a.key, ""))

@@ -76,6 +76,18 @@ func TestHangupOfAnAnsweredCallEndsAndChargesIt(t *testing.T) {
 	}
 }
 
+func TestHangupByTheOperator(t *testing.T) {
+	r, h := hangupRig(t, &hanger{report: true})
+	s := r.session(true)
+	res, err := h.Handle(context.Background(), callevents.Hangup{Operator: true, SessionID: s.ID})
+	if err != nil || res.Session.Status() != call.StatusCanceled {
+		t.Fatalf("the operator's hang-up = %+v, %v", res, err)
+	}
+	if _, err := h.Handle(context.Background(), callevents.Hangup{Operator: true, SessionID: uuid.NewString()}); !errors.Is(err, call.ErrSessionNotFound) {
+		t.Fatalf("the operator's hang-up of an unknown session = %v", err)
+	}
+}
+
 func TestHangupWhileRingingCancels(t *testing.T) {
 	c := &hanger{report: true}
 	r, h := hangupRig(t, c)

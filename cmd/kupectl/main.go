@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
 	"github.com/kupe-voice/kupe/configs"
@@ -34,6 +35,7 @@ type env struct {
 	accounts *accounts.Accounts
 	create   *createcall.Handler
 	limits   *accounts.UserLimits
+	hangups  *callevents.HangupHandler
 	out      io.Writer
 	errOut   io.Writer
 }
@@ -54,6 +56,7 @@ var commands = map[string]command{
 	"credits set":      {"--user U --amount N", creditsSet},
 	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
 	"limits set":       {limitsSetUsage, limitsSet},
+	"calls hangup":     {"--id S", callsHangup},
 }
 
 func usage(w io.Writer) {
@@ -98,10 +101,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.Store,
 		app.Carriers,
 		app.UseCases,
-		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits) {
+		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits, hu *callevents.HangupHandler) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, out: stdout, errOut: stderr}, args[2:])
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, hangups: hu, out: stdout, errOut: stderr}, args[2:])
 		}),
 	).Err()
 	if fxErr != nil {

@@ -67,17 +67,18 @@ type DBConfig struct {
 
 // CarriersConfig is shared by the carrier adapters.
 type CarriersConfig struct {
-	Timeout          time.Duration `yaml:"timeout"`
-	TwilioAPIBaseURL string        `yaml:"twilio_api_base_url"`
-	ExotelAPIBaseURL string        `yaml:"exotel_api_base_url"`
-	ElisonAPIBaseURL string        `yaml:"elison_api_base_url"`
-	// Simulated is the simulated carrier's (simulated.go).
-	Simulated         SimulatedConfig `yaml:"simulated"`
-	PublicBaseURL     string          `yaml:"-"`
-	MediaStreamURLTpl string          `yaml:"-"`
+	Timeout           time.Duration `yaml:"timeout"`
+	TwilioAPIBaseURL  string        `yaml:"twilio_api_base_url"`
+	ExotelAPIBaseURL  string        `yaml:"exotel_api_base_url"`
+	ElisonAPIBaseURL  string        `yaml:"elison_api_base_url"`
+	PublicBaseURL     string        `yaml:"-"`
+	MediaStreamURLTpl string        `yaml:"-"`
 	// The circuit breaker in front of each carrier account (faults.go).
 	BreakerFailures int           `yaml:"breaker_failures"`
 	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
+
+	// Simulated is the simulated carrier's (simulated.go).
+	Simulated SimulatedConfig `yaml:"simulated"`
 }
 
 // DemoConfig shapes the first-run demo account.

@@ -53,6 +53,9 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 			Events: &callevents.CarrierEvents{Sessions: mem, Lines: mem, Ledger: mem,
 				Tariff: call.Tariff{PerMinute: money.FromUnits(1), IncrementSeconds: 60}}}
 	}
+	if d.Hangups == nil {
+		d.Hangups = &callevents.HangupHandler{Sessions: mem, Lines: mem, Carriers: d.CreateCall.Carriers}
+	}
 }
 
 // checkAllRoutes fails t when a dependency that may leave routes out is unset: a field added to
@@ -186,6 +189,7 @@ func apiExchanges(t *testing.T) []exchange {
 	apiKeyExchanges(x)
 	callbackExchanges(x)
 	webhookExchanges(x)
+	callControlExchanges(x)
 	return x.list
 }
 

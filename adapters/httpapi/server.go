@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 )
 
@@ -44,6 +45,8 @@ type Deps struct {
 	APIKeys *accounts.APIKeys
 	// Callbacks serves the carriers' status callbacks (callbacks.go); nil leaves the route out.
 	Callbacks *Callbacks
+	// Hangups ends calls in progress (hangup.go); nil leaves the route out.
+	Hangups *callevents.HangupHandler
 	// Lines, Mappings, Agents and Workflows serve the caller's own records (owned.go): phone
 	// lines, what they run, agents and workflows. Each nil leaves its routes out.
 	Lines     *accounts.Lines
@@ -109,11 +112,15 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	e.GET("/docs", s.apiReference)
 	if deps.Callbacks != nil {
 		e.POST(StatusCallbackPath, s.statusCallback)
+		e.POST(AMDCallbackPath, s.amdCallback)
 	}
 	authed := e.Group("", s.authenticate)
 	authed.POST("/api/call/create_call", s.requireAllowedOrigin, s.createCall)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
+	if deps.Hangups != nil {
+		authed.POST(HangupPath, s.hangupCall)
+	}
 	if deps.APIKeys != nil {
 		s.apiKeyRoutes(authed)
 	}

@@ -41,6 +41,11 @@ type CallStore interface {
 	// created before cutoff, oldest first: those create_call wrote and never settled (the
 	// process died between the dial and the write, or the write itself failed).
 	StaleDialingSessions(ctx context.Context, cutoff time.Time, limit int) ([]*call.Session, error)
+	// OpenSessions returns at most limit sessions placed through provider p that have not ended
+	// (initiated, ringing, in progress), whoever they belong to, in id order from the first id
+	// after after ("" starts at the first): the simulated carrier picks up with it, after a
+	// restart, the calls it was playing.
+	OpenSessions(ctx context.Context, p call.Provider, after string, limit int) ([]*call.Session, error)
 
 	// SessionByRequestID returns the user's session with that request id, or fault.ErrNotFound.
 	SessionByRequestID(ctx context.Context, userID, requestID string) (*call.Session, error)

@@ -30,6 +30,12 @@ type Command struct {
 	WorkflowID     string
 	LineID         string
 	VariableValues map[string]any
+	// RingTimeoutSeconds, MaxDurationSeconds and MachineDetection are the call options as the
+	// caller sent them (create_call's query parameters); empty leaves each to the carrier's
+	// default. A carrier that cannot honour one that is set refuses the call before it is dialled.
+	RingTimeoutSeconds string
+	MaxDurationSeconds string
+	MachineDetection   string
 	// IdempotencyKey, when set, makes the request safe to retry: a retry with the same key and
 	// the same request within IdempotencyKeyTTL gets the first Result again, and dials nothing.
 	IdempotencyKey string
@@ -126,13 +132,17 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	opts, err := call.ParseOptions(cmd.RingTimeoutSeconds, cmd.MaxDurationSeconds, cmd.MachineDetection)
+	if err != nil {
+		return Result{}, err
+	}
 	now := h.now()
 	var hash string
 	if cmd.IdempotencyKey != "" {
 		if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
 			return Result{}, err
 		}
-		hash = requestHash(to.String(), req, vars)
+		hash = requestHash(to.String(), req, vars, opts)
 	}
 
 	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now}
@@ -176,6 +186,9 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("no carrier configured for provider %s", line.Provider)
 	}
+	if err := checkOptions(carrier, line.Provider, opts); err != nil {
+		return Result{}, err
+	}
 
 	s := call.NewSession(call.Session{
 		ID:             ids.New(),
@@ -188,6 +201,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		From:           line.Number,
 		To:             to.String(),
 		VariableValues: vars,
+		Options:        opts,
 	}, now)
 	if a, ok := plan.Agents[target.AgentID]; ok {
 		s.RenderedSystemPrompt = call.Render(a.SystemPrompt, vars)
@@ -218,6 +232,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		From:        line.Number,
 		To:          s.To,
 		Credentials: line.Credentials,
+		Options:     opts,
 	})
 	// The carrier has acted (or may have): from here on, neither a client that hangs up nor a
 	// shutdown may stop the outcome from being written.

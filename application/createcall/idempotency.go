@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
@@ -64,7 +65,7 @@ var invalidIdempotencyKey = &fault.InvalidInputError{Detail: "Idempotency-Key mu
 // requestHash fingerprints a create_call as normalised: the E.164 destination, the ids as the
 // request named them, and the variables sorted by name. Every field is length-prefixed, so no
 // two different requests share an encoding.
-func requestHash(to string, req call.LineRequest, vars map[string]string) string {
+func requestHash(to string, req call.LineRequest, vars map[string]string, opts call.Options) string {
 	b := make([]byte, 0, 256)
 	field := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
@@ -84,6 +85,14 @@ func requestHash(to string, req call.LineRequest, vars map[string]string) string
 	for _, k := range names {
 		field(k)
 		field(vars[k])
+	}
+	// Options only when asked for, so that the hash of a request without any (every record
+	// written before they existed) stays what it was.
+	if opts != (call.Options{}) {
+		field("options")
+		field(strconv.FormatInt(int64(opts.RingTimeout), 10))
+		field(strconv.FormatInt(int64(opts.MaxDuration), 10))
+		field(opts.MachineDetection.String())
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
@@ -41,6 +42,7 @@ type env struct {
 	endpoints     *webhooks.Endpoints
 	deliveries    *webhooks.Deliveries
 	deliveryStore webhooks.DeliveryStore
+	hangups       *callevents.HangupHandler
 	out           io.Writer
 	errOut        io.Writer
 }
@@ -61,6 +63,7 @@ var commands = map[string]command{
 	"credits set":      {"--user U --amount N", creditsSet},
 	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
 	"limits set":       {limitsSetUsage, limitsSet},
+	"calls hangup":     {"--id S", callsHangup},
 
 	"webhooks show":       {"--agent A [--reveal-secret]", webhooksShow},
 	"webhooks set":        {webhooksSetUsage, webhooksSet},
@@ -112,11 +115,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.Carriers,
 		app.UseCases,
 		app.Webhooks,
-		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits,
+		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits, hu *callevents.HangupHandler,
 			eps *webhooks.Endpoints, ds *webhooks.Deliveries, store *entstore.Webhooks) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, endpoints: eps, deliveries: ds,
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, hangups: hu, endpoints: eps, deliveries: ds,
 				deliveryStore: store, out: stdout, errOut: stderr}, args[2:])
 		}),
 	).Err()

@@ -59,6 +59,8 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			VariableValues:       map[string]string{"name": "Alex", "balance": "$50"},
 			RenderedSystemPrompt: "Call Alex",
 			RenderedFirstMessage: "Hello Alex",
+			Options: call.Options{RingTimeout: 25 * time.Second, MaxDuration: 600 * time.Second,
+				MachineDetection: call.MachineDetectionEndOfGreeting},
 		}, base)
 		must(t, s.CreateSession(ctx, cs))
 		got, err := s.Session(ctx, cs.ID)
@@ -67,7 +69,8 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			got.UserID != u.ID || got.AgentID != agent.ID || got.WorkflowID != "" || got.LineID != line.ID ||
 			got.Provider != call.ProviderSimulated || got.From != line.Number || got.To != "+919876543210" ||
 			got.VariableValues["name"] != "Alex" || got.VariableValues["balance"] != "$50" || !got.CreatedAt.Equal(base) ||
-			got.RenderedSystemPrompt != "Call Alex" || got.RenderedFirstMessage != "Hello Alex" {
+			got.RenderedSystemPrompt != "Call Alex" || got.RenderedFirstMessage != "Hello Alex" ||
+			got.Options != cs.Options || got.AnsweredBy.Valid() {
 			t.Fatalf("Session = %+v (status %s), want %+v", got, got.Status(), cs)
 		}
 		if _, err := s.Session(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) {
@@ -101,12 +104,14 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		_, _ = got.Advance(call.StatusCompleted, base.Add(65*time.Second))
 		got.Duration = 62 * time.Second
 		got.Cost = money.Amount(21_500)
+		got.RecordAnsweredBy(call.AnsweredByMachine, base.Add(66*time.Second))
 		must(t, s.SaveSession(ctx, got))
 		got2, err := s.Session(ctx, cs.ID)
 		must(t, err)
 		if got2.Status() != call.StatusCompleted || got2.Duration != 62*time.Second || got2.Cost != 21_500 ||
+			got2.AnsweredBy != call.AnsweredByMachine || got2.Options != cs.Options ||
 			!got2.AnsweredAt.Equal(base.Add(3*time.Second)) || !got2.EndedAt.Equal(base.Add(65*time.Second)) ||
-			!got2.UpdatedAt.Equal(base.Add(65*time.Second)) || got2.Version() != got.Version() {
+			!got2.UpdatedAt.Equal(base.Add(66*time.Second)) || got2.Version() != got.Version() {
 			t.Fatalf("settled session round trip = %+v (status %s, version %d)", got2, got2.Status(), got2.Version())
 		}
 

@@ -41,6 +41,7 @@ type HandlerDeps struct {
 	Agents      *accounts.Agents
 	Workflows   *accounts.Workflows
 	Events      *callevents.CarrierEvents
+	Hangups     *callevents.HangupHandler
 	Credentials []httpapi.Credential
 	Signer      *httpapi.CallbackSigner
 	Pinger      httpapi.Pinger
@@ -54,7 +55,7 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 	return httpapi.New(httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
-		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows, Webhooks: d.Webhooks},
+		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows, Webhooks: d.Webhooks, Hangups: d.Hangups},
 		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
 		log.Named("http"))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -138,6 +139,29 @@ func TestRenderedPromptsThroughTheAPI(t *testing.T) {
 	if m := decode(t, r.get("/api/v1/call-analytics?request_id="+rid, a.key)); m["rendered_system_prompt"] != "Remind Ada that 12.50 is due. {{unknown}} stays." {
 		t.Fatalf("session after the agent changed = %v", m["rendered_system_prompt"])
 	}
+	// Objects and arrays, as Kupe's CreateCallBody allows, are rendered as compact JSON; an
+	// Idempotency-Key retry with the same object in another key order replays, and the same text
+	// sent as a string is another request.
+	nested := `{"variable_values": {"name": {"first": "Ada", "last": "L"}, "balance": [1, 2.5]}}`
+	send := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, callURL("phoneNumber", destination), strings.NewReader(body))
+		req.Header.Set("x-api-key", a.key)
+		req.Header.Set("Idempotency-Key", "nested-1")
+		return serve(r, req)
+	}
+	first := send(nested)
+	m = decode(t, r.get("/api/v1/call-analytics?request_id="+decode(t, first)["request_id"].(string), a.key))
+	if vars, _ := m["variable_values"].(map[string]any); m["rendered_first_message"] != `Hello {"first":"Ada","last":"L"}!` ||
+		vars["balance"] != "[1,2.5]" {
+		t.Fatalf("nested session = %v", m)
+	}
+	if w := send(`{"variable_values": {"balance": [1, 2.5], "name": {"last": "L", "first": "Ada"}}}`); w.Code != http.StatusOK ||
+		w.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry with the object reordered = %d %s (replayed %q)", w.Code, w.Body, w.Header().Get("Idempotent-Replayed"))
+	}
+	wantDetail(t, send(`{"variable_values": {"name": "{\"first\":\"Ada\",\"last\":\"L\"}", "balance": [1, 2.5]}}`),
+		http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request (destination, agent, workflow, phone number or variables)")
+
 	// A workflow's call has nothing rendered.
 	flow := decode(t, r.send(http.MethodPost, "/api/v1/workflows", a.key, `{"name": "Survey"}`))["workflow"].(map[string]any)["id"].(string)
 	created = decode(t, r.post(callURL("phoneNumber", destination, "workflow_id", flow), a.key, `{"variable_values": {"name": "Ada"}}`))

@@ -288,7 +288,8 @@ func callExchanges(x *exchanger) {
 	}
 
 	created := decode(t, x.do(r, "call placed", http.StatusOK,
-		post(a.key, `{"variable_values": {"name": "Ada", "balance": 0.1, "vip": true}}`, "phoneNumber", destination)))
+		post(a.key, `{"variable_values": {"name": "Ada", "balance": 0.1, "vip": true, "order": {"id": 7, "items": ["tea"]}}}`,
+			"phoneNumber", destination)))
 	x.do(r, "call refused by the carrier", http.StatusOK, post(a.key, "", "phoneNumber", rejectedDest, "agent_id", a.agent.ID))
 	x.do(r, "call with an idempotency key", http.StatusOK, withKey(post(a.key, "", "phoneNumber", destination), "order-1"))
 	replay := x.do(r, "call replayed", http.StatusOK, withKey(post(a.key, "", "phoneNumber", destination), "order-1"))

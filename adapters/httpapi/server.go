@@ -182,6 +182,9 @@ func (s *server) renderErrors(c *gin.Context, rid string) {
 			s.logError(c, rid, e, status)
 		}
 	}
+	if status == http.StatusUnprocessableEntity && c.GetBool(invalidIs400) {
+		status = http.StatusBadRequest
+	}
 	setRetryAfter(c, c.Errors.Last().Err)
 	writeDetail(c, status, detail)
 }

@@ -218,6 +218,8 @@ func TestTenancyLists(t *testing.T) {
 	}{
 		{"/api/v1/phone", true},
 		{"/api/v1/agents", true},
+		{"/api/v1/agents?q=a&page_size=100", true},
+		{"/api/v1/agents/stats", true},
 		{"/api/v1/workflows", true},
 		{"/api/v1/phone/mapping/agent/" + a.agent.ID, true},
 		{"/api/v1/call-analytics", true},
@@ -241,6 +243,7 @@ func TestTenancyLists(t *testing.T) {
 				}
 			}
 			if tc.showsA && !strings.Contains(w.Body.String(), a.userID) && !strings.Contains(w.Body.String(), a.line.ID) &&
+				!strings.Contains(w.Body.String(), a.agent.ID) &&
 				!strings.Contains(w.Body.String(), a.keyID) && !strings.Contains(w.Body.String(), a.requestID) {
 				t.Fatalf("GET %s shows nothing of A's own: %s", target, w.Body)
 			}

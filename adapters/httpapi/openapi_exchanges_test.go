@@ -153,6 +153,10 @@ func (brokenCallLog) ListSessions(context.Context, string, int, int) ([]*call.Se
 	return nil, 0, errors.New("pool exhausted")
 }
 
+func (brokenCallLog) SessionsCreated(context.Context, string, createcall.SessionRange, int) ([]*call.Session, error) {
+	return nil, errors.New("pool exhausted")
+}
+
 // gateCarrier holds each dial until released, so that a request can be caught in flight.
 type gateCarrier struct{ entered, release chan struct{} }
 
@@ -366,6 +370,15 @@ func callExchanges(x *exchanger) {
 	})
 	x.do(logDown, "call log store failing", http.StatusInternalServerError,
 		get("/api/v1/call-analytics", logDown.user(money.FromUnits(1), false).key))
+
+	today := time.Now().UTC().Format(time.DateOnly)
+	x.do(r, "export one session", http.StatusOK, get("/api/v1/call-analytics/export?request_id="+rid, a.key))
+	x.do(r, "export a range", http.StatusOK, get("/api/v1/call-analytics/export?start_date="+today+"&end_date="+today, a.key))
+	x.do(r, "export another user's session", http.StatusNotFound, get("/api/v1/call-analytics/export?request_id="+rid, other.key))
+	x.do(r, "export without a range", http.StatusBadRequest, get("/api/v1/call-analytics/export", a.key))
+	x.do(r, "export of 32 days", http.StatusBadRequest, get("/api/v1/call-analytics/export?start_date=2026-01-01&end_date=2026-02-01", a.key))
+	x.do(logDown, "export with the store failing", http.StatusInternalServerError,
+		get("/api/v1/call-analytics/export?start_date="+today+"&end_date="+today, logDown.user(money.FromUnits(1), false).key))
 }
 
 // ownedExchanges: lines, mappings, agents and workflows.

@@ -41,6 +41,8 @@ func init() {
 	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
 	// The HTML page is text: kin-openapi decodes it as such to check it against {type: string}.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	// The call-log export is a ZIP: checked as the binary string the documents declare.
+	openapi3filter.RegisterBodyDecoder("application/zip", openapi3filter.FileBodyDecoder)
 }
 
 // apiSpec is an OpenAPI document with a router over its operations.

@@ -112,6 +112,7 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	authed.POST("/api/call/create_call", s.requireAllowedOrigin, s.createCall)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
+	authed.GET("/api/v1/call-analytics/export", kupeBadRequest, s.exportCallAnalytics)
 	if deps.APIKeys != nil {
 		s.apiKeyRoutes(authed)
 	}

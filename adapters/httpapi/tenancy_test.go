@@ -3,10 +3,12 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -155,6 +157,9 @@ var tenancyRows = []tenancyRow{
 	{"call-analytics by target's request_id", func(_, t tenant) (string, string, string) {
 		return http.MethodGet, "/api/v1/call-analytics?request_id=" + url.QueryEscape(t.requestID), ""
 	}, 200},
+	{"call-analytics export of target's request_id", func(_, t tenant) (string, string, string) {
+		return http.MethodGet, "/api/v1/call-analytics/export?request_id=" + url.QueryEscape(t.requestID), ""
+	}, 200},
 	// API keys.
 	{"PATCH api key", func(_, t tenant) (string, string, string) {
 		return http.MethodPatch, "/api/v1/api-keys/" + t.keyID, `{"name": "hijacked"}`
@@ -212,6 +217,8 @@ func TestTenancyLists(t *testing.T) {
 	r := newRig(t, withAPIKeys)
 	a, b := r.tenant(), r.tenant()
 	bIDs := []string{b.userID, b.line.ID, b.agent.ID, b.workflow.ID, b.requestID, b.sessionID, b.keyID}
+	// Yesterday to today: A's session is in the range even if midnight passed since.
+	today, yesterday := time.Now().UTC().Format(time.DateOnly), time.Now().UTC().Add(-24*time.Hour).Format(time.DateOnly)
 	for _, tc := range []struct {
 		target string
 		showsA bool // the answer holds A's own records
@@ -225,6 +232,7 @@ func TestTenancyLists(t *testing.T) {
 		{"/api/v1/call-analytics", true},
 		{"/api/v1/call-analytics?page=1&page_size=100", true},
 		{"/api/v1/call-analytics?filter=initiated", true},
+		{"/api/v1/call-analytics/export?start_date=" + yesterday + "&end_date=" + today, true},
 		{"/api/v1/call-analytics?filter=" + b.requestID, false},
 		{"/api/v1/call-analytics?filter=" + b.requestID[:4], false},
 		{"/api/v1/billing/credit-balance", true},
@@ -236,6 +244,14 @@ func TestTenancyLists(t *testing.T) {
 			w := r.get(target, a.key)
 			if w.Code != http.StatusOK {
 				t.Fatalf("GET %s = %d %s", target, w.Code, w.Body)
+			}
+			if w.Header().Get("Content-Type") == "application/zip" {
+				// Read what the ZIP holds, not its compressed bytes.
+				_, files := unzip(t, w)
+				w = httptest.NewRecorder()
+				for _, f := range files {
+					w.Body.Write(f)
+				}
 			}
 			for _, id := range bIDs {
 				if strings.Contains(w.Body.String(), id) {

@@ -59,12 +59,16 @@ func (s *Store) limitsOf(userID string) identity.Limits {
 type sessionIndex struct {
 	requests map[string]struct{}
 	active   map[string]map[string]time.Time // user id -> session id -> created at
+	created  map[string][]sessionKey         // user id -> every session, oldest first (export.go)
 }
 
 // put notes a session as stored; the caller holds s.mu.
 func (ix *sessionIndex) put(cs *call.Session) {
 	if ix.requests == nil {
 		ix.requests, ix.active = map[string]struct{}{}, map[string]map[string]time.Time{}
+	}
+	if _, seen := ix.requests[cs.RequestID]; !seen {
+		ix.addCreated(cs)
 	}
 	ix.requests[cs.RequestID] = struct{}{}
 	mine := ix.active[cs.UserID]

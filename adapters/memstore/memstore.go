@@ -80,10 +80,8 @@ func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
 	if _, ok := s.sessions[cs.ID]; ok {
 		return fault.ErrAlreadyExists
 	}
-	for _, o := range s.sessions {
-		if o.RequestID == cs.RequestID {
-			return fault.ErrAlreadyExists
-		}
+	if _, ok := s.ix.requests[cs.RequestID]; ok { // the index put keeps: no scan of every session
+		return fault.ErrAlreadyExists
 	}
 	s.put(cs)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/internal/ids"
@@ -11,9 +12,11 @@ import (
 	"github.com/kupe-voice/kupe/domain/fault"
 )
 
-// CallLogs answers the call-analytics endpoint.
+// CallLogs answers the call-analytics endpoints: one session, a page, a search, an export.
 type CallLogs struct {
 	Sessions createcall.CallStore
+	// Now is the clock of exports' cutoffs; nil is the system's.
+	Now func() time.Time
 }
 
 // Page is one page of a call log.

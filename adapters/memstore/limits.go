@@ -156,6 +156,16 @@ func (s *Store) PurgeIdempotencyKeys(_ context.Context, before time.Time, limit 
 	return n, nil
 }
 
+// Limits implements accounts.UserStore.
+func (s *Store) Limits(_ context.Context, userID string) (identity.Limits, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.users[userID]; !ok {
+		return identity.Limits{}, fault.ErrNotFound
+	}
+	return s.limitsOf(userID), nil
+}
+
 // UpdateLimits implements accounts.UserStore.
 func (s *Store) UpdateLimits(_ context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error) {
 	s.mu.Lock()

@@ -209,6 +209,27 @@ func (s *Store) CountUsers(context.Context) (int, error) {
 	return len(s.users), nil
 }
 
+// Users implements accounts.UserStore.
+func (s *Store) Users(_ context.Context, offset, limit int) ([]identity.User, int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	all := make([]identity.User, 0, len(s.users))
+	for _, u := range s.users {
+		all = append(all, u)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
+			return all[i].CreatedAt.Before(all[j].CreatedAt)
+		}
+		return all[i].ID < all[j].ID
+	})
+	offset = max(offset, 0)
+	if offset >= len(all) || limit <= 0 {
+		return []identity.User{}, len(all), nil
+	}
+	return all[offset:min(len(all), offset+limit)], len(all), nil
+}
+
 // SetCredits implements accounts.UserStore.
 func (s *Store) SetCredits(_ context.Context, userID string, amount money.Amount) error {
 	s.mu.Lock()

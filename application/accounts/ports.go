@@ -22,6 +22,11 @@ type UserStore interface {
 	// User reads a user; fault.ErrNotFound when there is none.
 	User(ctx context.Context, id string) (identity.User, error)
 	CountUsers(ctx context.Context) (int, error)
+	// Users returns one page of the users, oldest first (ties by id), and how many there are.
+	Users(ctx context.Context, offset, limit int) ([]identity.User, int, error)
+	// Limits reads the user's limits (the defaults until changed); fault.ErrNotFound when there
+	// is no such user.
+	Limits(ctx context.Context, userID string) (identity.Limits, error)
 	SetCredits(ctx context.Context, userID string, amount money.Amount) error
 	// UpdateLimits applies fn to the user's limits and stores the result, atomically; an error
 	// from fn stores nothing. fault.ErrNotFound when there is no such user.

@@ -17,22 +17,28 @@ func (s *Store) SessionsCreated(ctx context.Context, userID string, r createcall
 	if !ok || limit <= 0 {
 		return []*call.Session{}, nil
 	}
-	where := []predicate.CallSession{
-		callsession.UserID(uid),
-		callsession.CreatedAtGTE(r.From.UTC()),
-		callsession.CreatedAtLT(r.To.UTC()),
-	}
+	from := r.From.UTC()
+	var after []predicate.CallSession
 	if r.AfterID != "" {
-		after, ok := parseID(r.AfterID)
+		id, ok := parseID(r.AfterID)
 		if !ok {
 			return []*call.Session{}, nil
 		}
 		at := r.AfterCreatedAt.UTC()
-		where = append(where, callsession.Or(
+		if at.After(from) {
+			// The index range starts at the cursor, not at From: the OR alone would not bound it.
+			from = at
+		}
+		after = append(after, callsession.Or(
 			callsession.CreatedAtGT(at),
-			callsession.And(callsession.CreatedAt(at), callsession.IDGT(after)),
+			callsession.And(callsession.CreatedAt(at), callsession.IDGT(id)),
 		))
 	}
+	where := append([]predicate.CallSession{
+		callsession.UserID(uid),
+		callsession.CreatedAtGTE(from),
+		callsession.CreatedAtLT(r.To.UTC()),
+	}, after...)
 	rows, err := s.client.CallSession.Query().
 		Where(where...).
 		Order(ent.Asc(callsession.FieldCreatedAt), ent.Asc(callsession.FieldID)).

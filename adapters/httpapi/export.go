@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"compress/flate"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,7 @@ func (s *server) exportCallAnalytics(c *gin.Context) {
 	}
 	from, to := e.Range.From.Format(time.DateOnly), e.Range.To.Format(time.DateOnly)
 	s.streamZip(c, "calls_"+from+"_"+to+".zip", func(zw *zip.Writer) error {
-		return writeExport(c, zw, s.deps.CallLogs, e)
+		return writeExport(ctx, zw, s.deps.CallLogs, e)
 	})
 }
 
@@ -134,8 +135,7 @@ var exportColumns = []string{
 
 // writeExport writes calls.csv and then calls.jsonl of e into zw: two keyset reads of the same
 // sessions (e's cutoff leaves out any created meanwhile), each written as it is read.
-func writeExport(c *gin.Context, zw *zip.Writer, logs *accounts.CallLogs, e accounts.Export) error {
-	ctx := c.Request.Context()
+func writeExport(ctx context.Context, zw *zip.Writer, logs *accounts.CallLogs, e accounts.Export) error {
 	f, err := zw.Create("calls.csv")
 	if err != nil {
 		return err

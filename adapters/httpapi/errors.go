@@ -148,6 +148,15 @@ func limitError(err error) *createcall.LimitError {
 	return nil
 }
 
+// invalidIs400 marks a request whose invalid input is answered 400, not 422 (see kupeBadRequest).
+const invalidIs400 = "httpapi.invalidIs400"
+
+// kupeBadRequest is the first handler of the routes whose Kupe operation documents a 400 for
+// invalid input (createAgentSimple, getAgentById, updateAgent, createAgentPhoneMapping,
+// exportCallAnalytics): there every 422 the table would answer is a 400, with the same detail.
+// Elsewhere Kupe is silent and the 422 stays.
+func kupeBadRequest(c *gin.Context) { c.Set(invalidIs400, true) }
+
 // invalid is a 422 the HTTP layer finds itself (a malformed body or query).
 func invalid(detail string) error { return &fault.InvalidInputError{Detail: detail} }
 

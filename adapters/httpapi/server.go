@@ -118,6 +118,7 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	authed.POST("/api/call/create_call", s.requireAllowedOrigin, s.createCall)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
+	authed.GET("/api/v1/call-analytics/export", kupeBadRequest, s.exportCallAnalytics)
 	if deps.Hangups != nil {
 		authed.POST(HangupPath, s.hangupCall)
 	}
@@ -193,6 +194,9 @@ func (s *server) renderErrors(c *gin.Context, rid string) {
 		if status, detail, internal = classify(e.Err); internal {
 			s.logError(c, rid, e, status)
 		}
+	}
+	if status == http.StatusUnprocessableEntity && c.GetBool(invalidIs400) {
+		status = http.StatusBadRequest
 	}
 	setRetryAfter(c, c.Errors.Last().Err)
 	writeDetail(c, status, detail)

@@ -239,6 +239,63 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Fatalf("FindSessions(malformed user) = %v, %d, %v", ownedSessionIDs(page), total, err)
 		}
 	})
+	t.Run("sessions created in a range, paged by keyset", func(t *testing.T) {
+		s := newStore(t)
+		u, other := newUser(t, s, base), newUser(t, s, base)
+		mk := func(userID, id string, at time.Time) *call.Session {
+			cs := call.NewSession(call.Session{ID: id, RequestID: uuid.NewString(), UserID: userID,
+				Provider: call.ProviderSimulated, From: "+14155550123", To: "+14155550124"}, at)
+			must(t, s.CreateSession(ctx, cs))
+			return cs
+		}
+		day := base.Truncate(24 * time.Hour)
+		mk(u.ID, uuid.NewString(), day.Add(-time.Microsecond)) // the day before
+		var want []string
+		// Three at the same instant, told apart by id; then one a microsecond later, one later still.
+		for _, id := range []string{"30000000-0000-4000-8000-000000000000", "10000000-0000-4000-8000-000000000000", "20000000-0000-4000-8000-000000000000"} {
+			mk(u.ID, id, day)
+		}
+		want = append(want, "10000000-0000-4000-8000-000000000000", "20000000-0000-4000-8000-000000000000", "30000000-0000-4000-8000-000000000000")
+		want = append(want, mk(u.ID, uuid.NewString(), day.Add(time.Microsecond)).ID, mk(u.ID, uuid.NewString(), day.Add(23*time.Hour)).ID)
+		mk(u.ID, uuid.NewString(), day.Add(24*time.Hour)) // the next day: To is excluded
+		mk(other.ID, uuid.NewString(), day.Add(time.Hour))
+
+		r := createcall.SessionRange{From: day, To: day.Add(24 * time.Hour)}
+		var got []string
+		for pages := 0; ; pages++ {
+			page, err := s.SessionsCreated(ctx, u.ID, r, 2)
+			must(t, err)
+			if len(page) > 2 || pages > 5 {
+				t.Fatalf("page %d holds %d sessions", pages, len(page))
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, cs := range page {
+				if cs.UserID != u.ID {
+					t.Fatalf("another user's session %s", cs.ID)
+				}
+				got = append(got, cs.ID)
+			}
+			r = r.After(page[len(page)-1])
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("SessionsCreated pages = %v, want %v", got, want)
+		}
+		one, err := s.SessionsCreated(ctx, u.ID, createcall.SessionRange{From: day, To: day.Add(24 * time.Hour)}, 1)
+		must(t, err)
+		if len(one) != 1 || one[0].ID != want[0] || one[0].To != "+14155550124" || !one[0].CreatedAt.Equal(day) {
+			t.Fatalf("first session = %+v", one)
+		}
+		for name, q := range map[string]struct {
+			user  string
+			limit int
+		}{"malformed user": {"not-a-uuid", 10}, "no limit": {u.ID, 0}} {
+			if page, err := s.SessionsCreated(ctx, q.user, createcall.SessionRange{From: day, To: day.Add(24 * time.Hour)}, q.limit); err != nil || len(page) != 0 {
+				t.Fatalf("%s: SessionsCreated = %v, %v", name, ownedSessionIDs(page), err)
+			}
+		}
+	})
 }
 
 // RunDialPlanSuite is the acceptance test of createcall.DialPlanStore: the lines, agents,

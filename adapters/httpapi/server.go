@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 )
@@ -45,6 +46,8 @@ type Deps struct {
 	APIKeys *accounts.APIKeys
 	// Callbacks serves the carriers' status callbacks (callbacks.go); nil leaves the route out.
 	Callbacks *Callbacks
+	// Hangups ends calls in progress (hangup.go); nil leaves the route out.
+	Hangups *callevents.HangupHandler
 	// Lines, Mappings, Agents and Workflows serve the caller's own records (owned.go): phone
 	// lines, what they run, agents and workflows. Each nil leaves its routes out.
 	Lines     *accounts.Lines
@@ -117,11 +120,16 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	e.GET("/docs", s.apiReference)
 	if deps.Callbacks != nil {
 		e.POST(StatusCallbackPath, s.statusCallback)
+		e.POST(AMDCallbackPath, s.amdCallback)
 	}
 	authed := e.Group("", s.authenticate)
 	authed.POST("/api/call/create_call", s.requireAllowedOrigin, s.createCall)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
+	authed.GET("/api/v1/call-analytics/export", kupeBadRequest, s.exportCallAnalytics)
+	if deps.Hangups != nil {
+		authed.POST(HangupPath, s.hangupCall)
+	}
 	if deps.APIKeys != nil {
 		s.apiKeyRoutes(authed)
 	}
@@ -200,6 +208,9 @@ func (s *server) renderErrors(c *gin.Context, rid string) {
 		if status, detail, internal = classify(e.Err); internal {
 			s.logError(c, rid, e, status)
 		}
+	}
+	if status == http.StatusUnprocessableEntity && c.GetBool(invalidIs400) {
+		status = http.StatusBadRequest
 	}
 	setRetryAfter(c, c.Errors.Last().Err)
 	writeDetail(c, status, detail)

@@ -59,12 +59,16 @@ func (s *Store) limitsOf(userID string) identity.Limits {
 type sessionIndex struct {
 	requests map[string]struct{}
 	active   map[string]map[string]time.Time // user id -> session id -> created at
+	created  map[string][]sessionKey         // user id -> every session, oldest first (export.go)
 }
 
 // put notes a session as stored; the caller holds s.mu.
 func (ix *sessionIndex) put(cs *call.Session) {
 	if ix.requests == nil {
 		ix.requests, ix.active = map[string]struct{}{}, map[string]map[string]time.Time{}
+	}
+	if _, seen := ix.requests[cs.RequestID]; !seen {
+		ix.addCreated(cs)
 	}
 	ix.requests[cs.RequestID] = struct{}{}
 	mine := ix.active[cs.UserID]
@@ -150,6 +154,16 @@ func (s *Store) PurgeIdempotencyKeys(_ context.Context, before time.Time, limit 
 		}
 	}
 	return n, nil
+}
+
+// Limits implements accounts.UserStore.
+func (s *Store) Limits(_ context.Context, userID string) (identity.Limits, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.users[userID]; !ok {
+		return identity.Limits{}, fault.ErrNotFound
+	}
+	return s.limitsOf(userID), nil
 }
 
 // UpdateLimits implements accounts.UserStore.

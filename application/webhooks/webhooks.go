@@ -13,6 +13,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kupe-voice/kupe/application/accounts"
+
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/webhook"
 )
@@ -192,8 +194,8 @@ type DeliveryStore interface {
 type Agents interface {
 	// UserAgent returns one of the user's agents; another user's is not found.
 	UserAgent(ctx context.Context, userID, agentID string) (call.Agent, error)
-	// UserAgents returns all of the user's agents.
-	UserAgents(ctx context.Context, userID string) ([]call.Agent, error)
+	// UserAgents returns a page of the user's agents and how many there are in all.
+	UserAgents(ctx context.Context, userID string, q accounts.AgentQuery) ([]call.Agent, int, error)
 }
 
 // Sessions reads a call session by id (the calls' store).

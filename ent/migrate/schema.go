@@ -254,6 +254,10 @@ var (
 		{Name: "rendered_system_prompt", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "rendered_first_message", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "billed_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "ring_timeout_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "max_duration_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "machine_detection", Type: field.TypeString, Default: "off"},
+		{Name: "answered_by", Type: field.TypeString, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// CallSessionsTable holds the schema information for the "call_sessions" table.
@@ -264,7 +268,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "call_sessions_users_call_sessions",
-				Columns:    []*schema.Column{CallSessionsColumns[22]},
+				Columns:    []*schema.Column{CallSessionsColumns[26]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -273,12 +277,12 @@ var (
 			{
 				Name:    "callsession_user_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[22], CallSessionsColumns[1], CallSessionsColumns[0]},
+				Columns: []*schema.Column{CallSessionsColumns[26], CallSessionsColumns[1], CallSessionsColumns[0]},
 			},
 			{
 				Name:    "callsession_user_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[22], CallSessionsColumns[9]},
+				Columns: []*schema.Column{CallSessionsColumns[26], CallSessionsColumns[9]},
 			},
 			{
 				Name:    "callsession_leg_id",

@@ -44,6 +44,13 @@ func (CallSession) Fields() []ent.Field {
 		field.Text("rendered_first_message").Optional(),
 		// billed_seconds is what the charge was computed from, once charged.
 		field.Int("billed_seconds").Optional().Nillable(),
+		// The caller's call options (call.Options): null is the carrier's default.
+		field.Int("ring_timeout_seconds").Optional().Nillable(),
+		field.Int("max_duration_seconds").Optional().Nillable(),
+		field.String("machine_detection").Default("off"),
+		// answered_by is the carrier's machine-detection result (human, machine, unknown); null
+		// until it reports, and for calls without detection.
+		field.String("answered_by").Optional().Nillable(),
 	}
 }
 

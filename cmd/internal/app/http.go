@@ -42,6 +42,7 @@ type HandlerDeps struct {
 	Agents      *accounts.Agents
 	Workflows   *accounts.Workflows
 	Events      *callevents.CarrierEvents
+	Hangups     *callevents.HangupHandler
 	Credentials []httpapi.Credential
 	Signer      *httpapi.CallbackSigner
 	Pinger      httpapi.Pinger
@@ -59,7 +60,7 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
 		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows,
-		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall, Webhooks: d.Webhooks},
+		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall, Webhooks: d.Webhooks, Hangups: d.Hangups},
 		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
 		log.Named("http"))
 }

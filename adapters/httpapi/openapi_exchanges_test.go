@@ -45,6 +45,7 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 	if d.Readiness == nil {
 		d.Readiness = &httpapi.Readiness{}
 	}
+	withCampaigns(d, nil)
 	if d.Webhooks == nil {
 		d.Webhooks = webhookDeps(mem, memstore.NewWebhooks(nil), true)
 	}
@@ -192,6 +193,7 @@ func apiExchanges(t *testing.T) []exchange {
 	ownedExchanges(x)
 	apiKeyExchanges(x)
 	callbackExchanges(x)
+	campaignExchanges(x)
 	webhookExchanges(x)
 	callControlExchanges(x)
 	return x.list
@@ -240,7 +242,11 @@ func genericExchanges(x *exchanger, doc *openapi3.T) {
 				req.Header.Set("x-api-key", a.key)
 				req.ContentLength = -1
 				x.do(r, name+" with an unreadable body", http.StatusBadRequest, req)
-				big := `{"name": "` + strings.Repeat("x", httpapi.DefaultMaxBodyBytes) + `"}`
+				limit := httpapi.DefaultMaxBodyBytes
+				if n, ok := op.Extensions["x-max-body-bytes"].(float64); ok { // an operation with its own bound
+					limit = int(n)
+				}
+				big := `{"name": "` + strings.Repeat("x", limit) + `"}`
 				x.do(r, name+" with a body too large", http.StatusRequestEntityTooLarge, specRequest(method, target(""), a.key, big))
 			}
 			uuidInPath := false

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 )
 
@@ -53,6 +54,10 @@ type Deps struct {
 	Mappings  *accounts.Mappings
 	Agents    *accounts.Agents
 	Workflows *accounts.Workflows
+	// Campaigns serves batch calling (campaigns.go) and DoNotCall the do-not-call list; each nil
+	// leaves its routes out.
+	Campaigns *campaigns.Service
+	DoNotCall *campaigns.DoNotCall
 	// Webhooks serves agent webhooks, both ways (webhooks.go); nil leaves those routes out.
 	Webhooks *Webhooks
 }
@@ -68,6 +73,9 @@ type Config struct {
 	// that may call create_call; empty allows none (requests without an Origin are not browsers'
 	// and always pass).
 	AllowedOrigins []string
+	// BatchEventsInterval is how often a batch's event stream reads its counts; zero is
+	// DefaultBatchEventsInterval.
+	BatchEventsInterval time.Duration
 }
 
 type server struct {
@@ -126,6 +134,12 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 		s.apiKeyRoutes(authed)
 	}
 	s.ownedRoutes(authed)
+	if deps.Campaigns != nil {
+		s.campaignRoutes(authed)
+	}
+	if deps.DoNotCall != nil {
+		s.suppressionRoutes(authed)
+	}
 	if deps.Webhooks != nil {
 		s.webhookRoutes(authed, e)
 	}

@@ -33,6 +33,9 @@ type Store struct {
 	// onFinal is the call-final outbox's stand-in: told of each session saved into a final
 	// status (OnCallFinal).
 	onFinal func(ctx context.Context, sessionID string) error
+	// suppressed holds the do-not-call lists: user id → number → when listed; made on first
+	// use (suppressions.go).
+	suppressed map[string]map[string]time.Time
 }
 
 // OnCallFinal makes the store call fn, after the save and outside its lock, for each session
@@ -70,6 +73,9 @@ func (s *Store) DialPlan(_ context.Context, q createcall.DialPlanQuery) (createc
 		}
 	}
 	addTarget(q.Requested)
+	if q.Destination != "" {
+		_, plan.Suppressed = s.suppressed[userID][q.Destination]
+	}
 	for _, l := range s.lines {
 		if l.UserID != userID {
 			continue

@@ -146,7 +146,7 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		hash = requestHash(to.String(), req, vars, composite, opts)
 	}
 
-	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now}
+	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now, Destination: to.String()}
 	if hash != "" {
 		q.IdempotencyKey = cmd.IdempotencyKey
 	}
@@ -176,6 +176,9 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	}
 	if err := h.checkDestination(to, plan.Limits); err != nil {
 		return Result{}, err
+	}
+	if plan.Suppressed {
+		return Result{}, errSuppressed
 	}
 	if !plan.Credits.Positive() {
 		return Result{}, ErrInsufficientCredits

@@ -22,6 +22,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
@@ -37,6 +38,8 @@ type env struct {
 	accounts *accounts.Accounts
 	create   *createcall.Handler
 	limits   *accounts.UserLimits
+	// campaigns is batch calling; a server dials what kupectl starts.
+	campaigns *campaigns.Service
 	// The agent webhooks: configurations, the delivery log, and the store to find a
 	// delivery's owner.
 	endpoints     *webhooks.Endpoints
@@ -67,6 +70,16 @@ var commands = map[string]command{
 	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
 	"limits set":       {limitsSetUsage, limitsSet},
 	"calls hangup":     {"--id S", callsHangup},
+
+	"campaigns create": {"--user U --name N --line L (--agent A | --workflow W) [--batch-size N] [--variables a,b] [--start-at RFC3339] [--window HH:MM-HH:MM [--days mon,tue]] [--max-attempts N --retry-on busy,no_answer,failed --backoff SECONDS]", campaignsCreate},
+	"campaigns upload": {"--id B --file F.csv", campaignsUpload},
+	"campaigns start":  {"--id B", campaignChange("campaigns start", (*campaigns.Service).Start)},
+	"campaigns pause":  {"--id B", campaignChange("campaigns pause", (*campaigns.Service).Pause)},
+	"campaigns resume": {"--id B", campaignChange("campaigns resume", (*campaigns.Service).Resume)},
+	"campaigns cancel": {"--id B", campaignChange("campaigns cancel", (*campaigns.Service).Cancel)},
+	"campaigns status": {"--id B", campaignsStatus},
+	"campaigns list":   {"--user U", campaignsList},
+	"campaigns watch":  {"--id B", campaignsWatch},
 
 	"webhooks show":       {"--agent A [--reveal-secret]", webhooksShow},
 	"webhooks set":        {webhooksSetUsage, webhooksSet},
@@ -132,14 +145,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.JobInserts,
 		app.Carriers,
 		app.UseCases,
+		app.Campaigns,
 		app.Webhooks,
 		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits, hu *callevents.HangupHandler,
-			eps *webhooks.Endpoints, ds *webhooks.Deliveries, store *entstore.Webhooks,
+			cs *campaigns.Service, eps *webhooks.Endpoints, ds *webhooks.Deliveries, store *entstore.Webhooks,
 			lines *accounts.Lines, agents *accounts.Agents, logs *accounts.CallLogs) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, hangups: hu, endpoints: eps, deliveries: ds,
-				deliveryStore: store, lines: lines, agents: agents, logs: logs, out: stdout, errOut: stderr}, rest)
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, hangups: hu, campaigns: cs, endpoints: eps,
+				deliveries: ds, deliveryStore: store, lines: lines, agents: agents, logs: logs, out: stdout, errOut: stderr}, rest)
 		}),
 	).Err()
 	if fxErr != nil {
@@ -182,7 +196,7 @@ func describe(err error) string {
 	switch {
 	case errors.Is(err, call.ErrSessionNotFound):
 		return "call session not found: check the id"
-	case errors.Is(err, fault.ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound), errors.Is(err, campaigns.ErrNotFound):
 		return "not found: check the ids"
 	case errors.Is(err, fault.ErrAlreadyExists):
 		return "already exists"

@@ -181,9 +181,9 @@ var (
 				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[2]},
 			},
 			{
-				Name:    "batchrow_batch_id_pending_next_attempt_at",
+				Name:    "batchrow_batch_id_pending_next_attempt_at_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[8], BatchRowsColumns[9]},
+				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[8], BatchRowsColumns[9], BatchRowsColumns[1]},
 			},
 			{
 				Name:    "batchrow_batch_id_status",

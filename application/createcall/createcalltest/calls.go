@@ -30,6 +30,9 @@ type Store interface {
 	accountstest.Store
 	createcall.DialPlanStore
 	callevents.Ledger
+	// AddSuppressions puts numbers on a user's do-not-call list (campaigns.SuppressionStore),
+	// which the dial plan reads.
+	AddSuppressions(ctx context.Context, userID string, numbers []string, at time.Time) (int, error)
 }
 
 var (
@@ -305,6 +308,29 @@ func RunDialPlanSuite(t *testing.T, newStore func(t *testing.T) Store) {
 	ctx := context.Background()
 	// Stores keep time to the microsecond at least (PostgreSQL's precision).
 	base := time.Date(2026, 11, 28, 9, 0, 0, 123456000, time.UTC)
+
+	t.Run("the destination's place on the do-not-call list", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(t, s, base)
+		other := newUser(t, s, base)
+		_, err := s.AddSuppressions(ctx, u.ID, []string{"+14155550123"}, base)
+		must(t, err)
+		for _, c := range []struct {
+			user, dest string
+			want       bool
+		}{
+			{u.ID, "+14155550123", true},
+			{u.ID, "+14155550124", false},
+			{u.ID, "", false},
+			{other.ID, "+14155550123", false},
+		} {
+			plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: c.user, Destination: c.dest, Now: base})
+			must(t, err)
+			if plan.Suppressed != c.want {
+				t.Errorf("Suppressed for destination %q (owner %v) = %v, want %v", c.dest, c.user == u.ID, plan.Suppressed, c.want)
+			}
+		}
+	})
 
 	t.Run("lines, agents, workflows and mappings make the dial plan", func(t *testing.T) {
 		s := newStore(t)

@@ -15,6 +15,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/supabaseauth"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 )
@@ -46,6 +47,9 @@ type HandlerDeps struct {
 	Signer      *httpapi.CallbackSigner
 	Pinger      httpapi.Pinger
 	Readiness   *httpapi.Readiness
+	// Campaigns and DoNotCall serve batch calling when the Campaigns module is in.
+	Campaigns *campaigns.Service   `optional:"true"`
+	DoNotCall *campaigns.DoNotCall `optional:"true"`
 	// Webhooks is set when the app runs the Webhooks module.
 	Webhooks *httpapi.Webhooks `optional:"true"`
 }
@@ -55,7 +59,8 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 	return httpapi.New(httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
-		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows, Webhooks: d.Webhooks, Hangups: d.Hangups},
+		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows,
+		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall, Webhooks: d.Webhooks, Hangups: d.Hangups},
 		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
 		log.Named("http"))
 }

@@ -104,7 +104,10 @@ func (s *Service) fill(tx Tx, now time.Time) error {
 			if err := b.Complete(now); err != nil {
 				return err
 			}
-			return tx.SaveBatch(b)
+			if err := tx.SaveBatch(b); err != nil {
+				return err
+			}
+			return tx.Enqueue(Job{Args: CompletedJob{BatchID: b.ID}, Unique: true})
 		}
 	}
 	if free > 0 {
@@ -399,4 +402,33 @@ func (s *Service) OnCallFinal(ctx context.Context, sessionID string) error {
 		return nil
 	}
 	return err
+}
+
+// Completions is told about each batch that completed, once its completion has committed. It
+// must be idempotent: the campaign_completed job runs again after an error.
+type Completions interface {
+	OnBatchCompleted(ctx context.Context, b *campaign.Batch, c Counts) error
+}
+
+// Completed runs the campaign_completed job: it hands the completed batch and its final
+// counts to s.Completions. A batch that is gone or not completed is done.
+func (s *Service) Completed(ctx context.Context, j CompletedJob) error {
+	if s.Completions == nil {
+		return nil
+	}
+	b, err := s.Store.Batch(ctx, "", j.BatchID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if b.Status() != campaign.BatchCompleted {
+		return nil
+	}
+	c, err := s.Store.Counts(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	return s.Completions.OnBatchCompleted(ctx, b, c)
 }

@@ -30,3 +30,16 @@ type TickJob struct {
 
 // Kind implements JobArgs.
 func (TickJob) Kind() string { return KindTick }
+
+// KindCompleted names the job that announces a completed batch.
+const KindCompleted = "campaign_completed"
+
+// CompletedJob announces that batch BatchID completed: it is inserted, unique, in the
+// transaction that completes the batch, and its worker tells the service's Completions (agent
+// webhooks queue batch.completed), retried until they succeed.
+type CompletedJob struct {
+	BatchID string `json:"batch_id"`
+}
+
+// Kind implements JobArgs.
+func (CompletedJob) Kind() string { return KindCompleted }

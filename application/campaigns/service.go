@@ -26,6 +26,8 @@ type Service struct {
 	// carrier never reported its end): the row fails and frees its slot. Zero is
 	// DefaultCallStaleAfter.
 	CallStaleAfter time.Duration
+	// Completions, when set, hears of each completed batch (the campaign_completed job).
+	Completions Completions
 }
 
 // DefaultCallStaleAfter is create_call's own bound on an active call (its concurrency cap stops

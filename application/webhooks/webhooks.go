@@ -203,6 +203,19 @@ type Sessions interface {
 	Session(ctx context.Context, id string) (*call.Session, error)
 }
 
+// CampaignCall is the campaign row a session called: the batch and the row (Kupe's batch_data
+// row) whose attempt it was.
+type CampaignCall struct {
+	BatchID string
+	RowID   string
+}
+
+// CampaignCalls finds the campaign row of a session; ok is false when the session is no
+// campaign's.
+type CampaignCalls interface {
+	CampaignCall(ctx context.Context, sessionID string) (c CampaignCall, ok bool, err error)
+}
+
 // Message is one signed attempt to send.
 type Message struct {
 	// Key names the endpoint for the in-flight cap (the agent's id).

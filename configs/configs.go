@@ -14,7 +14,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -72,12 +71,14 @@ type CarriersConfig struct {
 	TwilioAPIBaseURL  string        `yaml:"twilio_api_base_url"`
 	ExotelAPIBaseURL  string        `yaml:"exotel_api_base_url"`
 	ElisonAPIBaseURL  string        `yaml:"elison_api_base_url"`
-	SimulatedReject   []string      `yaml:"simulated_reject"`
 	PublicBaseURL     string        `yaml:"-"`
 	MediaStreamURLTpl string        `yaml:"-"`
 	// The circuit breaker in front of each carrier account (faults.go).
 	BreakerFailures int           `yaml:"breaker_failures"`
 	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
+
+	// Simulated is the simulated carrier's (simulated.go).
+	Simulated SimulatedConfig `yaml:"simulated"`
 }
 
 // DemoConfig shapes the first-run demo account.
@@ -128,14 +129,6 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	str("KUPE_TWILIO_API_BASE_URL", &c.Carriers.TwilioAPIBaseURL)
 	str("KUPE_EXOTEL_API_BASE_URL", &c.Carriers.ExotelAPIBaseURL)
 	str("KUPE_ELISON_API_BASE_URL", &c.Carriers.ElisonAPIBaseURL)
-	if v, ok := lookup("KUPE_SIMULATED_REJECT"); ok {
-		c.Carriers.SimulatedReject = nil
-		for _, n := range strings.Split(v, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				c.Carriers.SimulatedReject = append(c.Carriers.SimulatedReject, n)
-			}
-		}
-	}
 	str("KUPE_DEMO_CREDITS", &c.Demo.Credits)
 	errs = append(errs, loadAuth(lookup, &c)...)
 	errs = append(errs, loadBilling(lookup, &c)...)
@@ -145,6 +138,7 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	errs = append(errs, loadObservability(lookup, &c)...)
 	errs = append(errs, loadWebhooks(lookup, &c)...)
 	errs = append(errs, loadJobs(lookup, &c)...)
+	errs = append(errs, loadSimulated(lookup, &c)...)
 
 	switch c.Env {
 	case "development", "production":
@@ -174,11 +168,6 @@ func load(lookup func(string) (string, bool)) (Config, error) {
 	if p, err := url.Parse(strings.NewReplacer("{request_id}", "r", "{call_session_id}", "s").Replace(c.Media)); err != nil ||
 		(p.Scheme != "ws" && p.Scheme != "wss") || p.Host == "" {
 		errs = append(errs, "KUPE_MEDIA_STREAM_URL: want a ws(s) URL template")
-	}
-	for _, n := range c.Carriers.SimulatedReject {
-		if _, err := call.ParsePhoneNumber(n); err != nil {
-			errs = append(errs, fmt.Sprintf("KUPE_SIMULATED_REJECT: %q is not an E.164 number", n))
-		}
 	}
 	if _, err := money.ParseAmount(c.Demo.Credits); err != nil {
 		errs = append(errs, "KUPE_DEMO_CREDITS: "+err.Error())

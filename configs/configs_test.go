@@ -21,8 +21,8 @@ func TestDefaults(t *testing.T) {
 	if dsn, _ := c.Database.DSN(); dsn != "file:data/kupe.db" || !c.Database.Embedded() {
 		t.Fatalf("default DSN %q", dsn)
 	}
-	if len(c.Carriers.SimulatedReject) != 1 || c.Carriers.SimulatedReject[0] != "+14155550199" {
-		t.Fatalf("simulated reject %v", c.Carriers.SimulatedReject)
+	if len(c.Carriers.Simulated.Reject) != 1 || c.Carriers.Simulated.Reject[0] != "+14155550199" {
+		t.Fatalf("simulated reject %v", c.Carriers.Simulated.Reject)
 	}
 	if got := c.Carriers.MediaStreamURL("r1", "s1"); !strings.Contains(got, "/r1/s1") {
 		t.Fatalf("media URL %q", got)
@@ -38,7 +38,7 @@ func TestEnvironmentOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.HTTP.Addr != "0.0.0.0:9000" || c.Carriers.Timeout != 3*time.Second || c.Env != "production" ||
-		len(c.Carriers.SimulatedReject) != 2 || c.Database.Embedded() {
+		len(c.Carriers.Simulated.Reject) != 2 || c.Database.Embedded() {
 		t.Fatalf("overrides: %+v", c)
 	}
 	if r := c.Database.Redacted(); strings.Contains(r, "pw") {

@@ -66,6 +66,14 @@ type CallSession struct {
 	BilledSeconds *int `json:"billed_seconds,omitempty"`
 	// Slot holds the value of the "slot" field.
 	Slot *int `json:"slot,omitempty"`
+	// RingTimeoutSeconds holds the value of the "ring_timeout_seconds" field.
+	RingTimeoutSeconds *int `json:"ring_timeout_seconds,omitempty"`
+	// MaxDurationSeconds holds the value of the "max_duration_seconds" field.
+	MaxDurationSeconds *int `json:"max_duration_seconds,omitempty"`
+	// MachineDetection holds the value of the "machine_detection" field.
+	MachineDetection string `json:"machine_detection,omitempty"`
+	// AnsweredBy holds the value of the "answered_by" field.
+	AnsweredBy *string `json:"answered_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CallSessionQuery when eager-loading is set.
 	Edges        CallSessionEdges `json:"edges"`
@@ -101,9 +109,9 @@ func (*CallSession) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case callsession.FieldVariableValues:
 			values[i] = new([]byte)
-		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds, callsession.FieldSlot:
+		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds, callsession.FieldSlot, callsession.FieldRingTimeoutSeconds, callsession.FieldMaxDurationSeconds:
 			values[i] = new(sql.NullInt64)
-		case callsession.FieldProvider, callsession.FieldFromNumber, callsession.FieldToNumber, callsession.FieldStatus, callsession.FieldLegID, callsession.FieldDetail, callsession.FieldRenderedSystemPrompt, callsession.FieldRenderedFirstMessage:
+		case callsession.FieldProvider, callsession.FieldFromNumber, callsession.FieldToNumber, callsession.FieldStatus, callsession.FieldLegID, callsession.FieldDetail, callsession.FieldRenderedSystemPrompt, callsession.FieldRenderedFirstMessage, callsession.FieldMachineDetection, callsession.FieldAnsweredBy:
 			values[i] = new(sql.NullString)
 		case callsession.FieldCreatedAt, callsession.FieldAnsweredAt, callsession.FieldEndedAt, callsession.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -277,6 +285,33 @@ func (_m *CallSession) assignValues(columns []string, values []any) error {
 				_m.Slot = new(int)
 				*_m.Slot = int(value.Int64)
 			}
+		case callsession.FieldRingTimeoutSeconds:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field ring_timeout_seconds", values[i])
+			} else if value.Valid {
+				_m.RingTimeoutSeconds = new(int)
+				*_m.RingTimeoutSeconds = int(value.Int64)
+			}
+		case callsession.FieldMaxDurationSeconds:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field max_duration_seconds", values[i])
+			} else if value.Valid {
+				_m.MaxDurationSeconds = new(int)
+				*_m.MaxDurationSeconds = int(value.Int64)
+			}
+		case callsession.FieldMachineDetection:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field machine_detection", values[i])
+			} else if value.Valid {
+				_m.MachineDetection = value.String
+			}
+		case callsession.FieldAnsweredBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field answered_by", values[i])
+			} else if value.Valid {
+				_m.AnsweredBy = new(string)
+				*_m.AnsweredBy = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -399,6 +434,24 @@ func (_m *CallSession) String() string {
 	if v := _m.Slot; v != nil {
 		builder.WriteString("slot=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.RingTimeoutSeconds; v != nil {
+		builder.WriteString("ring_timeout_seconds=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.MaxDurationSeconds; v != nil {
+		builder.WriteString("max_duration_seconds=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("machine_detection=")
+	builder.WriteString(_m.MachineDetection)
+	builder.WriteString(", ")
+	if v := _m.AnsweredBy; v != nil {
+		builder.WriteString("answered_by=")
+		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -275,6 +275,62 @@ func (_c *CallSessionCreate) SetNillableSlot(v *int) *CallSessionCreate {
 	return _c
 }
 
+// SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
+func (_c *CallSessionCreate) SetRingTimeoutSeconds(v int) *CallSessionCreate {
+	_c.mutation.SetRingTimeoutSeconds(v)
+	return _c
+}
+
+// SetNillableRingTimeoutSeconds sets the "ring_timeout_seconds" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableRingTimeoutSeconds(v *int) *CallSessionCreate {
+	if v != nil {
+		_c.SetRingTimeoutSeconds(*v)
+	}
+	return _c
+}
+
+// SetMaxDurationSeconds sets the "max_duration_seconds" field.
+func (_c *CallSessionCreate) SetMaxDurationSeconds(v int) *CallSessionCreate {
+	_c.mutation.SetMaxDurationSeconds(v)
+	return _c
+}
+
+// SetNillableMaxDurationSeconds sets the "max_duration_seconds" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableMaxDurationSeconds(v *int) *CallSessionCreate {
+	if v != nil {
+		_c.SetMaxDurationSeconds(*v)
+	}
+	return _c
+}
+
+// SetMachineDetection sets the "machine_detection" field.
+func (_c *CallSessionCreate) SetMachineDetection(v string) *CallSessionCreate {
+	_c.mutation.SetMachineDetection(v)
+	return _c
+}
+
+// SetNillableMachineDetection sets the "machine_detection" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableMachineDetection(v *string) *CallSessionCreate {
+	if v != nil {
+		_c.SetMachineDetection(*v)
+	}
+	return _c
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (_c *CallSessionCreate) SetAnsweredBy(v string) *CallSessionCreate {
+	_c.mutation.SetAnsweredBy(v)
+	return _c
+}
+
+// SetNillableAnsweredBy sets the "answered_by" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableAnsweredBy(v *string) *CallSessionCreate {
+	if v != nil {
+		_c.SetAnsweredBy(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CallSessionCreate) SetID(v uuid.UUID) *CallSessionCreate {
 	_c.mutation.SetID(v)
@@ -345,6 +401,10 @@ func (_c *CallSessionCreate) defaults() {
 		v := callsession.DefaultCost
 		_c.mutation.SetCost(v)
 	}
+	if _, ok := _c.mutation.MachineDetection(); !ok {
+		v := callsession.DefaultMachineDetection
+		_c.mutation.SetMachineDetection(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := callsession.DefaultID()
 		_c.mutation.SetID(v)
@@ -393,6 +453,9 @@ func (_c *CallSessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.Version(); !ok {
 		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "CallSession.version"`)}
+	}
+	if _, ok := _c.mutation.MachineDetection(); !ok {
+		return &ValidationError{Name: "machine_detection", err: errors.New(`ent: missing required field "CallSession.machine_detection"`)}
 	}
 	if len(_c.mutation.UserIDs()) == 0 {
 		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "CallSession.user"`)}
@@ -520,6 +583,22 @@ func (_c *CallSessionCreate) createSpec() (*CallSession, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Slot(); ok {
 		_spec.SetField(callsession.FieldSlot, field.TypeInt, value)
 		_node.Slot = &value
+	}
+	if value, ok := _c.mutation.RingTimeoutSeconds(); ok {
+		_spec.SetField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)
+		_node.RingTimeoutSeconds = &value
+	}
+	if value, ok := _c.mutation.MaxDurationSeconds(); ok {
+		_spec.SetField(callsession.FieldMaxDurationSeconds, field.TypeInt, value)
+		_node.MaxDurationSeconds = &value
+	}
+	if value, ok := _c.mutation.MachineDetection(); ok {
+		_spec.SetField(callsession.FieldMachineDetection, field.TypeString, value)
+		_node.MachineDetection = value
+	}
+	if value, ok := _c.mutation.AnsweredBy(); ok {
+		_spec.SetField(callsession.FieldAnsweredBy, field.TypeString, value)
+		_node.AnsweredBy = &value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -923,6 +1002,84 @@ func (u *CallSessionUpsert) AddSlot(v int) *CallSessionUpsert {
 // ClearSlot clears the value of the "slot" field.
 func (u *CallSessionUpsert) ClearSlot() *CallSessionUpsert {
 	u.SetNull(callsession.FieldSlot)
+	return u
+}
+
+// SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
+func (u *CallSessionUpsert) SetRingTimeoutSeconds(v int) *CallSessionUpsert {
+	u.Set(callsession.FieldRingTimeoutSeconds, v)
+	return u
+}
+
+// UpdateRingTimeoutSeconds sets the "ring_timeout_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateRingTimeoutSeconds() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldRingTimeoutSeconds)
+	return u
+}
+
+// AddRingTimeoutSeconds adds v to the "ring_timeout_seconds" field.
+func (u *CallSessionUpsert) AddRingTimeoutSeconds(v int) *CallSessionUpsert {
+	u.Add(callsession.FieldRingTimeoutSeconds, v)
+	return u
+}
+
+// ClearRingTimeoutSeconds clears the value of the "ring_timeout_seconds" field.
+func (u *CallSessionUpsert) ClearRingTimeoutSeconds() *CallSessionUpsert {
+	u.SetNull(callsession.FieldRingTimeoutSeconds)
+	return u
+}
+
+// SetMaxDurationSeconds sets the "max_duration_seconds" field.
+func (u *CallSessionUpsert) SetMaxDurationSeconds(v int) *CallSessionUpsert {
+	u.Set(callsession.FieldMaxDurationSeconds, v)
+	return u
+}
+
+// UpdateMaxDurationSeconds sets the "max_duration_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateMaxDurationSeconds() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldMaxDurationSeconds)
+	return u
+}
+
+// AddMaxDurationSeconds adds v to the "max_duration_seconds" field.
+func (u *CallSessionUpsert) AddMaxDurationSeconds(v int) *CallSessionUpsert {
+	u.Add(callsession.FieldMaxDurationSeconds, v)
+	return u
+}
+
+// ClearMaxDurationSeconds clears the value of the "max_duration_seconds" field.
+func (u *CallSessionUpsert) ClearMaxDurationSeconds() *CallSessionUpsert {
+	u.SetNull(callsession.FieldMaxDurationSeconds)
+	return u
+}
+
+// SetMachineDetection sets the "machine_detection" field.
+func (u *CallSessionUpsert) SetMachineDetection(v string) *CallSessionUpsert {
+	u.Set(callsession.FieldMachineDetection, v)
+	return u
+}
+
+// UpdateMachineDetection sets the "machine_detection" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateMachineDetection() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldMachineDetection)
+	return u
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (u *CallSessionUpsert) SetAnsweredBy(v string) *CallSessionUpsert {
+	u.Set(callsession.FieldAnsweredBy, v)
+	return u
+}
+
+// UpdateAnsweredBy sets the "answered_by" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateAnsweredBy() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldAnsweredBy)
+	return u
+}
+
+// ClearAnsweredBy clears the value of the "answered_by" field.
+func (u *CallSessionUpsert) ClearAnsweredBy() *CallSessionUpsert {
+	u.SetNull(callsession.FieldAnsweredBy)
 	return u
 }
 
@@ -1372,6 +1529,97 @@ func (u *CallSessionUpsertOne) UpdateSlot() *CallSessionUpsertOne {
 func (u *CallSessionUpsertOne) ClearSlot() *CallSessionUpsertOne {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.ClearSlot()
+	})
+}
+
+// SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
+func (u *CallSessionUpsertOne) SetRingTimeoutSeconds(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetRingTimeoutSeconds(v)
+	})
+}
+
+// AddRingTimeoutSeconds adds v to the "ring_timeout_seconds" field.
+func (u *CallSessionUpsertOne) AddRingTimeoutSeconds(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddRingTimeoutSeconds(v)
+	})
+}
+
+// UpdateRingTimeoutSeconds sets the "ring_timeout_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateRingTimeoutSeconds() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateRingTimeoutSeconds()
+	})
+}
+
+// ClearRingTimeoutSeconds clears the value of the "ring_timeout_seconds" field.
+func (u *CallSessionUpsertOne) ClearRingTimeoutSeconds() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearRingTimeoutSeconds()
+	})
+}
+
+// SetMaxDurationSeconds sets the "max_duration_seconds" field.
+func (u *CallSessionUpsertOne) SetMaxDurationSeconds(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetMaxDurationSeconds(v)
+	})
+}
+
+// AddMaxDurationSeconds adds v to the "max_duration_seconds" field.
+func (u *CallSessionUpsertOne) AddMaxDurationSeconds(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddMaxDurationSeconds(v)
+	})
+}
+
+// UpdateMaxDurationSeconds sets the "max_duration_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateMaxDurationSeconds() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateMaxDurationSeconds()
+	})
+}
+
+// ClearMaxDurationSeconds clears the value of the "max_duration_seconds" field.
+func (u *CallSessionUpsertOne) ClearMaxDurationSeconds() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearMaxDurationSeconds()
+	})
+}
+
+// SetMachineDetection sets the "machine_detection" field.
+func (u *CallSessionUpsertOne) SetMachineDetection(v string) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetMachineDetection(v)
+	})
+}
+
+// UpdateMachineDetection sets the "machine_detection" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateMachineDetection() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateMachineDetection()
+	})
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (u *CallSessionUpsertOne) SetAnsweredBy(v string) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetAnsweredBy(v)
+	})
+}
+
+// UpdateAnsweredBy sets the "answered_by" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateAnsweredBy() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateAnsweredBy()
+	})
+}
+
+// ClearAnsweredBy clears the value of the "answered_by" field.
+func (u *CallSessionUpsertOne) ClearAnsweredBy() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearAnsweredBy()
 	})
 }
 
@@ -1988,6 +2236,97 @@ func (u *CallSessionUpsertBulk) UpdateSlot() *CallSessionUpsertBulk {
 func (u *CallSessionUpsertBulk) ClearSlot() *CallSessionUpsertBulk {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.ClearSlot()
+	})
+}
+
+// SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
+func (u *CallSessionUpsertBulk) SetRingTimeoutSeconds(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetRingTimeoutSeconds(v)
+	})
+}
+
+// AddRingTimeoutSeconds adds v to the "ring_timeout_seconds" field.
+func (u *CallSessionUpsertBulk) AddRingTimeoutSeconds(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddRingTimeoutSeconds(v)
+	})
+}
+
+// UpdateRingTimeoutSeconds sets the "ring_timeout_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateRingTimeoutSeconds() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateRingTimeoutSeconds()
+	})
+}
+
+// ClearRingTimeoutSeconds clears the value of the "ring_timeout_seconds" field.
+func (u *CallSessionUpsertBulk) ClearRingTimeoutSeconds() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearRingTimeoutSeconds()
+	})
+}
+
+// SetMaxDurationSeconds sets the "max_duration_seconds" field.
+func (u *CallSessionUpsertBulk) SetMaxDurationSeconds(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetMaxDurationSeconds(v)
+	})
+}
+
+// AddMaxDurationSeconds adds v to the "max_duration_seconds" field.
+func (u *CallSessionUpsertBulk) AddMaxDurationSeconds(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddMaxDurationSeconds(v)
+	})
+}
+
+// UpdateMaxDurationSeconds sets the "max_duration_seconds" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateMaxDurationSeconds() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateMaxDurationSeconds()
+	})
+}
+
+// ClearMaxDurationSeconds clears the value of the "max_duration_seconds" field.
+func (u *CallSessionUpsertBulk) ClearMaxDurationSeconds() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearMaxDurationSeconds()
+	})
+}
+
+// SetMachineDetection sets the "machine_detection" field.
+func (u *CallSessionUpsertBulk) SetMachineDetection(v string) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetMachineDetection(v)
+	})
+}
+
+// UpdateMachineDetection sets the "machine_detection" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateMachineDetection() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateMachineDetection()
+	})
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (u *CallSessionUpsertBulk) SetAnsweredBy(v string) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetAnsweredBy(v)
+	})
+}
+
+// UpdateAnsweredBy sets the "answered_by" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateAnsweredBy() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateAnsweredBy()
+	})
+}
+
+// ClearAnsweredBy clears the value of the "answered_by" field.
+func (u *CallSessionUpsertBulk) ClearAnsweredBy() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearAnsweredBy()
 	})
 }
 

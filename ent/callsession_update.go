@@ -402,6 +402,94 @@ func (_u *CallSessionUpdate) ClearSlot() *CallSessionUpdate {
 	return _u
 }
 
+// SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
+func (_u *CallSessionUpdate) SetRingTimeoutSeconds(v int) *CallSessionUpdate {
+	_u.mutation.ResetRingTimeoutSeconds()
+	_u.mutation.SetRingTimeoutSeconds(v)
+	return _u
+}
+
+// SetNillableRingTimeoutSeconds sets the "ring_timeout_seconds" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableRingTimeoutSeconds(v *int) *CallSessionUpdate {
+	if v != nil {
+		_u.SetRingTimeoutSeconds(*v)
+	}
+	return _u
+}
+
+// AddRingTimeoutSeconds adds value to the "ring_timeout_seconds" field.
+func (_u *CallSessionUpdate) AddRingTimeoutSeconds(v int) *CallSessionUpdate {
+	_u.mutation.AddRingTimeoutSeconds(v)
+	return _u
+}
+
+// ClearRingTimeoutSeconds clears the value of the "ring_timeout_seconds" field.
+func (_u *CallSessionUpdate) ClearRingTimeoutSeconds() *CallSessionUpdate {
+	_u.mutation.ClearRingTimeoutSeconds()
+	return _u
+}
+
+// SetMaxDurationSeconds sets the "max_duration_seconds" field.
+func (_u *CallSessionUpdate) SetMaxDurationSeconds(v int) *CallSessionUpdate {
+	_u.mutation.ResetMaxDurationSeconds()
+	_u.mutation.SetMaxDurationSeconds(v)
+	return _u
+}
+
+// SetNillableMaxDurationSeconds sets the "max_duration_seconds" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableMaxDurationSeconds(v *int) *CallSessionUpdate {
+	if v != nil {
+		_u.SetMaxDurationSeconds(*v)
+	}
+	return _u
+}
+
+// AddMaxDurationSeconds adds value to the "max_duration_seconds" field.
+func (_u *CallSessionUpdate) AddMaxDurationSeconds(v int) *CallSessionUpdate {
+	_u.mutation.AddMaxDurationSeconds(v)
+	return _u
+}
+
+// ClearMaxDurationSeconds clears the value of the "max_duration_seconds" field.
+func (_u *CallSessionUpdate) ClearMaxDurationSeconds() *CallSessionUpdate {
+	_u.mutation.ClearMaxDurationSeconds()
+	return _u
+}
+
+// SetMachineDetection sets the "machine_detection" field.
+func (_u *CallSessionUpdate) SetMachineDetection(v string) *CallSessionUpdate {
+	_u.mutation.SetMachineDetection(v)
+	return _u
+}
+
+// SetNillableMachineDetection sets the "machine_detection" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableMachineDetection(v *string) *CallSessionUpdate {
+	if v != nil {
+		_u.SetMachineDetection(*v)
+	}
+	return _u
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (_u *CallSessionUpdate) SetAnsweredBy(v string) *CallSessionUpdate {
+	_u.mutation.SetAnsweredBy(v)
+	return _u
+}
+
+// SetNillableAnsweredBy sets the "answered_by" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableAnsweredBy(v *string) *CallSessionUpdate {
+	if v != nil {
+		_u.SetAnsweredBy(*v)
+	}
+	return _u
+}
+
+// ClearAnsweredBy clears the value of the "answered_by" field.
+func (_u *CallSessionUpdate) ClearAnsweredBy() *CallSessionUpdate {
+	_u.mutation.ClearAnsweredBy()
+	return _u
+}
+
 // Mutation returns the CallSessionMutation object of the builder.
 func (_u *CallSessionUpdate) Mutation() *CallSessionMutation {
 	return _u.mutation
@@ -566,6 +654,33 @@ func (_u *CallSessionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.SlotCleared() {
 		_spec.ClearField(callsession.FieldSlot, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RingTimeoutSeconds(); ok {
+		_spec.SetField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRingTimeoutSeconds(); ok {
+		_spec.AddField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)
+	}
+	if _u.mutation.RingTimeoutSecondsCleared() {
+		_spec.ClearField(callsession.FieldRingTimeoutSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.MaxDurationSeconds(); ok {
+		_spec.SetField(callsession.FieldMaxDurationSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxDurationSeconds(); ok {
+		_spec.AddField(callsession.FieldMaxDurationSeconds, field.TypeInt, value)
+	}
+	if _u.mutation.MaxDurationSecondsCleared() {
+		_spec.ClearField(callsession.FieldMaxDurationSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.MachineDetection(); ok {
+		_spec.SetField(callsession.FieldMachineDetection, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AnsweredBy(); ok {
+		_spec.SetField(callsession.FieldAnsweredBy, field.TypeString, value)
+	}
+	if _u.mutation.AnsweredByCleared() {
+		_spec.ClearField(callsession.FieldAnsweredBy, field.TypeString)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -960,6 +1075,94 @@ func (_u *CallSessionUpdateOne) ClearSlot() *CallSessionUpdateOne {
 	return _u
 }
 
+// SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
+func (_u *CallSessionUpdateOne) SetRingTimeoutSeconds(v int) *CallSessionUpdateOne {
+	_u.mutation.ResetRingTimeoutSeconds()
+	_u.mutation.SetRingTimeoutSeconds(v)
+	return _u
+}
+
+// SetNillableRingTimeoutSeconds sets the "ring_timeout_seconds" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableRingTimeoutSeconds(v *int) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetRingTimeoutSeconds(*v)
+	}
+	return _u
+}
+
+// AddRingTimeoutSeconds adds value to the "ring_timeout_seconds" field.
+func (_u *CallSessionUpdateOne) AddRingTimeoutSeconds(v int) *CallSessionUpdateOne {
+	_u.mutation.AddRingTimeoutSeconds(v)
+	return _u
+}
+
+// ClearRingTimeoutSeconds clears the value of the "ring_timeout_seconds" field.
+func (_u *CallSessionUpdateOne) ClearRingTimeoutSeconds() *CallSessionUpdateOne {
+	_u.mutation.ClearRingTimeoutSeconds()
+	return _u
+}
+
+// SetMaxDurationSeconds sets the "max_duration_seconds" field.
+func (_u *CallSessionUpdateOne) SetMaxDurationSeconds(v int) *CallSessionUpdateOne {
+	_u.mutation.ResetMaxDurationSeconds()
+	_u.mutation.SetMaxDurationSeconds(v)
+	return _u
+}
+
+// SetNillableMaxDurationSeconds sets the "max_duration_seconds" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableMaxDurationSeconds(v *int) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetMaxDurationSeconds(*v)
+	}
+	return _u
+}
+
+// AddMaxDurationSeconds adds value to the "max_duration_seconds" field.
+func (_u *CallSessionUpdateOne) AddMaxDurationSeconds(v int) *CallSessionUpdateOne {
+	_u.mutation.AddMaxDurationSeconds(v)
+	return _u
+}
+
+// ClearMaxDurationSeconds clears the value of the "max_duration_seconds" field.
+func (_u *CallSessionUpdateOne) ClearMaxDurationSeconds() *CallSessionUpdateOne {
+	_u.mutation.ClearMaxDurationSeconds()
+	return _u
+}
+
+// SetMachineDetection sets the "machine_detection" field.
+func (_u *CallSessionUpdateOne) SetMachineDetection(v string) *CallSessionUpdateOne {
+	_u.mutation.SetMachineDetection(v)
+	return _u
+}
+
+// SetNillableMachineDetection sets the "machine_detection" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableMachineDetection(v *string) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetMachineDetection(*v)
+	}
+	return _u
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (_u *CallSessionUpdateOne) SetAnsweredBy(v string) *CallSessionUpdateOne {
+	_u.mutation.SetAnsweredBy(v)
+	return _u
+}
+
+// SetNillableAnsweredBy sets the "answered_by" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableAnsweredBy(v *string) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetAnsweredBy(*v)
+	}
+	return _u
+}
+
+// ClearAnsweredBy clears the value of the "answered_by" field.
+func (_u *CallSessionUpdateOne) ClearAnsweredBy() *CallSessionUpdateOne {
+	_u.mutation.ClearAnsweredBy()
+	return _u
+}
+
 // Mutation returns the CallSessionMutation object of the builder.
 func (_u *CallSessionUpdateOne) Mutation() *CallSessionMutation {
 	return _u.mutation
@@ -1154,6 +1357,33 @@ func (_u *CallSessionUpdateOne) sqlSave(ctx context.Context) (_node *CallSession
 	}
 	if _u.mutation.SlotCleared() {
 		_spec.ClearField(callsession.FieldSlot, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RingTimeoutSeconds(); ok {
+		_spec.SetField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRingTimeoutSeconds(); ok {
+		_spec.AddField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)
+	}
+	if _u.mutation.RingTimeoutSecondsCleared() {
+		_spec.ClearField(callsession.FieldRingTimeoutSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.MaxDurationSeconds(); ok {
+		_spec.SetField(callsession.FieldMaxDurationSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxDurationSeconds(); ok {
+		_spec.AddField(callsession.FieldMaxDurationSeconds, field.TypeInt, value)
+	}
+	if _u.mutation.MaxDurationSecondsCleared() {
+		_spec.ClearField(callsession.FieldMaxDurationSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.MachineDetection(); ok {
+		_spec.SetField(callsession.FieldMachineDetection, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AnsweredBy(); ok {
+		_spec.SetField(callsession.FieldAnsweredBy, field.TypeString, value)
+	}
+	if _u.mutation.AnsweredByCleared() {
+		_spec.ClearField(callsession.FieldAnsweredBy, field.TypeString)
 	}
 	_node = &CallSession{config: _u.config}
 	_spec.Assign = _node.assignValues

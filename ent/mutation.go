@@ -6823,42 +6823,48 @@ func (m *CallBatchMutation) ResetEdge(name string) error {
 // CallSessionMutation represents an operation that mutates the CallSession nodes in the graph.
 type CallSessionMutation struct {
 	config
-	op                     Op
-	typ                    string
-	id                     *uuid.UUID
-	created_at             *time.Time
-	request_id             *uuid.UUID
-	agent_id               *uuid.UUID
-	workflow_id            *uuid.UUID
-	phone_number_id        *uuid.UUID
-	provider               *callsession.Provider
-	from_number            *string
-	to_number              *string
-	status                 *string
-	variable_values        *map[string]string
-	leg_id                 *string
-	detail                 *string
-	duration_seconds       *int
-	addduration_seconds    *int
-	cost                   *int64
-	addcost                *int64
-	answered_at            *time.Time
-	ended_at               *time.Time
-	updated_at             *time.Time
-	version                *int64
-	addversion             *int64
-	rendered_system_prompt *string
-	rendered_first_message *string
-	billed_seconds         *int
-	addbilled_seconds      *int
-	slot                   *int
-	addslot                *int
-	clearedFields          map[string]struct{}
-	user                   *uuid.UUID
-	cleareduser            bool
-	done                   bool
-	oldValue               func(context.Context) (*CallSession, error)
-	predicates             []predicate.CallSession
+	op                      Op
+	typ                     string
+	id                      *uuid.UUID
+	created_at              *time.Time
+	request_id              *uuid.UUID
+	agent_id                *uuid.UUID
+	workflow_id             *uuid.UUID
+	phone_number_id         *uuid.UUID
+	provider                *callsession.Provider
+	from_number             *string
+	to_number               *string
+	status                  *string
+	variable_values         *map[string]string
+	leg_id                  *string
+	detail                  *string
+	duration_seconds        *int
+	addduration_seconds     *int
+	cost                    *int64
+	addcost                 *int64
+	answered_at             *time.Time
+	ended_at                *time.Time
+	updated_at              *time.Time
+	version                 *int64
+	addversion              *int64
+	rendered_system_prompt  *string
+	rendered_first_message  *string
+	billed_seconds          *int
+	addbilled_seconds       *int
+	slot                    *int
+	addslot                 *int
+	ring_timeout_seconds    *int
+	addring_timeout_seconds *int
+	max_duration_seconds    *int
+	addmax_duration_seconds *int
+	machine_detection       *string
+	answered_by             *string
+	clearedFields           map[string]struct{}
+	user                    *uuid.UUID
+	cleareduser             bool
+	done                    bool
+	oldValue                func(context.Context) (*CallSession, error)
+	predicates              []predicate.CallSession
 }
 
 var _ ent.Mutation = (*CallSessionMutation)(nil)
@@ -8038,6 +8044,231 @@ func (m *CallSessionMutation) ResetSlot() {
 	delete(m.clearedFields, callsession.FieldSlot)
 }
 
+// SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
+func (m *CallSessionMutation) SetRingTimeoutSeconds(i int) {
+	m.ring_timeout_seconds = &i
+	m.addring_timeout_seconds = nil
+}
+
+// RingTimeoutSeconds returns the value of the "ring_timeout_seconds" field in the mutation.
+func (m *CallSessionMutation) RingTimeoutSeconds() (r int, exists bool) {
+	v := m.ring_timeout_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRingTimeoutSeconds returns the old "ring_timeout_seconds" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldRingTimeoutSeconds(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRingTimeoutSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRingTimeoutSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRingTimeoutSeconds: %w", err)
+	}
+	return oldValue.RingTimeoutSeconds, nil
+}
+
+// AddRingTimeoutSeconds adds i to the "ring_timeout_seconds" field.
+func (m *CallSessionMutation) AddRingTimeoutSeconds(i int) {
+	if m.addring_timeout_seconds != nil {
+		*m.addring_timeout_seconds += i
+	} else {
+		m.addring_timeout_seconds = &i
+	}
+}
+
+// AddedRingTimeoutSeconds returns the value that was added to the "ring_timeout_seconds" field in this mutation.
+func (m *CallSessionMutation) AddedRingTimeoutSeconds() (r int, exists bool) {
+	v := m.addring_timeout_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRingTimeoutSeconds clears the value of the "ring_timeout_seconds" field.
+func (m *CallSessionMutation) ClearRingTimeoutSeconds() {
+	m.ring_timeout_seconds = nil
+	m.addring_timeout_seconds = nil
+	m.clearedFields[callsession.FieldRingTimeoutSeconds] = struct{}{}
+}
+
+// RingTimeoutSecondsCleared returns if the "ring_timeout_seconds" field was cleared in this mutation.
+func (m *CallSessionMutation) RingTimeoutSecondsCleared() bool {
+	_, ok := m.clearedFields[callsession.FieldRingTimeoutSeconds]
+	return ok
+}
+
+// ResetRingTimeoutSeconds resets all changes to the "ring_timeout_seconds" field.
+func (m *CallSessionMutation) ResetRingTimeoutSeconds() {
+	m.ring_timeout_seconds = nil
+	m.addring_timeout_seconds = nil
+	delete(m.clearedFields, callsession.FieldRingTimeoutSeconds)
+}
+
+// SetMaxDurationSeconds sets the "max_duration_seconds" field.
+func (m *CallSessionMutation) SetMaxDurationSeconds(i int) {
+	m.max_duration_seconds = &i
+	m.addmax_duration_seconds = nil
+}
+
+// MaxDurationSeconds returns the value of the "max_duration_seconds" field in the mutation.
+func (m *CallSessionMutation) MaxDurationSeconds() (r int, exists bool) {
+	v := m.max_duration_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxDurationSeconds returns the old "max_duration_seconds" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldMaxDurationSeconds(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxDurationSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxDurationSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxDurationSeconds: %w", err)
+	}
+	return oldValue.MaxDurationSeconds, nil
+}
+
+// AddMaxDurationSeconds adds i to the "max_duration_seconds" field.
+func (m *CallSessionMutation) AddMaxDurationSeconds(i int) {
+	if m.addmax_duration_seconds != nil {
+		*m.addmax_duration_seconds += i
+	} else {
+		m.addmax_duration_seconds = &i
+	}
+}
+
+// AddedMaxDurationSeconds returns the value that was added to the "max_duration_seconds" field in this mutation.
+func (m *CallSessionMutation) AddedMaxDurationSeconds() (r int, exists bool) {
+	v := m.addmax_duration_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMaxDurationSeconds clears the value of the "max_duration_seconds" field.
+func (m *CallSessionMutation) ClearMaxDurationSeconds() {
+	m.max_duration_seconds = nil
+	m.addmax_duration_seconds = nil
+	m.clearedFields[callsession.FieldMaxDurationSeconds] = struct{}{}
+}
+
+// MaxDurationSecondsCleared returns if the "max_duration_seconds" field was cleared in this mutation.
+func (m *CallSessionMutation) MaxDurationSecondsCleared() bool {
+	_, ok := m.clearedFields[callsession.FieldMaxDurationSeconds]
+	return ok
+}
+
+// ResetMaxDurationSeconds resets all changes to the "max_duration_seconds" field.
+func (m *CallSessionMutation) ResetMaxDurationSeconds() {
+	m.max_duration_seconds = nil
+	m.addmax_duration_seconds = nil
+	delete(m.clearedFields, callsession.FieldMaxDurationSeconds)
+}
+
+// SetMachineDetection sets the "machine_detection" field.
+func (m *CallSessionMutation) SetMachineDetection(s string) {
+	m.machine_detection = &s
+}
+
+// MachineDetection returns the value of the "machine_detection" field in the mutation.
+func (m *CallSessionMutation) MachineDetection() (r string, exists bool) {
+	v := m.machine_detection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMachineDetection returns the old "machine_detection" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldMachineDetection(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMachineDetection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMachineDetection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMachineDetection: %w", err)
+	}
+	return oldValue.MachineDetection, nil
+}
+
+// ResetMachineDetection resets all changes to the "machine_detection" field.
+func (m *CallSessionMutation) ResetMachineDetection() {
+	m.machine_detection = nil
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (m *CallSessionMutation) SetAnsweredBy(s string) {
+	m.answered_by = &s
+}
+
+// AnsweredBy returns the value of the "answered_by" field in the mutation.
+func (m *CallSessionMutation) AnsweredBy() (r string, exists bool) {
+	v := m.answered_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredBy returns the old "answered_by" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldAnsweredBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredBy: %w", err)
+	}
+	return oldValue.AnsweredBy, nil
+}
+
+// ClearAnsweredBy clears the value of the "answered_by" field.
+func (m *CallSessionMutation) ClearAnsweredBy() {
+	m.answered_by = nil
+	m.clearedFields[callsession.FieldAnsweredBy] = struct{}{}
+}
+
+// AnsweredByCleared returns if the "answered_by" field was cleared in this mutation.
+func (m *CallSessionMutation) AnsweredByCleared() bool {
+	_, ok := m.clearedFields[callsession.FieldAnsweredBy]
+	return ok
+}
+
+// ResetAnsweredBy resets all changes to the "answered_by" field.
+func (m *CallSessionMutation) ResetAnsweredBy() {
+	m.answered_by = nil
+	delete(m.clearedFields, callsession.FieldAnsweredBy)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *CallSessionMutation) ClearUser() {
 	m.cleareduser = true
@@ -8099,7 +8330,7 @@ func (m *CallSessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CallSessionMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 27)
 	if m.created_at != nil {
 		fields = append(fields, callsession.FieldCreatedAt)
 	}
@@ -8169,6 +8400,18 @@ func (m *CallSessionMutation) Fields() []string {
 	if m.slot != nil {
 		fields = append(fields, callsession.FieldSlot)
 	}
+	if m.ring_timeout_seconds != nil {
+		fields = append(fields, callsession.FieldRingTimeoutSeconds)
+	}
+	if m.max_duration_seconds != nil {
+		fields = append(fields, callsession.FieldMaxDurationSeconds)
+	}
+	if m.machine_detection != nil {
+		fields = append(fields, callsession.FieldMachineDetection)
+	}
+	if m.answered_by != nil {
+		fields = append(fields, callsession.FieldAnsweredBy)
+	}
 	return fields
 }
 
@@ -8223,6 +8466,14 @@ func (m *CallSessionMutation) Field(name string) (ent.Value, bool) {
 		return m.BilledSeconds()
 	case callsession.FieldSlot:
 		return m.Slot()
+	case callsession.FieldRingTimeoutSeconds:
+		return m.RingTimeoutSeconds()
+	case callsession.FieldMaxDurationSeconds:
+		return m.MaxDurationSeconds()
+	case callsession.FieldMachineDetection:
+		return m.MachineDetection()
+	case callsession.FieldAnsweredBy:
+		return m.AnsweredBy()
 	}
 	return nil, false
 }
@@ -8278,6 +8529,14 @@ func (m *CallSessionMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldBilledSeconds(ctx)
 	case callsession.FieldSlot:
 		return m.OldSlot(ctx)
+	case callsession.FieldRingTimeoutSeconds:
+		return m.OldRingTimeoutSeconds(ctx)
+	case callsession.FieldMaxDurationSeconds:
+		return m.OldMaxDurationSeconds(ctx)
+	case callsession.FieldMachineDetection:
+		return m.OldMachineDetection(ctx)
+	case callsession.FieldAnsweredBy:
+		return m.OldAnsweredBy(ctx)
 	}
 	return nil, fmt.Errorf("unknown CallSession field %s", name)
 }
@@ -8448,6 +8707,34 @@ func (m *CallSessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSlot(v)
 		return nil
+	case callsession.FieldRingTimeoutSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRingTimeoutSeconds(v)
+		return nil
+	case callsession.FieldMaxDurationSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxDurationSeconds(v)
+		return nil
+	case callsession.FieldMachineDetection:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMachineDetection(v)
+		return nil
+	case callsession.FieldAnsweredBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredBy(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CallSession field %s", name)
 }
@@ -8471,6 +8758,12 @@ func (m *CallSessionMutation) AddedFields() []string {
 	if m.addslot != nil {
 		fields = append(fields, callsession.FieldSlot)
 	}
+	if m.addring_timeout_seconds != nil {
+		fields = append(fields, callsession.FieldRingTimeoutSeconds)
+	}
+	if m.addmax_duration_seconds != nil {
+		fields = append(fields, callsession.FieldMaxDurationSeconds)
+	}
 	return fields
 }
 
@@ -8489,6 +8782,10 @@ func (m *CallSessionMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedBilledSeconds()
 	case callsession.FieldSlot:
 		return m.AddedSlot()
+	case callsession.FieldRingTimeoutSeconds:
+		return m.AddedRingTimeoutSeconds()
+	case callsession.FieldMaxDurationSeconds:
+		return m.AddedMaxDurationSeconds()
 	}
 	return nil, false
 }
@@ -8533,6 +8830,20 @@ func (m *CallSessionMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddSlot(v)
 		return nil
+	case callsession.FieldRingTimeoutSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRingTimeoutSeconds(v)
+		return nil
+	case callsession.FieldMaxDurationSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxDurationSeconds(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CallSession numeric field %s", name)
 }
@@ -8573,6 +8884,15 @@ func (m *CallSessionMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(callsession.FieldSlot) {
 		fields = append(fields, callsession.FieldSlot)
+	}
+	if m.FieldCleared(callsession.FieldRingTimeoutSeconds) {
+		fields = append(fields, callsession.FieldRingTimeoutSeconds)
+	}
+	if m.FieldCleared(callsession.FieldMaxDurationSeconds) {
+		fields = append(fields, callsession.FieldMaxDurationSeconds)
+	}
+	if m.FieldCleared(callsession.FieldAnsweredBy) {
+		fields = append(fields, callsession.FieldAnsweredBy)
 	}
 	return fields
 }
@@ -8620,6 +8940,15 @@ func (m *CallSessionMutation) ClearField(name string) error {
 		return nil
 	case callsession.FieldSlot:
 		m.ClearSlot()
+		return nil
+	case callsession.FieldRingTimeoutSeconds:
+		m.ClearRingTimeoutSeconds()
+		return nil
+	case callsession.FieldMaxDurationSeconds:
+		m.ClearMaxDurationSeconds()
+		return nil
+	case callsession.FieldAnsweredBy:
+		m.ClearAnsweredBy()
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession nullable field %s", name)
@@ -8697,6 +9026,18 @@ func (m *CallSessionMutation) ResetField(name string) error {
 		return nil
 	case callsession.FieldSlot:
 		m.ResetSlot()
+		return nil
+	case callsession.FieldRingTimeoutSeconds:
+		m.ResetRingTimeoutSeconds()
+		return nil
+	case callsession.FieldMaxDurationSeconds:
+		m.ResetMaxDurationSeconds()
+		return nil
+	case callsession.FieldMachineDetection:
+		m.ResetMachineDetection()
+		return nil
+	case callsession.FieldAnsweredBy:
+		m.ResetAnsweredBy()
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession field %s", name)

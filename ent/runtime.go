@@ -231,6 +231,10 @@ func init() {
 	callsessionDescCost := callsessionFields[13].Descriptor()
 	// callsession.DefaultCost holds the default value on creation for the cost field.
 	callsession.DefaultCost = callsessionDescCost.Default.(int64)
+	// callsessionDescMachineDetection is the schema descriptor for machine_detection field.
+	callsessionDescMachineDetection := callsessionFields[24].Descriptor()
+	// callsession.DefaultMachineDetection holds the default value on creation for the machine_detection field.
+	callsession.DefaultMachineDetection = callsessionDescMachineDetection.Default.(string)
 	// callsessionDescID is the schema descriptor for id field.
 	callsessionDescID := callsessionMixinFields0[0].Descriptor()
 	// callsession.DefaultID holds the default value on creation for the id field.

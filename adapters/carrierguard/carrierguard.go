@@ -57,8 +57,10 @@ type Carrier struct {
 }
 
 var (
-	_ createcall.Carrier     = (*Carrier)(nil)
-	_ callevents.CallFetcher = (*Carrier)(nil)
+	_ createcall.Carrier       = (*Carrier)(nil)
+	_ callevents.CallFetcher   = (*Carrier)(nil)
+	_ createcall.OptionCarrier = (*Carrier)(nil)
+	_ callevents.Hanger        = (*Carrier)(nil)
 )
 
 // New guards next. log hears of each state change, with the provider and a hash of the account,
@@ -102,6 +104,34 @@ func (c *Carrier) FetchCall(ctx context.Context, req callevents.FetchRequest) (c
 	st, err := f.FetchCall(ctx, req)
 	done(err)
 	return st, err
+}
+
+// Hangup implements callevents.Hanger when the guarded carrier does; otherwise it answers
+// callevents.ErrHangupUnsupported. A hang-up goes through the same breaker as the dials.
+func (c *Carrier) Hangup(ctx context.Context, req callevents.HangupRequest) error {
+	h, ok := c.next.(callevents.Hanger)
+	if !ok {
+		return callevents.ErrHangupUnsupported
+	}
+	done, err := c.breaker(req.Credentials).Allow()
+	if err != nil {
+		return openError(err)
+	}
+	err = h.Hangup(ctx, req)
+	done(err)
+	return err
+}
+
+// UnhonouredOption implements createcall.OptionCarrier as the guarded carrier does: a carrier
+// without the capability honours no option.
+func (c *Carrier) UnhonouredOption(o call.Options) string {
+	if oc, ok := c.next.(createcall.OptionCarrier); ok {
+		return oc.UnhonouredOption(o)
+	}
+	if asked := o.Asked(); len(asked) > 0 {
+		return asked[0]
+	}
+	return ""
 }
 
 // State reports the breaker's state for an account, for tests and diagnostics.

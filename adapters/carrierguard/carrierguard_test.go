@@ -391,3 +391,48 @@ func TestRefusedConnectionsOpenTheBreaker(t *testing.T) {
 		t.Fatalf("third dial: %v, want carrier unavailable", err)
 	}
 }
+
+type honouring struct {
+	carrierFunc
+	refuse string
+}
+
+func (h honouring) UnhonouredOption(call.Options) string { return h.refuse }
+
+// The guard answers for the options as the carrier behind it does, and for none when that
+// carrier has no say.
+func TestOptionsAreTheGuardedCarriers(t *testing.T) {
+	dialer := carrierFunc(func(context.Context, createcall.DialRequest) (string, error) { return "LEG", nil })
+	o := call.Options{MaxDuration: time.Minute, MachineDetection: call.MachineDetectionDetect}
+	if got := carrierguard.New(honouring{dialer, ""}, carrierguard.Config{}, nil).UnhonouredOption(o); got != "" {
+		t.Fatalf("guarded carrier honouring everything: refused %q", got)
+	}
+	if got := carrierguard.New(honouring{dialer, call.OptionMachineDetection}, carrierguard.Config{}, nil).UnhonouredOption(o); got != call.OptionMachineDetection {
+		t.Fatalf("guarded carrier refusing machine detection: refused %q", got)
+	}
+	if got := carrierguard.New(dialer, carrierguard.Config{}, nil).UnhonouredOption(o); got != call.OptionMaxDuration {
+		t.Fatalf("guarded carrier without options: refused %q, want the first option asked", got)
+	}
+	if got := carrierguard.New(dialer, carrierguard.Config{}, nil).UnhonouredOption(call.Options{}); got != "" {
+		t.Fatalf("no options refused as %q", got)
+	}
+}
+
+type hangingUp struct {
+	carrierFunc
+	calls int
+}
+
+func (h *hangingUp) Hangup(context.Context, callevents.HangupRequest) error { h.calls++; return nil }
+
+func TestHangupIsTheGuardedCarriers(t *testing.T) {
+	dialer := carrierFunc(func(context.Context, createcall.DialRequest) (string, error) { return "LEG", nil })
+	ctx := context.Background()
+	if err := carrierguard.New(dialer, carrierguard.Config{}, nil).Hangup(ctx, callevents.HangupRequest{LegID: "L"}); !errors.Is(err, callevents.ErrHangupUnsupported) {
+		t.Fatalf("Hangup through a carrier that cannot: %v", err)
+	}
+	h := &hangingUp{carrierFunc: dialer}
+	if err := carrierguard.New(h, carrierguard.Config{}, nil).Hangup(ctx, callevents.HangupRequest{LegID: "L"}); err != nil || h.calls != 1 {
+		t.Fatalf("Hangup through a carrier that can: %v, %d calls", err, h.calls)
+	}
+}

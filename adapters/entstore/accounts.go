@@ -51,6 +51,30 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, storeErr("count users", err)
 }
 
+// Users implements accounts.UserStore.
+func (s *Store) Users(ctx context.Context, offset, limit int) ([]identity.User, int, error) {
+	total, err := s.client.User.Query().Count(ctx)
+	if err != nil {
+		return nil, 0, storeErr("count users", err)
+	}
+	offset = max(offset, 0)
+	if offset >= total || limit <= 0 {
+		return []identity.User{}, total, nil
+	}
+	rows, err := s.client.User.Query().
+		Order(ent.Asc(user.FieldCreatedAt), ent.Asc(user.FieldID)).
+		Offset(offset).Limit(limit).
+		All(ctx)
+	if err != nil {
+		return nil, 0, storeErr("list users", err)
+	}
+	out := make([]identity.User, 0, len(rows))
+	for _, u := range rows {
+		out = append(out, identity.User{ID: u.ID.String(), Email: u.Email, Credits: money.Amount(u.Credits), CreatedAt: u.CreatedAt.UTC()})
+	}
+	return out, total, nil
+}
+
 // SetCredits implements accounts.UserStore.
 func (s *Store) SetCredits(ctx context.Context, userID string, amount money.Amount) error {
 	id, ok := parseID(userID)

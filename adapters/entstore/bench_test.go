@@ -2,6 +2,7 @@ package entstore_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -60,5 +61,35 @@ func mustB(b *testing.B, err error) {
 	b.Helper()
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkSessionsCreated reads one page of an export's keyset at its start and deep into
+// 20,000 sessions: the deep page costs what the first does, so an export's cost grows with its
+// sessions, not with their square.
+func BenchmarkSessionsCreated(b *testing.B) {
+	s := entstoretest.NewSQLite(b)
+	u := identity.User{ID: uuid.NewString(), Email: "b@example.com", CreatedAt: base}
+	mustB(b, s.CreateUser(ctx, u))
+	const n = 20_000
+	var deep *call.Session
+	for i := range n {
+		cs := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: u.ID,
+			Provider: call.ProviderSimulated, From: "+14155550100", To: "+14155550123"}, base.Add(time.Duration(i)*time.Millisecond))
+		mustB(b, s.CreateSession(ctx, cs))
+		if i == n-1000 {
+			deep = cs
+		}
+	}
+	r := createcall.SessionRange{From: base, To: base.Add(time.Hour)}
+	for name, q := range map[string]createcall.SessionRange{"first page": r, "page at 19,000": r.After(deep)} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				page, err := s.SessionsCreated(ctx, u.ID, q, 500)
+				if err != nil || len(page) != 500 {
+					b.Fatal(err, len(page))
+				}
+			}
+		})
 	}
 }

@@ -25,7 +25,9 @@ import (
 // kind (created_at and is_active to several); the other kinds leave it NULL. The first SELECT
 // casts its NULLs so that PostgreSQL types every column of the UNION from it. When the user has
 // a daily spend cap, spent_today sums the day's call charges (since $4): the CASE runs that
-// indexed subquery only then. modernc.org/sqlite reads $N as the Nth argument too.
+// indexed subquery only then; suppressed, whether the destination ($7) is on the user's
+// do-not-call list, runs its indexed lookup only when there is one. modernc.org/sqlite reads $N
+// as the Nth argument too.
 const dialPlanQuery = `WITH lines AS (
 	SELECT p.id, p.number, p.provider, p.is_active, p.created_at, p.credentials, p.max_cps, m.agent_id, m.workflow_id
 	FROM phone_numbers p LEFT JOIN phone_mappings m ON m.phone_number_id = p.id
@@ -37,7 +39,7 @@ SELECT 'l' AS kind, id, created_at, is_active,
 	CAST(NULL AS BIGINT) AS credits, CAST(NULL AS TEXT) AS allowed_countries, CAST(NULL AS BIGINT) AS max_concurrent_calls,
 	CAST(NULL AS DOUBLE PRECISION) AS requests_per_second, CAST(NULL AS BIGINT) AS daily_spend_cap, CAST(NULL AS BIGINT) AS spent_today,
 	CAST(NULL AS TEXT) AS request_hash, CAST(NULL AS TEXT) AS state, CAST(NULL AS TEXT) AS session_id,
-	CAST(NULL AS BYTEA) AS result, CAST(NULL AS BIGINT) AS legacy_status
+	CAST(NULL AS BYTEA) AS result, CAST(NULL AS BIGINT) AS legacy_status, CAST(NULL AS BIGINT) AS suppressed
 FROM lines
 UNION ALL
 SELECT 'u', id, NULL, NULL,
@@ -49,7 +51,9 @@ SELECT 'u', id, NULL, NULL,
 		SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) FROM ledger_entries
 		WHERE user_id = $1 AND kind = 'call_charge' AND created_at >= $4) END,
 	NULL, NULL, NULL,
-	NULL, NULL
+	NULL, NULL,
+	CASE WHEN CAST($7 AS TEXT) IS NULL THEN 0 ELSE (
+		SELECT COUNT(*) FROM suppressions WHERE user_id = $1 AND phone_number = CAST($7 AS TEXT)) END
 FROM users WHERE id = $1
 UNION ALL
 SELECT 'k', id, created_at, NULL,
@@ -58,7 +62,7 @@ SELECT 'k', id, created_at, NULL,
 	NULL, NULL, NULL,
 	NULL, NULL, NULL,
 	request_hash, state, CAST(session_id AS TEXT),
-	response_body, response_status
+	response_body, response_status, NULL
 FROM idempotency_keys WHERE user_id = $1 AND "key" = $5 AND expires_at > $6
 UNION ALL
 SELECT 'a', id, created_at, is_active,
@@ -67,7 +71,7 @@ SELECT 'a', id, created_at, is_active,
 	NULL, NULL, NULL,
 	NULL, NULL, NULL,
 	NULL, NULL, NULL,
-	NULL, NULL
+	NULL, NULL, NULL
 FROM agents WHERE user_id = $1 AND (id = $2 OR id IN (SELECT agent_id FROM lines))
 UNION ALL
 SELECT 'w', id, created_at, is_active,
@@ -76,7 +80,7 @@ SELECT 'w', id, created_at, is_active,
 	NULL, NULL, NULL,
 	NULL, NULL, NULL,
 	NULL, NULL, NULL,
-	NULL, NULL
+	NULL, NULL, NULL
 FROM workflows WHERE user_id = $1 AND (id = $3 OR id IN (SELECT workflow_id FROM lines))`
 
 // dialPlanByKeyQuery is dialPlanQuery for the owner of an API key: $1 is the key's hash, and the
@@ -94,7 +98,7 @@ SELECT 'K', id, last_used_at, NULL,
 	NULL, NULL, NULL,
 	NULL, NULL, NULL,
 	NULL, NULL, NULL,
-	NULL, NULL
+	NULL, NULL, NULL
 FROM owner`
 
 // planRow is one row of dialPlanQuery, each field scanned from the column of its name.
@@ -121,6 +125,8 @@ type planRow struct {
 	RequestHash, State, SessionID sql.NullString
 	Result                        []byte
 	LegacyStatus                  sql.NullInt64
+	// The user's do-not-call list holds the destination ('u'): a count, 0 or 1.
+	Suppressed sql.NullInt64
 }
 
 // planColumns say where each column of dialPlanQuery scans to in a planRow.
@@ -140,6 +146,7 @@ var planColumns = map[string]func(r *planRow) any{
 	"request_hash":         func(r *planRow) any { return &r.RequestHash }, "state": func(r *planRow) any { return &r.State },
 	"session_id": func(r *planRow) any { return &r.SessionID }, "result": func(r *planRow) any { return &r.Result },
 	"legacy_status": func(r *planRow) any { return &r.LegacyStatus },
+	"suppressed":    func(r *planRow) any { return &r.Suppressed },
 }
 
 // dest returns where each of columns scans to in r, which every row of the query reuses.
@@ -173,7 +180,11 @@ func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (creat
 	if q.IdempotencyKey != "" {
 		key = q.IdempotencyKey
 	}
-	args := []any{owner, idArg(q.Requested.AgentID), idArg(q.Requested.WorkflowID), q.DayStart(), key, q.At()}
+	var to any
+	if q.Destination != "" {
+		to = q.Destination
+	}
+	args := []any{owner, idArg(q.Requested.AgentID), idArg(q.Requested.WorkflowID), q.DayStart(), key, q.At(), to}
 	var rows entsql.Rows
 	if err := s.drv.Query(ctx, query, args, &rows); err != nil {
 		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
@@ -243,6 +254,7 @@ func (s *Store) decodePlanRow(plan *createcall.DialPlan, q createcall.DialPlanQu
 	case "u":
 		plan.UserID = r.ID
 		plan.Credits = money.Amount(r.Credits.Int64)
+		plan.Suppressed = r.Suppressed.Int64 > 0
 		plan.Limits = identity.Limits{MaxConcurrentCalls: int(r.MaxConcurrentCalls.Int64), RequestsPerSecond: r.RequestsPerSecond.Float64}
 		if r.DailySpendCap.Valid {
 			c := money.Amount(r.DailySpendCap.Int64)

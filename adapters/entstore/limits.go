@@ -66,6 +66,19 @@ func (s *Store) UpdateLimits(ctx context.Context, userID string, fn func(*identi
 	return out, err
 }
 
+// Limits implements accounts.UserStore.
+func (s *Store) Limits(ctx context.Context, userID string) (identity.Limits, error) {
+	uid, ok := parseID(userID)
+	if !ok {
+		return identity.Limits{}, fault.ErrNotFound
+	}
+	u, err := s.client.User.Get(ctx, uid)
+	if err != nil {
+		return identity.Limits{}, storeErr("read limits", err)
+	}
+	return limitsOf(u), nil
+}
+
 func limitsOf(u *ent.User) identity.Limits {
 	l := identity.Limits{MaxConcurrentCalls: u.MaxConcurrentCalls, AllowedCountries: u.AllowedCountries}
 	if u.RequestsPerSecond != nil {

@@ -4,13 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
+	"github.com/kupe-voice/kupe/domain/money"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/agent"
 	"github.com/kupe-voice/kupe/ent/callsession"
@@ -189,22 +192,87 @@ func (s *Store) DeleteMapping(ctx context.Context, userID, lineID string) error 
 	return affectedOne("delete mapping", n, err, fault.ErrNotFound)
 }
 
-// UserAgents implements accounts.CatalogStore.
-func (s *Store) UserAgents(ctx context.Context, userID string) ([]call.Agent, error) {
+// UserAgents implements accounts.CatalogStore: a count and one page, both filtered in SQL.
+func (s *Store) UserAgents(ctx context.Context, userID string, q accounts.AgentQuery) ([]call.Agent, int, error) {
 	uid, ok := parseID(userID)
 	if !ok {
-		return []call.Agent{}, nil
+		return []call.Agent{}, 0, nil
 	}
-	rows, err := s.client.Agent.Query().
-		Where(agent.UserID(uid)).
+	query := s.client.Agent.Query().Where(agent.UserID(uid))
+	if q.NameContains != "" {
+		query = query.Where(agent.NameContainsFold(q.NameContains))
+	}
+	total, err := query.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, storeErr("count agents", err)
+	}
+	offset := max(q.Offset, 0)
+	if offset >= total || q.Limit <= 0 {
+		return []call.Agent{}, total, nil
+	}
+	rows, err := query.
 		Order(ent.Asc(agent.FieldCreatedAt), ent.Asc(agent.FieldID)).
+		Offset(offset).Limit(q.Limit).
 		All(ctx)
 	if err != nil {
-		return nil, storeErr("list agents", err)
+		return nil, 0, storeErr("list agents", err)
 	}
 	out := make([]call.Agent, 0, len(rows))
 	for _, a := range rows {
 		out = append(out, agentOf(a))
+	}
+	return out, total, nil
+}
+
+// agentStats counts a user's sessions per agent and status; an agent without sessions is one
+// row with a NULL status. Sessions hold plain agent ids: the join also checks the owner.
+const agentStats = `SELECT a.id, a.name, a.is_active, s.status, COUNT(s.id),
+	COALESCE(SUM(s.duration_seconds), 0), COALESCE(SUM(s.cost), 0)
+FROM agents a LEFT JOIN call_sessions s ON s.agent_id = a.id AND s.user_id = a.user_id
+WHERE a.user_id = $1
+GROUP BY a.id, a.name, a.is_active, a.created_at, s.status
+ORDER BY a.created_at, a.id`
+
+// UserAgentStats implements accounts.CatalogStore in one query.
+func (s *Store) UserAgentStats(ctx context.Context, userID string) ([]accounts.AgentCallStats, error) {
+	uid, ok := parseID(userID)
+	if !ok {
+		return []accounts.AgentCallStats{}, nil
+	}
+	var rows entsql.Rows
+	if err := s.drv.Query(ctx, agentStats, []any{uid.String()}, &rows); err != nil {
+		return nil, storeErr("agent stats", err)
+	}
+	defer rows.Close()
+	out := []accounts.AgentCallStats{}
+	for rows.Next() {
+		var (
+			id, name      string
+			active        bool
+			status        sql.NullString
+			calls         int
+			seconds, cost int64
+		)
+		if err := rows.Scan(&id, &name, &active, &status, &calls, &seconds, &cost); err != nil {
+			return nil, storeErr("agent stats", err)
+		}
+		if n := len(out); n == 0 || out[n-1].AgentID != id {
+			out = append(out, accounts.AgentCallStats{AgentID: id, Name: name, Active: active, ByStatus: map[call.Status]int{}})
+		}
+		if !status.Valid {
+			continue
+		}
+		st, err := call.ParseStatus(status.String)
+		if err != nil {
+			return nil, fmt.Errorf("agent %s stats: %w", id, err)
+		}
+		r := &out[len(out)-1]
+		r.ByStatus[st] += calls
+		r.TalkTime += time.Duration(seconds) * time.Second
+		r.Cost += money.Amount(cost)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("agent stats", err)
 	}
 	return out, nil
 }

@@ -42,6 +42,8 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session, sl
 	if cs.RenderedFirstMessage != "" {
 		c.SetRenderedFirstMessage(cs.RenderedFirstMessage)
 	}
+	// So are its options.
+	setOptions(c.Mutation(), cs.Options)
 	if err := setSession(c.Mutation(), cs); err != nil {
 		return err
 	}
@@ -114,7 +116,37 @@ func setSession(m *ent.CallSessionMutation, cs *call.Session) error {
 	setOrClear(optionalTime(cs.AnsweredAt), m.SetAnsweredAt, m.ClearAnsweredAt)
 	setOrClear(optionalTime(cs.EndedAt), m.SetEndedAt, m.ClearEndedAt)
 	m.SetUpdatedAt(cs.UpdatedAt.UTC())
+	if cs.AnsweredBy.Valid() {
+		m.SetAnsweredBy(cs.AnsweredBy.String())
+	} else {
+		m.ClearAnsweredBy()
+	}
 	return nil
+}
+
+// setOptions sets a new session's call options.
+func setOptions(m *ent.CallSessionMutation, o call.Options) {
+	if o.RingTimeout > 0 {
+		m.SetRingTimeoutSeconds(int(o.RingTimeout / time.Second))
+	}
+	if o.MaxDuration > 0 {
+		m.SetMaxDurationSeconds(int(o.MaxDuration / time.Second))
+	}
+	m.SetMachineDetection(o.MachineDetection.String())
+}
+
+// optionsOf reads a stored session's call options; a value this binary does not know reads as
+// unset, so that an old binary still reads a newer row.
+func optionsOf(e *ent.CallSession) call.Options {
+	var o call.Options
+	if e.RingTimeoutSeconds != nil {
+		o.RingTimeout = time.Duration(*e.RingTimeoutSeconds) * time.Second
+	}
+	if e.MaxDurationSeconds != nil {
+		o.MaxDuration = time.Duration(*e.MaxDurationSeconds) * time.Second
+	}
+	o.MachineDetection, _ = call.ParseMachineDetection(e.MachineDetection)
+	return o
 }
 
 func setOrClear[T any](v *T, set func(T), clear func()) {
@@ -214,7 +246,9 @@ func sessionOf(e *ent.CallSession) (*call.Session, error) {
 		VariableValues:       e.VariableValues,
 		RenderedSystemPrompt: e.RenderedSystemPrompt,
 		RenderedFirstMessage: e.RenderedFirstMessage,
+		Options:              optionsOf(e),
 		LegID:                e.LegID,
+		AnsweredBy:           answeredByOf(e.AnsweredBy),
 		Detail:               e.Detail,
 		Duration:             time.Duration(e.DurationSeconds) * time.Second,
 		Cost:                 money.Amount(e.Cost),
@@ -223,4 +257,12 @@ func sessionOf(e *ent.CallSession) (*call.Session, error) {
 		CreatedAt:            e.CreatedAt.UTC(),
 		UpdatedAt:            e.UpdatedAt.UTC(),
 	}, status, e.Version), nil
+}
+
+func answeredByOf(v *string) call.AnsweredBy {
+	if v == nil {
+		return 0
+	}
+	a, _ := call.ParseAnsweredBy(*v)
+	return a
 }

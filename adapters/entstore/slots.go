@@ -117,11 +117,13 @@ type sessionColumn struct{ name, pgType string }
 // insertColumns are written once, by the insert; mutableColumns by the insert and every save.
 var (
 	insertColumns = []sessionColumn{{"id", "uuid"}, {"created_at", "timestamptz"}, {"request_id", "uuid"},
-		{"rendered_system_prompt", "text"}, {"rendered_first_message", "text"}, {"version", "bigint"}}
+		{"rendered_system_prompt", "text"}, {"rendered_first_message", "text"}, {"version", "bigint"},
+		{"ring_timeout_seconds", "bigint"}, {"max_duration_seconds", "bigint"}, {"machine_detection", "text"}}
 	mutableColumns = []sessionColumn{{"agent_id", "uuid"}, {"workflow_id", "uuid"}, {"phone_number_id", "uuid"},
 		{"provider", "text"}, {"from_number", "text"}, {"to_number", "text"}, {"status", "text"},
 		{"variable_values", "jsonb"}, {"leg_id", "text"}, {"detail", "text"}, {"duration_seconds", "bigint"},
-		{"cost", "bigint"}, {"answered_at", "timestamptz"}, {"ended_at", "timestamptz"}, {"updated_at", "timestamptz"}}
+		{"cost", "bigint"}, {"answered_at", "timestamptz"}, {"ended_at", "timestamptz"}, {"updated_at", "timestamptz"},
+		{"answered_by", "text"}}
 )
 
 // paramNames are the parameters' names of cols: c_ and the column's name.
@@ -162,7 +164,7 @@ func setList(cols []sessionColumn) string {
 }
 
 // putMutable sets the c_ arguments of mutableColumns to cs's values, as setSession sets them
-// through ent.
+// through ent: a change to setSession is a change here.
 func putMutable(a args, cs *call.Session) error {
 	agent, err := optionalID(cs.AgentID)
 	if err != nil {
@@ -189,6 +191,10 @@ func putMutable(a args, cs *call.Session) error {
 	a["c_status"], a["c_variable_values"], a["c_leg_id"] = cs.Status().String(), vars, nullString(cs.LegID)
 	a["c_detail"], a["c_duration_seconds"], a["c_cost"] = cs.Detail, int64(cs.Duration/time.Second), int64(cs.Cost)
 	a["c_answered_at"], a["c_ended_at"], a["c_updated_at"] = timeValue(cs.AnsweredAt), timeValue(cs.EndedAt), cs.UpdatedAt.UTC()
+	a["c_answered_by"] = nil
+	if cs.AnsweredBy.Valid() {
+		a["c_answered_by"] = cs.AnsweredBy.String()
+	}
 	return nil
 }
 
@@ -205,7 +211,18 @@ func putInsert(a args, cs *call.Session) error {
 	a["c_id"], a["c_created_at"], a["c_request_id"] = id.String(), cs.CreatedAt.UTC(), reqID.String()
 	a["c_rendered_system_prompt"], a["c_rendered_first_message"] = nullString(cs.RenderedSystemPrompt), nullString(cs.RenderedFirstMessage)
 	a["c_version"] = cs.Version()
+	// The call's options never change after the insert, as setOptions writes them.
+	a["c_ring_timeout_seconds"], a["c_max_duration_seconds"] = wholeSeconds(cs.Options.RingTimeout), wholeSeconds(cs.Options.MaxDuration)
+	a["c_machine_detection"] = cs.Options.MachineDetection.String()
 	return putMutable(a, cs)
+}
+
+// wholeSeconds is an optional duration column: NULL when not set.
+func wholeSeconds(d time.Duration) any {
+	if d <= 0 {
+		return nil
+	}
+	return int64(d / time.Second)
 }
 
 func idValue(u *uuid.UUID) any {

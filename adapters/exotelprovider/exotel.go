@@ -14,6 +14,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
 	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/domain/call"
 )
 
 // Line credential names (createcall.DialRequest.Credentials).
@@ -124,8 +125,8 @@ func (c *Carrier) form(req createcall.DialRequest) (url.Values, error) {
 	f := url.Values{
 		"From":        {req.To},
 		"CallerId":    {req.From},
-		"TimeLimit":   {strconv.Itoa(c.cfg.TimeLimit)},
-		"TimeOut":     {strconv.Itoa(c.cfg.RingTimeout)},
+		"TimeLimit":   {strconv.Itoa(seconds(req.Options.MaxDuration, c.cfg.TimeLimit))},
+		"TimeOut":     {strconv.Itoa(seconds(req.Options.RingTimeout, c.cfg.RingTimeout))},
 		"CustomField": {req.SessionID},
 	}
 	if flow := req.Credentials[CredFlowURL]; flow != "" {
@@ -152,6 +153,26 @@ func (c *Carrier) form(req createcall.DialRequest) (url.Values, error) {
 		}
 	}
 	return f, nil
+}
+
+var _ createcall.OptionCarrier = (*Carrier)(nil)
+
+// UnhonouredOption implements createcall.OptionCarrier: the connect API takes a ring timeout
+// (TimeOut) and a call length cap (TimeLimit, at most 14400 s, which is also create_call's
+// bound), but has no answering-machine detection.
+func (c *Carrier) UnhonouredOption(o call.Options) string {
+	if o.MachineDetection != call.MachineDetectionOff {
+		return call.OptionMachineDetection
+	}
+	return ""
+}
+
+// seconds is d in whole seconds, or def when d is unset.
+func seconds(d time.Duration, def int) int {
+	if d <= 0 {
+		return def
+	}
+	return int(d / time.Second)
 }
 
 // baseURL picks the API host: the configured override, else the line's subdomain, else its region,

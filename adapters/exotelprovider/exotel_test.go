@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/createcall/createcalltest"
+	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/internal/testkit"
 )
 
@@ -20,7 +22,14 @@ func TestCarrierContract(t *testing.T) {
 		Timeout: testTimeout,
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := newFakeExotel(t, sc)
-			return f.Rig(New(testConfig(f.URL)), testRequest()), true
+			rig := f.Rig(New(testConfig(f.URL)), testRequest())
+			rig.Honoured = func() call.Options {
+				form := f.Received().Form
+				ring, _ := strconv.Atoi(form.Get("TimeOut"))
+				limit, _ := strconv.Atoi(form.Get("TimeLimit"))
+				return call.Options{RingTimeout: time.Duration(ring) * time.Second, MaxDuration: time.Duration(limit) * time.Second}
+			}
+			return rig, true
 		},
 	})
 }

@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/money"
 )
 
 // agentJSON is an agent as Kupe's CreateAgentResponse.agent shows it (the summary listAgents
@@ -49,21 +51,110 @@ func toAgentResponse(a call.Agent) agentResponse {
 	}
 }
 
-// listAgents serves GET /api/v1/agents: the caller's agents, oldest first, as a JSON array of
-// summaries (Kupe's answer to a caller who is not a super-admin; page and scope are for those).
+// agentPageJSON is the object Kupe declares for listAgents.
+type agentPageJSON struct {
+	Agents   []agentJSON `json:"agents"`
+	Total    int         `json:"total"`
+	Page     int         `json:"page"`
+	PageSize int         `json:"page_size"`
+}
+
+var listAgentsKeys = []string{"page", "page_size", "q"}
+
+// listAgents serves GET /api/v1/agents: one page of the caller's agents, oldest first, in the
+// object Kupe declares. page defaults to 1 and page_size to 20 (at most 100); q keeps the agents
+// whose name contains it, ignoring case. Kupe's scope is for super-admins and is ignored.
 func (s *server) listAgents(c *gin.Context) {
 	userID, ok := caller(c)
 	if !ok {
 		return
 	}
-	agents, err := s.deps.Agents.List(c.Request.Context(), userID)
+	var (
+		values [3]string
+		found  [3]bool
+	)
+	qp := queryParams{keys: listAgentsKeys, values: values[:], found: found[:]}
+	if err := qp.parse(c.Request.URL.RawQuery); err != nil {
+		fail(c, err)
+		return
+	}
+	q := accounts.ListAgents{UserID: userID, Page: 1, PageSize: defaultPageSize, NameContains: values[2]}
+	for i, dst := range []*int{&q.Page, &q.PageSize} {
+		if !found[i] {
+			continue
+		}
+		n, err := pageParam(listAgentsKeys[i], values[i])
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		*dst = n
+	}
+	page, err := s.deps.Agents.List(c.Request.Context(), q)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	out := make([]agentJSON, 0, len(agents))
-	for _, a := range agents {
-		out = append(out, toAgentJSON(a))
+	out := agentPageJSON{Agents: make([]agentJSON, 0, len(page.Items)), Total: page.Total, Page: page.Page, PageSize: page.PageSize}
+	for _, a := range page.Items {
+		out.Agents = append(out.Agents, toAgentJSON(a))
+	}
+	writeJSON(c, http.StatusOK, out)
+}
+
+// callCountsJSON counts calls in every status, each named as the call log names it.
+type callCountsJSON map[string]int
+
+func toCallCounts(by map[call.Status]int) callCountsJSON {
+	out := make(callCountsJSON, len(call.AllStatuses()))
+	for _, st := range call.AllStatuses() {
+		out[st.String()] = by[st]
+	}
+	return out
+}
+
+type agentStatsJSON struct {
+	AgentID       string         `json:"agent_id"`
+	Name          string         `json:"name"`
+	IsActive      bool           `json:"is_active"`
+	TotalCalls    int            `json:"total_calls"`
+	CallsByStatus callCountsJSON `json:"calls_by_status"`
+	TalkSeconds   int64          `json:"total_talk_seconds"`
+	Cost          money.Amount   `json:"total_cost"`
+}
+
+type agentStatsResponse struct {
+	TotalAgents   int              `json:"total_agents"`
+	ActiveAgents  int              `json:"active_agents"`
+	TotalCalls    int              `json:"total_calls"`
+	CallsByStatus callCountsJSON   `json:"calls_by_status"`
+	TalkSeconds   int64            `json:"total_talk_seconds"`
+	Cost          money.Amount     `json:"total_cost"`
+	Agents        []agentStatsJSON `json:"agents"`
+}
+
+// agentStats serves GET /api/v1/agents/stats (Kupe's getAgentStats): for each of the caller's
+// agents, oldest first, its calls by status, their talk time and cost, and the sums.
+func (s *server) agentStats(c *gin.Context) {
+	userID, ok := caller(c)
+	if !ok {
+		return
+	}
+	st, err := s.deps.Agents.Stats(c.Request.Context(), userID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := agentStatsResponse{TotalAgents: st.TotalAgents, ActiveAgents: st.ActiveAgents, TotalCalls: st.Calls,
+		CallsByStatus: toCallCounts(st.ByStatus), TalkSeconds: int64(st.TalkTime / time.Second), Cost: st.Cost,
+		Agents: make([]agentStatsJSON, 0, len(st.Agents))}
+	for _, a := range st.Agents {
+		n := 0
+		for _, c := range a.ByStatus {
+			n += c
+		}
+		out.Agents = append(out.Agents, agentStatsJSON{AgentID: a.AgentID, Name: a.Name, IsActive: a.Active,
+			TotalCalls: n, CallsByStatus: toCallCounts(a.ByStatus), TalkSeconds: int64(a.TalkTime / time.Second), Cost: a.Cost})
 	}
 	writeJSON(c, http.StatusOK, out)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -70,16 +71,19 @@ func TestAgents(t *testing.T) {
 	if m := decode(t, r.get("/api/v1/agents/"+id, a.key)); m["agent"].(map[string]any)["id"] != id {
 		t.Fatalf("GET = %v", m)
 	}
-	var list []map[string]any
+	var list struct {
+		Agents                []map[string]any
+		Total, Page, PageSize int `json:"-"`
+	}
 	w = r.get("/api/v1/agents", a.key)
-	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list) != 1 || list[0]["id"] != id || list[0]["name"] != "Renamed" {
+	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list.Agents) != 1 || list.Agents[0]["id"] != id || list.Agents[0]["name"] != "Renamed" {
 		t.Fatalf("list = %d %s", w.Code, w.Body)
 	}
 	if w := r.get("/api/v1/agents", other.key); strings.Contains(w.Body.String(), id) || !strings.Contains(w.Body.String(), theirs.ID) {
 		t.Fatalf("other user's list = %s", w.Body)
 	}
 	empty := r.user(money.FromUnits(1), false)
-	if w := r.get("/api/v1/agents", empty.key); w.Code != http.StatusOK || w.Body.String() != "[]" {
+	if w := r.get("/api/v1/agents", empty.key); w.Code != http.StatusOK || w.Body.String() != `{"agents":[],"total":0,"page":1,"page_size":20}` {
 		t.Fatalf("empty list = %d %s", w.Code, w.Body)
 	}
 
@@ -97,7 +101,8 @@ func TestAgents(t *testing.T) {
 		{"malformed id on PUT", http.MethodPut, "/api/v1/agents/abc", `{}`, "agent_id must be a UUID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantDetail(t, r.send(tc.method, tc.target, a.key, tc.body), http.StatusUnprocessableEntity, tc.detail)
+			// Kupe documents a 400 for invalid input to these operations.
+			wantDetail(t, r.send(tc.method, tc.target, a.key, tc.body), http.StatusBadRequest, tc.detail)
 		})
 	}
 	if got, _ := r.store.Agent(context.Background(), id); got != want {
@@ -138,12 +143,157 @@ func TestRenderedPromptsThroughTheAPI(t *testing.T) {
 	if m := decode(t, r.get("/api/v1/call-analytics?request_id="+rid, a.key)); m["rendered_system_prompt"] != "Remind Ada that 12.50 is due. {{unknown}} stays." {
 		t.Fatalf("session after the agent changed = %v", m["rendered_system_prompt"])
 	}
+	// Objects and arrays, as Kupe's CreateCallBody allows, are rendered as compact JSON; an
+	// Idempotency-Key retry with the same object in another key order replays, and the same text
+	// sent as a string is another request.
+	nested := `{"variable_values": {"name": {"first": "Ada", "last": "L"}, "balance": [1, 2.5]}}`
+	send := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, callURL("phoneNumber", destination), strings.NewReader(body))
+		req.Header.Set("x-api-key", a.key)
+		req.Header.Set("Idempotency-Key", "nested-1")
+		return serve(r, req)
+	}
+	first := send(nested)
+	m = decode(t, r.get("/api/v1/call-analytics?request_id="+decode(t, first)["request_id"].(string), a.key))
+	if vars, _ := m["variable_values"].(map[string]any); m["rendered_first_message"] != `Hello {"first":"Ada","last":"L"}!` ||
+		vars["balance"] != "[1,2.5]" {
+		t.Fatalf("nested session = %v", m)
+	}
+	if w := send(`{"variable_values": {"balance": [1, 2.5], "name": {"last": "L", "first": "Ada"}}}`); w.Code != http.StatusOK ||
+		w.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry with the object reordered = %d %s (replayed %q)", w.Code, w.Body, w.Header().Get("Idempotent-Replayed"))
+	}
+	wantDetail(t, send(`{"variable_values": {"name": "{\"first\":\"Ada\",\"last\":\"L\"}", "balance": [1, 2.5]}}`),
+		http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request (destination, agent, workflow, phone number or variables)")
+
 	// A workflow's call has nothing rendered.
 	flow := decode(t, r.send(http.MethodPost, "/api/v1/workflows", a.key, `{"name": "Survey"}`))["workflow"].(map[string]any)["id"].(string)
 	created = decode(t, r.post(callURL("phoneNumber", destination, "workflow_id", flow), a.key, `{"variable_values": {"name": "Ada"}}`))
 	if m := decode(t, r.get("/api/v1/call-analytics?request_id="+created["request_id"].(string), a.key)); m["rendered_system_prompt"] != nil ||
 		m["rendered_first_message"] != nil || m["workflow_id"] != flow {
 		t.Fatalf("workflow session = %v", m)
+	}
+}
+
+// GET /api/v1/agents pages and searches in Kupe's object: page, page_size (1 to 100, default
+// 20) and q (name contains, any case).
+func TestListAgentsPages(t *testing.T) {
+	r := newRig(t)
+	a := r.user(money.FromUnits(5), false)
+	other := r.user(money.FromUnits(5), false)
+	var ids []string
+	for _, name := range []string{"Sales East", "Support", "sales west", "Billing", "SALES north"} {
+		ids = append(ids, decode(t, r.send(http.MethodPost, "/api/v1/agents/simple", a.key, `{"name": "`+name+`"}`))["agent"].(map[string]any)["id"].(string))
+	}
+	r.send(http.MethodPost, "/api/v1/agents/simple", other.key, `{"name": "Sales"}`)
+	page := func(query string) (got []string, total, pageNo, size string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/agents"+query, nil)
+		req.Header.Set("x-api-key", a.key)
+		w := serve(r, req)
+		validateAgainstSpec(t, req, w)
+		m := decode(t, w)
+		for _, ag := range m["agents"].([]any) {
+			got = append(got, ag.(map[string]any)["id"].(string))
+		}
+		return got, m["total"].(json.Number).String(), m["page"].(json.Number).String(), m["page_size"].(json.Number).String()
+	}
+	if got, total, p, size := page(""); !reflect.DeepEqual(got, ids) || total != "5" || p != "1" || size != "20" {
+		t.Fatalf("default page = %v total %v page %v size %v", got, total, p, size)
+	}
+	if got, total, p, size := page("?page=2&page_size=2"); !reflect.DeepEqual(got, ids[2:4]) || total != "5" || p != "2" || size != "2" {
+		t.Fatalf("page 2 of 2 = %v total %v page %v size %v", got, total, p, size)
+	}
+	if got, total, _, _ := page("?q=SALES&page_size=2&scope=all"); !reflect.DeepEqual(got, []string{ids[0], ids[2]}) || total != "3" {
+		t.Fatalf("search = %v total %v", got, total)
+	}
+	if got, total, _, _ := page("?page=9"); got != nil || total != "5" {
+		t.Fatalf("past the end = %v total %v", got, total)
+	}
+	for query, detail := range map[string]string{
+		"?page_size=101":                 "page_size must be from 1 to 100",
+		"?page_size=0":                   "page_size must be from 1 to 100",
+		"?page=0":                        "page must be 1 or more",
+		"?page=two":                      "page must be an integer",
+		"?q=" + strings.Repeat("x", 201): "q must be valid text of at most 200 bytes",
+	} {
+		wantDetail(t, r.get("/api/v1/agents"+query, a.key), http.StatusUnprocessableEntity, detail)
+	}
+}
+
+// GET /api/v1/agents/stats is routed to the stats, not read as an agent id: per agent its calls
+// by status, talk seconds and cost, and the sums; only the caller's sessions count.
+func TestAgentStats(t *testing.T) {
+	r := newRig(t)
+	a := r.user(money.FromUnits(50), true)
+	other := r.user(money.FromUnits(50), true)
+	second := r.agent(a.userID)
+	for range 2 {
+		if w := r.post(callURL("phoneNumber", destination, "agent_id", second.ID), a.key, ""); w.Code != http.StatusOK {
+			t.Fatalf("call = %d %s", w.Code, w.Body)
+		}
+	}
+	r.post(callURL("phoneNumber", rejectedDest, "agent_id", a.agent.ID), a.key, "")
+	r.post(callURL("phoneNumber", destination, "agent_id", other.agent.ID), other.key, "")
+	// One of the calls completes: a minute and a half, charged.
+	sessions, _, err := r.store.ListSessions(context.Background(), a.userID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done *call.Session
+	for _, s := range sessions {
+		if s.AgentID == second.ID {
+			done = s
+			break
+		}
+	}
+	now := time.Now().UTC()
+	for _, st := range []call.Status{call.StatusInProgress, call.StatusCompleted} {
+		if _, err := done.Advance(st, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done.Duration, done.Cost = 90*time.Second, money.FromUnits(2)
+	if err := r.store.SaveSession(context.Background(), done); err != nil {
+		t.Fatal(err)
+	}
+
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/agents/stats", nil)
+	req.Header.Set("x-api-key", a.key)
+	w := serve(r, req)
+	if op := validateAgainstSpec(t, req, w); op != "getAgentStats" {
+		t.Fatalf("routed to %s", op)
+	}
+	var got struct {
+		TotalAgents   int            `json:"total_agents"`
+		ActiveAgents  int            `json:"active_agents"`
+		TotalCalls    int            `json:"total_calls"`
+		CallsByStatus map[string]int `json:"calls_by_status"`
+		TalkSeconds   int            `json:"total_talk_seconds"`
+		Cost          float64        `json:"total_cost"`
+		Agents        []struct {
+			AgentID       string         `json:"agent_id"`
+			TotalCalls    int            `json:"total_calls"`
+			CallsByStatus map[string]int `json:"calls_by_status"`
+			TalkSeconds   int            `json:"total_talk_seconds"`
+			Cost          float64        `json:"total_cost"`
+		} `json:"agents"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.TotalAgents != 2 || got.ActiveAgents != 2 || got.TotalCalls != 3 || got.TalkSeconds != 90 || got.Cost != 2 ||
+		got.CallsByStatus["completed"] != 1 || got.CallsByStatus["initiated"] != 1 || got.CallsByStatus["failed"] != 1 ||
+		len(got.CallsByStatus) != len(call.AllStatuses()) || len(got.Agents) != 2 {
+		t.Fatalf("stats = %s", w.Body)
+	}
+	first, sec := got.Agents[0], got.Agents[1]
+	if first.AgentID != a.agent.ID || first.TotalCalls != 1 || first.CallsByStatus["failed"] != 1 ||
+		sec.AgentID != second.ID || sec.TotalCalls != 2 || sec.CallsByStatus["completed"] != 1 || sec.TalkSeconds != 90 || sec.Cost != 2 {
+		t.Fatalf("per agent = %s", w.Body)
+	}
+	if strings.Contains(w.Body.String(), other.agent.ID) {
+		t.Fatal("another user's agent is in the stats")
 	}
 }
 

@@ -50,6 +50,9 @@ type sessionJSON struct {
 	// reads them; null for a workflow's call.
 	RenderedSystemPrompt *string `json:"rendered_system_prompt"`
 	RenderedFirstMessage *string `json:"rendered_first_message"`
+	// AnsweredBy is the carrier's machine-detection result: human, machine or unknown; null
+	// without detection or until it reports.
+	AnsweredBy *string `json:"answered_by"`
 }
 
 type pageJSON struct {
@@ -87,6 +90,7 @@ func toSessionJSON(s *call.Session) sessionJSON {
 
 		RenderedSystemPrompt: nullable(s.RenderedSystemPrompt),
 		RenderedFirstMessage: nullable(s.RenderedFirstMessage),
+		AnsweredBy:           nullable(s.AnsweredBy.String()),
 	}
 }
 

@@ -80,12 +80,51 @@ func StatusCallbackURL(publicBaseURL string, p call.Provider, sessionID string, 
 // the session exists (404), that the carrier sent the request (403), reads the carrier's body
 // (422) and applies the event. Repeated and late events are answered 200 like any other.
 func (s *server) statusCallback(c *gin.Context) {
-	cb := s.deps.Callbacks
 	p, err := call.ParseProvider(c.Param("provider"))
 	if err != nil || p == call.ProviderSimulated {
 		fail(c, errRouteNotFound)
 		return
 	}
+	s.carrierCallback(c, p, statusCallbackKind, func(contentType string, body []byte) (callevents.CarrierEvent, error) {
+		switch p {
+		case call.ProviderExotel:
+			return exotelprovider.ParseStatusCallback(contentType, body)
+		case call.ProviderElison:
+			return elisonprovider.ParseStatusCallback(contentType, body)
+		}
+		return twilioprovider.ParseStatusCallback(contentType, body)
+	})
+}
+
+// AMDCallbackPath is where Twilio posts the result of a call's asynchronous answering-machine
+// detection. It takes no API key: Twilio signs the request, as it signs status callbacks.
+const AMDCallbackPath = "/api/call/amd-callback/twilio/:call_session_id"
+
+// AMDCallbackURL is the address Twilio is given for a session's machine-detection result.
+func AMDCallbackURL(publicBaseURL, sessionID string) string {
+	return publicBaseURL + "/api/call/amd-callback/twilio/" + url.PathEscape(sessionID)
+}
+
+// amdCallback serves POST /api/call/amd-callback/twilio/{call_session_id}: verified and answered
+// as a status callback is, it records who answered (answered_by).
+func (s *server) amdCallback(c *gin.Context) {
+	s.carrierCallback(c, call.ProviderTwilio, amdCallbackKind, twilioprovider.ParseAMDCallback)
+}
+
+// callbackKind names a kind of carrier callback in its log line and its 422.
+type callbackKind struct{ unverified, badBody string }
+
+var (
+	statusCallbackKind = callbackKind{"status callback not verified", "Status callback body is not in the carrier's format"}
+	amdCallbackKind    = callbackKind{"machine-detection callback not verified",
+		"Machine-detection callback body is not in the carrier's format: want a form with AnsweredBy"}
+)
+
+// carrierCallback reads a callback from provider p about the session in the path, checks that
+// the session exists (404) and that the carrier sent the request (403), reads its body with
+// parse (422) and applies the event.
+func (s *server) carrierCallback(c *gin.Context, p call.Provider, kind callbackKind, parse func(contentType string, body []byte) (callevents.CarrierEvent, error)) {
+	cb := s.deps.Callbacks
 	sessionID := c.Param("call_session_id")
 	b := getBuf()
 	defer putBuf(b)
@@ -93,6 +132,7 @@ func (s *server) statusCallback(c *gin.Context) {
 		fail(c, errBodyTooLarge)
 		return
 	}
+	var err error
 	if b.b, err = readAtMost(c.Request.Body, b.b, s.cfg.MaxBodyBytes); err != nil {
 		fail(c, err)
 		return
@@ -113,22 +153,14 @@ func (s *server) statusCallback(c *gin.Context) {
 	}
 	if !verified {
 		// Logged: a wrong KUPE_PUBLIC_BASE_URL or line token shows up here, as does a forgery.
-		s.log.Warn("status callback not verified", zap.String("request_id", c.Writer.Header().Get(headerRequestID)),
+		s.log.Warn(kind.unverified, zap.String("request_id", c.Writer.Header().Get(headerRequestID)),
 			zap.String("provider", p.String()), zap.String("call_session_id", sessionID))
 		fail(c, errCallbackUnverified)
 		return
 	}
-	var ev callevents.CarrierEvent
-	switch p {
-	case call.ProviderTwilio:
-		ev, err = twilioprovider.ParseStatusCallback(contentType, b.b)
-	case call.ProviderExotel:
-		ev, err = exotelprovider.ParseStatusCallback(contentType, b.b)
-	case call.ProviderElison:
-		ev, err = elisonprovider.ParseStatusCallback(contentType, b.b)
-	}
+	ev, err := parse(contentType, b.b)
 	if err != nil {
-		fail(c, invalid("Status callback body is not in the carrier's format"))
+		fail(c, invalid(kind.badBody))
 		return
 	}
 	ev.SessionID, ev.Provider = sessionID, p

@@ -19,13 +19,17 @@ import (
 // publicProvider is the only telephony label a response carries: Kupe never names the vendor.
 const publicProvider = "pstn"
 
-var createCallKeys = []string{"phoneNumber", "agent_id", "workflow_id", "phone_number_id"}
+var createCallKeys = []string{"phoneNumber", "agent_id", "workflow_id", "phone_number_id",
+	call.OptionRingTimeout, call.OptionMaxDuration, call.OptionMachineDetection}
 
 const (
 	qPhone = iota
 	qAgent
 	qWorkflow
 	qLine
+	qRingTimeout
+	qMaxDuration
+	qMachineDetection
 )
 
 // createCall serves POST /api/call/create_call. Once the use case has stored a session the
@@ -33,8 +37,8 @@ const (
 // the call.
 func (s *server) createCall(c *gin.Context) {
 	var (
-		values [4]string
-		found  [4]bool
+		values [7]string
+		found  [7]bool
 	)
 	q := queryParams{keys: createCallKeys, values: values[:], found: found[:]}
 	if err := q.parse(c.Request.URL.RawQuery); err != nil {
@@ -58,6 +62,10 @@ func (s *server) createCall(c *gin.Context) {
 		LineID:         values[qLine],
 		VariableValues: vars,
 		IdempotencyKey: key,
+
+		RingTimeoutSeconds: values[qRingTimeout],
+		MaxDurationSeconds: values[qMaxDuration],
+		MachineDetection:   values[qMachineDetection],
 	}
 	if plain, ok := deferredKey(c); ok {
 		cmd.KeyHash = identity.HashAPIKey(plain)

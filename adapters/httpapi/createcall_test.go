@@ -234,8 +234,9 @@ func TestCreateCallInvalid(t *testing.T) {
 			"variable_values must be a JSON object"},
 		{"variable_values an array", callURL("phoneNumber", destination), a.key, `{"variable_values": ["Ada"]}`,
 			"variable_values must be a JSON object"},
-		{"nested variable", callURL("phoneNumber", destination), a.key, `{"variable_values": {"name": {"first": "Ada"}}}`,
-			`variable_values["name"] must be a string, number or boolean`},
+		{"variable too long as JSON", callURL("phoneNumber", destination), a.key,
+			`{"variable_values": {"name": {"first": "` + strings.Repeat("a", 4096) + `"}}}`,
+			`variable_values["name"] is longer than 4096 characters`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

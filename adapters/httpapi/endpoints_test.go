@@ -188,6 +188,7 @@ func TestCallAnalyticsByRequestID(t *testing.T) {
 		"answered_at": nil, "ended_at": nil,
 		"created_at": s.CreatedAt.UTC().Format(time.RFC3339Nano), "updated_at": s.UpdatedAt.UTC().Format(time.RFC3339Nano),
 		"rendered_system_prompt": nil, "rendered_first_message": nil, // the agent has no prompt
+		"answered_by": nil,
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Fatalf("session JSON =\n%v\nwant\n%v", m, want)

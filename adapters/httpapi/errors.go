@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/domain/call"
@@ -54,6 +55,11 @@ var errorTable = []struct {
 	{createcall.ErrIdempotencyInProgress, http.StatusConflict, "A request with this Idempotency-Key is still in progress"},
 	{createcall.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "Idempotency-Key was already used with a different request"},
 	{call.ErrDestinationNotAllowed, http.StatusUnprocessableEntity, "Destination not allowed"},
+
+	// Hang-up (hangup.go).
+	{callevents.ErrCallEnded, http.StatusConflict, "Call already ended"},
+	{callevents.ErrCallNotPlaced, http.StatusConflict, "The call is still being placed: try again in a moment"},
+	{callevents.ErrHangupUnsupported, http.StatusConflict, "This line's carrier cannot hang up a call remotely: the call ends when the callee hangs up or its max_duration_seconds is reached"},
 
 	// Kupe answers a mapping that names the wrong number of targets, or no line, with a 400.
 	{accounts.ErrMappingTarget, http.StatusBadRequest, "Send exactly one of agent_id and workflow_id"},
@@ -141,6 +147,15 @@ func limitError(err error) *createcall.LimitError {
 	}
 	return nil
 }
+
+// invalidIs400 marks a request whose invalid input is answered 400, not 422 (see kupeBadRequest).
+const invalidIs400 = "httpapi.invalidIs400"
+
+// kupeBadRequest is the first handler of the routes whose Kupe operation documents a 400 for
+// invalid input (createAgentSimple, getAgentById, updateAgent, createAgentPhoneMapping,
+// exportCallAnalytics): there every 422 the table would answer is a 400, with the same detail.
+// Elsewhere Kupe is silent and the 422 stays.
+func kupeBadRequest(c *gin.Context) { c.Set(invalidIs400, true) }
 
 // invalid is a 422 the HTTP layer finds itself (a malformed body or query).
 func invalid(detail string) error { return &fault.InvalidInputError{Detail: detail} }

@@ -20,11 +20,8 @@ func FuzzQueryParams(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		var (
-			values [4]string
-			found  [4]bool
-		)
-		q := queryParams{keys: createCallKeys, values: values[:], found: found[:]}
+		values, found := make([]string, len(createCallKeys)), make([]bool, len(createCallKeys))
+		q := queryParams{keys: createCallKeys, values: values, found: found}
 		err := q.parse(raw)
 		want, werr := url.ParseQuery(raw)
 		if werr != nil {

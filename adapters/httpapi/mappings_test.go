@@ -112,7 +112,8 @@ func TestPhoneMappings(t *testing.T) {
 		{"malformed JSON", `{"phone_number_id": `, "Request body is not valid JSON (it ends too early)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", a.key, tc.body), http.StatusUnprocessableEntity, tc.detail)
+			// Kupe documents a 400 for every invalid mapping request.
+			wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", a.key, tc.body), http.StatusBadRequest, tc.detail)
 		})
 	}
 	wantDetail(t, r.send(http.MethodPost, "/api/v1/phone/mapping", a.key,

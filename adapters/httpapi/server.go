@@ -12,6 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 )
 
@@ -44,12 +46,18 @@ type Deps struct {
 	APIKeys *accounts.APIKeys
 	// Callbacks serves the carriers' status callbacks (callbacks.go); nil leaves the route out.
 	Callbacks *Callbacks
+	// Hangups ends calls in progress (hangup.go); nil leaves the route out.
+	Hangups *callevents.HangupHandler
 	// Lines, Mappings, Agents and Workflows serve the caller's own records (owned.go): phone
 	// lines, what they run, agents and workflows. Each nil leaves its routes out.
 	Lines     *accounts.Lines
 	Mappings  *accounts.Mappings
 	Agents    *accounts.Agents
 	Workflows *accounts.Workflows
+	// Campaigns serves batch calling (campaigns.go) and DoNotCall the do-not-call list; each nil
+	// leaves its routes out.
+	Campaigns *campaigns.Service
+	DoNotCall *campaigns.DoNotCall
 	// Webhooks serves agent webhooks, both ways (webhooks.go); nil leaves those routes out.
 	Webhooks *Webhooks
 	// Metrics serves GET /metrics (Prometheus' exposition format); nil leaves the route out.
@@ -82,6 +90,9 @@ type Config struct {
 	// NoRequestLog drops the debug line each request is logged with, for a deployment whose
 	// Middleware writes an access log instead.
 	NoRequestLog bool
+	// BatchEventsInterval is how often a batch's event stream reads its counts; zero is
+	// DefaultBatchEventsInterval.
+	BatchEventsInterval time.Duration
 }
 
 type server struct {
@@ -130,15 +141,26 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	e.GET("/docs", s.apiReference)
 	if deps.Callbacks != nil {
 		e.POST(StatusCallbackPath, s.statusCallback)
+		e.POST(AMDCallbackPath, s.amdCallback)
 	}
 	e.POST("/api/call/create_call", s.authenticateCreateCall, s.requireAllowedOrigin, s.createCall)
 	authed := e.Group("", s.authenticate)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
+	authed.GET("/api/v1/call-analytics/export", kupeBadRequest, s.exportCallAnalytics)
+	if deps.Hangups != nil {
+		authed.POST(HangupPath, s.hangupCall)
+	}
 	if deps.APIKeys != nil {
 		s.apiKeyRoutes(authed)
 	}
 	s.ownedRoutes(authed)
+	if deps.Campaigns != nil {
+		s.campaignRoutes(authed)
+	}
+	if deps.DoNotCall != nil {
+		s.suppressionRoutes(authed)
+	}
 	if deps.Webhooks != nil {
 		s.webhookRoutes(authed, e)
 	}
@@ -207,6 +229,9 @@ func (s *server) renderErrors(c *gin.Context, rid string) {
 		if status, detail, internal = classify(e.Err); internal {
 			s.logError(c, rid, e, status)
 		}
+	}
+	if status == http.StatusUnprocessableEntity && c.GetBool(invalidIs400) {
+		status = http.StatusBadRequest
 	}
 	setRetryAfter(c, c.Errors.Last().Err)
 	writeDetail(c, status, detail)

@@ -3,10 +3,12 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -155,6 +157,9 @@ var tenancyRows = []tenancyRow{
 	{"call-analytics by target's request_id", func(_, t tenant) (string, string, string) {
 		return http.MethodGet, "/api/v1/call-analytics?request_id=" + url.QueryEscape(t.requestID), ""
 	}, 200},
+	{"call-analytics export of target's request_id", func(_, t tenant) (string, string, string) {
+		return http.MethodGet, "/api/v1/call-analytics/export?request_id=" + url.QueryEscape(t.requestID), ""
+	}, 200},
 	// API keys.
 	{"PATCH api key", func(_, t tenant) (string, string, string) {
 		return http.MethodPatch, "/api/v1/api-keys/" + t.keyID, `{"name": "hijacked"}`
@@ -212,17 +217,22 @@ func TestTenancyLists(t *testing.T) {
 	r := newRig(t, withAPIKeys)
 	a, b := r.tenant(), r.tenant()
 	bIDs := []string{b.userID, b.line.ID, b.agent.ID, b.workflow.ID, b.requestID, b.sessionID, b.keyID}
+	// Yesterday to today: A's session is in the range even if midnight passed since.
+	today, yesterday := time.Now().UTC().Format(time.DateOnly), time.Now().UTC().Add(-24*time.Hour).Format(time.DateOnly)
 	for _, tc := range []struct {
 		target string
 		showsA bool // the answer holds A's own records
 	}{
 		{"/api/v1/phone", true},
 		{"/api/v1/agents", true},
+		{"/api/v1/agents?q=a&page_size=100", true},
+		{"/api/v1/agents/stats", true},
 		{"/api/v1/workflows", true},
 		{"/api/v1/phone/mapping/agent/" + a.agent.ID, true},
 		{"/api/v1/call-analytics", true},
 		{"/api/v1/call-analytics?page=1&page_size=100", true},
 		{"/api/v1/call-analytics?filter=initiated", true},
+		{"/api/v1/call-analytics/export?start_date=" + yesterday + "&end_date=" + today, true},
 		{"/api/v1/call-analytics?filter=" + b.requestID, false},
 		{"/api/v1/call-analytics?filter=" + b.requestID[:4], false},
 		{"/api/v1/billing/credit-balance", true},
@@ -235,12 +245,21 @@ func TestTenancyLists(t *testing.T) {
 			if w.Code != http.StatusOK {
 				t.Fatalf("GET %s = %d %s", target, w.Code, w.Body)
 			}
+			if w.Header().Get("Content-Type") == "application/zip" {
+				// Read what the ZIP holds, not its compressed bytes.
+				_, files := unzip(t, w)
+				w = httptest.NewRecorder()
+				for _, f := range files {
+					w.Body.Write(f)
+				}
+			}
 			for _, id := range bIDs {
 				if strings.Contains(w.Body.String(), id) {
 					t.Fatalf("GET %s shows B's id %s: %s", target, id, w.Body)
 				}
 			}
 			if tc.showsA && !strings.Contains(w.Body.String(), a.userID) && !strings.Contains(w.Body.String(), a.line.ID) &&
+				!strings.Contains(w.Body.String(), a.agent.ID) &&
 				!strings.Contains(w.Body.String(), a.keyID) && !strings.Contains(w.Body.String(), a.requestID) {
 				t.Fatalf("GET %s shows nothing of A's own: %s", target, w.Body)
 			}

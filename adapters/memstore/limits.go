@@ -59,6 +59,7 @@ func (s *Store) limitsOf(userID string) identity.Limits {
 type sessionIndex struct {
 	requests map[string]struct{}
 	slots    map[string]map[string]time.Time // user id -> session id -> created at
+	created  map[string][]sessionKey         // user id -> every session, oldest first (export.go)
 }
 
 // put notes a session as stored; a session in a final status gives its slot back. The caller
@@ -66,6 +67,9 @@ type sessionIndex struct {
 func (ix *sessionIndex) put(cs *call.Session) {
 	if ix.requests == nil {
 		ix.requests, ix.slots = map[string]struct{}{}, map[string]map[string]time.Time{}
+	}
+	if _, seen := ix.requests[cs.RequestID]; !seen {
+		ix.addCreated(cs)
 	}
 	ix.requests[cs.RequestID] = struct{}{}
 	if cs.Status().Terminal() {
@@ -178,6 +182,16 @@ func (s *Store) PurgeIdempotencyKeys(_ context.Context, before time.Time, limit 
 		}
 	}
 	return n, nil
+}
+
+// Limits implements accounts.UserStore.
+func (s *Store) Limits(_ context.Context, userID string) (identity.Limits, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.users[userID]; !ok {
+		return identity.Limits{}, fault.ErrNotFound
+	}
+	return s.limitsOf(userID), nil
 }
 
 // UpdateLimits implements accounts.UserStore.

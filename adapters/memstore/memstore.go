@@ -33,6 +33,9 @@ type Store struct {
 	// onFinal is the call-final outbox's stand-in: told of each session saved into a final
 	// status (OnCallFinal).
 	onFinal func(ctx context.Context, sessionID string) error
+	// suppressed holds the do-not-call lists: user id → number → when listed; made on first
+	// use (suppressions.go).
+	suppressed map[string]map[string]time.Time
 }
 
 // OnCallFinal makes the store call fn, after the save and outside its lock, for each session
@@ -78,6 +81,9 @@ func (s *Store) DialPlan(_ context.Context, q createcall.DialPlanQuery) (createc
 		}
 	}
 	addTarget(q.Requested)
+	if q.Destination != "" {
+		_, plan.Suppressed = s.suppressed[userID][q.Destination]
+	}
 	for _, l := range s.lines {
 		if l.UserID != userID {
 			continue
@@ -97,10 +103,8 @@ func (s *Store) CreateSession(_ context.Context, cs *call.Session) error {
 	if _, ok := s.sessions[cs.ID]; ok {
 		return fault.ErrAlreadyExists
 	}
-	for _, o := range s.sessions {
-		if o.RequestID == cs.RequestID {
-			return fault.ErrAlreadyExists
-		}
+	if _, ok := s.ix.requests[cs.RequestID]; ok { // the index put keeps: no scan of every session
+		return fault.ErrAlreadyExists
 	}
 	s.put(cs)
 	return nil
@@ -244,6 +248,27 @@ func (s *Store) CountUsers(context.Context) (int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.users), nil
+}
+
+// Users implements accounts.UserStore.
+func (s *Store) Users(_ context.Context, offset, limit int) ([]identity.User, int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	all := make([]identity.User, 0, len(s.users))
+	for _, u := range s.users {
+		all = append(all, u)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
+			return all[i].CreatedAt.Before(all[j].CreatedAt)
+		}
+		return all[i].ID < all[j].ID
+	})
+	offset = max(offset, 0)
+	if offset >= len(all) || limit <= 0 {
+		return []identity.User{}, len(all), nil
+	}
+	return all[offset:min(len(all), offset+limit)], len(all), nil
 }
 
 // SetCredits implements accounts.UserStore.

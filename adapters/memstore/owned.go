@@ -4,7 +4,9 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
@@ -119,12 +121,23 @@ func (s *Store) DeleteMapping(_ context.Context, userID, lineID string) error {
 }
 
 // UserAgents implements accounts.CatalogStore.
-func (s *Store) UserAgents(_ context.Context, userID string) ([]call.Agent, error) {
+func (s *Store) UserAgents(_ context.Context, userID string, q accounts.AgentQuery) ([]call.Agent, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	out := s.userAgents(userID, strings.ToLower(q.NameContains))
+	total := len(out)
+	offset := max(q.Offset, 0)
+	if offset >= total || q.Limit <= 0 {
+		return []call.Agent{}, total, nil
+	}
+	return out[offset:min(total, offset+q.Limit)], total, nil
+}
+
+// userAgents is the user's agents whose lower-cased name contains name, oldest first.
+func (s *Store) userAgents(userID, name string) []call.Agent {
 	out := []call.Agent{}
 	for _, a := range s.agents {
-		if a.UserID == userID {
+		if a.UserID == userID && strings.Contains(strings.ToLower(a.Name), name) {
 			out = append(out, a)
 		}
 	}
@@ -134,6 +147,29 @@ func (s *Store) UserAgents(_ context.Context, userID string) ([]call.Agent, erro
 		}
 		return out[i].ID < out[j].ID
 	})
+	return out
+}
+
+// UserAgentStats implements accounts.CatalogStore.
+func (s *Store) UserAgentStats(_ context.Context, userID string) ([]accounts.AgentCallStats, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	agents := s.userAgents(userID, "")
+	out := make([]accounts.AgentCallStats, len(agents))
+	at := make(map[string]int, len(agents))
+	for i, a := range agents {
+		out[i] = accounts.AgentCallStats{AgentID: a.ID, Name: a.Name, Active: a.Active, ByStatus: map[call.Status]int{}}
+		at[a.ID] = i
+	}
+	for id, c := range s.sessions {
+		i, ok := at[c.AgentID]
+		if !ok || c.UserID != userID {
+			continue
+		}
+		out[i].ByStatus[s.statuses[id]]++
+		out[i].TalkTime += c.Duration.Truncate(time.Second) // whole seconds, as the database keeps them
+		out[i].Cost += c.Cost
+	}
 	return out, nil
 }
 

@@ -29,3 +29,23 @@ func (s *Store) StaleDialingSessions(_ context.Context, cutoff time.Time, limit 
 	})
 	return out[:min(limit, len(out))], nil
 }
+
+// OpenSessions implements createcall.CallStore.
+func (s *Store) OpenSessions(_ context.Context, p call.Provider, after string, limit int) ([]*call.Session, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []*call.Session{}
+	if limit <= 0 {
+		return out, nil
+	}
+	for id, c := range s.sessions {
+		switch s.statuses[id] {
+		case call.StatusInitiated, call.StatusRinging, call.StatusInProgress:
+			if c.Provider == p && id > after {
+				out = append(out, s.get(id))
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out[:min(limit, len(out))], nil
+}

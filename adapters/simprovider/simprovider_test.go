@@ -27,7 +27,7 @@ func TestCarrierSuite(t *testing.T) {
 	createcalltest.RunCarrierSuite(t, createcalltest.CarrierHarness{
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			c := simprovider.New(simprovider.Config{Reject: []string{rejected}})
-			rig := createcalltest.CarrierRig{Carrier: c, Dials: c.Dials, Placed: c.Placed}
+			rig := createcalltest.CarrierRig{Carrier: c, Dials: c.Dials, Placed: c.Placed, Honoured: c.LastOptions}
 			switch sc {
 			case createcalltest.Accept:
 				rig.Request = request("+14155550123")

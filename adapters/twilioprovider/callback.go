@@ -92,5 +92,41 @@ func ParseStatusCallback(contentType string, body []byte) (callevents.CarrierEve
 	if at, err := time.Parse(time.RFC1123Z, strings.TrimSpace(p["Timestamp"])); err == nil {
 		ev.At = at.UTC()
 	}
+	ev.AnsweredBy = MapAnsweredBy(p["AnsweredBy"])
+	return ev, nil
+}
+
+// answeredBy maps Twilio's AnsweredBy values onto the session's.
+var answeredBy = map[string]call.AnsweredBy{
+	"human":               call.AnsweredByHuman,
+	"machine_start":       call.AnsweredByMachine,
+	"machine_end_beep":    call.AnsweredByMachine,
+	"machine_end_silence": call.AnsweredByMachine,
+	"machine_end_other":   call.AnsweredByMachine,
+	"fax":                 call.AnsweredByMachine,
+	"unknown":             call.AnsweredByUnknown,
+}
+
+// MapAnsweredBy reads a Twilio AnsweredBy; a value it does not know (or none) is no result.
+func MapAnsweredBy(s string) call.AnsweredBy {
+	return answeredBy[strings.ToLower(strings.TrimSpace(s))]
+}
+
+// ParseAMDCallback reads the asynchronous answering-machine detection's callback (CallSid,
+// AnsweredBy) into an event that carries only the result and the leg id. A body without a
+// result Twilio defines is ErrCallbackBody. The caller sets the event's session and provider;
+// the request is verified as a status callback is (VerifyStatusCallback).
+func ParseAMDCallback(contentType string, body []byte) (callevents.CarrierEvent, error) {
+	p, err := callbackParams(contentType, body)
+	if err != nil {
+		return callevents.CarrierEvent{}, err
+	}
+	ev := callevents.CarrierEvent{AnsweredBy: MapAnsweredBy(p["AnsweredBy"])}
+	if !ev.AnsweredBy.Valid() {
+		return callevents.CarrierEvent{}, ErrCallbackBody
+	}
+	if sid := p["CallSid"]; carrierhttp.ValidID(sid) {
+		ev.LegID = sid
+	}
 	return ev, nil
 }

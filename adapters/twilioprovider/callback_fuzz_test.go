@@ -40,3 +40,32 @@ func FuzzParseStatusCallback(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAMDCallback: a machine-detection callback body never panics the parser, and what it
+// reads carries a detection result and nothing else a caller could mistake for progress.
+func FuzzParseAMDCallback(f *testing.F) {
+	for _, s := range [][2]string{
+		{"application/x-www-form-urlencoded", "CallSid=CA0123456789abcdef0123456789abcdef&AnsweredBy=machine_end_beep&MachineDetectionDuration=4100"},
+		{"application/x-www-form-urlencoded; charset=utf-8", "AnsweredBy=HUMAN&CallSid=CA1&CallStatus=completed"},
+		{"", "AnsweredBy=fax&CallSid=%zz"},
+		{"application/json", `{"AnsweredBy":"human"}`},
+		{"application/x-www-form-urlencoded", "AnsweredBy=&AnsweredBy=human"},
+	} {
+		f.Add(s[0], []byte(s[1]))
+	}
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		ev, err := twilioprovider.ParseAMDCallback(contentType, body)
+		if err != nil {
+			return
+		}
+		if !ev.AnsweredBy.Valid() {
+			t.Fatalf("answered_by %v is not a result", ev.AnsweredBy)
+		}
+		if ev.Status != 0 || ev.Duration != 0 || ev.SessionID != "" || ev.Provider != 0 {
+			t.Fatalf("an AMD callback read as progress: %+v", ev)
+		}
+		if ev.LegID != "" && !carrierhttp.ValidID(ev.LegID) {
+			t.Fatalf("leg id %q is not fit to store", ev.LegID)
+		}
+	})
+}

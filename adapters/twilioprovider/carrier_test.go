@@ -3,7 +3,9 @@ package twilioprovider_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +33,27 @@ func testConfig(baseURL string) twilioprovider.Config {
 		StreamURL: func(req createcall.DialRequest) string {
 			return "wss://kupe.example/media-stream?session=" + req.SessionID + "&request=" + req.RequestID
 		},
+		AMDCallbackURL: func(id string) string { return "https://kupe.example/api/call/amd-callback/twilio/" + id },
 	}
+}
+
+// wireOptions reads the call options off a create's form, as Twilio would.
+func wireOptions(form url.Values) call.Options {
+	ring, _ := strconv.Atoi(form.Get("Timeout"))
+	limit, _ := strconv.Atoi(form.Get("TimeLimit"))
+	o := call.Options{RingTimeout: time.Duration(ring) * time.Second, MaxDuration: time.Duration(limit) * time.Second}
+	// Detection counts only with its asynchronous callback: without it Twilio would hold the
+	// call's media until the detection ends.
+	if form.Get("AsyncAmd") == "true" && strings.HasPrefix(form.Get("AsyncAmdStatusCallback"), "https://") &&
+		form.Get("AsyncAmdStatusCallbackMethod") == "POST" {
+		switch form.Get("MachineDetection") {
+		case "Enable":
+			o.MachineDetection = call.MachineDetectionDetect
+		case "DetectMessageEnd":
+			o.MachineDetection = call.MachineDetectionEndOfGreeting
+		}
+	}
+	return o
 }
 
 func newCarrier(t *testing.T, cfg twilioprovider.Config) *twilioprovider.Carrier {
@@ -59,7 +81,9 @@ func TestCarrierSuite(t *testing.T) {
 		Timeout: testTimeout,
 		Start: func(t *testing.T, sc createcalltest.Scenario) (createcalltest.CarrierRig, bool) {
 			f := startFake(t, sc)
-			return f.Rig(newCarrier(t, testConfig(f.URL)), testRequest()), true
+			rig := f.Rig(newCarrier(t, testConfig(f.URL)), testRequest())
+			rig.Honoured = func() call.Options { return wireOptions(f.Received().Form) }
+			return rig, true
 		},
 	})
 }

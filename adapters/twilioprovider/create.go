@@ -60,8 +60,9 @@ func (c *Carrier) create(ctx context.Context, sid, token, form string) (string, 
 	return created.Sid, nil
 }
 
-// createForm is the create request's form, encoded: the call, its TwiML connecting the answer
-// to the media stream, and the status callback. Written out in one pass: url.Values would
+// createForm is the create request's form, encoded: the call with its options (ring timeout,
+// length cap, asynchronous machine detection), its TwiML connecting the answer to the media
+// stream, and the status callback. Written out in one pass: url.Values would
 // build a map and sort its keys for every dial, and Twilio reads the fields in any order.
 func (c *Carrier) createForm(req createcall.DialRequest) string {
 	var b strings.Builder
@@ -82,7 +83,15 @@ func (c *Carrier) createForm(req createcall.DialRequest) string {
 		field("StatusCallbackEvent", e)
 	}
 	field("StatusCallbackMethod", http.MethodPost)
-	field("Timeout", strconv.Itoa(c.cfg.RingTimeout))
-	field("TimeLimit", strconv.Itoa(c.cfg.TimeLimit))
+	field("Timeout", strconv.Itoa(seconds(req.Options.RingTimeout, c.cfg.RingTimeout)))
+	field("TimeLimit", strconv.Itoa(seconds(req.Options.MaxDuration, c.cfg.TimeLimit)))
+	if md, ok := machineDetection[req.Options.MachineDetection]; ok && c.cfg.AMDCallbackURL != nil {
+		// Asynchronous: the call is connected to the stream at once, and the result comes to
+		// its own callback instead of delaying the answer by the detection's few seconds.
+		field("MachineDetection", md)
+		field("AsyncAmd", "true")
+		field("AsyncAmdStatusCallback", c.cfg.AMDCallbackURL(req.SessionID))
+		field("AsyncAmdStatusCallbackMethod", http.MethodPost)
+	}
 	return b.String()
 }

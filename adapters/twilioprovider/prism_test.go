@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/internal/testkit/contracts"
@@ -79,6 +80,31 @@ func TestTwilioAgainstPrism(t *testing.T) {
 		}
 		if !regexp.MustCompile(`^CA[0-9a-fA-F]{32}$`).MatchString(leg) {
 			t.Fatalf("leg id %q, want a call sid CA...", leg)
+		}
+	})
+
+	t.Run("a create with every call option passes", func(t *testing.T) {
+		cfg := testConfig(prism.url)
+		cfg.Timeout = 15 * time.Second
+		req := testRequest()
+		req.Credentials = creds
+		req.Options = call.Options{RingTimeout: 120 * time.Second, MaxDuration: 14400 * time.Second,
+			MachineDetection: call.MachineDetectionEndOfGreeting}
+		if _, err := newCarrier(t, cfg).Dial(context.Background(), req); err != nil {
+			t.Fatalf("Dial with options through Prism: %v\nPrism's log:\n%s", err, prism.log.tail(4000))
+		}
+	})
+
+	t.Run("the adapter's hang-up passes", func(t *testing.T) {
+		cfg := testConfig(prism.url)
+		cfg.Timeout = 15 * time.Second
+		c := newCarrier(t, cfg)
+		for _, st := range []call.Status{call.StatusInProgress, call.StatusRinging} {
+			req := callevents.HangupRequest{SessionID: testRequest().SessionID, LegID: "CA0123456789abcdef0123456789abcdef",
+				Status: st, Credentials: creds}
+			if err := c.Hangup(context.Background(), req); err != nil {
+				t.Fatalf("Hangup (%s) through Prism: %v\nPrism's log:\n%s", st, err, prism.log.tail(4000))
+			}
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
 	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/domain/call"
 )
 
 // Defaults for the zero fields of Config.
@@ -51,6 +52,9 @@ type Config struct {
 	// query strings from stream URLs, so the request and session ids also travel as stream
 	// parameters.
 	StreamURL func(req createcall.DialRequest) string
+	// AMDCallbackURL is the address Twilio posts the asynchronous answering-machine detection's
+	// result to, for a session. Without it, calls asking for machine detection are refused.
+	AMDCallbackURL func(sessionID string) string
 	// RingTimeout is how long, in seconds, the destination may ring unanswered (1 to 600).
 	// Default 30.
 	RingTimeout int
@@ -182,6 +186,32 @@ func (c *Carrier) restClient(sid, token string) *twilio.RestClient {
 	rc.SetRegion("")
 	actual, _ := c.clients.LoadOrStore(key, rc)
 	return actual.(*twilio.RestClient)
+}
+
+// machineDetection is Twilio's MachineDetection for each mode that asks for one.
+var machineDetection = map[call.MachineDetection]string{
+	call.MachineDetectionDetect:        "Enable",
+	call.MachineDetectionEndOfGreeting: "DetectMessageEnd",
+}
+
+var _ createcall.OptionCarrier = (*Carrier)(nil)
+
+// UnhonouredOption implements createcall.OptionCarrier: Twilio takes a ring timeout (Timeout, up
+// to 600 s), a call length cap (TimeLimit, up to 14400 s) and machine detection, the last only
+// when the adapter has an address for its result.
+func (c *Carrier) UnhonouredOption(o call.Options) string {
+	if o.MachineDetection != call.MachineDetectionOff && c.cfg.AMDCallbackURL == nil {
+		return call.OptionMachineDetection
+	}
+	return ""
+}
+
+// seconds is d in whole seconds, or def when d is unset.
+func seconds(d time.Duration, def int) int {
+	if d <= 0 {
+		return def
+	}
+	return int(d / time.Second)
 }
 
 // streamTwiML connects the answered call to the media stream, passing the ids as stream

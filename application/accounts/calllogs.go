@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/internal/ids"
@@ -11,9 +12,11 @@ import (
 	"github.com/kupe-voice/kupe/domain/fault"
 )
 
-// CallLogs answers the call-analytics endpoint.
+// CallLogs answers the call-analytics endpoints: one session, a page, a search, an export.
 type CallLogs struct {
 	Sessions createcall.CallStore
+	// Now is the clock of exports' cutoffs; nil is the system's.
+	Now func() time.Time
 }
 
 // Page is one page of a call log.
@@ -24,7 +27,7 @@ type Page struct {
 	PageSize int
 }
 
-// MaxPageSize bounds one page of the call log.
+// MaxPageSize bounds one page of the call log or of the agents, as Kupe caps page_size.
 const MaxPageSize = 100
 
 // ByRequestID returns one of the user's sessions. A request id that is not a UUID, unknown, or
@@ -43,14 +46,8 @@ func (c *CallLogs) ByRequestID(ctx context.Context, userID, requestID string) (*
 
 // List returns page (from 1) of the user's sessions, pageSize (1 to MaxPageSize) at a time.
 func (c *CallLogs) List(ctx context.Context, userID string, page, pageSize int) (Page, error) {
-	if page < 1 {
-		return Page{}, fault.Invalidf("page must be 1 or more")
-	}
-	if pageSize < 1 || pageSize > MaxPageSize {
-		return Page{}, fault.Invalidf("page_size must be from 1 to %d", MaxPageSize)
-	}
-	if page > (1<<31)/pageSize {
-		return Page{}, fault.Invalidf("page is too large")
+	if err := checkPage(page, pageSize); err != nil {
+		return Page{}, err
 	}
 	items, total, err := c.Sessions.ListSessions(ctx, userID, (page-1)*pageSize, pageSize)
 	if err != nil {

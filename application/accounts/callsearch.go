@@ -5,7 +5,6 @@ import (
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
-	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // Search returns page (from 1) of the user's sessions that match filter (see
@@ -16,14 +15,8 @@ func (c *CallLogs) Search(ctx context.Context, userID, filter string, page, page
 	if ok && f == (createcall.SessionFilter{}) {
 		return c.List(ctx, userID, page, pageSize)
 	}
-	if page < 1 {
-		return Page{}, fault.Invalidf("page must be 1 or more")
-	}
-	if pageSize < 1 || pageSize > MaxPageSize {
-		return Page{}, fault.Invalidf("page_size must be from 1 to %d", MaxPageSize)
-	}
-	if page > (1<<31)/pageSize {
-		return Page{}, fault.Invalidf("page is too large")
+	if err := checkPage(page, pageSize); err != nil {
+		return Page{}, err
 	}
 	res := Page{Items: []*call.Session{}, Page: page, PageSize: pageSize}
 	if !ok {

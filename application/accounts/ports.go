@@ -22,6 +22,11 @@ type UserStore interface {
 	// User reads a user; fault.ErrNotFound when there is none.
 	User(ctx context.Context, id string) (identity.User, error)
 	CountUsers(ctx context.Context) (int, error)
+	// Users returns one page of the users, oldest first (ties by id), and how many there are.
+	Users(ctx context.Context, offset, limit int) ([]identity.User, int, error)
+	// Limits reads the user's limits (the defaults until changed); fault.ErrNotFound when there
+	// is no such user.
+	Limits(ctx context.Context, userID string) (identity.Limits, error)
 	SetCredits(ctx context.Context, userID string, amount money.Amount) error
 	// UpdateLimits applies fn to the user's limits and stores the result, atomically; an error
 	// from fn stores nothing. fault.ErrNotFound when there is no such user.
@@ -79,8 +84,12 @@ type CatalogStore interface {
 	CreateAgent(ctx context.Context, a call.Agent) error
 	// Agent reads an agent, whoever it belongs to.
 	Agent(ctx context.Context, id string) (call.Agent, error)
-	// UserAgents returns all of the user's agents, oldest first (ties by id).
-	UserAgents(ctx context.Context, userID string) ([]call.Agent, error)
+	// UserAgents returns one page of the user's agents that match q, oldest first (ties by id),
+	// and how many match in all.
+	UserAgents(ctx context.Context, userID string, q AgentQuery) ([]call.Agent, int, error)
+	// UserAgentStats returns each of the user's agents, oldest first (ties by id), with counts of
+	// the user's sessions placed with it, in one query.
+	UserAgentStats(ctx context.Context, userID string) ([]AgentCallStats, error)
 	// UserAgent returns one of the user's agents.
 	UserAgent(ctx context.Context, userID, agentID string) (call.Agent, error)
 	// UpdateAgent applies fn to the user's agent and stores its Name, SystemPrompt, FirstMessage
@@ -102,6 +111,29 @@ type CatalogStore interface {
 	// DeleteMapping removes the mapping of the user's line: fault.ErrNotFound when the user has
 	// no such line or it has no mapping.
 	DeleteMapping(ctx context.Context, userID, lineID string) error
+}
+
+// AgentQuery narrows and pages a user's agents.
+type AgentQuery struct {
+	// NameContains, when not empty, keeps the agents whose name contains it, ignoring the case
+	// of ASCII letters (and, where the store can, of every letter). It matches literally: % and _
+	// are not wildcards.
+	NameContains string
+	Offset       int
+	// Limit bounds the page; 0 or less returns no agents, only the count.
+	Limit int
+}
+
+// AgentCallStats is one of a user's agents with what its calls came to.
+type AgentCallStats struct {
+	AgentID string
+	Name    string
+	Active  bool
+	// ByStatus counts the agent's sessions by status; a status without sessions is absent.
+	ByStatus map[call.Status]int
+	// TalkTime is the sum of the sessions' durations, Cost the sum of their charges.
+	TalkTime time.Duration
+	Cost     money.Amount
 }
 
 // Store is every port of the accounts: what the operator's Accounts (and its demo seed) write.

@@ -33,6 +33,9 @@ type CarrierEvent struct {
 	// At is when the carrier says the event happened; zero (or a time still to come) means
 	// when it arrived.
 	At time.Time
+	// AnsweredBy is the carrier's machine-detection result, when the report carries one. It is
+	// recorded even after the call ended (the result may come late), and only the first counts.
+	AnsweredBy call.AnsweredBy
 }
 
 // Ledger charges completed calls: the one port of the ledger. Its contract suite is
@@ -157,6 +160,9 @@ func applyEvent(s *call.Session, ev CarrierEvent, at time.Time) error {
 				settleDuration(s, ev.Duration)
 			}
 		}
+	}
+	if s.RecordAnsweredBy(ev.AnsweredBy, at) {
+		changed = true
 	}
 	if !changed {
 		return errNoChange

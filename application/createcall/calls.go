@@ -51,6 +51,11 @@ type CallStore interface {
 	// created before cutoff, oldest first: those create_call wrote and never settled (the
 	// process died between the dial and the write, or the write itself failed).
 	StaleDialingSessions(ctx context.Context, cutoff time.Time, limit int) ([]*call.Session, error)
+	// OpenSessions returns at most limit sessions placed through provider p that have not ended
+	// (initiated, ringing, in progress), whoever they belong to, in id order from the first id
+	// after after ("" starts at the first): the simulated carrier picks up with it, after a
+	// restart, the calls it was playing.
+	OpenSessions(ctx context.Context, p call.Provider, after string, limit int) ([]*call.Session, error)
 
 	// SessionByRequestID returns the user's session with that request id, or fault.ErrNotFound.
 	SessionByRequestID(ctx context.Context, userID, requestID string) (*call.Session, error)
@@ -58,6 +63,36 @@ type CallStore interface {
 	ListSessions(ctx context.Context, userID string, offset, limit int) ([]*call.Session, int, error)
 	// FindSessions is ListSessions narrowed to the sessions that match f.
 	FindSessions(ctx context.Context, userID string, f SessionFilter, offset, limit int) ([]*call.Session, int, error)
+	// SessionsCreated returns at most limit of the user's sessions created in r, oldest first
+	// (ties by id), after r's cursor: one page of a keyset read, which costs the same however
+	// deep it goes, for exports.
+	SessionsCreated(ctx context.Context, userID string, r SessionRange, limit int) ([]*call.Session, error)
+}
+
+// SessionRange is a span of creation times, [From, To), with the keyset cursor of a read that
+// pages through it: a page holds only the sessions after (AfterCreatedAt, AfterID), the last
+// session of the previous page. An empty AfterID starts at From.
+type SessionRange struct {
+	From, To       time.Time
+	AfterCreatedAt time.Time
+	AfterID        string
+}
+
+// After moves r's cursor past s.
+func (r SessionRange) After(s *call.Session) SessionRange {
+	r.AfterCreatedAt, r.AfterID = s.CreatedAt, s.ID
+	return r
+}
+
+// Includes reports whether a session created at createdAt with id is in r and after its cursor.
+func (r SessionRange) Includes(createdAt time.Time, id string) bool {
+	if createdAt.Before(r.From) || !createdAt.Before(r.To) {
+		return false
+	}
+	if r.AfterID == "" {
+		return true
+	}
+	return createdAt.After(r.AfterCreatedAt) || (createdAt.Equal(r.AfterCreatedAt) && id > r.AfterID)
 }
 
 // BeginCall is a session to write under its user's active-call cap.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 )
 
 // Carrier places calls through one telephony provider. Implementations live in adapters/ and
@@ -38,6 +39,33 @@ type DialRequest struct {
 	From        string // the line's number, E.164
 	To          string // the destination, E.164
 	Credentials call.Credentials
+	// Options are the caller's call options; the carrier said it honours each one set
+	// (OptionCarrier) before the call was written.
+	Options call.Options
+}
+
+// OptionCarrier is a capability of the carriers that honour call options. A carrier without it
+// honours none: a call that asks for any option on its lines is refused before it is dialled.
+type OptionCarrier interface {
+	// UnhonouredOption names the first option set in o (call.OptionRingTimeout, ...) that the
+	// carrier cannot honour as set, or returns "" when it honours them all.
+	UnhonouredOption(o call.Options) string
+}
+
+// checkOptions refuses options the line's carrier cannot honour, naming the option and the
+// line's carrier kind, so that a call never goes out without what it asked for.
+func checkOptions(c Carrier, p call.Provider, o call.Options) error {
+	asked := o.Asked()
+	if len(asked) == 0 {
+		return nil
+	}
+	name := asked[0]
+	if oc, ok := c.(OptionCarrier); ok {
+		if name = oc.UnhonouredOption(o); name == "" {
+			return nil
+		}
+	}
+	return fault.Invalidf("%s is not supported by this line's carrier (%s): leave it out or call from another line", name, p)
 }
 
 // DialErrorKind classifies why a dial did not return a leg id.

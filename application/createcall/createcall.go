@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kupe-voice/kupe/application/internal/ids"
@@ -36,6 +37,12 @@ type Command struct {
 	WorkflowID     string
 	LineID         string
 	VariableValues map[string]any
+	// RingTimeoutSeconds, MaxDurationSeconds and MachineDetection are the call options as the
+	// caller sent them (create_call's query parameters); empty leaves each to the carrier's
+	// default. A carrier that cannot honour one that is set refuses the call before it is dialled.
+	RingTimeoutSeconds string
+	MaxDurationSeconds string
+	MachineDetection   string
 	// IdempotencyKey, when set, makes the request safe to retry: a retry with the same key and
 	// the same request within IdempotencyKeyTTL gets the first Result again, and dials nothing.
 	IdempotencyKey string
@@ -144,14 +151,14 @@ func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, erro
 		}
 		return Result{}, "", err
 	}
-	to, req, vars := in.to, in.req, in.vars
+	to, req, vars, composite, opts := in.to, in.req, in.vars, in.composite, in.opts
 	now := h.now()
 	var hash string
 	if cmd.IdempotencyKey != "" {
-		hash = requestHash(to.String(), req, vars)
+		hash = requestHash(to.String(), req, vars, composite, opts)
 	}
 
-	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now}
+	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now, Destination: to.String()}
 	if byKey {
 		q.KeyHash = cmd.KeyHash
 	}
@@ -196,6 +203,9 @@ func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, erro
 	if err := h.checkDestination(to, plan.Limits); err != nil {
 		return Result{}, "", err
 	}
+	if plan.Suppressed {
+		return Result{}, "", errSuppressed
+	}
 	if !plan.Credits.Positive() {
 		return Result{}, "", ErrInsufficientCredits
 	}
@@ -205,6 +215,9 @@ func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, erro
 	carrier, ok := h.Carriers.Carrier(line.Provider)
 	if !ok {
 		return Result{}, "", fmt.Errorf("no carrier configured for provider %s", line.Provider)
+	}
+	if err := checkOptions(carrier, line.Provider, opts); err != nil {
+		return Result{}, "", err
 	}
 
 	s := call.NewSession(call.Session{
@@ -218,6 +231,7 @@ func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, erro
 		From:           line.Number,
 		To:             to.String(),
 		VariableValues: vars,
+		Options:        opts,
 	}, now)
 	if a, ok := plan.Agents[target.AgentID]; ok {
 		s.RenderedSystemPrompt = call.Render(a.SystemPrompt, vars)
@@ -248,6 +262,7 @@ func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, erro
 		From:        line.Number,
 		To:          s.To,
 		Credentials: line.Credentials,
+		Options:     opts,
 	})
 	// The carrier has acted (or may have): from here on, neither a client that hangs up nor a
 	// shutdown may stop the outcome from being written.
@@ -290,9 +305,11 @@ func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, erro
 
 // parsed is a Command's raw strings turned into values.
 type parsed struct {
-	to   call.PhoneNumber
-	req  call.LineRequest
-	vars map[string]string
+	to        call.PhoneNumber
+	req       call.LineRequest
+	vars      map[string]string
+	composite map[string]bool
+	opts      call.Options
 }
 
 // parseCommand validates what a Command asks, before anything is read.
@@ -317,7 +334,10 @@ func parseCommand(cmd Command) (parsed, error) {
 	if in.req.Target.AgentID != "" && in.req.Target.WorkflowID != "" {
 		return in, call.ErrTargetBoth
 	}
-	if in.vars, err = normalizeVariables(cmd.VariableValues); err != nil {
+	if in.vars, in.composite, err = normalizeVariables(cmd.VariableValues); err != nil {
+		return in, err
+	}
+	if in.opts, err = call.ParseOptions(cmd.RingTimeoutSeconds, cmd.MaxDurationSeconds, cmd.MachineDetection); err != nil {
 		return in, err
 	}
 	if cmd.IdempotencyKey != "" {
@@ -335,20 +355,23 @@ func (h *Handler) now() time.Time {
 	return time.Now().UTC()
 }
 
-// normalizeVariables turns variable_values into the strings that fill {{key}} placeholders.
-// Scalars are accepted (numbers and booleans as their JSON text); objects and arrays are not,
-// since a prompt placeholder has no way to show them.
-func normalizeVariables(in map[string]any) (map[string]string, error) {
+// normalizeVariables turns variable_values into the text that fills {{key}} placeholders, as
+// Kupe's CreateCallBody allows any JSON value: a string as it is, null as nothing, a number or a
+// boolean as its JSON text, and an object or an array as compact JSON (keys sorted, no HTML
+// escaping), so that a prompt can quote it. Only the sizes are bounded. The keys whose value was
+// an object or an array are returned too: the request hash must tell {"a": {"b": 1}} from
+// {"a": "{\"b\":1}"}, which render the same.
+func normalizeVariables(in map[string]any) (vars map[string]string, composite map[string]bool, err error) {
 	if len(in) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if len(in) > maxVariables {
-		return nil, fault.Invalidf("variable_values may hold at most %d keys", maxVariables)
+		return nil, nil, fault.Invalidf("variable_values may hold at most %d keys", maxVariables)
 	}
-	out := make(map[string]string, len(in))
+	vars = make(map[string]string, len(in))
 	for k, v := range in {
 		if k == "" || len(k) > maxVariableKeyLen {
-			return nil, fault.Invalidf("variable_values keys must be 1 to %d characters", maxVariableKeyLen)
+			return nil, nil, fault.Invalidf("variable_values keys must be 1 to %d characters", maxVariableKeyLen)
 		}
 		var s string
 		switch v := v.(type) {
@@ -367,12 +390,43 @@ func normalizeVariables(in map[string]any) (map[string]string, error) {
 		case int64:
 			s = strconv.FormatInt(v, 10)
 		default:
-			return nil, fault.Invalidf("variable_values[%q] must be a string, number or boolean", k)
+			text, isJSON, err := compactJSON(v)
+			if err != nil {
+				return nil, nil, fault.Invalidf("variable_values[%q] is not a JSON value", k)
+			}
+			s = text
+			if isJSON {
+				if composite == nil {
+					composite = map[string]bool{}
+				}
+				composite[k] = true
+			}
 		}
 		if len(s) > maxVariableValueLen {
-			return nil, fault.Invalidf("variable_values[%q] is longer than %d characters", k, maxVariableValueLen)
+			return nil, nil, fault.Invalidf("variable_values[%q] is longer than %d characters", k, maxVariableValueLen)
 		}
-		out[k] = s
+		vars[k] = s
 	}
-	return out, nil
+	return vars, composite, nil
+}
+
+// compactJSON renders v, an object or an array as decoded from JSON (or any Go value that
+// encodes as JSON), as compact JSON without HTML escapes. isJSON is false for a value that
+// encodes as a JSON string, which is rendered as the string itself, like a string variable.
+func compactJSON(v any) (text string, isJSON bool, err error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", false, err
+	}
+	text = strings.TrimSuffix(b.String(), "\n")
+	if strings.HasPrefix(text, `"`) {
+		var str string
+		if err := json.Unmarshal([]byte(text), &str); err != nil {
+			return "", false, err
+		}
+		return str, false, nil
+	}
+	return text, text != "" && (text[0] == '{' || text[0] == '['), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,6 +109,22 @@ func TestCreateCallSuccess(t *testing.T) {
 	d := f.carrier.dials[0]
 	if d.SessionID != s.ID || d.RequestID != s.RequestID || d.To != "+14155550123" || d.Credentials["token"] != "secret-token" {
 		t.Fatalf("dial request %+v", d)
+	}
+}
+
+// Objects and arrays, which Kupe's CreateCallBody allows, fill placeholders as compact JSON and
+// are kept so in the session.
+func TestCreateCallNestedVariables(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.h.Handle(context.Background(), createcall.Command{UserID: f.userID, To: "+14155550123",
+		VariableValues: map[string]any{"name": []any{"Alex", "Sam"}, "topic": map[string]any{"plan": "pro", "due": []any{1, 2}}}})
+	if err != nil || !res.Success {
+		t.Fatalf("Handle = %+v, %v", res, err)
+	}
+	s := f.stored(t, res.SessionID)
+	if s.RenderedSystemPrompt != `You call ["Alex","Sam"] about {"due":[1,2],"plan":"pro"}.` ||
+		s.RenderedFirstMessage != `Hi ["Alex","Sam"]!` || s.VariableValues["topic"] != `{"due":[1,2],"plan":"pro"}` {
+		t.Fatalf("session prompt %q, first message %q, variables %v", s.RenderedSystemPrompt, s.RenderedFirstMessage, s.VariableValues)
 	}
 }
 
@@ -229,7 +246,8 @@ func TestCreateCallRefusals(t *testing.T) {
 		{"another user's line", createcall.Command{UserID: f.userID, To: "+14155550123", LineID: theirLine.ID}, is(call.ErrLineNotFound)},
 		{"inactive explicit line", createcall.Command{UserID: f.userID, To: "+14155550123", LineID: offLine.ID}, is(call.ErrLineInactive)},
 		{"unmapped explicit line, no agent", createcall.Command{UserID: f.userID, To: "+14155550123", LineID: unmapped.ID}, is(call.ErrNoTarget)},
-		{"nested variable", createcall.Command{UserID: f.userID, To: "+14155550123", VariableValues: map[string]any{"a": map[string]any{}}}, invalid},
+		{"variable too long as JSON", createcall.Command{UserID: f.userID, To: "+14155550123",
+			VariableValues: map[string]any{"a": map[string]any{"b": strings.Repeat("x", 4096)}}}, invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

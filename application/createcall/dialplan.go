@@ -30,6 +30,8 @@ type DialPlan struct {
 	SpentToday money.Amount
 	// Idempotency is the user's live (unexpired) record for the key the query named, or nil.
 	Idempotency *IdempotencyRecord
+	// Suppressed says the query's Destination is on the user's do-not-call list.
+	Suppressed bool
 }
 
 // DialPlanQuery says whose dial plan to read, and as of when.
@@ -44,6 +46,8 @@ type DialPlanQuery struct {
 	Requested call.Target
 	// IdempotencyKey, when set, asks for the user's live record for that key.
 	IdempotencyKey string
+	// Destination, when set (E.164), asks whether it is on the user's do-not-call list.
+	Destination string
 	// Now is when the plan is read: it decides which records have expired and which day
 	// SpentToday covers. The zero value is the current time.
 	Now time.Time

@@ -178,6 +178,10 @@ func (h *Handler) checkDestination(to call.PhoneNumber, l identity.Limits) error
 	return &LimitError{Err: call.ErrDestinationNotAllowed, Detail: err.Error()}
 }
 
+// errSuppressed refuses a destination on the user's own do-not-call list (a 422, as the
+// destination policy's refusals).
+var errSuppressed = &LimitError{Err: call.ErrDestinationNotAllowed, Detail: "Destination is on your do-not-call list"}
+
 // checkSpend refuses a call once the user's charges of the day reached their cap; the cap
 // starts afresh at the next UTC midnight.
 func checkSpend(plan *DialPlan, now time.Time) error {

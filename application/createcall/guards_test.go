@@ -199,6 +199,38 @@ func TestDestinationGuards(t *testing.T) {
 	}
 }
 
+// TestDoNotCallList: a destination on the user's do-not-call list is refused with a 422's
+// LimitError before anything is written or dialled; another user's list does not apply, and
+// a number taken off the list may be called again.
+func TestDoNotCallList(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	g := newFixture(t)
+	const listed = "+14155550123"
+	if _, err := f.store.AddSuppressions(ctx, f.userID, []string{listed}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.h.Handle(ctx, createcall.Command{UserID: f.userID, To: listed})
+	if le := limitErr(t, err, call.ErrDestinationNotAllowed); le.Detail != "Destination is on your do-not-call list" {
+		t.Fatalf("refused with %q", le.Detail)
+	}
+	if len(f.carrier.dials) != 0 {
+		t.Fatalf("%d dials to a listed number", len(f.carrier.dials))
+	}
+	if _, total, _ := f.store.ListSessions(ctx, f.userID, 0, 10); total != 0 {
+		t.Fatalf("%d sessions written for a listed number", total)
+	}
+	if _, err := g.h.Handle(ctx, createcall.Command{UserID: g.userID, To: listed}); err != nil {
+		t.Fatalf("another user's list applied: %v", err)
+	}
+	if err := f.store.DeleteSuppression(ctx, f.userID, listed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.Handle(ctx, createcall.Command{UserID: f.userID, To: listed}); err != nil {
+		t.Fatalf("after removal from the list: %v", err)
+	}
+}
+
 func TestDailySpendCap(t *testing.T) {
 	ctx := context.Background()
 	f, clock := limitedFixture(t)

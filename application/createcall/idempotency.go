@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
@@ -63,14 +64,23 @@ var invalidIdempotencyKey = &fault.InvalidInputError{Detail: "Idempotency-Key mu
 
 // requestHash fingerprints a create_call as normalised: the E.164 destination, the ids as the
 // request named them, and the variables sorted by name. Every field is length-prefixed, so no
-// two different requests share an encoding.
-func requestHash(to string, req call.LineRequest, vars map[string]string) string {
+// two different requests share an encoding. A scalar variable counts as the text it renders
+// (0.10 and "0.10" are the same call). The keys in composite held an object or an array: a
+// request with any is fingerprinted as create_call/2, where each variable also says which kind
+// it is, so JSON is never taken for a string of the same text; a request without keeps the
+// create_call/1 fingerprint that records stored before objects and arrays were accepted hold.
+func requestHash(to string, req call.LineRequest, vars map[string]string, composite map[string]bool, opts call.Options) string {
 	b := make([]byte, 0, 256)
 	field := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	field("create_call/1")
+	tagged := len(composite) > 0
+	if tagged {
+		field("create_call/2")
+	} else {
+		field("create_call/1")
+	}
 	field(to)
 	field(req.Target.AgentID)
 	field(req.Target.WorkflowID)
@@ -83,7 +93,22 @@ func requestHash(to string, req call.LineRequest, vars map[string]string) string
 	b = binary.AppendUvarint(b, uint64(len(names)))
 	for _, k := range names {
 		field(k)
+		if tagged {
+			kind := byte('t') // text: a string or a scalar
+			if composite[k] {
+				kind = 'j' // an object or an array, as compact JSON
+			}
+			b = append(b, kind)
+		}
 		field(vars[k])
+	}
+	// Options only when asked for, so that the hash of a request without any (every record
+	// written before they existed) stays what it was.
+	if opts != (call.Options{}) {
+		field("options")
+		field(strconv.FormatInt(int64(opts.RingTimeout), 10))
+		field(strconv.FormatInt(int64(opts.MaxDuration), 10))
+		field(opts.MachineDetection.String())
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

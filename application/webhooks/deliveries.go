@@ -25,7 +25,9 @@ type Deliveries struct {
 	Endpoints  EndpointStore
 	Deliveries DeliveryStore
 	Sessions   Sessions
-	Sender     Sender
+	// Campaigns, when set, names the batch and row of a campaign's call in its event.
+	Campaigns CampaignCalls
+	Sender    Sender
 	// Schedule is the retry schedule (KUPE_WEBHOOK_RETRY_BASE).
 	Schedule webhook.RetrySchedule
 	// BusyDelay is the wait of a delivery whose endpoint is busy; DefaultBusyDelay when zero.
@@ -51,7 +53,17 @@ func (d *Deliveries) OnCallFinal(ctx context.Context, sessionID string) error {
 	if !s.Status().Terminal() || s.AgentID == "" {
 		return nil
 	}
-	body, err := sessionPayload(s)
+	var cc CampaignCall
+	if d.Campaigns != nil {
+		c, ok, err := d.Campaigns.CampaignCall(ctx, s.ID)
+		if err != nil {
+			return fmt.Errorf("read the campaign row of session %s: %w", s.ID, err)
+		}
+		if ok {
+			cc = c
+		}
+	}
+	body, err := sessionPayload(s, cc)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
@@ -321,4 +323,67 @@ func TestListDeliveriesChecksItsFilter(t *testing.T) {
 		t.Fatalf("another user's list: %d, %v", n, err)
 	}
 	_ = http.StatusOK
+}
+
+// campaignRows is the campaign rows of sessions, by session id.
+type campaignRows map[string]webhooks.CampaignCall
+
+func (c campaignRows) CampaignCall(_ context.Context, sessionID string) (webhooks.CampaignCall, bool, error) {
+	cc, ok := c[sessionID]
+	return cc, ok, nil
+}
+
+func TestCampaignCallNamesItsBatchRowAndAnsweredBy(t *testing.T) {
+	r := newRig(t)
+	r.configure(5)
+	rows := campaignRows{}
+	r.deliver.Campaigns = rows
+	ctx := context.Background()
+	now := r.clock.Now()
+	s := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: r.userID,
+		AgentID: r.agentID, LineID: uuid.NewString(), Provider: call.ProviderSimulated, From: "+14155550100",
+		To: "+14155550123"}, now)
+	rows[s.ID] = webhooks.CampaignCall{BatchID: "batch-7", RowID: "row-3"}
+	if err := r.store.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := createcall.UpdateSession(ctx, r.store, s, func(s *call.Session) error {
+		if err := s.MarkDialed("leg-1", now); err != nil {
+			return err
+		}
+		if _, err := s.Advance(call.StatusInProgress, now.Add(5*time.Second)); err != nil {
+			return err
+		}
+		s.AnsweredBy = call.AnsweredByHuman
+		_, err := s.Advance(call.StatusCompleted, now.Add(65*time.Second))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	plain := r.endCall(call.StatusCompleted) // no campaign's call, no detection
+	jobs := r.takeJobs()
+	if len(jobs) != 2 {
+		t.Fatalf("%d jobs, want 2", len(jobs))
+	}
+	for _, j := range jobs {
+		r.run(j.job)
+	}
+	bodies := map[string]map[string]any{}
+	for _, got := range r.recv.received() {
+		var p map[string]any
+		if err := json.Unmarshal(got.body, &p); err != nil {
+			t.Fatal(err)
+		}
+		bodies[p["call_session_id"].(string)] = p
+	}
+	if p := bodies[s.ID]; p["batch_id"] != "batch-7" || p["row_id"] != "row-3" || p["answered_by"] != "human" {
+		t.Fatalf("the campaign call's payload: %v", p)
+	}
+	p := bodies[plain.ID]
+	if _, ok := p["batch_id"]; ok || p == nil {
+		t.Fatalf("a call of no campaign names a batch: %v", p)
+	}
+	if _, ok := p["answered_by"]; ok {
+		t.Fatalf("a call without detection names answered_by: %v", p)
+	}
 }

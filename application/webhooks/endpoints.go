@@ -9,6 +9,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/kupe-voice/kupe/application/accounts"
+
 	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/domain/call"
@@ -36,13 +38,16 @@ type AgentEndpoint struct {
 	Configured bool
 }
 
+// maxListedAgents bounds the agents GET /api/v1/webhooks/me lists.
+const maxListedAgents = 1000
+
 // List returns each of the user's agents with its endpoint, oldest agent first. It writes
 // nothing: an agent without a configuration has no secret yet.
 func (s *Endpoints) List(ctx context.Context, userID string) ([]AgentEndpoint, error) {
 	if userID == "" {
 		return nil, fault.ErrUnauthenticated
 	}
-	agents, err := s.Agents.UserAgents(ctx, userID)
+	agents, _, err := s.Agents.UserAgents(ctx, userID, accounts.AgentQuery{Limit: maxListedAgents})
 	if err != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}

@@ -24,6 +24,9 @@ type callCompleted struct {
 	CallDuration   float64           `json:"call_duration"`
 	CallDirection  string            `json:"call_direction"`
 	CallStatus     string            `json:"call_status"`
+	AnsweredBy     string            `json:"answered_by,omitempty"`
+	BatchID        string            `json:"batch_id,omitempty"`
+	RowID          string            `json:"row_id,omitempty"`
 	AnsweredAt     string            `json:"answered_at,omitempty"`
 	EndedAt        string            `json:"ended_at,omitempty"`
 	Cost           money.Amount      `json:"cost"`
@@ -42,6 +45,8 @@ type callFailed struct {
 	AgentID       string `json:"agent_id"`
 	CallStatus    string `json:"call_status"`
 	CallDatetime  string `json:"call_datetime"`
+	BatchID       string `json:"batch_id,omitempty"`
+	RowID         string `json:"row_id,omitempty"`
 }
 
 // batchCompleted is ours: a campaign of the agent has ended.
@@ -68,15 +73,21 @@ func sessionEvent(s *call.Session) Event {
 	return EventCallCompleted
 }
 
-// sessionPayload is the body that reports s's end.
-func sessionPayload(s *call.Session) ([]byte, error) {
+// sessionPayload is the body that reports s's end; cc is its campaign row, zero when it is no
+// campaign's call.
+func sessionPayload(s *call.Session, cc CampaignCall) ([]byte, error) {
 	if sessionEvent(s) == EventCallFailed {
 		reason := s.Detail
 		if reason == "" {
 			reason = "call failed"
 		}
 		return json.Marshal(callFailed{Event: EventCallFailed, CallID: s.ID, ErrorReason: reason, CallSessionID: s.ID,
-			RequestID: s.RequestID, AgentID: s.AgentID, CallStatus: s.Status().String(), CallDatetime: timeText(s.CreatedAt)})
+			RequestID: s.RequestID, AgentID: s.AgentID, CallStatus: s.Status().String(), CallDatetime: timeText(s.CreatedAt),
+			BatchID: cc.BatchID, RowID: cc.RowID})
+	}
+	answeredBy := ""
+	if s.AnsweredBy.Valid() {
+		answeredBy = s.AnsweredBy.String()
 	}
 	return json.Marshal(callCompleted{
 		Event:          EventCallCompleted,
@@ -91,6 +102,9 @@ func sessionPayload(s *call.Session) ([]byte, error) {
 		CallDuration:   s.Duration.Seconds(),
 		CallDirection:  "outbound",
 		CallStatus:     s.Status().String(),
+		AnsweredBy:     answeredBy,
+		BatchID:        cc.BatchID,
+		RowID:          cc.RowID,
 		AnsweredAt:     timeText(s.AnsweredAt),
 		EndedAt:        timeText(s.EndedAt),
 		Cost:           s.Cost,

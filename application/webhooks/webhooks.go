@@ -13,6 +13,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kupe-voice/kupe/application/accounts"
+
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/webhook"
 )
@@ -192,13 +194,26 @@ type DeliveryStore interface {
 type Agents interface {
 	// UserAgent returns one of the user's agents; another user's is not found.
 	UserAgent(ctx context.Context, userID, agentID string) (call.Agent, error)
-	// UserAgents returns all of the user's agents.
-	UserAgents(ctx context.Context, userID string) ([]call.Agent, error)
+	// UserAgents returns a page of the user's agents and how many there are in all.
+	UserAgents(ctx context.Context, userID string, q accounts.AgentQuery) ([]call.Agent, int, error)
 }
 
 // Sessions reads a call session by id (the calls' store).
 type Sessions interface {
 	Session(ctx context.Context, id string) (*call.Session, error)
+}
+
+// CampaignCall is the campaign row a session called: the batch and the row (Kupe's batch_data
+// row) whose attempt it was.
+type CampaignCall struct {
+	BatchID string
+	RowID   string
+}
+
+// CampaignCalls finds the campaign row of a session; ok is false when the session is no
+// campaign's.
+type CampaignCalls interface {
+	CampaignCall(ctx context.Context, sessionID string) (c CampaignCall, ok bool, err error)
 }
 
 // Message is one signed attempt to send.

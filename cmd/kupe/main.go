@@ -49,13 +49,34 @@ func main() {
 	}
 }
 
+// serve is fx's App.Run, except that a failure to build, start or stop prints one line, its
+// root cause, instead of fx's dependency chain.
 func serve() {
 	c, err := configs.Load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kupe serve:", err)
 		os.Exit(1)
 	}
-	fx.New(app.Server(c)).Run()
+	a := fx.New(app.Server(c))
+	if err := a.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, "kupe serve:", app.ErrorLine(err))
+		os.Exit(1)
+	}
+	startCtx, cancel := context.WithTimeout(context.Background(), a.StartTimeout())
+	err = a.Start(startCtx)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kupe serve:", app.ErrorLine(err))
+		os.Exit(1)
+	}
+	sig := <-a.Wait()
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.StopTimeout())
+	defer cancel()
+	if err := a.Stop(stopCtx); err != nil {
+		fmt.Fprintln(os.Stderr, "kupe serve: stop:", app.ErrorLine(err))
+		os.Exit(1)
+	}
+	os.Exit(sig.ExitCode)
 }
 
 func migrate() int {
@@ -97,7 +118,7 @@ func migrate() int {
 		fx.NopLogger,
 	).Err()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "kupe migrate:", err)
+		fmt.Fprintln(os.Stderr, "kupe migrate:", app.ErrorLine(err))
 		code = 1
 	}
 	return code

@@ -21,6 +21,8 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/entstore"
 	"github.com/kupe-voice/kupe/application/accounts"
+	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/application/webhooks"
 	"github.com/kupe-voice/kupe/cmd/internal/app"
@@ -36,11 +38,17 @@ type env struct {
 	accounts *accounts.Accounts
 	create   *createcall.Handler
 	limits   *accounts.UserLimits
+	// campaigns is batch calling; a server dials what kupectl starts.
+	campaigns *campaigns.Service
 	// The agent webhooks: configurations, the delivery log, and the store to find a
 	// delivery's owner.
 	endpoints     *webhooks.Endpoints
 	deliveries    *webhooks.Deliveries
 	deliveryStore webhooks.DeliveryStore
+	hangups       *callevents.HangupHandler
+	lines         *accounts.Lines
+	agents        *accounts.Agents
+	logs          *accounts.CallLogs
 	out           io.Writer
 	errOut        io.Writer
 }
@@ -61,11 +69,31 @@ var commands = map[string]command{
 	"credits set":      {"--user U --amount N", creditsSet},
 	"calls create":     {"--user U --to +E164 [--agent A] [--workflow W] [--line L] [--var k=v]...", callsCreate},
 	"limits set":       {limitsSetUsage, limitsSet},
+	"calls hangup":     {"--id S", callsHangup},
+
+	"campaigns create": {"--user U --name N --line L (--agent A | --workflow W) [--batch-size N] [--variables a,b] [--start-at RFC3339] [--window HH:MM-HH:MM [--days mon,tue]] [--max-attempts N --retry-on busy,no_answer,failed --backoff SECONDS]", campaignsCreate},
+	"campaigns upload": {"--id B --file F.csv", campaignsUpload},
+	"campaigns start":  {"--id B", campaignChange("campaigns start", (*campaigns.Service).Start)},
+	"campaigns pause":  {"--id B", campaignChange("campaigns pause", (*campaigns.Service).Pause)},
+	"campaigns resume": {"--id B", campaignChange("campaigns resume", (*campaigns.Service).Resume)},
+	"campaigns cancel": {"--id B", campaignChange("campaigns cancel", (*campaigns.Service).Cancel)},
+	"campaigns status": {"--id B", campaignsStatus},
+	"campaigns list":   {"--user U", campaignsList},
+	"campaigns watch":  {"--id B", campaignsWatch},
 
 	"webhooks show":       {"--agent A [--reveal-secret]", webhooksShow},
 	"webhooks set":        {webhooksSetUsage, webhooksSet},
 	"webhooks deliveries": {"--agent A [--status pending|delivered|failed] [--limit N]", webhooksDeliveries},
 	"webhooks replay":     {"--id D", webhooksReplay},
+
+	// Reads (show.go).
+	"users list":  {"", usersList},
+	"users show":  {"--id U", usersShow},
+	"lines list":  {"--user U", linesList},
+	"agents list": {"--user U", agentsList},
+	"calls list":  {"--user U [--status S] [--limit N]", callsList},
+	"calls show":  {"--id S", callsShow},
+	"limits show": {"--user U", limitsShow},
 }
 
 func usage(w io.Writer) {
@@ -79,7 +107,8 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  kupectl %s %s\n", n, commands[n].usage)
 	}
-	fmt.Fprintln(w, "\nThe database is the one KUPE_DATABASE_URL names (empty: the embedded default, data/kupe.db).")
+	fmt.Fprintln(w, "\nEvery command takes -o json (the default) or -o table.")
+	fmt.Fprintln(w, "The database is the one KUPE_DATABASE_URL names (empty: the embedded default, data/kupe.db).")
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -96,9 +125,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
+	rest, format, err := splitOutput(args[2:])
+	if err != nil {
+		fmt.Fprintf(stderr, "kupectl %s: %s\nusage: kupectl %s %s [-o json|table]\n", name, err, name, cmd.usage)
+		return 2
+	}
 	cfg, err := configs.Load()
 	if err != nil {
-		fmt.Fprintln(stderr, "kupectl:", err)
+		fmt.Fprintln(stderr, "kupectl:", oneLine(err.Error()))
 		return 1
 	}
 	var result any
@@ -111,17 +145,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		app.JobInserts,
 		app.Carriers,
 		app.UseCases,
+		app.Campaigns,
 		app.Webhooks,
-		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits,
-			eps *webhooks.Endpoints, ds *webhooks.Deliveries, store *entstore.Webhooks) {
+		fx.Invoke(func(acc *accounts.Accounts, cc *createcall.Handler, lim *accounts.UserLimits, hu *callevents.HangupHandler,
+			cs *campaigns.Service, eps *webhooks.Endpoints, ds *webhooks.Deliveries, store *entstore.Webhooks,
+			lines *accounts.Lines, agents *accounts.Agents, logs *accounts.CallLogs) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, endpoints: eps, deliveries: ds,
-				deliveryStore: store, out: stdout, errOut: stderr}, args[2:])
+			result, runErr = cmd.run(&env{ctx: ctx, accounts: acc, create: cc, limits: lim, hangups: hu, campaigns: cs, endpoints: eps,
+				deliveries: ds, deliveryStore: store, lines: lines, agents: agents, logs: logs, out: stdout, errOut: stderr}, rest)
 		}),
 	).Err()
 	if fxErr != nil {
-		fmt.Fprintln(stderr, "kupectl:", fxErr)
+		// One line: the root cause, not fx's chain of what needed it.
+		fmt.Fprintln(stderr, "kupectl:", app.ErrorLine(fxErr))
 		return 1
 	}
 	var ue usageError
@@ -130,8 +167,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if runErr != nil {
-		fmt.Fprintf(stderr, "kupectl %s: %s\n", name, describe(runErr))
+		fmt.Fprintf(stderr, "kupectl %s: %s\n", name, oneLine(describe(runErr)))
 		return 1
+	}
+	if format == outputTable {
+		if err := writeTable(stdout, result); err != nil {
+			fmt.Fprintln(stderr, "kupectl:", oneLine(err.Error()))
+			return 1
+		}
+		return 0
 	}
 	if raw, ok := result.(json.RawMessage); ok {
 		fmt.Fprintf(stdout, "%s\n", raw)
@@ -148,14 +192,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // describe turns an error into the line an operator reads.
 func describe(err error) string {
+	var inv *fault.InvalidInputError
 	switch {
-	case errors.Is(err, fault.ErrNotFound):
+	case errors.Is(err, call.ErrSessionNotFound):
+		return "call session not found: check the id"
+	case errors.Is(err, fault.ErrNotFound), errors.Is(err, campaigns.ErrNotFound):
 		return "not found: check the ids"
 	case errors.Is(err, fault.ErrAlreadyExists):
 		return "already exists"
+	case errors.As(err, &inv):
+		return inv.Detail
 	}
-	return err.Error()
+	return app.ErrorLine(err)
 }
+
+// oneLine keeps a message on one line, whatever it quotes.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 type usageError struct{ msg string }
 

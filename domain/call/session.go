@@ -27,14 +27,18 @@ type Session struct {
 	// runtime; empty when the call runs a workflow.
 	RenderedSystemPrompt string
 	RenderedFirstMessage string
-	LegID                string // the carrier's id for the call leg, once known
-	Detail               string // why the session failed, readable by the customer
-	Duration             time.Duration
-	Cost                 money.Amount
-	AnsweredAt           time.Time
-	EndedAt              time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// Options are the caller's choices for the call (ring timeout, length, machine detection).
+	Options Options
+	LegID   string // the carrier's id for the call leg, once known
+	// AnsweredBy is what the carrier's machine detection found, once it reports.
+	AnsweredBy AnsweredBy
+	Detail     string // why the session failed, readable by the customer
+	Duration   time.Duration
+	Cost       money.Amount
+	AnsweredAt time.Time
+	EndedAt    time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 
 	status  Status
 	version int64
@@ -107,6 +111,17 @@ func (s *Session) MarkFailed(reason string, at time.Time) error {
 func (s *Session) NoteUnknownOutcome(reason string, at time.Time) {
 	s.Detail = reason
 	s.touch(at)
+}
+
+// RecordAnsweredBy records the carrier's machine-detection result, which may come after the
+// call ended. The first result stands: a repeat or a later one changes nothing.
+func (s *Session) RecordAnsweredBy(a AnsweredBy, at time.Time) (changed bool) {
+	if !a.Valid() || s.AnsweredBy.Valid() {
+		return false
+	}
+	s.AnsweredBy = a
+	s.touch(at)
+	return true
 }
 
 // Saved tells the session that a repository stored it; the next save must build on this one.

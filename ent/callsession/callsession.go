@@ -62,6 +62,14 @@ const (
 	FieldBilledSeconds = "billed_seconds"
 	// FieldSlot holds the string denoting the slot field in the database.
 	FieldSlot = "slot"
+	// FieldRingTimeoutSeconds holds the string denoting the ring_timeout_seconds field in the database.
+	FieldRingTimeoutSeconds = "ring_timeout_seconds"
+	// FieldMaxDurationSeconds holds the string denoting the max_duration_seconds field in the database.
+	FieldMaxDurationSeconds = "max_duration_seconds"
+	// FieldMachineDetection holds the string denoting the machine_detection field in the database.
+	FieldMachineDetection = "machine_detection"
+	// FieldAnsweredBy holds the string denoting the answered_by field in the database.
+	FieldAnsweredBy = "answered_by"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the callsession in the database.
@@ -101,6 +109,10 @@ var Columns = []string{
 	FieldRenderedFirstMessage,
 	FieldBilledSeconds,
 	FieldSlot,
+	FieldRingTimeoutSeconds,
+	FieldMaxDurationSeconds,
+	FieldMachineDetection,
+	FieldAnsweredBy,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -122,6 +134,8 @@ var (
 	DefaultDurationSeconds int
 	// DefaultCost holds the default value on creation for the "cost" field.
 	DefaultCost int64
+	// DefaultMachineDetection holds the default value on creation for the "machine_detection" field.
+	DefaultMachineDetection string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -267,6 +281,26 @@ func ByBilledSeconds(opts ...sql.OrderTermOption) OrderOption {
 // BySlot orders the results by the slot field.
 func BySlot(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSlot, opts...).ToFunc()
+}
+
+// ByRingTimeoutSeconds orders the results by the ring_timeout_seconds field.
+func ByRingTimeoutSeconds(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRingTimeoutSeconds, opts...).ToFunc()
+}
+
+// ByMaxDurationSeconds orders the results by the max_duration_seconds field.
+func ByMaxDurationSeconds(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMaxDurationSeconds, opts...).ToFunc()
+}
+
+// ByMachineDetection orders the results by the machine_detection field.
+func ByMachineDetection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMachineDetection, opts...).ToFunc()
+}
+
+// ByAnsweredBy orders the results by the answered_by field.
+func ByAnsweredBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAnsweredBy, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

@@ -161,6 +161,26 @@ func Slot(v int) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldSlot, v))
 }
 
+// RingTimeoutSeconds applies equality check predicate on the "ring_timeout_seconds" field. It's identical to RingTimeoutSecondsEQ.
+func RingTimeoutSeconds(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldRingTimeoutSeconds, v))
+}
+
+// MaxDurationSeconds applies equality check predicate on the "max_duration_seconds" field. It's identical to MaxDurationSecondsEQ.
+func MaxDurationSeconds(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldMaxDurationSeconds, v))
+}
+
+// MachineDetection applies equality check predicate on the "machine_detection" field. It's identical to MachineDetectionEQ.
+func MachineDetection(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldMachineDetection, v))
+}
+
+// AnsweredBy applies equality check predicate on the "answered_by" field. It's identical to AnsweredByEQ.
+func AnsweredBy(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldAnsweredBy, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldCreatedAt, v))
@@ -1284,6 +1304,246 @@ func SlotIsNil() predicate.CallSession {
 // SlotNotNil applies the NotNil predicate on the "slot" field.
 func SlotNotNil() predicate.CallSession {
 	return predicate.CallSession(sql.FieldNotNull(FieldSlot))
+}
+
+// RingTimeoutSecondsEQ applies the EQ predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldRingTimeoutSeconds, v))
+}
+
+// RingTimeoutSecondsNEQ applies the NEQ predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsNEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldRingTimeoutSeconds, v))
+}
+
+// RingTimeoutSecondsIn applies the In predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldRingTimeoutSeconds, vs...))
+}
+
+// RingTimeoutSecondsNotIn applies the NotIn predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsNotIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldRingTimeoutSeconds, vs...))
+}
+
+// RingTimeoutSecondsGT applies the GT predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsGT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldRingTimeoutSeconds, v))
+}
+
+// RingTimeoutSecondsGTE applies the GTE predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsGTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldRingTimeoutSeconds, v))
+}
+
+// RingTimeoutSecondsLT applies the LT predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsLT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldRingTimeoutSeconds, v))
+}
+
+// RingTimeoutSecondsLTE applies the LTE predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsLTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldRingTimeoutSeconds, v))
+}
+
+// RingTimeoutSecondsIsNil applies the IsNil predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldRingTimeoutSeconds))
+}
+
+// RingTimeoutSecondsNotNil applies the NotNil predicate on the "ring_timeout_seconds" field.
+func RingTimeoutSecondsNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldRingTimeoutSeconds))
+}
+
+// MaxDurationSecondsEQ applies the EQ predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldMaxDurationSeconds, v))
+}
+
+// MaxDurationSecondsNEQ applies the NEQ predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsNEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldMaxDurationSeconds, v))
+}
+
+// MaxDurationSecondsIn applies the In predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldMaxDurationSeconds, vs...))
+}
+
+// MaxDurationSecondsNotIn applies the NotIn predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsNotIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldMaxDurationSeconds, vs...))
+}
+
+// MaxDurationSecondsGT applies the GT predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsGT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldMaxDurationSeconds, v))
+}
+
+// MaxDurationSecondsGTE applies the GTE predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsGTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldMaxDurationSeconds, v))
+}
+
+// MaxDurationSecondsLT applies the LT predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsLT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldMaxDurationSeconds, v))
+}
+
+// MaxDurationSecondsLTE applies the LTE predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsLTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldMaxDurationSeconds, v))
+}
+
+// MaxDurationSecondsIsNil applies the IsNil predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldMaxDurationSeconds))
+}
+
+// MaxDurationSecondsNotNil applies the NotNil predicate on the "max_duration_seconds" field.
+func MaxDurationSecondsNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldMaxDurationSeconds))
+}
+
+// MachineDetectionEQ applies the EQ predicate on the "machine_detection" field.
+func MachineDetectionEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldMachineDetection, v))
+}
+
+// MachineDetectionNEQ applies the NEQ predicate on the "machine_detection" field.
+func MachineDetectionNEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldMachineDetection, v))
+}
+
+// MachineDetectionIn applies the In predicate on the "machine_detection" field.
+func MachineDetectionIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldMachineDetection, vs...))
+}
+
+// MachineDetectionNotIn applies the NotIn predicate on the "machine_detection" field.
+func MachineDetectionNotIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldMachineDetection, vs...))
+}
+
+// MachineDetectionGT applies the GT predicate on the "machine_detection" field.
+func MachineDetectionGT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldMachineDetection, v))
+}
+
+// MachineDetectionGTE applies the GTE predicate on the "machine_detection" field.
+func MachineDetectionGTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldMachineDetection, v))
+}
+
+// MachineDetectionLT applies the LT predicate on the "machine_detection" field.
+func MachineDetectionLT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldMachineDetection, v))
+}
+
+// MachineDetectionLTE applies the LTE predicate on the "machine_detection" field.
+func MachineDetectionLTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldMachineDetection, v))
+}
+
+// MachineDetectionContains applies the Contains predicate on the "machine_detection" field.
+func MachineDetectionContains(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContains(FieldMachineDetection, v))
+}
+
+// MachineDetectionHasPrefix applies the HasPrefix predicate on the "machine_detection" field.
+func MachineDetectionHasPrefix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasPrefix(FieldMachineDetection, v))
+}
+
+// MachineDetectionHasSuffix applies the HasSuffix predicate on the "machine_detection" field.
+func MachineDetectionHasSuffix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasSuffix(FieldMachineDetection, v))
+}
+
+// MachineDetectionEqualFold applies the EqualFold predicate on the "machine_detection" field.
+func MachineDetectionEqualFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEqualFold(FieldMachineDetection, v))
+}
+
+// MachineDetectionContainsFold applies the ContainsFold predicate on the "machine_detection" field.
+func MachineDetectionContainsFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContainsFold(FieldMachineDetection, v))
+}
+
+// AnsweredByEQ applies the EQ predicate on the "answered_by" field.
+func AnsweredByEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldAnsweredBy, v))
+}
+
+// AnsweredByNEQ applies the NEQ predicate on the "answered_by" field.
+func AnsweredByNEQ(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldAnsweredBy, v))
+}
+
+// AnsweredByIn applies the In predicate on the "answered_by" field.
+func AnsweredByIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldAnsweredBy, vs...))
+}
+
+// AnsweredByNotIn applies the NotIn predicate on the "answered_by" field.
+func AnsweredByNotIn(vs ...string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldAnsweredBy, vs...))
+}
+
+// AnsweredByGT applies the GT predicate on the "answered_by" field.
+func AnsweredByGT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldAnsweredBy, v))
+}
+
+// AnsweredByGTE applies the GTE predicate on the "answered_by" field.
+func AnsweredByGTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldAnsweredBy, v))
+}
+
+// AnsweredByLT applies the LT predicate on the "answered_by" field.
+func AnsweredByLT(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldAnsweredBy, v))
+}
+
+// AnsweredByLTE applies the LTE predicate on the "answered_by" field.
+func AnsweredByLTE(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldAnsweredBy, v))
+}
+
+// AnsweredByContains applies the Contains predicate on the "answered_by" field.
+func AnsweredByContains(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContains(FieldAnsweredBy, v))
+}
+
+// AnsweredByHasPrefix applies the HasPrefix predicate on the "answered_by" field.
+func AnsweredByHasPrefix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasPrefix(FieldAnsweredBy, v))
+}
+
+// AnsweredByHasSuffix applies the HasSuffix predicate on the "answered_by" field.
+func AnsweredByHasSuffix(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldHasSuffix(FieldAnsweredBy, v))
+}
+
+// AnsweredByIsNil applies the IsNil predicate on the "answered_by" field.
+func AnsweredByIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldAnsweredBy))
+}
+
+// AnsweredByNotNil applies the NotNil predicate on the "answered_by" field.
+func AnsweredByNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldAnsweredBy))
+}
+
+// AnsweredByEqualFold applies the EqualFold predicate on the "answered_by" field.
+func AnsweredByEqualFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEqualFold(FieldAnsweredBy, v))
+}
+
+// AnsweredByContainsFold applies the ContainsFold predicate on the "answered_by" field.
+func AnsweredByContainsFold(v string) predicate.CallSession {
+	return predicate.CallSession(sql.FieldContainsFold(FieldAnsweredBy, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

@@ -181,9 +181,9 @@ var (
 				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[2]},
 			},
 			{
-				Name:    "batchrow_batch_id_pending_next_attempt_at",
+				Name:    "batchrow_batch_id_pending_next_attempt_at_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[8], BatchRowsColumns[9]},
+				Columns: []*schema.Column{BatchRowsColumns[12], BatchRowsColumns[8], BatchRowsColumns[9], BatchRowsColumns[1]},
 			},
 			{
 				Name:    "batchrow_batch_id_status",
@@ -255,6 +255,10 @@ var (
 		{Name: "rendered_first_message", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "billed_seconds", Type: field.TypeInt, Nullable: true},
 		{Name: "slot", Type: field.TypeInt, Nullable: true},
+		{Name: "ring_timeout_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "max_duration_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "machine_detection", Type: field.TypeString, Default: "off"},
+		{Name: "answered_by", Type: field.TypeString, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// CallSessionsTable holds the schema information for the "call_sessions" table.
@@ -265,7 +269,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "call_sessions_users_call_sessions",
-				Columns:    []*schema.Column{CallSessionsColumns[23]},
+				Columns:    []*schema.Column{CallSessionsColumns[27]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -274,7 +278,7 @@ var (
 			{
 				Name:    "callsession_user_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[1], CallSessionsColumns[0]},
+				Columns: []*schema.Column{CallSessionsColumns[27], CallSessionsColumns[1], CallSessionsColumns[0]},
 			},
 			{
 				Name:    "callsession_created_at",
@@ -287,7 +291,7 @@ var (
 			{
 				Name:    "callsession_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[23], CallSessionsColumns[1]},
+				Columns: []*schema.Column{CallSessionsColumns[27], CallSessionsColumns[1]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "slot IS NOT NULL",
 				},

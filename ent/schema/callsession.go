@@ -49,6 +49,13 @@ func (CallSession) Fields() []ent.Field {
 		// cap on active calls: set by the create_call that wrote it, cleared when it ends or goes
 		// stale (adapters/entstore/slots.go). NULL: the session holds no slot.
 		field.Int("slot").Optional().Nillable(),
+		// The caller's call options (call.Options): null is the carrier's default.
+		field.Int("ring_timeout_seconds").Optional().Nillable(),
+		field.Int("max_duration_seconds").Optional().Nillable(),
+		field.String("machine_detection").Default("off"),
+		// answered_by is the carrier's machine-detection result (human, machine, unknown); null
+		// until it reports, and for calls without detection.
+		field.String("answered_by").Optional().Nillable(),
 	}
 }
 

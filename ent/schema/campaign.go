@@ -95,7 +95,7 @@ func (BatchRow) Indexes() []ent.Index {
 		// A number once per batch.
 		index.Fields("batch_id", "to_number").Unique(),
 		// The dialler's pick and the status counts.
-		index.Fields("batch_id", "pending", "next_attempt_at"),
+		index.Fields("batch_id", "pending", "next_attempt_at", "created_at"),
 		index.Fields("batch_id", "status"),
 	}
 }

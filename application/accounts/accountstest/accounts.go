@@ -6,6 +6,7 @@ package accountstest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -60,6 +61,50 @@ func RunAccountsSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		if err := s.SetCredits(ctx, uuid.NewString(), 1); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("SetCredits(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("users are listed oldest first, and their limits read", func(t *testing.T) {
+		s := newStore(t)
+		second := newUser(t, s, base.Add(time.Second))
+		first := newUser(t, s, base)
+		tie := identity.User{ID: "ffffffff-ffff-4fff-8fff-ffffffffffff", Email: "tie@example.com", Credits: money.FromUnits(1), CreatedAt: base}
+		must(t, s.CreateUser(ctx, tie))
+		all, total, err := s.Users(ctx, 0, 10)
+		must(t, err)
+		if total != 3 || len(all) != 3 || all[0].ID != first.ID || all[1].ID != tie.ID || all[2].ID != second.ID {
+			t.Fatalf("Users = %+v (total %d)", all, total)
+		}
+		if u := all[0]; u.Email != first.Email || u.Credits != first.Credits || !u.CreatedAt.Equal(base) {
+			t.Fatalf("Users[0] = %+v, want %+v", u, first)
+		}
+		page, total, err := s.Users(ctx, 2, 2)
+		must(t, err)
+		if total != 3 || len(page) != 1 || page[0].ID != second.ID {
+			t.Fatalf("Users(2, 2) = %+v (total %d)", page, total)
+		}
+		if page, total, err := s.Users(ctx, 3, 2); err != nil || total != 3 || page == nil || len(page) != 0 {
+			t.Fatalf("Users past the end = %+v, %d, %v", page, total, err)
+		}
+
+		l, err := s.Limits(ctx, first.ID)
+		must(t, err)
+		if !reflect.DeepEqual(l, identity.DefaultLimits()) {
+			t.Fatalf("a new user's limits = %+v, want the defaults %+v", l, identity.DefaultLimits())
+		}
+		spendCap := money.FromUnits(3)
+		set, err := s.UpdateLimits(ctx, first.ID, func(l *identity.Limits) error {
+			l.MaxConcurrentCalls, l.RequestsPerSecond, l.DailySpendCap, l.AllowedCountries = 4, 1.5, &spendCap, []string{"GB"}
+			return nil
+		})
+		must(t, err)
+		if l, err = s.Limits(ctx, first.ID); err != nil || !reflect.DeepEqual(l, set) || l.MaxConcurrentCalls != 4 {
+			t.Fatalf("Limits after UpdateLimits = %+v, %v; want %+v", l, err, set)
+		}
+		for _, id := range []string{uuid.NewString(), "not-a-uuid"} {
+			if _, err := s.Limits(ctx, id); !errors.Is(err, fault.ErrNotFound) {
+				t.Fatalf("Limits(%s) = %v, want ErrNotFound", id, err)
+			}
 		}
 	})
 

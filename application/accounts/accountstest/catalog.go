@@ -12,9 +12,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
+	"github.com/kupe-voice/kupe/domain/money"
 )
 
 // RunCatalogStoreSuite is the acceptance test of accounts.CatalogStore's owner-scoped methods
@@ -253,10 +255,10 @@ func RunCatalogStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		first := agent(t, u.ID, base)
 		theirs := agent(t, other.ID, base)
 
-		got, err := s.UserAgents(ctx, u.ID)
+		got, total, err := s.UserAgents(ctx, u.ID, accounts.AgentQuery{Limit: 10})
 		must(t, err)
-		if len(got) != 2 || got[0].ID != first.ID || got[1].ID != second.ID {
-			t.Fatalf("UserAgents = %v, want the user's two, oldest first", ownedAgentIDs(got))
+		if total != 2 || len(got) != 2 || got[0].ID != first.ID || got[1].ID != second.ID {
+			t.Fatalf("UserAgents = %v (total %d), want the user's two, oldest first", ownedAgentIDs(got), total)
 		}
 		if a := got[0]; a.Name != "Sales" || a.SystemPrompt != "Hi {{name}}" || a.FirstMessage != "Hello" || !a.Active ||
 			a.UserID != u.ID || !a.CreatedAt.Equal(base) {
@@ -320,6 +322,89 @@ func RunCatalogStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		if got, _ := s.UserAgent(ctx, u.ID, second.ID); got.SystemPrompt != "Hi {{name}}"+strings.Repeat("x", n) {
 			t.Fatalf("after %d concurrent appends the prompt is %q: an update was lost", n, got.SystemPrompt)
+		}
+	})
+
+	t.Run("agents are paged and searched by name in the store", func(t *testing.T) {
+		u, other := user(t), user(t)
+		names := []string{"Sales East", "support", "Billing", "SALES west", "Presales 100%", "sales_ops"}
+		var mine []call.Agent
+		for i, name := range names {
+			a := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: name, Active: true, CreatedAt: base.Add(time.Duration(i) * time.Second)}
+			must(t, s.CreateAgent(ctx, a))
+			mine = append(mine, a)
+		}
+		// Two agents created at the same instant come in id order.
+		tie := call.Agent{ID: "ffffffff-ffff-4fff-8fff-ffffffffffff", UserID: u.ID, Name: "Tie", Active: true, CreatedAt: base}
+		must(t, s.CreateAgent(ctx, tie))
+		must(t, s.CreateAgent(ctx, call.Agent{ID: uuid.NewString(), UserID: other.ID, Name: "Sales", Active: true, CreatedAt: base}))
+		all := append([]call.Agent{mine[0], tie}, mine[1:]...)
+		for _, tc := range []struct {
+			name  string
+			q     accounts.AgentQuery
+			want  []call.Agent
+			total int
+		}{
+			{"first page", accounts.AgentQuery{Limit: 3}, all[:3], 7},
+			{"second page", accounts.AgentQuery{Offset: 3, Limit: 3}, all[3:6], 7},
+			{"last page", accounts.AgentQuery{Offset: 6, Limit: 3}, all[6:], 7},
+			{"past the end", accounts.AgentQuery{Offset: 7, Limit: 3}, nil, 7},
+			{"count only", accounts.AgentQuery{}, nil, 7},
+			{"name contains, any case", accounts.AgentQuery{NameContains: "sAlEs", Limit: 10}, []call.Agent{mine[0], mine[3], mine[4], mine[5]}, 4},
+			{"a page of a search", accounts.AgentQuery{NameContains: "sales", Offset: 1, Limit: 2}, []call.Agent{mine[3], mine[4]}, 4},
+			{"percent is literal", accounts.AgentQuery{NameContains: "0%", Limit: 10}, []call.Agent{mine[4]}, 1},
+			{"underscore is literal", accounts.AgentQuery{NameContains: "s_o", Limit: 10}, []call.Agent{mine[5]}, 1},
+			{"no match", accounts.AgentQuery{NameContains: "zzz", Limit: 10}, nil, 0},
+		} {
+			got, total, err := s.UserAgents(ctx, u.ID, tc.q)
+			must(t, err)
+			if total != tc.total || !reflect.DeepEqual(ownedAgentIDs(got), ownedAgentIDs(tc.want)) || got == nil {
+				t.Errorf("%s: UserAgents = %v (total %d), want %v (total %d)", tc.name, ownedAgentIDs(got), total, ownedAgentIDs(tc.want), tc.total)
+			}
+		}
+		if got, total, err := s.UserAgents(ctx, "not-a-uuid", accounts.AgentQuery{Limit: 10}); err != nil || total != 0 || len(got) != 0 {
+			t.Fatalf("UserAgents(malformed user) = %v, %d, %v", got, total, err)
+		}
+	})
+
+	t.Run("agent stats count the owner's sessions per agent and status", func(t *testing.T) {
+		u, other := user(t), user(t)
+		busy := agent(t, u.ID, base)
+		idle := agent(t, u.ID, base.Add(time.Second))
+		_, err := s.UpdateAgent(ctx, u.ID, idle.ID, func(a *call.Agent) error { a.Active = false; return nil })
+		must(t, err)
+		theirs := agent(t, other.ID, base)
+		flow := workflow(t, u.ID, base)
+		session := func(userID, agentID, workflowID string, st call.Status, d time.Duration, cost money.Amount) {
+			t.Helper()
+			cs := call.RestoreSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: userID,
+				AgentID: agentID, WorkflowID: workflowID, Provider: call.ProviderSimulated, From: "+14155550100",
+				To: "+14155550123", Duration: d, Cost: cost, CreatedAt: base, UpdatedAt: base}, st, 1)
+			must(t, s.CreateSession(ctx, cs))
+		}
+		session(u.ID, busy.ID, "", call.StatusCompleted, 61*time.Second, money.FromUnits(2))
+		session(u.ID, busy.ID, "", call.StatusCompleted, 30*time.Second, money.FromUnits(1))
+		session(u.ID, busy.ID, "", call.StatusFailed, 0, 0)
+		session(u.ID, busy.ID, "", call.StatusInitiated, 0, 0)
+		session(u.ID, "", flow.ID, call.StatusCompleted, time.Minute, money.FromUnits(5))   // a workflow's: not an agent's
+		session(other.ID, busy.ID, "", call.StatusCompleted, time.Hour, money.FromUnits(9)) // another user's, naming the agent
+		session(other.ID, theirs.ID, "", call.StatusBusy, 0, 0)
+
+		got, err := s.UserAgentStats(ctx, u.ID)
+		must(t, err)
+		want := []accounts.AgentCallStats{
+			{AgentID: busy.ID, Name: busy.Name, Active: true,
+				ByStatus: map[call.Status]int{call.StatusCompleted: 2, call.StatusFailed: 1, call.StatusInitiated: 1},
+				TalkTime: 91 * time.Second, Cost: money.FromUnits(3)},
+			{AgentID: idle.ID, Name: idle.Name, Active: false, ByStatus: map[call.Status]int{}},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("UserAgentStats =\n%+v\nwant\n%+v", got, want)
+		}
+		none, err := s.UserAgentStats(ctx, uuid.NewString())
+		must(t, err)
+		if none == nil || len(none) != 0 {
+			t.Fatalf("UserAgentStats(unknown user) = %#v, want an empty list", none)
 		}
 	})
 

@@ -31,6 +31,9 @@ type Store interface {
 	accountstest.Store
 	createcall.DialPlanStore
 	callevents.Ledger
+	// AddSuppressions puts numbers on a user's do-not-call list (campaigns.SuppressionStore),
+	// which the dial plan reads.
+	AddSuppressions(ctx context.Context, userID string, numbers []string, at time.Time) (int, error)
 }
 
 var (
@@ -60,6 +63,8 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			VariableValues:       map[string]string{"name": "Alex", "balance": "$50"},
 			RenderedSystemPrompt: "Call Alex",
 			RenderedFirstMessage: "Hello Alex",
+			Options: call.Options{RingTimeout: 25 * time.Second, MaxDuration: 600 * time.Second,
+				MachineDetection: call.MachineDetectionEndOfGreeting},
 		}, base)
 		must(t, s.CreateSession(ctx, cs))
 		got, err := s.Session(ctx, cs.ID)
@@ -68,7 +73,8 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			got.UserID != u.ID || got.AgentID != agent.ID || got.WorkflowID != "" || got.LineID != line.ID ||
 			got.Provider != call.ProviderSimulated || got.From != line.Number || got.To != "+919876543210" ||
 			got.VariableValues["name"] != "Alex" || got.VariableValues["balance"] != "$50" || !got.CreatedAt.Equal(base) ||
-			got.RenderedSystemPrompt != "Call Alex" || got.RenderedFirstMessage != "Hello Alex" {
+			got.RenderedSystemPrompt != "Call Alex" || got.RenderedFirstMessage != "Hello Alex" ||
+			got.Options != cs.Options || got.AnsweredBy.Valid() {
 			t.Fatalf("Session = %+v (status %s), want %+v", got, got.Status(), cs)
 		}
 		if _, err := s.Session(ctx, uuid.NewString()); !errors.Is(err, fault.ErrNotFound) {
@@ -102,12 +108,14 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		_, _ = got.Advance(call.StatusCompleted, base.Add(65*time.Second))
 		got.Duration = 62 * time.Second
 		got.Cost = money.Amount(21_500)
+		got.RecordAnsweredBy(call.AnsweredByMachine, base.Add(66*time.Second))
 		must(t, s.SaveSession(ctx, got))
 		got2, err := s.Session(ctx, cs.ID)
 		must(t, err)
 		if got2.Status() != call.StatusCompleted || got2.Duration != 62*time.Second || got2.Cost != 21_500 ||
+			got2.AnsweredBy != call.AnsweredByMachine || got2.Options != cs.Options ||
 			!got2.AnsweredAt.Equal(base.Add(3*time.Second)) || !got2.EndedAt.Equal(base.Add(65*time.Second)) ||
-			!got2.UpdatedAt.Equal(base.Add(65*time.Second)) || got2.Version() != got.Version() {
+			!got2.UpdatedAt.Equal(base.Add(66*time.Second)) || got2.Version() != got.Version() {
 			t.Fatalf("settled session round trip = %+v (status %s, version %d)", got2, got2.Status(), got2.Version())
 		}
 
@@ -235,6 +243,63 @@ func RunCallStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Fatalf("FindSessions(malformed user) = %v, %d, %v", ownedSessionIDs(page), total, err)
 		}
 	})
+	t.Run("sessions created in a range, paged by keyset", func(t *testing.T) {
+		s := newStore(t)
+		u, other := newUser(t, s, base), newUser(t, s, base)
+		mk := func(userID, id string, at time.Time) *call.Session {
+			cs := call.NewSession(call.Session{ID: id, RequestID: uuid.NewString(), UserID: userID,
+				Provider: call.ProviderSimulated, From: "+14155550123", To: "+14155550124"}, at)
+			must(t, s.CreateSession(ctx, cs))
+			return cs
+		}
+		day := base.Truncate(24 * time.Hour)
+		mk(u.ID, uuid.NewString(), day.Add(-time.Microsecond)) // the day before
+		var want []string
+		// Three at the same instant, told apart by id; then one a microsecond later, one later still.
+		for _, id := range []string{"30000000-0000-4000-8000-000000000000", "10000000-0000-4000-8000-000000000000", "20000000-0000-4000-8000-000000000000"} {
+			mk(u.ID, id, day)
+		}
+		want = append(want, "10000000-0000-4000-8000-000000000000", "20000000-0000-4000-8000-000000000000", "30000000-0000-4000-8000-000000000000")
+		want = append(want, mk(u.ID, uuid.NewString(), day.Add(time.Microsecond)).ID, mk(u.ID, uuid.NewString(), day.Add(23*time.Hour)).ID)
+		mk(u.ID, uuid.NewString(), day.Add(24*time.Hour)) // the next day: To is excluded
+		mk(other.ID, uuid.NewString(), day.Add(time.Hour))
+
+		r := createcall.SessionRange{From: day, To: day.Add(24 * time.Hour)}
+		var got []string
+		for pages := 0; ; pages++ {
+			page, err := s.SessionsCreated(ctx, u.ID, r, 2)
+			must(t, err)
+			if len(page) > 2 || pages > 5 {
+				t.Fatalf("page %d holds %d sessions", pages, len(page))
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, cs := range page {
+				if cs.UserID != u.ID {
+					t.Fatalf("another user's session %s", cs.ID)
+				}
+				got = append(got, cs.ID)
+			}
+			r = r.After(page[len(page)-1])
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("SessionsCreated pages = %v, want %v", got, want)
+		}
+		one, err := s.SessionsCreated(ctx, u.ID, createcall.SessionRange{From: day, To: day.Add(24 * time.Hour)}, 1)
+		must(t, err)
+		if len(one) != 1 || one[0].ID != want[0] || one[0].To != "+14155550124" || !one[0].CreatedAt.Equal(day) {
+			t.Fatalf("first session = %+v", one)
+		}
+		for name, q := range map[string]struct {
+			user  string
+			limit int
+		}{"malformed user": {"not-a-uuid", 10}, "no limit": {u.ID, 0}} {
+			if page, err := s.SessionsCreated(ctx, q.user, createcall.SessionRange{From: day, To: day.Add(24 * time.Hour)}, q.limit); err != nil || len(page) != 0 {
+				t.Fatalf("%s: SessionsCreated = %v, %v", name, ownedSessionIDs(page), err)
+			}
+		}
+	})
 }
 
 // RunDialPlanSuite is the acceptance test of createcall.DialPlanStore: the lines, agents,
@@ -244,6 +309,29 @@ func RunDialPlanSuite(t *testing.T, newStore func(t *testing.T) Store) {
 	ctx := context.Background()
 	// Stores keep time to the microsecond at least (PostgreSQL's precision).
 	base := time.Date(2026, 11, 28, 9, 0, 0, 123456000, time.UTC)
+
+	t.Run("the destination's place on the do-not-call list", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(t, s, base)
+		other := newUser(t, s, base)
+		_, err := s.AddSuppressions(ctx, u.ID, []string{"+14155550123"}, base)
+		must(t, err)
+		for _, c := range []struct {
+			user, dest string
+			want       bool
+		}{
+			{u.ID, "+14155550123", true},
+			{u.ID, "+14155550124", false},
+			{u.ID, "", false},
+			{other.ID, "+14155550123", false},
+		} {
+			plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: c.user, Destination: c.dest, Now: base})
+			must(t, err)
+			if plan.Suppressed != c.want {
+				t.Errorf("Suppressed for destination %q (owner %v) = %v, want %v", c.dest, c.user == u.ID, plan.Suppressed, c.want)
+			}
+		}
+	})
 
 	t.Run("lines, agents, workflows and mappings make the dial plan", func(t *testing.T) {
 		s := newStore(t)

@@ -3,11 +3,13 @@ package createcalltest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kupe-voice/kupe/application/createcall"
+	"github.com/kupe-voice/kupe/domain/call"
 )
 
 // Scenario is how a carrier fake answers the dials it receives.
@@ -52,6 +54,11 @@ type CarrierRig struct {
 	Dials func() int
 	// Placed reports how many calls the fake placed (accepted dials).
 	Placed func() int
+	// Honoured reports the call options of the last dial as the fake read them off the wire
+	// (for Accept); the suite compares the options the dial set, since a carrier's defaults
+	// look on the wire like any value. Nil for a carrier that honours no option: the suite then checks that it
+	// refuses each one.
+	Honoured func() call.Options
 }
 
 // CarrierHarness starts rigs for the suite. Start returns ok false for a scenario the carrier
@@ -121,6 +128,44 @@ func RunCarrierSuite(t *testing.T, h CarrierHarness) {
 		leg2, de := dial(rig)
 		if de != nil || leg2 == leg {
 			t.Fatalf("second Dial = %q, %v; want a new leg id", leg2, de)
+		}
+	})
+	t.Run("call options are honoured on the wire or refused by name", func(t *testing.T) {
+		rig := start(t, Accept)
+		oc, _ := rig.Carrier.(createcall.OptionCarrier)
+		for _, o := range []call.Options{
+			{RingTimeout: 45 * time.Second}, {MaxDuration: 900 * time.Second},
+			{MachineDetection: call.MachineDetectionDetect}, {MachineDetection: call.MachineDetectionEndOfGreeting},
+			{RingTimeout: 5 * time.Second, MaxDuration: 14400 * time.Second, MachineDetection: call.MachineDetectionDetect},
+		} {
+			name := o.Asked()[0]
+			refused := name
+			if oc != nil {
+				refused = oc.UnhonouredOption(o)
+			}
+			if refused != "" {
+				if !slices.Contains(o.Asked(), refused) {
+					t.Errorf("options %+v refused as %q, which they do not set", o, refused)
+				}
+				continue
+			}
+			if rig.Honoured == nil {
+				t.Errorf("options %+v are honoured, but the rig cannot show what the fake received", o)
+				continue
+			}
+			req := rig.Request
+			req.Options = o
+			if _, de := dial(CarrierRig{Carrier: rig.Carrier, Request: req}); de != nil {
+				t.Fatalf("Dial with options %+v: %v", o, de)
+			}
+			got := rig.Honoured()
+			if (o.RingTimeout > 0 && got.RingTimeout != o.RingTimeout) || (o.MaxDuration > 0 && got.MaxDuration != o.MaxDuration) ||
+				(o.MachineDetection != call.MachineDetectionOff && got.MachineDetection != o.MachineDetection) {
+				t.Errorf("dial with options %+v reached the carrier as %+v", o, got)
+			}
+		}
+		if (call.Options{}).Asked() != nil || (oc != nil && oc.UnhonouredOption(call.Options{}) != "") {
+			t.Error("no options at all must never be refused")
 		}
 	})
 	t.Run("invalid destination", func(t *testing.T) { rejected(t, InvalidDestination, createcall.DialInvalidDestination) })

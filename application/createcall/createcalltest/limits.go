@@ -3,6 +3,7 @@ package createcalltest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -168,6 +169,50 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			if err := begin(dup, 5, nil); !errors.Is(err, fault.ErrAlreadyExists) {
 				t.Fatalf("BeginCall with a request id in use = %v, want ErrAlreadyExists", err)
 			}
+		},
+
+		"a begun session keeps every field through its saves": func(t *testing.T) {
+			u := newUser(t, s, base)
+			line := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+14155550100", Provider: call.ProviderSimulated,
+				Active: true, CreatedAt: base}
+			must(t, s.CreateLine(ctx, line))
+			agent := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: "A", Active: true, CreatedAt: base}
+			must(t, s.CreateAgent(ctx, agent))
+			cs := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: u.ID,
+				AgentID: agent.ID, LineID: line.ID, Provider: call.ProviderSimulated, From: line.Number, To: "+919876543210",
+				VariableValues:       map[string]string{"name": "Alex", "balance": "$50"},
+				RenderedSystemPrompt: "Call Alex", RenderedFirstMessage: "Hello Alex",
+				Options: call.Options{RingTimeout: 25 * time.Second, MaxDuration: 10 * time.Minute,
+					MachineDetection: call.MachineDetectionDetect}}, base)
+			must(t, begin(cs, 5, nil))
+			same := func(name string, want *call.Session) {
+				t.Helper()
+				got, err := s.Session(ctx, want.ID)
+				must(t, err)
+				if got.Status() != want.Status() || got.Version() != want.Version() || got.UserID != u.ID ||
+					got.AgentID != agent.ID || got.LineID != line.ID || got.Provider != want.Provider || got.From != want.From ||
+					got.To != want.To || !reflect.DeepEqual(got.VariableValues, want.VariableValues) ||
+					got.RenderedSystemPrompt != want.RenderedSystemPrompt || got.RenderedFirstMessage != want.RenderedFirstMessage ||
+					got.Options != want.Options || got.LegID != want.LegID || got.Detail != want.Detail ||
+					got.AnsweredBy != want.AnsweredBy || got.Duration != want.Duration || got.Cost != want.Cost ||
+					!got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) ||
+					!got.AnsweredAt.Equal(want.AnsweredAt) || !got.EndedAt.Equal(want.EndedAt) {
+					t.Fatalf("%s: stored %+v (status %s, version %d), want %+v (status %s, version %d)", name,
+						got, got.Status(), got.Version(), want, want.Status(), want.Version())
+				}
+			}
+			same("begun", cs)
+			must(t, cs.MarkDialed("LEG-1", base.Add(time.Second)))
+			must(t, s.SaveSession(ctx, cs))
+			same("dialed", cs)
+			cs.RecordAnsweredBy(call.AnsweredByMachine, base.Add(2*time.Second))
+			_, _ = cs.Advance(call.StatusInProgress, base.Add(3*time.Second))
+			must(t, s.SaveSession(ctx, cs))
+			same("answered", cs)
+			_, _ = cs.Advance(call.StatusCompleted, base.Add(63*time.Second))
+			cs.Duration, cs.Cost = 60*time.Second, money.Amount(20_000)
+			must(t, s.SaveSession(ctx, cs))
+			same("ended", cs)
 		},
 
 		"the cap holds under simultaneous writes": func(t *testing.T) {

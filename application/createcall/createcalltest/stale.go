@@ -2,6 +2,8 @@ package createcalltest
 
 import (
 	"context"
+	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -96,6 +98,65 @@ func RunStaleSessionSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		must(t, s.SaveSession(ctx, got[0]))
 		if again, err := s.StaleDialingSessions(ctx, base.Add(time.Minute), 10); err != nil || len(again) != 0 {
 			t.Fatalf("after settling: %d stale sessions, %v", len(again), err)
+		}
+	})
+
+	t.Run("open sessions of one provider, in id order, page by page", func(t *testing.T) {
+		s := newStore(t)
+		u, other := newUser(t, s, base), newUser(t, s, base)
+		mk := func(userID string, p call.Provider, to call.Status) *call.Session {
+			t.Helper()
+			cs := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: userID,
+				Provider: p, From: "+14155550123", To: "+14155550124",
+				Options: call.Options{RingTimeout: 7 * time.Second}}, base)
+			must(t, s.CreateSession(ctx, cs))
+			if to == call.StatusDialing {
+				return cs
+			}
+			must(t, cs.MarkDialed("SIM1", base.Add(time.Second)))
+			if to == call.StatusFailed {
+				must(t, cs.MarkFailed("refused", base.Add(time.Second)))
+			} else if _, err := cs.Advance(to, base.Add(2*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			must(t, s.SaveSession(ctx, cs))
+			return cs
+		}
+		var open []string
+		for _, st := range []call.Status{call.StatusInitiated, call.StatusRinging, call.StatusInProgress} {
+			open = append(open, mk(u.ID, call.ProviderSimulated, st).ID, mk(other.ID, call.ProviderSimulated, st).ID)
+		}
+		// Not open, or not the provider's: never listed.
+		mk(u.ID, call.ProviderSimulated, call.StatusDialing)
+		mk(u.ID, call.ProviderSimulated, call.StatusCompleted)
+		mk(u.ID, call.ProviderSimulated, call.StatusNoAnswer)
+		mk(u.ID, call.ProviderSimulated, call.StatusFailed)
+		mk(u.ID, call.ProviderTwilio, call.StatusInProgress)
+		sort.Strings(open)
+
+		var got []string
+		after := ""
+		for range 10 {
+			page, err := s.OpenSessions(ctx, call.ProviderSimulated, after, 4)
+			must(t, err)
+			for _, cs := range page {
+				got = append(got, cs.ID)
+			}
+			if len(page) < 4 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		if !reflect.DeepEqual(got, open) {
+			t.Fatalf("open sessions = %v, want %v", got, open)
+		}
+		first, err := s.OpenSessions(ctx, call.ProviderSimulated, "", 1)
+		must(t, err)
+		if len(first) != 1 || first[0].Options.RingTimeout != 7*time.Second || first[0].LegID != "SIM1" || !first[0].Status().Active() {
+			t.Fatalf("first open session read back as %+v", first)
+		}
+		if none, err := s.OpenSessions(ctx, call.ProviderExotel, "", 10); err != nil || none == nil || len(none) != 0 {
+			t.Fatalf("open Exotel sessions = %v, %v; want an empty, non-nil slice", none, err)
 		}
 	})
 }

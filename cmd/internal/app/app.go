@@ -26,6 +26,7 @@ func Server(c configs.Config) fx.Option {
 		Store,
 		Carriers,
 		UseCases,
+		Campaigns,
 		Demo,
 		Jobs, // the job queue: started after the store, stopped before it closes
 		Webhooks,

@@ -16,12 +16,12 @@ import (
 )
 
 // Background runs the jobs beside the HTTP server: the reconciler, on start and then every
-// KUPE_RECONCILE_INTERVAL, and the purge of expired idempotency keys, on start and then every
-// hour. Register it after the store and before HTTP: fx stops hooks in reverse order, so the
+// KUPE_RECONCILE_INTERVAL, the purge of expired idempotency keys, on start and then every
+// hour, and the simulated carrier's play (simulation.go). Register it after the store and before HTTP: fx stops hooks in reverse order, so the
 // HTTP server drains first, then these jobs stop, and the database closes last.
 var Background = fx.Module("background",
 	fx.Provide(NewReconciler),
-	fx.Invoke(RunReconciler, RunIdempotencyPurge),
+	fx.Invoke(RunReconciler, RunIdempotencyPurge, RunSimulation),
 )
 
 // NewReconciler builds the reconciler from the calls and catalog ports and the carriers.

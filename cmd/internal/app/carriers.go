@@ -14,6 +14,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/secretbox"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 	"github.com/kupe-voice/kupe/domain/call"
@@ -25,28 +26,35 @@ var Carriers = fx.Module("carriers",
 	fx.Provide(NewCarriers, NewCallbackSigner),
 )
 
-// CarrierDeps are what the carriers are built from; the metrics are absent in kupectl.
+// CarrierDeps are what the carriers need beside their configuration: the carrier-event use case
+// the simulated carrier reports to, the clock it plays calls by (the real one unless a test
+// supplies a simprovider.Clock), and the metrics (absent in kupectl).
 type CarrierDeps struct {
 	fx.In
 
-	Config  configs.CarriersConfig
-	Signer  *httpapi.CallbackSigner
-	Log     *zap.Logger
-	Metrics *metrics.Metrics `optional:"true"`
+	Events  *callevents.CarrierEvents
+	Clock   simprovider.Clock `optional:"true"`
+	Metrics *metrics.Metrics  `optional:"true"`
 }
 
 // NewCarriers builds the carrier adapters from the configuration.
-func NewCarriers(d CarrierDeps) (createcall.Carriers, *simprovider.Carrier, error) {
-	c, signer, log := d.Config, d.Signer, d.Log
+func NewCarriers(c configs.CarriersConfig, d CarrierDeps, signer *httpapi.CallbackSigner, log *zap.Logger) (createcall.Carriers, *simprovider.Carrier, error) {
 	stream := func(req createcall.DialRequest) string { return c.MediaStreamURL(req.RequestID, req.SessionID) }
 	callback := func(p call.Provider) func(string) string {
 		return func(sessionID string) string {
 			return httpapi.StatusCallbackURL(c.PublicBaseURL, p, sessionID, signer)
 		}
 	}
-	sim := simprovider.New(simprovider.Config{Reject: c.SimulatedReject})
+	simLog := log.Named("simulated")
+	sc := c.Simulated
+	sim := simprovider.New(simprovider.Config{Reject: sc.Reject, Busy: sc.Busy, NoAnswer: sc.NoAnswer, Machine: sc.Machine,
+		RingAfter: sc.RingAfter, Talk: sc.Talk, RingTimeout: sc.RingTimeout, Clock: d.Clock, Events: d.Events,
+		OnError: func(sessionID string, err error) {
+			simLog.Warn("simulated call report not recorded", zap.String("call_session_id", sessionID), zap.Error(err))
+		}})
 	tw, err := twilioprovider.New(twilioprovider.Config{APIBaseURL: c.TwilioAPIBaseURL, Timeout: c.Timeout,
-		StatusCallbackURL: callback(call.ProviderTwilio), StreamURL: stream})
+		StatusCallbackURL: callback(call.ProviderTwilio), StreamURL: stream,
+		AMDCallbackURL: func(sessionID string) string { return httpapi.AMDCallbackURL(c.PublicBaseURL, sessionID) }})
 	if err != nil {
 		return nil, nil, fmt.Errorf("twilio: %w", err)
 	}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -38,6 +39,26 @@ type running struct {
 	accounts *accounts.Accounts
 	logs     *observer.ObservedLogs
 	stopped  bool
+	// demo is what the first run printed for the demo account (its API key).
+	demo *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startApp sets env (KUPE_* variables; the HTTP address is chosen here), then starts the app
@@ -46,7 +67,7 @@ type running struct {
 // (decorations, for instance).
 func startApp(t *testing.T, env map[string]string, before, after []fx.Option) *running {
 	t.Helper()
-	r := &running{t: t, addr: freeAddr(t)}
+	r := &running{t: t, addr: freeAddr(t), demo: &syncBuffer{}}
 	r.base = "http://" + r.addr
 	defaults := map[string]string{
 		"KUPE_DATABASE_URL": "file:" + filepath.Join(t.TempDir(), "kupe.db"), "KUPE_HTTP_ADDR": r.addr,
@@ -72,7 +93,7 @@ func startApp(t *testing.T, env map[string]string, before, after []fx.Option) *r
 	opts := append([]fx.Option{}, before...)
 	opts = append(opts, app.Server(c),
 		fx.Decorate(func(*zap.Logger) *zap.Logger { return zap.New(core) }),
-		fx.Decorate(func(app.DemoOutput) app.DemoOutput { return app.DemoOutput{Writer: io.Discard} }),
+		fx.Decorate(func(app.DemoOutput) app.DemoOutput { return app.DemoOutput{Writer: r.demo} }),
 		fx.Populate(&r.store, &r.accounts),
 		fx.StopTimeout(30*time.Second),
 		fx.NopLogger,

@@ -18,6 +18,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/supabaseauth"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
+	"github.com/kupe-voice/kupe/application/campaigns"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 )
@@ -44,12 +45,16 @@ type HandlerDeps struct {
 	Agents      *accounts.Agents
 	Workflows   *accounts.Workflows
 	Events      *callevents.CarrierEvents
+	Hangups     *callevents.HangupHandler
 	Credentials []httpapi.Credential
 	Signer      *httpapi.CallbackSigner
 	Pinger      httpapi.Pinger
 	Readiness   *httpapi.Readiness
 	Metrics     *metrics.Metrics
 	Redis       *redislimit.Limiter `optional:"true"`
+	// Campaigns and DoNotCall serve batch calling when the Campaigns module is in.
+	Campaigns *campaigns.Service   `optional:"true"`
+	DoNotCall *campaigns.DoNotCall `optional:"true"`
 	// Webhooks is set when the app runs the Webhooks module.
 	Webhooks *httpapi.Webhooks `optional:"true"`
 }
@@ -60,7 +65,8 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 	deps := httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
-		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows, Webhooks: d.Webhooks,
+		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows,
+		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall, Webhooks: d.Webhooks, Hangups: d.Hangups,
 		Metrics: d.Metrics.Handler(),
 		Middleware: []gin.HandlerFunc{
 			d.Metrics.HTTPMiddleware(),

@@ -17,7 +17,7 @@ var Logging = fx.Options(
 	fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 		l := &fxevent.ZapLogger{Logger: log.Named("fx")}
 		l.UseLogLevel(zapcore.DebugLevel)
-		return l
+		return quietFailures{l} // errors.go: the command prints a failure's root cause once
 	}),
 )
 

@@ -40,8 +40,10 @@ func RunPprof(lc fx.Lifecycle, c configs.Config, log *zap.Logger) error {
 	return nil
 }
 
-// observedCarrier times each dial of the carrier it wraps, by carrier and result, and keeps the
-// wrapped carrier's ability to look a call up (callevents.CallFetcher), if it has it.
+// observedCarrier times each dial of the carrier it wraps, by carrier and result, and keeps what
+// else the wrapped carrier can do, as carrierguard does: look a call up
+// (callevents.CallFetcher), hang one up (callevents.Hanger), say which call options it honours
+// (createcall.OptionCarrier).
 type observedCarrier struct {
 	next    createcall.Carrier
 	carrier string
@@ -81,6 +83,30 @@ func (c *observedCarrier) FetchCall(ctx context.Context, req callevents.FetchReq
 	}
 	return f.FetchCall(ctx, req)
 }
+
+func (c *observedCarrier) Hangup(ctx context.Context, req callevents.HangupRequest) error {
+	h, ok := c.next.(callevents.Hanger)
+	if !ok {
+		return callevents.ErrHangupUnsupported
+	}
+	return h.Hangup(ctx, req)
+}
+
+func (c *observedCarrier) UnhonouredOption(o call.Options) string {
+	if oc, ok := c.next.(createcall.OptionCarrier); ok {
+		return oc.UnhonouredOption(o)
+	}
+	if asked := o.Asked(); len(asked) > 0 {
+		return asked[0]
+	}
+	return ""
+}
+
+var (
+	_ callevents.CallFetcher   = (*observedCarrier)(nil)
+	_ callevents.Hanger        = (*observedCarrier)(nil)
+	_ createcall.OptionCarrier = (*observedCarrier)(nil)
+)
 
 // observeReconcile counts what one reconciler run did.
 func observeReconcile(m *metrics.Metrics, rep callevents.ReconcileReport) {

@@ -154,13 +154,14 @@ func burst(t *testing.T, bases []string, key string, n int) (statuses []int, ret
 
 // Two `kupe serve` processes on one PostgreSQL never let a user past their cap on active calls:
 // 20 simultaneous requests split across both, under a cap of 3, place exactly 3 calls (which
-// stay active: the simulated carrier sends no final event) and refuse 17 with 429 and
+// stay active: the simulated carrier lets them ring for an hour) and refuse 17 with 429 and
 // Retry-After.
 func TestConcurrencyCapAcrossTwoProcesses(t *testing.T) {
 	t.Parallel()
 	dsn := entstoretest.PostgresURL(t)
 	key := replicaCustomer(t, dsn, func(l *identity.Limits) { l.MaxConcurrentCalls = 3 })
-	bases := []string{startReplica(t, dsn, nil), startReplica(t, dsn, nil)}
+	ringing := map[string]string{"KUPE_SIMULATED_RING_AFTER": "1h"}
+	bases := []string{startReplica(t, dsn, ringing), startReplica(t, dsn, ringing)}
 	statuses, retryAfter := burst(t, bases, key, 20)
 	placed, refused := 0, 0
 	for i, st := range statuses {

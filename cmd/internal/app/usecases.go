@@ -22,6 +22,9 @@ var UseCases = fx.Module("usecases",
 		NewRateLimiter,
 		NewCreateCallHandler,
 		NewCarrierEvents,
+		func(s createcall.CallStore, lines accounts.CatalogStore, c createcall.Carriers) *callevents.HangupHandler {
+			return &callevents.HangupHandler{Sessions: s, Lines: lines, Carriers: c}
+		},
 		NewAuthenticator,
 		func(s accounts.Store) *accounts.Accounts { return &accounts.Accounts{Store: s} },
 		func(s accounts.UserStore) *accounts.UserLimits { return &accounts.UserLimits{Store: s} },

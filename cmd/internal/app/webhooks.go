@@ -49,12 +49,14 @@ func NewWebhookEndpoints(s *entstore.Webhooks, agents accounts.CatalogStore, snd
 
 // NewWebhookDeliveries queues, sends and replays deliveries on the configured schedule, with
 // jitter.
-func NewWebhookDeliveries(c configs.Config, s *entstore.Webhooks, sessions createcall.CallStore, snd webhooksender.Port) (*webhooks.Deliveries, error) {
+// A campaign's call names its batch and row.
+func NewWebhookDeliveries(c configs.Config, s *entstore.Webhooks, store *entstore.Store, sessions createcall.CallStore, snd webhooksender.Port) (*webhooks.Deliveries, error) {
 	schedule, err := webhook.NewRetrySchedule(c.Webhooks.RetryBase, rand.Float64)
 	if err != nil {
 		return nil, err
 	}
-	return &webhooks.Deliveries{Endpoints: s, Deliveries: s, Sessions: sessions, Sender: snd, Schedule: schedule}, nil
+	return &webhooks.Deliveries{Endpoints: s, Deliveries: s, Sessions: sessions,
+		Campaigns: campaignCalls{store}, Sender: snd, Schedule: schedule}, nil
 }
 
 // NewHTTPWebhooks is what the HTTP adapter serves of them.

@@ -292,3 +292,64 @@ func TestStartCallWebhookDials(t *testing.T) {
 		t.Fatalf("the session the start-call placed: %+v, %v", s, err)
 	}
 }
+
+// TestWebhookCampaignEvents runs a two-row campaign of an agent with a webhook on the
+// simulated carrier that plays whole calls: each call's call.completed names the batch and its
+// row, and the batch's end sends one batch.completed with the final counts.
+func TestWebhookCampaignEvents(t *testing.T) {
+	recv, url := newHookReceiver(t, http.StatusOK)
+	env := map[string]string{"KUPE_SIMULATED_RING_AFTER": "10ms", "KUPE_SIMULATED_TALK": "20ms",
+		"KUPE_SIMULATED_RING_TIMEOUT": "20ms"}
+	for k, v := range webhookEnv {
+		env[k] = v
+	}
+	r := startApp(t, env, nil, nil)
+	c := r.customer(call.ProviderSimulated, "+14155550100", nil)
+	configureWebhooks(t, r, c, url, 5)
+	created := r.do(http.MethodPost, "/api/v1/batch-call/create", c.key, `{"agent_id": "`+c.agent.ID+
+		`", "caller_phone_id": "`+c.line.ID+`", "batch_name": "hooks", "variable_names": ["name"], "batch_size": 2}`)
+	if created.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.status, created.raw)
+	}
+	id := created.body["data"].(map[string]any)["id"].(string)
+	csv := "to_phonenumber,name\n+14155550123,Ada\n+14155550124,Grace\n"
+	if up := r.do(http.MethodPost, "/api/v1/batch-call/upload-csv/"+id, c.key, csv, "Content-Type", "text/csv"); up.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", up.status, up.raw)
+	}
+	if st := r.do(http.MethodPost, "/api/v1/batch-call/start/"+id, c.key, ""); st.status != http.StatusOK {
+		t.Fatalf("start: %d %s", st.status, st.raw)
+	}
+	rows, batchDone := map[string]bool{}, 0
+	for range 3 {
+		req := recv.next(t)
+		var p map[string]any
+		if err := json.Unmarshal(req.body, &p); err != nil {
+			t.Fatal(err)
+		}
+		switch p["event"] {
+		case "call.completed":
+			row := stringOf(p["row_id"])
+			if p["batch_id"] != id || row == "" || rows[row] || p["call_status"] != "completed" {
+				t.Fatalf("call.completed of a campaign call: %s", req.body)
+			}
+			rows[row] = true
+		case "batch.completed":
+			totals, _ := p["totals"].(map[string]any)
+			if p["batch_id"] != id || p["agent_id"] != c.agent.ID || totals["completed"] != 2.0 || stringOf(p["completed_at"]) == "" {
+				t.Fatalf("batch.completed: %s", req.body)
+			}
+			batchDone++
+		default:
+			t.Fatalf("unexpected event: %s", req.body)
+		}
+	}
+	if len(rows) != 2 || batchDone != 1 {
+		t.Fatalf("rows %v, batch.completed %d", rows, batchDone)
+	}
+	data := r.do(http.MethodGet, "/api/v1/batch-call/"+id+"/data", c.key, "")
+	for row := range rows {
+		if !strings.Contains(data.raw, row) {
+			t.Fatalf("row_id %s is not a row of the batch: %s", row, data.raw)
+		}
+	}
+}

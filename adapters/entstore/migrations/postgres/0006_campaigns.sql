@@ -51,7 +51,7 @@ CREATE TABLE "batch_rows" (
   CONSTRAINT "batch_rows_call_batches_rows" FOREIGN KEY ("batch_id") REFERENCES "call_batches" ("id") ON DELETE NO ACTION
 );
 CREATE UNIQUE INDEX "batchrow_batch_id_to_number" ON "batch_rows" ("batch_id", "to_number");
-CREATE INDEX "batchrow_batch_id_pending_next_attempt_at" ON "batch_rows" ("batch_id", "pending", "next_attempt_at");
+CREATE INDEX "batchrow_batch_id_pending_next_attempt_at_created_at" ON "batch_rows" ("batch_id", "pending", "next_attempt_at", "created_at");
 CREATE INDEX "batchrow_batch_id_status" ON "batch_rows" ("batch_id", "status");
 CREATE TABLE "batch_attempts" (
   "id" uuid NOT NULL,

@@ -64,6 +64,8 @@ type CallSession struct {
 	RenderedFirstMessage string `json:"rendered_first_message,omitempty"`
 	// BilledSeconds holds the value of the "billed_seconds" field.
 	BilledSeconds *int `json:"billed_seconds,omitempty"`
+	// Slot holds the value of the "slot" field.
+	Slot *int `json:"slot,omitempty"`
 	// RingTimeoutSeconds holds the value of the "ring_timeout_seconds" field.
 	RingTimeoutSeconds *int `json:"ring_timeout_seconds,omitempty"`
 	// MaxDurationSeconds holds the value of the "max_duration_seconds" field.
@@ -107,7 +109,7 @@ func (*CallSession) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case callsession.FieldVariableValues:
 			values[i] = new([]byte)
-		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds, callsession.FieldRingTimeoutSeconds, callsession.FieldMaxDurationSeconds:
+		case callsession.FieldDurationSeconds, callsession.FieldCost, callsession.FieldVersion, callsession.FieldBilledSeconds, callsession.FieldSlot, callsession.FieldRingTimeoutSeconds, callsession.FieldMaxDurationSeconds:
 			values[i] = new(sql.NullInt64)
 		case callsession.FieldProvider, callsession.FieldFromNumber, callsession.FieldToNumber, callsession.FieldStatus, callsession.FieldLegID, callsession.FieldDetail, callsession.FieldRenderedSystemPrompt, callsession.FieldRenderedFirstMessage, callsession.FieldMachineDetection, callsession.FieldAnsweredBy:
 			values[i] = new(sql.NullString)
@@ -276,6 +278,13 @@ func (_m *CallSession) assignValues(columns []string, values []any) error {
 				_m.BilledSeconds = new(int)
 				*_m.BilledSeconds = int(value.Int64)
 			}
+		case callsession.FieldSlot:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field slot", values[i])
+			} else if value.Valid {
+				_m.Slot = new(int)
+				*_m.Slot = int(value.Int64)
+			}
 		case callsession.FieldRingTimeoutSeconds:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field ring_timeout_seconds", values[i])
@@ -419,6 +428,11 @@ func (_m *CallSession) String() string {
 	builder.WriteString(", ")
 	if v := _m.BilledSeconds; v != nil {
 		builder.WriteString("billed_seconds=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Slot; v != nil {
+		builder.WriteString("slot=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

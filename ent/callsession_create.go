@@ -261,6 +261,20 @@ func (_c *CallSessionCreate) SetNillableBilledSeconds(v *int) *CallSessionCreate
 	return _c
 }
 
+// SetSlot sets the "slot" field.
+func (_c *CallSessionCreate) SetSlot(v int) *CallSessionCreate {
+	_c.mutation.SetSlot(v)
+	return _c
+}
+
+// SetNillableSlot sets the "slot" field if the given value is not nil.
+func (_c *CallSessionCreate) SetNillableSlot(v *int) *CallSessionCreate {
+	if v != nil {
+		_c.SetSlot(*v)
+	}
+	return _c
+}
+
 // SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
 func (_c *CallSessionCreate) SetRingTimeoutSeconds(v int) *CallSessionCreate {
 	_c.mutation.SetRingTimeoutSeconds(v)
@@ -565,6 +579,10 @@ func (_c *CallSessionCreate) createSpec() (*CallSession, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BilledSeconds(); ok {
 		_spec.SetField(callsession.FieldBilledSeconds, field.TypeInt, value)
 		_node.BilledSeconds = &value
+	}
+	if value, ok := _c.mutation.Slot(); ok {
+		_spec.SetField(callsession.FieldSlot, field.TypeInt, value)
+		_node.Slot = &value
 	}
 	if value, ok := _c.mutation.RingTimeoutSeconds(); ok {
 		_spec.SetField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)
@@ -960,6 +978,30 @@ func (u *CallSessionUpsert) AddBilledSeconds(v int) *CallSessionUpsert {
 // ClearBilledSeconds clears the value of the "billed_seconds" field.
 func (u *CallSessionUpsert) ClearBilledSeconds() *CallSessionUpsert {
 	u.SetNull(callsession.FieldBilledSeconds)
+	return u
+}
+
+// SetSlot sets the "slot" field.
+func (u *CallSessionUpsert) SetSlot(v int) *CallSessionUpsert {
+	u.Set(callsession.FieldSlot, v)
+	return u
+}
+
+// UpdateSlot sets the "slot" field to the value that was provided on create.
+func (u *CallSessionUpsert) UpdateSlot() *CallSessionUpsert {
+	u.SetExcluded(callsession.FieldSlot)
+	return u
+}
+
+// AddSlot adds v to the "slot" field.
+func (u *CallSessionUpsert) AddSlot(v int) *CallSessionUpsert {
+	u.Add(callsession.FieldSlot, v)
+	return u
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (u *CallSessionUpsert) ClearSlot() *CallSessionUpsert {
+	u.SetNull(callsession.FieldSlot)
 	return u
 }
 
@@ -1459,6 +1501,34 @@ func (u *CallSessionUpsertOne) UpdateBilledSeconds() *CallSessionUpsertOne {
 func (u *CallSessionUpsertOne) ClearBilledSeconds() *CallSessionUpsertOne {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.ClearBilledSeconds()
+	})
+}
+
+// SetSlot sets the "slot" field.
+func (u *CallSessionUpsertOne) SetSlot(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetSlot(v)
+	})
+}
+
+// AddSlot adds v to the "slot" field.
+func (u *CallSessionUpsertOne) AddSlot(v int) *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddSlot(v)
+	})
+}
+
+// UpdateSlot sets the "slot" field to the value that was provided on create.
+func (u *CallSessionUpsertOne) UpdateSlot() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateSlot()
+	})
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (u *CallSessionUpsertOne) ClearSlot() *CallSessionUpsertOne {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearSlot()
 	})
 }
 
@@ -2138,6 +2208,34 @@ func (u *CallSessionUpsertBulk) UpdateBilledSeconds() *CallSessionUpsertBulk {
 func (u *CallSessionUpsertBulk) ClearBilledSeconds() *CallSessionUpsertBulk {
 	return u.Update(func(s *CallSessionUpsert) {
 		s.ClearBilledSeconds()
+	})
+}
+
+// SetSlot sets the "slot" field.
+func (u *CallSessionUpsertBulk) SetSlot(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.SetSlot(v)
+	})
+}
+
+// AddSlot adds v to the "slot" field.
+func (u *CallSessionUpsertBulk) AddSlot(v int) *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.AddSlot(v)
+	})
+}
+
+// UpdateSlot sets the "slot" field to the value that was provided on create.
+func (u *CallSessionUpsertBulk) UpdateSlot() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.UpdateSlot()
+	})
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (u *CallSessionUpsertBulk) ClearSlot() *CallSessionUpsertBulk {
+	return u.Update(func(s *CallSessionUpsert) {
+		s.ClearSlot()
 	})
 }
 

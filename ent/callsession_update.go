@@ -375,6 +375,33 @@ func (_u *CallSessionUpdate) ClearBilledSeconds() *CallSessionUpdate {
 	return _u
 }
 
+// SetSlot sets the "slot" field.
+func (_u *CallSessionUpdate) SetSlot(v int) *CallSessionUpdate {
+	_u.mutation.ResetSlot()
+	_u.mutation.SetSlot(v)
+	return _u
+}
+
+// SetNillableSlot sets the "slot" field if the given value is not nil.
+func (_u *CallSessionUpdate) SetNillableSlot(v *int) *CallSessionUpdate {
+	if v != nil {
+		_u.SetSlot(*v)
+	}
+	return _u
+}
+
+// AddSlot adds value to the "slot" field.
+func (_u *CallSessionUpdate) AddSlot(v int) *CallSessionUpdate {
+	_u.mutation.AddSlot(v)
+	return _u
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (_u *CallSessionUpdate) ClearSlot() *CallSessionUpdate {
+	_u.mutation.ClearSlot()
+	return _u
+}
+
 // SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
 func (_u *CallSessionUpdate) SetRingTimeoutSeconds(v int) *CallSessionUpdate {
 	_u.mutation.ResetRingTimeoutSeconds()
@@ -618,6 +645,15 @@ func (_u *CallSessionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.BilledSecondsCleared() {
 		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Slot(); ok {
+		_spec.SetField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSlot(); ok {
+		_spec.AddField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if _u.mutation.SlotCleared() {
+		_spec.ClearField(callsession.FieldSlot, field.TypeInt)
 	}
 	if value, ok := _u.mutation.RingTimeoutSeconds(); ok {
 		_spec.SetField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)
@@ -1012,6 +1048,33 @@ func (_u *CallSessionUpdateOne) ClearBilledSeconds() *CallSessionUpdateOne {
 	return _u
 }
 
+// SetSlot sets the "slot" field.
+func (_u *CallSessionUpdateOne) SetSlot(v int) *CallSessionUpdateOne {
+	_u.mutation.ResetSlot()
+	_u.mutation.SetSlot(v)
+	return _u
+}
+
+// SetNillableSlot sets the "slot" field if the given value is not nil.
+func (_u *CallSessionUpdateOne) SetNillableSlot(v *int) *CallSessionUpdateOne {
+	if v != nil {
+		_u.SetSlot(*v)
+	}
+	return _u
+}
+
+// AddSlot adds value to the "slot" field.
+func (_u *CallSessionUpdateOne) AddSlot(v int) *CallSessionUpdateOne {
+	_u.mutation.AddSlot(v)
+	return _u
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (_u *CallSessionUpdateOne) ClearSlot() *CallSessionUpdateOne {
+	_u.mutation.ClearSlot()
+	return _u
+}
+
 // SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
 func (_u *CallSessionUpdateOne) SetRingTimeoutSeconds(v int) *CallSessionUpdateOne {
 	_u.mutation.ResetRingTimeoutSeconds()
@@ -1285,6 +1348,15 @@ func (_u *CallSessionUpdateOne) sqlSave(ctx context.Context) (_node *CallSession
 	}
 	if _u.mutation.BilledSecondsCleared() {
 		_spec.ClearField(callsession.FieldBilledSeconds, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Slot(); ok {
+		_spec.SetField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSlot(); ok {
+		_spec.AddField(callsession.FieldSlot, field.TypeInt, value)
+	}
+	if _u.mutation.SlotCleared() {
+		_spec.ClearField(callsession.FieldSlot, field.TypeInt)
 	}
 	if value, ok := _u.mutation.RingTimeoutSeconds(); ok {
 		_spec.SetField(callsession.FieldRingTimeoutSeconds, field.TypeInt, value)

@@ -23,6 +23,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/batchrow"
 	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/callslot"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
@@ -53,6 +54,8 @@ type Client struct {
 	CallBatch *CallBatchClient
 	// CallSession is the client for interacting with the CallSession builders.
 	CallSession *CallSessionClient
+	// CallSlot is the client for interacting with the CallSlot builders.
+	CallSlot *CallSlotClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
@@ -89,6 +92,7 @@ func (c *Client) init() {
 	c.BatchRow = NewBatchRowClient(c.config)
 	c.CallBatch = NewCallBatchClient(c.config)
 	c.CallSession = NewCallSessionClient(c.config)
+	c.CallSlot = NewCallSlotClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.LedgerEntry = NewLedgerEntryClient(c.config)
 	c.PhoneMapping = NewPhoneMappingClient(c.config)
@@ -197,6 +201,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		BatchRow:        NewBatchRowClient(cfg),
 		CallBatch:       NewCallBatchClient(cfg),
 		CallSession:     NewCallSessionClient(cfg),
+		CallSlot:        NewCallSlotClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		LedgerEntry:     NewLedgerEntryClient(cfg),
 		PhoneMapping:    NewPhoneMappingClient(cfg),
@@ -232,6 +237,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		BatchRow:        NewBatchRowClient(cfg),
 		CallBatch:       NewCallBatchClient(cfg),
 		CallSession:     NewCallSessionClient(cfg),
+		CallSlot:        NewCallSlotClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		LedgerEntry:     NewLedgerEntryClient(cfg),
 		PhoneMapping:    NewPhoneMappingClient(cfg),
@@ -271,8 +277,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Agent, c.AgentWebhook, c.BatchAttempt, c.BatchRow, c.CallBatch,
-		c.CallSession, c.IdempotencyKey, c.LedgerEntry, c.PhoneMapping, c.PhoneNumber,
-		c.Suppression, c.User, c.WebhookAttempt, c.WebhookDelivery, c.Workflow,
+		c.CallSession, c.CallSlot, c.IdempotencyKey, c.LedgerEntry, c.PhoneMapping,
+		c.PhoneNumber, c.Suppression, c.User, c.WebhookAttempt, c.WebhookDelivery,
+		c.Workflow,
 	} {
 		n.Use(hooks...)
 	}
@@ -283,8 +290,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Agent, c.AgentWebhook, c.BatchAttempt, c.BatchRow, c.CallBatch,
-		c.CallSession, c.IdempotencyKey, c.LedgerEntry, c.PhoneMapping, c.PhoneNumber,
-		c.Suppression, c.User, c.WebhookAttempt, c.WebhookDelivery, c.Workflow,
+		c.CallSession, c.CallSlot, c.IdempotencyKey, c.LedgerEntry, c.PhoneMapping,
+		c.PhoneNumber, c.Suppression, c.User, c.WebhookAttempt, c.WebhookDelivery,
+		c.Workflow,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -307,6 +315,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CallBatch.mutate(ctx, m)
 	case *CallSessionMutation:
 		return c.CallSession.mutate(ctx, m)
+	case *CallSlotMutation:
+		return c.CallSlot.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *LedgerEntryMutation:
@@ -1386,6 +1396,139 @@ func (c *CallSessionClient) mutate(ctx context.Context, m *CallSessionMutation) 
 		return (&CallSessionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CallSession mutation op: %q", m.Op())
+	}
+}
+
+// CallSlotClient is a client for the CallSlot schema.
+type CallSlotClient struct {
+	config
+}
+
+// NewCallSlotClient returns a client for the CallSlot from the given config.
+func NewCallSlotClient(c config) *CallSlotClient {
+	return &CallSlotClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `callslot.Hooks(f(g(h())))`.
+func (c *CallSlotClient) Use(hooks ...Hook) {
+	c.hooks.CallSlot = append(c.hooks.CallSlot, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `callslot.Intercept(f(g(h())))`.
+func (c *CallSlotClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CallSlot = append(c.inters.CallSlot, interceptors...)
+}
+
+// Create returns a builder for creating a CallSlot entity.
+func (c *CallSlotClient) Create() *CallSlotCreate {
+	mutation := newCallSlotMutation(c.config, OpCreate)
+	return &CallSlotCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CallSlot entities.
+func (c *CallSlotClient) CreateBulk(builders ...*CallSlotCreate) *CallSlotCreateBulk {
+	return &CallSlotCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CallSlotClient) MapCreateBulk(slice any, setFunc func(*CallSlotCreate, int)) *CallSlotCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CallSlotCreateBulk{err: fmt.Errorf("calling to CallSlotClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CallSlotCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CallSlotCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CallSlot.
+func (c *CallSlotClient) Update() *CallSlotUpdate {
+	mutation := newCallSlotMutation(c.config, OpUpdate)
+	return &CallSlotUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CallSlotClient) UpdateOne(_m *CallSlot) *CallSlotUpdateOne {
+	mutation := newCallSlotMutation(c.config, OpUpdateOne, withCallSlot(_m))
+	return &CallSlotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CallSlotClient) UpdateOneID(id uuid.UUID) *CallSlotUpdateOne {
+	mutation := newCallSlotMutation(c.config, OpUpdateOne, withCallSlotID(id))
+	return &CallSlotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CallSlot.
+func (c *CallSlotClient) Delete() *CallSlotDelete {
+	mutation := newCallSlotMutation(c.config, OpDelete)
+	return &CallSlotDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CallSlotClient) DeleteOne(_m *CallSlot) *CallSlotDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CallSlotClient) DeleteOneID(id uuid.UUID) *CallSlotDeleteOne {
+	builder := c.Delete().Where(callslot.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CallSlotDeleteOne{builder}
+}
+
+// Query returns a query builder for CallSlot.
+func (c *CallSlotClient) Query() *CallSlotQuery {
+	return &CallSlotQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCallSlot},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CallSlot entity by its id.
+func (c *CallSlotClient) Get(ctx context.Context, id uuid.UUID) (*CallSlot, error) {
+	return c.Query().Where(callslot.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CallSlotClient) GetX(ctx context.Context, id uuid.UUID) *CallSlot {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CallSlotClient) Hooks() []Hook {
+	return c.hooks.CallSlot
+}
+
+// Interceptors returns the client interceptors.
+func (c *CallSlotClient) Interceptors() []Interceptor {
+	return c.inters.CallSlot
+}
+
+func (c *CallSlotClient) mutate(ctx context.Context, m *CallSlotMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CallSlotCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CallSlotUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CallSlotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CallSlotDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CallSlot mutation op: %q", m.Op())
 	}
 }
 
@@ -2878,12 +3021,12 @@ func (c *WorkflowClient) mutate(ctx context.Context, m *WorkflowMutation) (Value
 type (
 	hooks struct {
 		APIKey, Agent, AgentWebhook, BatchAttempt, BatchRow, CallBatch, CallSession,
-		IdempotencyKey, LedgerEntry, PhoneMapping, PhoneNumber, Suppression, User,
-		WebhookAttempt, WebhookDelivery, Workflow []ent.Hook
+		CallSlot, IdempotencyKey, LedgerEntry, PhoneMapping, PhoneNumber, Suppression,
+		User, WebhookAttempt, WebhookDelivery, Workflow []ent.Hook
 	}
 	inters struct {
 		APIKey, Agent, AgentWebhook, BatchAttempt, BatchRow, CallBatch, CallSession,
-		IdempotencyKey, LedgerEntry, PhoneMapping, PhoneNumber, Suppression, User,
-		WebhookAttempt, WebhookDelivery, Workflow []ent.Interceptor
+		CallSlot, IdempotencyKey, LedgerEntry, PhoneMapping, PhoneNumber, Suppression,
+		User, WebhookAttempt, WebhookDelivery, Workflow []ent.Interceptor
 	}
 )

@@ -19,6 +19,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/batchrow"
 	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/callslot"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
@@ -95,6 +96,7 @@ func checkColumn(t, c string) error {
 			batchrow.Table:        batchrow.ValidColumn,
 			callbatch.Table:       callbatch.ValidColumn,
 			callsession.Table:     callsession.ValidColumn,
+			callslot.Table:        callslot.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			ledgerentry.Table:     ledgerentry.ValidColumn,
 			phonemapping.Table:    phonemapping.ValidColumn,

@@ -19,6 +19,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/batchrow"
 	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/callslot"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
@@ -47,6 +48,7 @@ const (
 	TypeBatchRow        = "BatchRow"
 	TypeCallBatch       = "CallBatch"
 	TypeCallSession     = "CallSession"
+	TypeCallSlot        = "CallSlot"
 	TypeIdempotencyKey  = "IdempotencyKey"
 	TypeLedgerEntry     = "LedgerEntry"
 	TypePhoneMapping    = "PhoneMapping"
@@ -6849,6 +6851,8 @@ type CallSessionMutation struct {
 	rendered_first_message  *string
 	billed_seconds          *int
 	addbilled_seconds       *int
+	slot                    *int
+	addslot                 *int
 	ring_timeout_seconds    *int
 	addring_timeout_seconds *int
 	max_duration_seconds    *int
@@ -7970,6 +7974,76 @@ func (m *CallSessionMutation) ResetBilledSeconds() {
 	delete(m.clearedFields, callsession.FieldBilledSeconds)
 }
 
+// SetSlot sets the "slot" field.
+func (m *CallSessionMutation) SetSlot(i int) {
+	m.slot = &i
+	m.addslot = nil
+}
+
+// Slot returns the value of the "slot" field in the mutation.
+func (m *CallSessionMutation) Slot() (r int, exists bool) {
+	v := m.slot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlot returns the old "slot" field's value of the CallSession entity.
+// If the CallSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSessionMutation) OldSlot(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlot is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlot requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlot: %w", err)
+	}
+	return oldValue.Slot, nil
+}
+
+// AddSlot adds i to the "slot" field.
+func (m *CallSessionMutation) AddSlot(i int) {
+	if m.addslot != nil {
+		*m.addslot += i
+	} else {
+		m.addslot = &i
+	}
+}
+
+// AddedSlot returns the value that was added to the "slot" field in this mutation.
+func (m *CallSessionMutation) AddedSlot() (r int, exists bool) {
+	v := m.addslot
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSlot clears the value of the "slot" field.
+func (m *CallSessionMutation) ClearSlot() {
+	m.slot = nil
+	m.addslot = nil
+	m.clearedFields[callsession.FieldSlot] = struct{}{}
+}
+
+// SlotCleared returns if the "slot" field was cleared in this mutation.
+func (m *CallSessionMutation) SlotCleared() bool {
+	_, ok := m.clearedFields[callsession.FieldSlot]
+	return ok
+}
+
+// ResetSlot resets all changes to the "slot" field.
+func (m *CallSessionMutation) ResetSlot() {
+	m.slot = nil
+	m.addslot = nil
+	delete(m.clearedFields, callsession.FieldSlot)
+}
+
 // SetRingTimeoutSeconds sets the "ring_timeout_seconds" field.
 func (m *CallSessionMutation) SetRingTimeoutSeconds(i int) {
 	m.ring_timeout_seconds = &i
@@ -8256,7 +8330,7 @@ func (m *CallSessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CallSessionMutation) Fields() []string {
-	fields := make([]string, 0, 26)
+	fields := make([]string, 0, 27)
 	if m.created_at != nil {
 		fields = append(fields, callsession.FieldCreatedAt)
 	}
@@ -8323,6 +8397,9 @@ func (m *CallSessionMutation) Fields() []string {
 	if m.billed_seconds != nil {
 		fields = append(fields, callsession.FieldBilledSeconds)
 	}
+	if m.slot != nil {
+		fields = append(fields, callsession.FieldSlot)
+	}
 	if m.ring_timeout_seconds != nil {
 		fields = append(fields, callsession.FieldRingTimeoutSeconds)
 	}
@@ -8387,6 +8464,8 @@ func (m *CallSessionMutation) Field(name string) (ent.Value, bool) {
 		return m.RenderedFirstMessage()
 	case callsession.FieldBilledSeconds:
 		return m.BilledSeconds()
+	case callsession.FieldSlot:
+		return m.Slot()
 	case callsession.FieldRingTimeoutSeconds:
 		return m.RingTimeoutSeconds()
 	case callsession.FieldMaxDurationSeconds:
@@ -8448,6 +8527,8 @@ func (m *CallSessionMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldRenderedFirstMessage(ctx)
 	case callsession.FieldBilledSeconds:
 		return m.OldBilledSeconds(ctx)
+	case callsession.FieldSlot:
+		return m.OldSlot(ctx)
 	case callsession.FieldRingTimeoutSeconds:
 		return m.OldRingTimeoutSeconds(ctx)
 	case callsession.FieldMaxDurationSeconds:
@@ -8619,6 +8700,13 @@ func (m *CallSessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetBilledSeconds(v)
 		return nil
+	case callsession.FieldSlot:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlot(v)
+		return nil
 	case callsession.FieldRingTimeoutSeconds:
 		v, ok := value.(int)
 		if !ok {
@@ -8667,6 +8755,9 @@ func (m *CallSessionMutation) AddedFields() []string {
 	if m.addbilled_seconds != nil {
 		fields = append(fields, callsession.FieldBilledSeconds)
 	}
+	if m.addslot != nil {
+		fields = append(fields, callsession.FieldSlot)
+	}
 	if m.addring_timeout_seconds != nil {
 		fields = append(fields, callsession.FieldRingTimeoutSeconds)
 	}
@@ -8689,6 +8780,8 @@ func (m *CallSessionMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedVersion()
 	case callsession.FieldBilledSeconds:
 		return m.AddedBilledSeconds()
+	case callsession.FieldSlot:
+		return m.AddedSlot()
 	case callsession.FieldRingTimeoutSeconds:
 		return m.AddedRingTimeoutSeconds()
 	case callsession.FieldMaxDurationSeconds:
@@ -8729,6 +8822,13 @@ func (m *CallSessionMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddBilledSeconds(v)
+		return nil
+	case callsession.FieldSlot:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSlot(v)
 		return nil
 	case callsession.FieldRingTimeoutSeconds:
 		v, ok := value.(int)
@@ -8782,6 +8882,9 @@ func (m *CallSessionMutation) ClearedFields() []string {
 	if m.FieldCleared(callsession.FieldBilledSeconds) {
 		fields = append(fields, callsession.FieldBilledSeconds)
 	}
+	if m.FieldCleared(callsession.FieldSlot) {
+		fields = append(fields, callsession.FieldSlot)
+	}
 	if m.FieldCleared(callsession.FieldRingTimeoutSeconds) {
 		fields = append(fields, callsession.FieldRingTimeoutSeconds)
 	}
@@ -8834,6 +8937,9 @@ func (m *CallSessionMutation) ClearField(name string) error {
 		return nil
 	case callsession.FieldBilledSeconds:
 		m.ClearBilledSeconds()
+		return nil
+	case callsession.FieldSlot:
+		m.ClearSlot()
 		return nil
 	case callsession.FieldRingTimeoutSeconds:
 		m.ClearRingTimeoutSeconds()
@@ -8917,6 +9023,9 @@ func (m *CallSessionMutation) ResetField(name string) error {
 		return nil
 	case callsession.FieldBilledSeconds:
 		m.ResetBilledSeconds()
+		return nil
+	case callsession.FieldSlot:
+		m.ResetSlot()
 		return nil
 	case callsession.FieldRingTimeoutSeconds:
 		m.ResetRingTimeoutSeconds()
@@ -9006,6 +9115,515 @@ func (m *CallSessionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CallSession edge %s", name)
+}
+
+// CallSlotMutation represents an operation that mutates the CallSlot nodes in the graph.
+type CallSlotMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	user_id       *uuid.UUID
+	shard         *int
+	addshard      *int
+	held          *int
+	addheld       *int
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*CallSlot, error)
+	predicates    []predicate.CallSlot
+}
+
+var _ ent.Mutation = (*CallSlotMutation)(nil)
+
+// callslotOption allows management of the mutation configuration using functional options.
+type callslotOption func(*CallSlotMutation)
+
+// newCallSlotMutation creates new mutation for the CallSlot entity.
+func newCallSlotMutation(c config, op Op, opts ...callslotOption) *CallSlotMutation {
+	m := &CallSlotMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCallSlot,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCallSlotID sets the ID field of the mutation.
+func withCallSlotID(id uuid.UUID) callslotOption {
+	return func(m *CallSlotMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CallSlot
+		)
+		m.oldValue = func(ctx context.Context) (*CallSlot, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CallSlot.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCallSlot sets the old CallSlot of the mutation.
+func withCallSlot(node *CallSlot) callslotOption {
+	return func(m *CallSlotMutation) {
+		m.oldValue = func(context.Context) (*CallSlot, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CallSlotMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CallSlotMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CallSlot entities.
+func (m *CallSlotMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CallSlotMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CallSlotMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CallSlot.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CallSlotMutation) SetUserID(u uuid.UUID) {
+	m.user_id = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CallSlotMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the CallSlot entity.
+// If the CallSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSlotMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CallSlotMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetShard sets the "shard" field.
+func (m *CallSlotMutation) SetShard(i int) {
+	m.shard = &i
+	m.addshard = nil
+}
+
+// Shard returns the value of the "shard" field in the mutation.
+func (m *CallSlotMutation) Shard() (r int, exists bool) {
+	v := m.shard
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShard returns the old "shard" field's value of the CallSlot entity.
+// If the CallSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSlotMutation) OldShard(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShard is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShard requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShard: %w", err)
+	}
+	return oldValue.Shard, nil
+}
+
+// AddShard adds i to the "shard" field.
+func (m *CallSlotMutation) AddShard(i int) {
+	if m.addshard != nil {
+		*m.addshard += i
+	} else {
+		m.addshard = &i
+	}
+}
+
+// AddedShard returns the value that was added to the "shard" field in this mutation.
+func (m *CallSlotMutation) AddedShard() (r int, exists bool) {
+	v := m.addshard
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetShard resets all changes to the "shard" field.
+func (m *CallSlotMutation) ResetShard() {
+	m.shard = nil
+	m.addshard = nil
+}
+
+// SetHeld sets the "held" field.
+func (m *CallSlotMutation) SetHeld(i int) {
+	m.held = &i
+	m.addheld = nil
+}
+
+// Held returns the value of the "held" field in the mutation.
+func (m *CallSlotMutation) Held() (r int, exists bool) {
+	v := m.held
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeld returns the old "held" field's value of the CallSlot entity.
+// If the CallSlot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CallSlotMutation) OldHeld(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeld is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeld requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeld: %w", err)
+	}
+	return oldValue.Held, nil
+}
+
+// AddHeld adds i to the "held" field.
+func (m *CallSlotMutation) AddHeld(i int) {
+	if m.addheld != nil {
+		*m.addheld += i
+	} else {
+		m.addheld = &i
+	}
+}
+
+// AddedHeld returns the value that was added to the "held" field in this mutation.
+func (m *CallSlotMutation) AddedHeld() (r int, exists bool) {
+	v := m.addheld
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetHeld resets all changes to the "held" field.
+func (m *CallSlotMutation) ResetHeld() {
+	m.held = nil
+	m.addheld = nil
+}
+
+// Where appends a list predicates to the CallSlotMutation builder.
+func (m *CallSlotMutation) Where(ps ...predicate.CallSlot) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CallSlotMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CallSlotMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CallSlot, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CallSlotMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CallSlotMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CallSlot).
+func (m *CallSlotMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CallSlotMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.user_id != nil {
+		fields = append(fields, callslot.FieldUserID)
+	}
+	if m.shard != nil {
+		fields = append(fields, callslot.FieldShard)
+	}
+	if m.held != nil {
+		fields = append(fields, callslot.FieldHeld)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CallSlotMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case callslot.FieldUserID:
+		return m.UserID()
+	case callslot.FieldShard:
+		return m.Shard()
+	case callslot.FieldHeld:
+		return m.Held()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CallSlotMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case callslot.FieldUserID:
+		return m.OldUserID(ctx)
+	case callslot.FieldShard:
+		return m.OldShard(ctx)
+	case callslot.FieldHeld:
+		return m.OldHeld(ctx)
+	}
+	return nil, fmt.Errorf("unknown CallSlot field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallSlotMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case callslot.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case callslot.FieldShard:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShard(v)
+		return nil
+	case callslot.FieldHeld:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeld(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CallSlot field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CallSlotMutation) AddedFields() []string {
+	var fields []string
+	if m.addshard != nil {
+		fields = append(fields, callslot.FieldShard)
+	}
+	if m.addheld != nil {
+		fields = append(fields, callslot.FieldHeld)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CallSlotMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case callslot.FieldShard:
+		return m.AddedShard()
+	case callslot.FieldHeld:
+		return m.AddedHeld()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CallSlotMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case callslot.FieldShard:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShard(v)
+		return nil
+	case callslot.FieldHeld:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHeld(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CallSlot numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CallSlotMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CallSlotMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CallSlotMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CallSlot nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CallSlotMutation) ResetField(name string) error {
+	switch name {
+	case callslot.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case callslot.FieldShard:
+		m.ResetShard()
+		return nil
+	case callslot.FieldHeld:
+		m.ResetHeld()
+		return nil
+	}
+	return fmt.Errorf("unknown CallSlot field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CallSlotMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CallSlotMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CallSlotMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CallSlotMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CallSlotMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CallSlotMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CallSlotMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown CallSlot unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CallSlotMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown CallSlot edge %s", name)
 }
 
 // IdempotencyKeyMutation represents an operation that mutates the IdempotencyKey nodes in the graph.

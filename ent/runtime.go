@@ -13,6 +13,7 @@ import (
 	"github.com/kupe-voice/kupe/ent/batchrow"
 	"github.com/kupe-voice/kupe/ent/callbatch"
 	"github.com/kupe-voice/kupe/ent/callsession"
+	"github.com/kupe-voice/kupe/ent/callslot"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
 	"github.com/kupe-voice/kupe/ent/ledgerentry"
 	"github.com/kupe-voice/kupe/ent/phonemapping"
@@ -231,13 +232,26 @@ func init() {
 	// callsession.DefaultCost holds the default value on creation for the cost field.
 	callsession.DefaultCost = callsessionDescCost.Default.(int64)
 	// callsessionDescMachineDetection is the schema descriptor for machine_detection field.
-	callsessionDescMachineDetection := callsessionFields[23].Descriptor()
+	callsessionDescMachineDetection := callsessionFields[24].Descriptor()
 	// callsession.DefaultMachineDetection holds the default value on creation for the machine_detection field.
 	callsession.DefaultMachineDetection = callsessionDescMachineDetection.Default.(string)
 	// callsessionDescID is the schema descriptor for id field.
 	callsessionDescID := callsessionMixinFields0[0].Descriptor()
 	// callsession.DefaultID holds the default value on creation for the id field.
 	callsession.DefaultID = callsessionDescID.Default.(func() uuid.UUID)
+	callslotMixin := schema.CallSlot{}.Mixin()
+	callslotMixinFields0 := callslotMixin[0].Fields()
+	_ = callslotMixinFields0
+	callslotFields := schema.CallSlot{}.Fields()
+	_ = callslotFields
+	// callslotDescHeld is the schema descriptor for held field.
+	callslotDescHeld := callslotFields[2].Descriptor()
+	// callslot.DefaultHeld holds the default value on creation for the held field.
+	callslot.DefaultHeld = callslotDescHeld.Default.(int)
+	// callslotDescID is the schema descriptor for id field.
+	callslotDescID := callslotMixinFields0[0].Descriptor()
+	// callslot.DefaultID holds the default value on creation for the id field.
+	callslot.DefaultID = callslotDescID.Default.(func() uuid.UUID)
 	idempotencykeyMixin := schema.IdempotencyKey{}.Mixin()
 	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
 	_ = idempotencykeyMixinFields0

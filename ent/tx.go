@@ -26,6 +26,8 @@ type Tx struct {
 	CallBatch *CallBatchClient
 	// CallSession is the client for interacting with the CallSession builders.
 	CallSession *CallSessionClient
+	// CallSlot is the client for interacting with the CallSlot builders.
+	CallSlot *CallSlotClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
@@ -182,6 +184,7 @@ func (tx *Tx) init() {
 	tx.BatchRow = NewBatchRowClient(tx.config)
 	tx.CallBatch = NewCallBatchClient(tx.config)
 	tx.CallSession = NewCallSessionClient(tx.config)
+	tx.CallSlot = NewCallSlotClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.PhoneMapping = NewPhoneMappingClient(tx.config)

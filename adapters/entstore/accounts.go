@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/kupe-voice/kupe/domain/call"
@@ -224,10 +226,17 @@ func (s *Store) sealCredentials(c call.Credentials) ([]byte, error) {
 	return s.seal(b)
 }
 
+// Every create_call opens its line's credentials: the opened ones are kept by their sealed
+// bytes (which change with every write of the credentials), so that a line's are decrypted
+// and decoded once, and each caller gets a copy of its own.
 func (s *Store) openCredentials(b []byte) (call.Credentials, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
+	if c, ok := s.opened.get(b); ok {
+		return c, nil
+	}
+	sealed := string(b)
 	b, err := s.open(b)
 	if err != nil {
 		return nil, err
@@ -237,7 +246,33 @@ func (s *Store) openCredentials(b []byte) (call.Credentials, error) {
 		// The decoder's message may quote the decrypted bytes: keep it out of the error.
 		return nil, fmt.Errorf("decode line credentials: stored value is not valid")
 	}
-	return call.Credentials(m), nil
+	s.opened.put(sealed, m)
+	return call.Credentials(maps.Clone(m)), nil
+}
+
+// maxOpenedCredentials bounds the credentials kept opened; past it the cache starts afresh.
+const maxOpenedCredentials = 4096
+
+// openedCredentials are line credentials already opened, by their sealed bytes.
+type openedCredentials struct {
+	mu sync.RWMutex
+	m  map[string]map[string]string
+}
+
+func (o *openedCredentials) get(sealed []byte) (call.Credentials, bool) {
+	o.mu.RLock()
+	c, ok := o.m[string(sealed)]
+	o.mu.RUnlock()
+	return call.Credentials(maps.Clone(c)), ok
+}
+
+func (o *openedCredentials) put(sealed string, c map[string]string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil || len(o.m) >= maxOpenedCredentials {
+		o.m = make(map[string]map[string]string)
+	}
+	o.m[sealed] = c
 }
 
 // CreateAgent implements accounts.CatalogStore.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -12,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kupe-voice/kupe/application/createcall"
-	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/ent"
 	"github.com/kupe-voice/kupe/ent/idempotencykey"
@@ -29,36 +27,6 @@ var (
 	_ createcall.DialPlanStore = (*Store)(nil)
 )
 
-// lockUserQuery serialises the create_call writes of one user across every process on the
-// database. PostgreSQL runs each statement of a READ COMMITTED transaction on a fresh snapshot,
-// so the count that follows the lock sees every session committed by the lock's previous
-// holders. SQLite needs no lock: its transactions take the database's one write lock at BEGIN
-// (_txlock=immediate).
-const lockUserQuery = `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`
-
-// activeSessionsQuery counts the user's sessions that hold a slot of the cap: active, and created
-// within the stale window. It must read the (user_id, status) index, where a user's active
-// sessions are few, not the (user_id, created_at, id) one, where a busy user has every call of
-// the window: SQLite's planner, with no statistics, prefers the second, so its text turns the
-// created_at term into an expression no index serves (+created_at). PostgreSQL chooses by its
-// statistics, and has no unary plus for times.
-func activeSessionsQuery(dialect string) string {
-	var names []string
-	for _, st := range call.AllStatuses() {
-		if st.Active() {
-			names = append(names, "'"+st.String()+"'")
-		}
-	}
-	created := "created_at"
-	if dialect == SQLite {
-		created = "+created_at"
-	}
-	return `SELECT COUNT(*) FROM call_sessions WHERE user_id = $1 AND status IN (` + strings.Join(names, ", ") +
-		`) AND ` + created + ` > $2`
-}
-
-var activeSessionsQueries = map[string]string{SQLite: activeSessionsQuery(SQLite), Postgres: activeSessionsQuery(Postgres)}
-
 // claimKeyQuery writes a pending idempotency record, or takes over the user's record for the key
 // if it has expired. A live record is left alone and no row is touched.
 const claimKeyQuery = `INSERT INTO idempotency_keys (id, created_at, user_id, "key", request_hash, session_id, state, expires_at)
@@ -67,36 +35,6 @@ ON CONFLICT (user_id, "key") DO UPDATE SET id = excluded.id, created_at = exclud
 	request_hash = excluded.request_hash, session_id = excluded.session_id, state = excluded.state,
 	response_status = NULL, response_body = NULL, expires_at = excluded.expires_at
 WHERE idempotency_keys.expires_at <= excluded.created_at`
-
-// BeginCall implements createcall.CallStore in one transaction: on PostgreSQL BEGIN, the user's
-// lock, the key's record (when there is one), the count and the session INSERT, then COMMIT.
-func (s *Store) BeginCall(ctx context.Context, b createcall.BeginCall) error {
-	cs := b.Session
-	uid, ok := parseID(cs.UserID)
-	if !ok {
-		return fault.ErrNotFound
-	}
-	return s.withTx(ctx, "begin call", func(tx dialect.Tx, client *ent.Client) error {
-		if s.name == Postgres {
-			if err := queryOne(ctx, tx, lockUserQuery, []any{uid.String()}, new(int)); err != nil {
-				return storeErr("lock user", err)
-			}
-		}
-		if r := b.Idempotency; r != nil {
-			if err := claimKey(ctx, tx, uid, cs.ID, r); err != nil {
-				return err
-			}
-		}
-		var active int
-		if err := queryOne(ctx, tx, activeSessionsQueries[s.name], []any{uid.String(), b.ActiveSince.UTC()}, &active); err != nil {
-			return storeErr("count active sessions", err)
-		}
-		if active >= b.MaxActive {
-			return createcall.ErrConcurrencyLimit
-		}
-		return createSession(ctx, client, cs)
-	})
-}
 
 func claimKey(ctx context.Context, tx dialect.Tx, uid uuid.UUID, sessionID string, r *createcall.IdempotencyRecord) error {
 	sid, err := requireID("session", sessionID)

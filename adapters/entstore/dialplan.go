@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
@@ -81,6 +83,24 @@ SELECT 'w', id, created_at, is_active,
 	NULL, NULL, NULL
 FROM workflows WHERE user_id = $1 AND (id = $3 OR id IN (SELECT workflow_id FROM lines))`
 
+// dialPlanByKeyQuery is dialPlanQuery for the owner of an API key: $1 is the key's hash, and the
+// key's row comes first, as kind 'K' (its id, and its last use in created_at). A hash that names
+// no live key gives no row at all. create_call's request, authenticated by its x-api-key, thus
+// costs one round trip for the key and the plan together.
+var dialPlanByKeyQuery = strings.Replace(strings.ReplaceAll(dialPlanQuery, "$1", "(SELECT user_id FROM owner)"),
+	"WITH lines AS (", `WITH owner AS (
+	SELECT id, user_id, last_used_at FROM api_keys WHERE hash = $1 AND revoked_at IS NULL
+), lines AS (`, 1) + `
+UNION ALL
+SELECT 'K', id, last_used_at, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL,
+	NULL, NULL, NULL
+FROM owner`
+
 // planRow is one row of dialPlanQuery, each field scanned from the column of its name.
 type planRow struct {
 	Kind      string
@@ -109,51 +129,64 @@ type planRow struct {
 	Suppressed sql.NullInt64
 }
 
-// dest returns where each of columns scans to.
+// planColumns say where each column of dialPlanQuery scans to in a planRow.
+var planColumns = map[string]func(r *planRow) any{
+	"kind": func(r *planRow) any { return &r.Kind }, "id": func(r *planRow) any { return &r.ID },
+	"created_at": func(r *planRow) any { return &r.CreatedAt }, "is_active": func(r *planRow) any { return &r.Active },
+	"number": func(r *planRow) any { return &r.Number }, "provider": func(r *planRow) any { return &r.Provider },
+	"credentials": func(r *planRow) any { return &r.Credentials }, "max_cps": func(r *planRow) any { return &r.MaxCPS },
+	"agent_id": func(r *planRow) any { return &r.AgentID }, "workflow_id": func(r *planRow) any { return &r.WorkflowID },
+	"name": func(r *planRow) any { return &r.Name }, "system_prompt": func(r *planRow) any { return &r.SystemPrompt },
+	"first_message": func(r *planRow) any { return &r.FirstMessage }, "credits": func(r *planRow) any { return &r.Credits },
+	"allowed_countries":    func(r *planRow) any { return &r.AllowedCountries },
+	"max_concurrent_calls": func(r *planRow) any { return &r.MaxConcurrentCalls },
+	"requests_per_second":  func(r *planRow) any { return &r.RequestsPerSecond },
+	"daily_spend_cap":      func(r *planRow) any { return &r.DailySpendCap },
+	"spent_today":          func(r *planRow) any { return &r.SpentToday },
+	"request_hash":         func(r *planRow) any { return &r.RequestHash }, "state": func(r *planRow) any { return &r.State },
+	"session_id": func(r *planRow) any { return &r.SessionID }, "result": func(r *planRow) any { return &r.Result },
+	"legacy_status": func(r *planRow) any { return &r.LegacyStatus },
+	"suppressed":    func(r *planRow) any { return &r.Suppressed },
+}
+
+// dest returns where each of columns scans to in r, which every row of the query reuses.
 func (r *planRow) dest(columns []string) ([]any, error) {
-	byName := map[string]any{
-		"kind": &r.Kind, "id": &r.ID, "created_at": &r.CreatedAt, "is_active": &r.Active,
-		"number": &r.Number, "provider": &r.Provider, "credentials": &r.Credentials, "max_cps": &r.MaxCPS,
-		"agent_id": &r.AgentID, "workflow_id": &r.WorkflowID,
-		"name": &r.Name, "system_prompt": &r.SystemPrompt, "first_message": &r.FirstMessage,
-		"credits": &r.Credits, "allowed_countries": &r.AllowedCountries, "max_concurrent_calls": &r.MaxConcurrentCalls,
-		"requests_per_second": &r.RequestsPerSecond, "daily_spend_cap": &r.DailySpendCap, "spent_today": &r.SpentToday,
-		"request_hash": &r.RequestHash, "state": &r.State, "session_id": &r.SessionID,
-		"result": &r.Result, "legacy_status": &r.LegacyStatus, "suppressed": &r.Suppressed,
-	}
 	dest := make([]any, len(columns))
 	for i, c := range columns {
-		d, ok := byName[c]
+		f, ok := planColumns[c]
 		if !ok {
 			return nil, fmt.Errorf("unexpected column %q", c)
 		}
-		dest[i] = d
+		dest[i] = f(r)
 	}
 	return dest, nil
 }
 
 // DialPlan implements createcall.DialPlanStore in one query. A user with no row gets an empty
 // plan (no credits, no lines, the default limits), not ErrNotFound; the use case then answers as
-// for any user without an active line.
+// for any user without an active line. A KeyHash that names no live key is ErrUnauthenticated.
 func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (createcall.DialPlan, error) {
-	plan := createcall.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{},
+	plan := createcall.DialPlan{UserID: q.UserID, Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{},
 		Limits: identity.DefaultLimits()}
-	uid, ok := parseID(q.UserID)
-	if !ok {
+	query, owner := dialPlanQuery, any(nil)
+	if q.ByKey() {
+		query, owner = dialPlanByKeyQuery, q.KeyHash[:]
+	} else if uid, ok := parseID(q.UserID); ok {
+		owner = uid.String()
+	} else {
 		return plan, nil
 	}
-	owner := uid.String()
 	var key any
 	if q.IdempotencyKey != "" {
 		key = q.IdempotencyKey
 	}
-	var dest any
+	var to any
 	if q.Destination != "" {
-		dest = q.Destination
+		to = q.Destination
 	}
-	args := []any{owner, idArg(q.Requested.AgentID), idArg(q.Requested.WorkflowID), q.DayStart(), key, q.At(), dest}
+	args := []any{owner, idArg(q.Requested.AgentID), idArg(q.Requested.WorkflowID), q.DayStart(), key, q.At(), to}
 	var rows entsql.Rows
-	if err := s.drv.Query(ctx, dialPlanQuery, args, &rows); err != nil {
+	if err := s.drv.Query(ctx, query, args, &rows); err != nil {
 		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
 	defer rows.Close()
@@ -161,14 +194,16 @@ func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (creat
 	if err != nil {
 		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
+	var r planRow
+	dest, err := r.dest(columns)
+	if err != nil {
+		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
+	}
 	for rows.Next() {
-		var r planRow
-		dest, err := r.dest(columns)
+		r = planRow{}
+		err := rows.Scan(dest...)
 		if err == nil {
-			err = rows.Scan(dest...)
-		}
-		if err == nil {
-			err = s.decodePlanRow(&plan, owner, q, &r)
+			err = s.decodePlanRow(&plan, q, &r)
 		}
 		if err != nil {
 			return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
@@ -177,14 +212,47 @@ func (s *Store) DialPlan(ctx context.Context, q createcall.DialPlanQuery) (creat
 	if err := rows.Err(); err != nil {
 		return createcall.DialPlan{}, fmt.Errorf("read dial plan: %w", err)
 	}
+	if q.ByKey() {
+		if err := ownPlan(&plan, q.KeyHash); err != nil {
+			return createcall.DialPlan{}, err
+		}
+	}
 	call.SortLines(plan.Lines)
 	return plan, nil
 }
 
+// ownPlan completes a plan read by key: its rows learn their owner from the user's row, which
+// may come after them.
+func ownPlan(plan *createcall.DialPlan, hash identity.KeyHash) error {
+	if plan.Key == nil || plan.UserID == "" {
+		return fault.ErrUnauthenticated
+	}
+	plan.Key.UserID, plan.Key.Hash = plan.UserID, hash
+	for i := range plan.Lines {
+		plan.Lines[i].UserID = plan.UserID
+	}
+	for id, a := range plan.Agents {
+		a.UserID = plan.UserID
+		plan.Agents[id] = a
+	}
+	for id, w := range plan.Workflows {
+		w.UserID = plan.UserID
+		plan.Workflows[id] = w
+	}
+	if plan.Idempotency != nil {
+		plan.Idempotency.UserID = plan.UserID
+	}
+	return nil
+}
+
 // decodePlanRow adds what r holds to plan: one decode per kind of row.
-func (s *Store) decodePlanRow(plan *createcall.DialPlan, owner string, q createcall.DialPlanQuery, r *planRow) error {
+func (s *Store) decodePlanRow(plan *createcall.DialPlan, q createcall.DialPlanQuery, r *planRow) error {
+	owner := plan.UserID
 	switch r.Kind {
+	case "K":
+		plan.Key = &identity.APIKey{ID: r.ID, LastUsedAt: r.CreatedAt.Time}
 	case "u":
+		plan.UserID = r.ID
 		plan.Credits = money.Amount(r.Credits.Int64)
 		plan.Suppressed = r.Suppressed.Int64 > 0
 		plan.Limits = identity.Limits{MaxConcurrentCalls: int(r.MaxConcurrentCalls.Int64), RequestsPerSecond: r.RequestsPerSecond.Float64}

@@ -89,3 +89,28 @@ func Exec(ctx context.Context, s *Store, query string, args ...any) error {
 func QueryRow(ctx context.Context, s *Store, query string, args ...any) *sql.Row {
 	return s.db.QueryRowContext(ctx, query, args...)
 }
+
+// MigrateTo applies the migrations up to version, as Migrate would, to set up a database of an
+// older release.
+func MigrateTo(ctx context.Context, s *Store, version int) error {
+	ms, err := Migrations(s.name)
+	if err != nil {
+		return err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, createMigrationsTable[s.name]); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Version <= version {
+			if err := s.apply(ctx, conn, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

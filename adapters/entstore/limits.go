@@ -14,6 +14,10 @@ import (
 
 var _ accounts.UserStore = (*Store)(nil)
 
+// lockUserQuery takes the user's row lock for the read-change-write of UpdateLimits. SQLite
+// needs none: its transactions take the database's one write lock at BEGIN (_txlock=immediate).
+const lockUserQuery = `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`
+
 // UpdateLimits implements accounts.UserStore: read, change and write the user's row in one
 // transaction, under the row's lock on PostgreSQL (SQLite's transactions hold the write lock).
 func (s *Store) UpdateLimits(ctx context.Context, userID string, fn func(*identity.Limits) error) (identity.Limits, error) {

@@ -11,9 +11,6 @@ import (
 	"github.com/kupe-voice/kupe/adapters/jobqueue"
 	"github.com/kupe-voice/kupe/application/callfinal"
 	"github.com/kupe-voice/kupe/domain/call"
-	"github.com/kupe-voice/kupe/domain/fault"
-	"github.com/kupe-voice/kupe/ent"
-	"github.com/kupe-voice/kupe/ent/callsession"
 )
 
 // Jobs inserts jobs in a transaction of the store's database: *jobqueue.Queue, made on DB().
@@ -59,25 +56,9 @@ func (s *Store) insertJob(ctx context.Context, tx dialect.Tx, args jobqueue.JobA
 	return nil
 }
 
-// saveFinalSession is SaveSession for a session in a final status when the store has Jobs:
-// the versioned UPDATE and the call_final job in one transaction, so that every final session
-// is announced, once (the job is unique by session id), and none that was not saved.
-func (s *Store) saveFinalSession(ctx context.Context, cs *call.Session) error {
-	id, ok := parseID(cs.ID)
-	if !ok {
-		return fault.ErrConflict
-	}
-	return s.withTx(ctx, "save session", func(tx dialect.Tx, client *ent.Client) error {
-		u := client.CallSession.Update().
-			Where(callsession.ID(id), callsession.Version(cs.Version())).
-			SetVersion(cs.Version() + 1)
-		if err := setSession(u.Mutation(), cs); err != nil {
-			return err
-		}
-		n, err := u.Save(ctx)
-		if err := affectedOne("save session", n, err, fault.ErrConflict); err != nil {
-			return err
-		}
-		return s.insertJob(ctx, tx, callfinal.Job{SessionID: cs.ID}, &jobqueue.InsertOpts{Unique: true})
-	})
+// announceFinal records the call_final job of a session saved in a final status, in tx: every
+// final session is announced, once (the job is unique by session id), and none that was not
+// saved (saveFinalSession, slots.go).
+func (s *Store) announceFinal(ctx context.Context, tx dialect.Tx, cs *call.Session) error {
+	return s.insertJob(ctx, tx, callfinal.Job{SessionID: cs.ID}, &jobqueue.InsertOpts{Unique: true})
 }

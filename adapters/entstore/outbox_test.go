@@ -52,3 +52,22 @@ func withQueue(t testing.TB, s *entstore.Store) *jobqueue.Queue {
 	s.UseJobs(q)
 	return q
 }
+
+// With the outbox on, the save that ends a call runs in a transaction with its job: the cap's
+// suite, the release racing claims among it, holds there too.
+func TestCallLimitsWithOutbox(t *testing.T) {
+	t.Parallel()
+	for dialect, open := range map[string]func(testing.TB) *entstore.Store{
+		entstore.SQLite:   entstoretest.NewSQLite,
+		entstore.Postgres: entstoretest.NewPostgres,
+	} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			createcalltest.RunCallLimitsSuite(t, func(t *testing.T) createcalltest.Store {
+				s := open(t)
+				withQueue(t, s)
+				return s
+			})
+		})
+	}
+}

@@ -14,11 +14,12 @@ import (
 
 // CreateSession implements createcall.CallStore: one INSERT.
 func (s *Store) CreateSession(ctx context.Context, cs *call.Session) error {
-	return createSession(ctx, s.client, cs)
+	return createSession(ctx, s.client, cs, nil)
 }
 
-// createSession inserts cs through client, which may be bound to a transaction (BeginCall).
-func createSession(ctx context.Context, client *ent.Client, cs *call.Session) error {
+// createSession inserts cs through client, which may be bound to a transaction (BeginCall on
+// SQLite, which claimed a slot for it in the shard slot; nil: no slot).
+func createSession(ctx context.Context, client *ent.Client, cs *call.Session, slot *int) error {
 	id, err := requireID("session", cs.ID)
 	if err != nil {
 		return err
@@ -33,7 +34,7 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 	}
 	c := client.CallSession.Create().
 		SetID(id).SetRequestID(reqID).SetUserID(uid).SetCreatedAt(cs.CreatedAt.UTC()).
-		SetVersion(cs.Version())
+		SetVersion(cs.Version()).SetNillableSlot(slot)
 	// The rendered prompts never change after the session is written, so SaveSession leaves them.
 	if cs.RenderedSystemPrompt != "" {
 		c.SetRenderedSystemPrompt(cs.RenderedSystemPrompt)
@@ -53,29 +54,25 @@ func createSession(ctx context.Context, client *ent.Client, cs *call.Session) er
 // only matches the version cs was read at. No row matched means the session moved on (or is
 // gone): ErrConflict.
 //
-// A session saved in a final status is announced through the call-final outbox in the same
-// transaction (outbox.go) when the store has Jobs; every other save, the successful dial
-// among them, stays one UPDATE outside any transaction.
+// A session saved in a final status gives its slot of the user's cap back in the same
+// statement (slots.go) and, when the store has Jobs, is announced through the call-final outbox
+// in the same transaction (outbox.go); every other save, the successful dial among them, stays
+// one UPDATE outside any transaction.
 func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
-	if s.jobs != nil && cs.Status().Terminal() {
-		if err := s.saveFinalSession(ctx, cs); err != nil {
-			return err
-		}
-		cs.Saved()
-		return nil
-	}
 	id, ok := parseID(cs.ID)
 	if !ok {
 		return fault.ErrConflict
 	}
-	u := s.client.CallSession.Update().
-		Where(callsession.ID(id), callsession.Version(cs.Version())).
-		SetVersion(cs.Version() + 1)
-	if err := setSession(u.Mutation(), cs); err != nil {
-		return err
+	var err error
+	switch {
+	case cs.Status().Terminal():
+		err = s.saveFinalSession(ctx, id, cs)
+	case s.name == SQLite:
+		err = entSaveSession(ctx, s.client, id, cs, false)
+	default:
+		err = s.pgSaveSession(ctx, id, cs)
 	}
-	n, err := u.Save(ctx)
-	if err := affectedOne("save session", n, err, fault.ErrConflict); err != nil {
+	if err != nil {
 		return err
 	}
 	cs.Saved()

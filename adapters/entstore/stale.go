@@ -11,15 +11,16 @@ import (
 
 // StaleDialingSessions implements createcall.CallStore: one SELECT, oldest first.
 //
-// The schema has no index led by status; the planner answers this from the (user_id, status)
-// index or a scan of call_sessions. The reconciler runs it once a minute, not per request.
+// It reads the index of the sessions not ended yet (a dialing session has no ended_at), oldest
+// first; no index holds status, so that the save of a dial's outcome stays a HOT update. The
+// reconciler runs it once a minute, not per request.
 func (s *Store) StaleDialingSessions(ctx context.Context, cutoff time.Time, limit int) ([]*call.Session, error) {
 	out := []*call.Session{}
 	if limit <= 0 {
 		return out, nil
 	}
 	rows, err := s.client.CallSession.Query().
-		Where(callsession.Status(call.StatusDialing.String()), callsession.CreatedAtLT(cutoff.UTC())).
+		Where(callsession.EndedAtIsNil(), callsession.Status(call.StatusDialing.String()), callsession.CreatedAtLT(cutoff.UTC())).
 		Order(ent.Asc(callsession.FieldCreatedAt), ent.Asc(callsession.FieldID)).
 		Limit(limit).
 		All(ctx)

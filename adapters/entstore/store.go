@@ -42,6 +42,8 @@ type Store struct {
 	// secrets seals the lines' credentials; nil when Open was given no key, and then no
 	// credential can be written or read (see credentials.go).
 	secrets *secretbox.Box
+	// opened keeps the line credentials already opened (accounts.go).
+	opened *openedCredentials
 	// jobs records the outbox's jobs in the store's transactions; nil records none (outbox.go).
 	jobs Jobs
 }
@@ -161,7 +163,7 @@ func newStore(db *sql.DB, name string) *Store {
 	if name == SQLite {
 		entDialect = dialect.SQLite
 	}
-	s := &Store{db: db, name: name}
+	s := &Store{db: db, name: name, opened: &openedCredentials{}}
 	s.setDriver(newPreparedDriver(entDialect, db))
 	return s
 }
@@ -180,6 +182,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close releases the connections.
 func (s *Store) Close() error { return s.db.Close() }
+
+// Stats are the connection pool's statistics, for the metrics.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 
 // parseID reads an id the domain holds as a string. Ids are UUIDs; anything else names no row.
 func parseID(id string) (uuid.UUID, bool) {

@@ -115,6 +115,50 @@ func testCreateCallPathRoundTrips(t *testing.T, s *entstore.Store) {
 	step("SaveSession", func() error { return s.SaveSession(ctx, cs) })
 }
 
+// An unkeyed create_call authenticated by its x-api-key costs PostgreSQL three statements: the
+// key with the dial plan, the claim of a slot with the session's INSERT, and the dial's outcome
+// (docs/performance.md lists them). SQLite runs the write in a short transaction instead.
+func TestCreateCallStatements(t *testing.T) {
+	t.Parallel()
+	for dialect, open := range map[string]func(testing.TB) *entstore.Store{
+		entstore.SQLite: entstoretest.NewSQLite, entstore.Postgres: entstoretest.NewPostgres,
+	} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			u := newUser(t, s)
+			l := newLine(t, s, u.ID, "+14155550123")
+			a := newAgent(t, s, u.ID)
+			must(t, s.SetMapping(ctx, l.ID, call.Target{AgentID: a.ID}))
+			plain := identity.NewAPIKey()
+			must(t, s.CreateAPIKey(ctx, identity.APIKey{ID: uuid.NewString(), UserID: u.ID, Prefix: "kupe_x",
+				Hash: identity.HashAPIKey(plain), CreatedAt: base}))
+			counted, n := entstore.Counting(s)
+			h := &createcall.Handler{Plans: counted, Sessions: counted,
+				Carriers: createcall.CarrierSet{call.ProviderTwilio: legCarrier{}}}
+			want := map[string]int64{entstore.Postgres: 3, entstore.SQLite: 7}[dialect]
+			for i := range 3 {
+				before := n.Load()
+				res, err := h.Handle(ctx, createcall.Command{KeyHash: identity.HashAPIKey(plain), To: "+919876543210"})
+				must(t, err)
+				if !res.Success || res.UserID != u.ID || res.Unrecorded != nil {
+					t.Fatalf("call %d: %+v", i, res)
+				}
+				if got := n.Load() - before; got != want {
+					t.Fatalf("call %d took %d statements, want %d", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// legCarrier accepts every dial.
+type legCarrier struct{}
+
+func (legCarrier) Dial(context.Context, createcall.DialRequest) (string, error) {
+	return "CA" + uuid.NewString(), nil
+}
+
 func testSaveSessionKeepsVersions(t *testing.T, s *entstore.Store) {
 	u := newUser(t, s)
 	l := newLine(t, s, u.ID, "+14155550123")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
+	"github.com/kupe-voice/kupe/domain/identity"
 )
 
 // publicProvider is the only telephony label a response carries: Kupe never names the vendor.
@@ -41,22 +42,20 @@ func (s *server) createCall(c *gin.Context) {
 	)
 	q := queryParams{keys: createCallKeys, values: values[:], found: found[:]}
 	if err := q.parse(c.Request.URL.RawQuery); err != nil {
-		fail(c, err)
+		s.failAuthenticated(c, err)
 		return
 	}
 	vars, err := s.readVariables(c.Request)
 	if err != nil {
-		fail(c, err)
+		s.failAuthenticated(c, err)
 		return
 	}
 	key, err := idempotencyKey(c.Request.Header)
 	if err != nil {
-		fail(c, err)
+		s.failAuthenticated(c, err)
 		return
 	}
-	p, _ := principal(c)
 	cmd := createcall.Command{
-		UserID:         p.UserID,
 		To:             values[qPhone],
 		AgentID:        values[qAgent],
 		WorkflowID:     values[qWorkflow],
@@ -67,6 +66,12 @@ func (s *server) createCall(c *gin.Context) {
 		RingTimeoutSeconds: values[qRingTimeout],
 		MaxDurationSeconds: values[qMaxDuration],
 		MachineDetection:   values[qMachineDetection],
+	}
+	if plain, ok := deferredKey(c); ok {
+		cmd.KeyHash = identity.HashAPIKey(plain)
+	} else {
+		p, _ := principal(c)
+		cmd.UserID = p.UserID
 	}
 	res, err := s.deps.CreateCall.Handle(c.Request.Context(), cmd)
 	if err != nil {

@@ -373,3 +373,18 @@ func TestNewRefusesMissingDeps(t *testing.T) {
 	}()
 	httpapi.New(httpapi.Deps{}, httpapi.Config{}, nil)
 }
+
+// With shared rate limits /health says whether Redis answers, and stays 200 when it does not;
+// without them it says nothing of Redis.
+func TestHealthReportsRedis(t *testing.T) {
+	if body := decode(t, newRig(t).get("/health", "")); body["redis"] != nil {
+		t.Fatalf("health without Redis = %v, want no redis field", body)
+	}
+	for _, state := range []string{"connected", "disconnected"} {
+		r := newRig(t, func(d *httpapi.Deps, _ *httpapi.Config) { d.Redis = redisStatus(state) })
+		w := r.get("/health", "")
+		if body := decode(t, w); w.Code != http.StatusOK || body["redis"] != state || body["status"] != "healthy" {
+			t.Fatalf("health with Redis %s = %d %v", state, w.Code, body)
+		}
+	}
+}

@@ -45,6 +45,15 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 	if d.Readiness == nil {
 		d.Readiness = &httpapi.Readiness{}
 	}
+	if d.Metrics == nil {
+		d.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+			_, _ = io.WriteString(w, "# TYPE kupe_up gauge\nkupe_up 1\n")
+		})
+	}
+	if d.Redis == nil {
+		d.Redis = redisStatus("connected")
+	}
 	withCampaigns(d, nil)
 	if d.Webhooks == nil {
 		d.Webhooks = webhookDeps(mem, memstore.NewWebhooks(nil), true)
@@ -58,6 +67,11 @@ func allRoutes(d *httpapi.Deps, _ *httpapi.Config) {
 		d.Hangups = &callevents.HangupHandler{Sessions: mem, Lines: mem, Carriers: d.CreateCall.Carriers}
 	}
 }
+
+// redisStatus is a shared limiter whose Redis is always in one state.
+type redisStatus string
+
+func (r redisStatus) Status() string { return string(r) }
 
 // checkAllRoutes fails t when a dependency that may leave routes out is unset: a field added to
 // Deps must be set in allRoutes, so that the route tests see its routes.
@@ -140,6 +154,24 @@ func (k keysFailing) APIKeyByHash(context.Context, identity.KeyHash) (identity.A
 	return identity.APIKey{}, k.err
 }
 
+// plansFailing is create_call's dial plan, which reads its x-api-key too, failing with err.
+type plansFailing struct{ err error }
+
+func (p plansFailing) DialPlan(context.Context, createcall.DialPlanQuery) (createcall.DialPlan, error) {
+	return createcall.DialPlan{}, p.err
+}
+
+// keysFail makes every read of a key fail with err: the Authenticator's, and create_call's
+// with its dial plan.
+func keysFail(err error) rigOption {
+	return func(d *httpapi.Deps, _ *httpapi.Config) {
+		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: err}}
+		h := *d.CreateCall
+		h.Plans = plansFailing{err: err}
+		d.CreateCall = &h
+	}
+}
+
 // linesFailing is the line reader of the carrier events, failing with err; the carrier events
 // read nothing else of the catalog.
 type linesFailing struct {
@@ -205,12 +237,8 @@ func genericExchanges(x *exchanger, doc *openapi3.T) {
 	t := x.t
 	r := specRig(t)
 	a := r.user(money.FromUnits(5), true)
-	broken := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: errors.New("pool exhausted")}}
-	})
-	down := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) {
-		d.Auth = &accounts.Authenticator{Keys: keysFailing{err: fmt.Errorf("read key: %w", fault.ErrUnavailable)}}
-	})
+	broken := specRig(t, keysFail(errors.New("pool exhausted")))
+	down := specRig(t, keysFail(fmt.Errorf("read key: %w", fault.ErrUnavailable)))
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.Security != nil && len(*op.Security) == 0 {
@@ -278,6 +306,9 @@ func serviceExchanges(x *exchanger) {
 		d.Pinger = pingerFunc(func(context.Context) error { return errors.New("connection refused") })
 	})
 	x.do(dbDown, "health with the database down", http.StatusServiceUnavailable, get("/health"))
+	redisDown := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) { d.Redis = redisStatus("disconnected") })
+	x.do(redisDown, "health with Redis down", http.StatusOK, get("/health"))
+	x.do(r, "metrics", http.StatusOK, get("/metrics"))
 
 	x.do(r, "ready", http.StatusOK, get("/ready"))
 	x.do(dbDown, "not ready: database down", http.StatusServiceUnavailable, get("/ready"))

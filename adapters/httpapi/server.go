@@ -60,6 +60,20 @@ type Deps struct {
 	DoNotCall *campaigns.DoNotCall
 	// Webhooks serves agent webhooks, both ways (webhooks.go); nil leaves those routes out.
 	Webhooks *Webhooks
+	// Metrics serves GET /metrics (Prometheus' exposition format); nil leaves the route out.
+	Metrics http.Handler
+	// Redis, when the rate limits are shared through Redis, says whether it answers: /health
+	// reports it (and stays 200 without it). nil: no Redis, and /health says nothing of it.
+	Redis RedisStatus
+	// Middleware runs around every request before the API's own (which gives the request its
+	// id, renders errors and logs): metrics and the access log, which so see the final status
+	// and the whole duration.
+	Middleware []gin.HandlerFunc
+}
+
+// RedisStatus is the shared rate limiter's view of Redis: "connected" or "disconnected".
+type RedisStatus interface {
+	Status() string
 }
 
 // Config is the HTTP adapter's configuration.
@@ -73,6 +87,9 @@ type Config struct {
 	// that may call create_call; empty allows none (requests without an Origin are not browsers'
 	// and always pass).
 	AllowedOrigins []string
+	// NoRequestLog drops the debug line each request is logged with, for a deployment whose
+	// Middleware writes an access log instead.
+	NoRequestLog bool
 	// BatchEventsInterval is how often a batch's event stream reads its counts; zero is
 	// DefaultBatchEventsInterval.
 	BatchEventsInterval time.Duration
@@ -110,11 +127,15 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 	e.HandleMethodNotAllowed = true
 	// The API reads no client address; trusting no proxy keeps forged X-Forwarded-For out of it.
 	_ = e.SetTrustedProxies(nil)
+	e.Use(deps.Middleware...)
 	e.Use(s.edge, s.cors)
 	e.NoRoute(func(c *gin.Context) { fail(c, errRouteNotFound) })
 	e.NoMethod(func(c *gin.Context) { fail(c, errMethodNotAllowed) })
 
 	e.GET("/health", s.health)
+	if deps.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(deps.Metrics))
+	}
 	e.GET("/ready", s.ready)
 	e.GET("/openapi.json", s.openAPIDocument)
 	e.GET("/docs", s.apiReference)
@@ -122,8 +143,8 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 		e.POST(StatusCallbackPath, s.statusCallback)
 		e.POST(AMDCallbackPath, s.amdCallback)
 	}
+	e.POST("/api/call/create_call", s.authenticateCreateCall, s.requireAllowedOrigin, s.createCall)
 	authed := e.Group("", s.authenticate)
-	authed.POST("/api/call/create_call", s.requireAllowedOrigin, s.createCall)
 	authed.GET("/api/v1/me", s.me)
 	authed.GET("/api/v1/call-analytics", s.callAnalytics)
 	authed.GET("/api/v1/call-analytics/export", kupeBadRequest, s.exportCallAnalytics)
@@ -234,6 +255,9 @@ func (s *server) logError(c *gin.Context, rid string, e *gin.Error, status int) 
 // logRequest writes the one debug line per request. It logs the route pattern, never the URL:
 // the query carries phone numbers.
 func (s *server) logRequest(c *gin.Context, rid string, start time.Time) {
+	if s.cfg.NoRequestLog {
+		return
+	}
 	ce := s.log.Check(zap.DebugLevel, "http request")
 	if ce == nil {
 		return

@@ -53,38 +53,62 @@ func (s *Store) limitsOf(userID string) identity.Limits {
 	return l
 }
 
-// sessionIndex lets BeginCall answer without a scan of every session, as the database answers
-// from its indexes: the request ids in use, and each user's active sessions with the time each
-// was created.
+// sessionIndex keeps what BeginCall reads without a scan of every session, as the database
+// answers from its indexes: the request ids in use, and the sessions holding a slot of their
+// user's cap on active calls, with the time each was created.
 type sessionIndex struct {
 	requests map[string]struct{}
-	active   map[string]map[string]time.Time // user id -> session id -> created at
+	slots    map[string]map[string]time.Time // user id -> session id -> created at
 	created  map[string][]sessionKey         // user id -> every session, oldest first (export.go)
 }
 
-// put notes a session as stored; the caller holds s.mu.
+// put notes a session as stored; a session in a final status gives its slot back. The caller
+// holds s.mu.
 func (ix *sessionIndex) put(cs *call.Session) {
 	if ix.requests == nil {
-		ix.requests, ix.active = map[string]struct{}{}, map[string]map[string]time.Time{}
+		ix.requests, ix.slots = map[string]struct{}{}, map[string]map[string]time.Time{}
 	}
 	if _, seen := ix.requests[cs.RequestID]; !seen {
 		ix.addCreated(cs)
 	}
 	ix.requests[cs.RequestID] = struct{}{}
-	mine := ix.active[cs.UserID]
-	if !cs.Status().Active() {
-		delete(mine, cs.ID)
-		return
+	if cs.Status().Terminal() {
+		delete(ix.slots[cs.UserID], cs.ID)
 	}
+}
+
+// claim gives cs a slot of its user's cap; the caller holds s.mu.
+func (ix *sessionIndex) claim(cs *call.Session) {
+	mine := ix.slots[cs.UserID]
 	if mine == nil {
 		mine = map[string]time.Time{}
-		ix.active[cs.UserID] = mine
+		ix.slots[cs.UserID] = mine
 	}
 	mine[cs.ID] = cs.CreatedAt
 }
 
-// BeginCall implements createcall.CallStore: the cap is counted and the session written under
-// the store's one lock.
+// releaseStale gives back the slots of the user's sessions created at or before before (of
+// every user's when userID is ""), moving their versions on as the database does. The caller
+// holds s.mu.
+func (s *Store) releaseStale(userID string, before time.Time) int {
+	n := 0
+	for uid, mine := range s.ix.slots {
+		if userID != "" && uid != userID {
+			continue
+		}
+		for id, at := range mine {
+			if !at.After(before) {
+				delete(mine, id)
+				s.versions[id]++
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// BeginCall implements createcall.CallStore: the slots are counted and the session written
+// under the store's one lock.
 func (s *Store) BeginCall(_ context.Context, b createcall.BeginCall) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -103,13 +127,8 @@ func (s *Store) BeginCall(_ context.Context, b createcall.BeginCall) error {
 	if _, ok := s.ix.requests[cs.RequestID]; ok || taken {
 		return fault.ErrAlreadyExists
 	}
-	active := 0
-	for _, at := range s.ix.active[cs.UserID] {
-		if at.After(b.ActiveSince) {
-			active++
-		}
-	}
-	if active >= b.MaxActive {
+	if len(s.ix.slots[cs.UserID]) >= b.MaxActive &&
+		(s.releaseStale(cs.UserID, b.ActiveSince) == 0 || len(s.ix.slots[cs.UserID]) >= b.MaxActive) {
 		return createcall.ErrConcurrencyLimit
 	}
 	if r := b.Idempotency; r != nil {
@@ -121,7 +140,16 @@ func (s *Store) BeginCall(_ context.Context, b createcall.BeginCall) error {
 		s.idem[k] = rec
 	}
 	s.put(cs)
+	s.ix.claim(cs)
 	return nil
+}
+
+// RepairActiveCalls implements createcall.CallStore. The slots are the sessions themselves
+// here, so no count can drift: it only releases the stale ones.
+func (s *Store) RepairActiveCalls(_ context.Context, staleBefore time.Time) (createcall.ActiveCallRepair, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return createcall.ActiveCallRepair{Released: s.releaseStale("", staleBefore)}, nil
 }
 
 // CompleteIdempotency implements createcall.CallStore.

@@ -61,7 +61,15 @@ func (s *Store) DialPlan(_ context.Context, q createcall.DialPlanQuery) (createc
 	userID := q.UserID
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	plan := createcall.DialPlan{Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
+	var key *identity.APIKey
+	if q.ByKey() {
+		k, ok := s.keyByHash(q.KeyHash)
+		if !ok {
+			return createcall.DialPlan{}, fault.ErrUnauthenticated
+		}
+		key, userID = &k, k.UserID
+	}
+	plan := createcall.DialPlan{UserID: userID, Key: key, Agents: map[string]call.Agent{}, Workflows: map[string]call.Workflow{}}
 	plan.Credits = s.users[userID].Credits
 	s.planLimits(&plan, userID, q)
 	addTarget := func(t call.Target) {
@@ -192,12 +200,20 @@ func (s *Store) ListSessions(_ context.Context, userID string, offset, limit int
 func (s *Store) APIKeyByHash(_ context.Context, hash identity.KeyHash) (identity.APIKey, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, k := range s.keys {
-		if k.Hash == hash && k.RevokedAt.IsZero() {
-			return k, nil
-		}
+	if k, ok := s.keyByHash(hash); ok {
+		return k, nil
 	}
 	return identity.APIKey{}, fault.ErrNotFound
+}
+
+// keyByHash finds the live key with that hash; the caller holds s.mu.
+func (s *Store) keyByHash(hash identity.KeyHash) (identity.APIKey, bool) {
+	for _, k := range s.keys {
+		if k.Hash == hash && k.RevokedAt.IsZero() {
+			return k, true
+		}
+	}
+	return identity.APIKey{}, false
 }
 
 // CreateUser implements accounts.UserStore.

@@ -18,7 +18,7 @@ func BenchmarkReserve(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := l.Reserve(ctx, "u", 1e9, 1e9, 0); !ok {
+		if _, ok := l.Take(ctx, "u", 1e9, 1e9, 0); !ok {
 			b.Fatal("refused")
 		}
 	}
@@ -36,7 +36,7 @@ func BenchmarkReserveParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
-			if _, ok := l.Reserve(ctx, "u", 1e9, 1e9, 0); !ok {
+			if _, ok := l.Take(ctx, "u", 1e9, 1e9, 0); !ok {
 				b.Error("refused")
 				return
 			}
@@ -58,10 +58,10 @@ func BenchmarkReserveRedisDown(b *testing.B) {
 	}
 	defer l.Close()
 	ctx := context.Background()
-	l.Reserve(ctx, "u", 1e9, 1e9, 0) // finds Redis down
+	l.Take(ctx, "u", 1e9, 1e9, 0) // finds Redis down
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := l.Reserve(ctx, "u", 1e9, 1e9, 0); !ok {
+		if _, ok := l.Take(ctx, "u", 1e9, 1e9, 0); !ok {
 			b.Fatal("refused")
 		}
 	}

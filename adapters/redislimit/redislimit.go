@@ -184,13 +184,20 @@ func Open(rawURL string, o Options) (*Limiter, error) {
 // Close closes the client Open made; it does nothing to a client given to New.
 func (l *Limiter) Close() error { return l.closer() }
 
-// Reserve takes a token from key's bucket, which refills at rate tokens a second and holds at
-// most burst, in Redis, so that every replica draws on the same bucket. When a token is free
-// within maxWait it is taken, ok is true and wait is how long the caller must wait before acting
-// (0: at once). Otherwise nothing is taken, ok is false and wait is how long until a token would
-// be free. A rate that is not positive means no limit. A bucket seen for the first time starts
+// Reserve implements create_call's RateLimiter port (createcall.RateLimiter) with Take. It never
+// fails: while Redis cannot answer, the process's own buckets do.
+func (l *Limiter) Reserve(ctx context.Context, key string, rate float64, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	wait, ok := l.Take(ctx, key, rate, burst, maxWait)
+	return wait, ok, nil
+}
+
+// Take takes a token from key's bucket, which refills at rate tokens a second and holds at most
+// burst, in Redis, so that every replica draws on the same bucket. When a token is free within
+// maxWait it is taken, ok is true and wait is how long the caller must wait before acting (0: at
+// once). Otherwise nothing is taken, ok is false and wait is how long until a token would be
+// free. A rate that is not positive means no limit. A bucket seen for the first time starts
 // full. Redis unreachable, slow or erring, the process's own buckets answer instead.
-func (l *Limiter) Reserve(ctx context.Context, key string, rate float64, burst int, maxWait time.Duration) (wait time.Duration, ok bool) {
+func (l *Limiter) Take(ctx context.Context, key string, rate float64, burst int, maxWait time.Duration) (wait time.Duration, ok bool) {
 	if rate <= 0 || math.IsNaN(rate) || math.IsInf(rate, 1) {
 		return 0, true
 	}
@@ -341,16 +348,4 @@ func (l *Limiter) Ping(ctx context.Context) error {
 		l.failed(probe, err)
 	}
 	return err
-}
-
-// NoContext returns l with the context-free Reserve of the port as it was before the
-// restructuring: Reserve(key, rate, burst, maxWait).
-func (l *Limiter) NoContext() NoContext { return NoContext{l} }
-
-// NoContext is a Limiter whose Reserve takes no context (Limiter.NoContext).
-type NoContext struct{ l *Limiter }
-
-// Reserve is Limiter.Reserve with context.Background().
-func (n NoContext) Reserve(key string, rate float64, burst int, maxWait time.Duration) (time.Duration, bool) {
-	return n.l.Reserve(context.Background(), key, rate, burst, maxWait)
 }

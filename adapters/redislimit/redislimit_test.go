@@ -20,6 +20,7 @@ import (
 
 	"github.com/kupe-voice/kupe/adapters/ratelimit"
 	"github.com/kupe-voice/kupe/adapters/redislimit"
+	"github.com/kupe-voice/kupe/application/createcall"
 )
 
 // The tests need the Redis at 127.0.0.1:6379 (KUPE_TEST_REDIS_URL to use another); they skip
@@ -174,7 +175,7 @@ func TestTwoReplicasShareTheRate(t *testing.T) {
 	allowed := map[*replica]int{}
 	for step := 0; step <= 1000; step++ {
 		for _, r := range []*replica{a, b} {
-			wait, ok := r.Reserve(ctx, "u1", 10, 20, 0)
+			wait, ok := r.Take(ctx, "u1", 10, 20, 0)
 			wantWait, wantOK := one.Take("u1", 10, 20, 0)
 			// The process's buckets count tokens in floats: their waits may be a nanosecond short.
 			if ok != wantOK || (wait-wantWait).Abs() > time.Microsecond {
@@ -206,7 +207,7 @@ func TestPacingAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	var waits []time.Duration
 	for _, r := range []*replica{a, b, a} {
-		wait, ok := r.Reserve(ctx, "line:L1", 4, 1, time.Second)
+		wait, ok := r.Take(ctx, "line:L1", 4, 1, time.Second)
 		if !ok {
 			t.Fatalf("refused within maxWait; waits so far %v", waits)
 		}
@@ -216,19 +217,19 @@ func TestPacingAcrossReplicas(t *testing.T) {
 		t.Fatalf("waits = %v, want the dials spaced a quarter second apart: %v", waits, want)
 	}
 	// The next slot is 750ms away: over a maxWait of 600ms it is refused and taken by no one.
-	if wait, ok := b.Reserve(ctx, "line:L1", 4, 1, 600*time.Millisecond); ok || wait != 750*time.Millisecond {
+	if wait, ok := b.Take(ctx, "line:L1", 4, 1, 600*time.Millisecond); ok || wait != 750*time.Millisecond {
 		t.Fatalf("over maxWait: wait %v ok %v, want refused with 750ms", wait, ok)
 	}
-	if wait, ok := a.Reserve(ctx, "line:L1", 4, 1, time.Second); !ok || wait != 750*time.Millisecond {
+	if wait, ok := a.Take(ctx, "line:L1", 4, 1, time.Second); !ok || wait != 750*time.Millisecond {
 		t.Fatalf("after a refusal: wait %v ok %v, want the same slot", wait, ok)
 	}
 	// 800ms later the next slot, at 1s, is 200ms away.
 	c.add(800 * time.Millisecond)
-	if wait, ok := b.Reserve(ctx, "line:L1", 4, 1, time.Second); !ok || wait != 200*time.Millisecond {
+	if wait, ok := b.Take(ctx, "line:L1", 4, 1, time.Second); !ok || wait != 200*time.Millisecond {
 		t.Fatalf("after 800ms: wait %v ok %v, want 200ms", wait, ok)
 	}
 	// Another line has its own pacing.
-	if wait, ok := b.Reserve(ctx, "line:L2", 4, 1, 0); !ok || wait != 0 {
+	if wait, ok := b.Take(ctx, "line:L2", 4, 1, 0); !ok || wait != 0 {
 		t.Fatalf("another line: wait %v ok %v", wait, ok)
 	}
 }
@@ -240,32 +241,32 @@ func TestBurstThenRate(t *testing.T) {
 	ctx := context.Background()
 	// 2 a second with a burst of 4: four at once, then one every half second.
 	for i, r := range []*replica{a, b, a, b} {
-		if wait, ok := r.Reserve(ctx, "u", 2, 4, 0); !ok || wait != 0 {
+		if wait, ok := r.Take(ctx, "u", 2, 4, 0); !ok || wait != 0 {
 			t.Fatalf("request %d of the burst: wait %v ok %v", i, wait, ok)
 		}
 	}
-	if wait, ok := a.Reserve(ctx, "u", 2, 4, 0); ok || wait != 500*time.Millisecond {
+	if wait, ok := a.Take(ctx, "u", 2, 4, 0); ok || wait != 500*time.Millisecond {
 		t.Fatalf("fifth request: wait %v ok %v, want refused with 500ms", wait, ok)
 	}
-	if _, ok := a.Reserve(ctx, "v", 2, 4, 0); !ok {
+	if _, ok := a.Take(ctx, "v", 2, 4, 0); !ok {
 		t.Fatal("another key was refused")
 	}
 	c.add(499 * time.Millisecond)
-	if _, ok := b.Reserve(ctx, "u", 2, 4, 0); ok {
+	if _, ok := b.Take(ctx, "u", 2, 4, 0); ok {
 		t.Fatal("a token appeared before its time")
 	}
 	c.add(time.Millisecond)
-	if _, ok := b.Reserve(ctx, "u", 2, 4, 0); !ok {
+	if _, ok := b.Take(ctx, "u", 2, 4, 0); !ok {
 		t.Fatal("no token after half a second")
 	}
 	// A long pause refills to the burst, no further.
 	c.add(time.Hour)
 	for i := range 4 {
-		if _, ok := []*replica{a, b}[i%2].Reserve(ctx, "u", 2, 4, 0); !ok {
+		if _, ok := []*replica{a, b}[i%2].Take(ctx, "u", 2, 4, 0); !ok {
 			t.Fatalf("request %d after a pause refused", i)
 		}
 	}
-	if _, ok := a.Reserve(ctx, "u", 2, 4, 0); ok {
+	if _, ok := a.Take(ctx, "u", 2, 4, 0); ok {
 		t.Fatal("the bucket held more than its burst")
 	}
 }
@@ -278,13 +279,13 @@ func TestFractionalRate(t *testing.T) {
 	b := open(t, url, redislimit.Options{Prefix: p, Now: c.now})
 	ctx := context.Background()
 	for k := range 3000 { // slots over 1000 seconds
-		wait, ok := []*replica{a, b}[k%2].Reserve(ctx, "line:L", 3, 1, time.Hour)
+		wait, ok := []*replica{a, b}[k%2].Take(ctx, "line:L", 3, 1, time.Hour)
 		if want := time.Duration(math.Round(float64(k)*1e6/3)) * time.Microsecond; !ok || wait != want {
 			t.Fatalf("slot %d: wait %v ok %v, want %v", k, wait, ok, want)
 		}
 	}
 	c.add(10 * time.Second)
-	if wait, ok := a.Reserve(ctx, "line:L", 3, 1, time.Hour); !ok || wait != 990*time.Second {
+	if wait, ok := a.Take(ctx, "line:L", 3, 1, time.Hour); !ok || wait != 990*time.Second {
 		t.Fatalf("10s later: wait %v ok %v, want slot 3000 at 1000s", wait, ok)
 	}
 }
@@ -301,7 +302,7 @@ func TestRedisClock(t *testing.T) {
 	allowed := 0
 	var refused []time.Duration
 	for i := range 12 {
-		wait, ok := []*replica{a, b}[i%2].Reserve(ctx, "u", rate, 5, 0)
+		wait, ok := []*replica{a, b}[i%2].Take(ctx, "u", rate, 5, 0)
 		if ok {
 			allowed++
 		} else {
@@ -322,13 +323,13 @@ func TestRedisClock(t *testing.T) {
 	start = time.Now()
 	var waits []time.Duration
 	for i := range 3 {
-		wait, ok := []*replica{a, b}[i%2].Reserve(ctx, "line:L", rate, 1, time.Hour)
+		wait, ok := []*replica{a, b}[i%2].Take(ctx, "line:L", rate, 1, time.Hour)
 		if !ok {
 			t.Fatalf("dial %d refused within an hour", i)
 		}
 		waits = append(waits, wait)
 	}
-	wait, ok := a.Reserve(ctx, "line:L", rate, 1, 2500*time.Second)
+	wait, ok := a.Take(ctx, "line:L", rate, 1, 2500*time.Second)
 	elapsed = time.Since(start)
 	if ok {
 		t.Fatalf("a slot 3000s ahead was given within a maxWait of 2500s (wait %v)", wait)
@@ -353,7 +354,7 @@ func TestConcurrentReservationsNeverExceedTheBurst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, ok := []*replica{a, b}[i%2].Reserve(context.Background(), "u", 0.001, 10, 0); ok {
+			if _, ok := []*replica{a, b}[i%2].Take(context.Background(), "u", 0.001, 10, 0); ok {
 				allowed.Add(1)
 			}
 		}()
@@ -371,7 +372,7 @@ func TestNoRateMeansNoLimitAndNoKey(t *testing.T) {
 	url, p := redisURL(t), prefix(t)
 	a := open(t, url, redislimit.Options{Prefix: p})
 	for range 100 {
-		if wait, ok := a.Reserve(context.Background(), "u", 0, 0, 0); !ok || wait != 0 {
+		if wait, ok := a.Take(context.Background(), "u", 0, 0, 0); !ok || wait != 0 {
 			t.Fatal("a zero rate limited")
 		}
 	}
@@ -379,8 +380,8 @@ func TestNoRateMeansNoLimitAndNoKey(t *testing.T) {
 		t.Fatalf("keys written for no limit: %v", k)
 	}
 	// A burst below one is one.
-	a.Reserve(context.Background(), "u", 0.001, 0, 0)
-	if _, ok := a.Reserve(context.Background(), "u", 0.001, 0, 0); ok {
+	a.Take(context.Background(), "u", 0.001, 0, 0)
+	if _, ok := a.Take(context.Background(), "u", 0.001, 0, 0); ok {
 		t.Fatal("a burst of 0 allowed two")
 	}
 	if k := keys(t, p); len(k) != 1 || k[0] != p+"u" {
@@ -401,18 +402,18 @@ func TestUnreachableRedisFallsBack(t *testing.T) {
 	a := open(t, "redis://"+addr+"/0", redislimit.Options{Now: c.now})
 	ctx := context.Background()
 	for i := range 2 {
-		if wait, ok := a.Reserve(ctx, "u", 1, 2, 0); !ok || wait != 0 {
+		if wait, ok := a.Take(ctx, "u", 1, 2, 0); !ok || wait != 0 {
 			t.Fatalf("request %d within the local burst: wait %v ok %v", i, wait, ok)
 		}
 	}
-	if wait, ok := a.Reserve(ctx, "u", 1, 2, 0); ok || wait != time.Second {
+	if wait, ok := a.Take(ctx, "u", 1, 2, 0); ok || wait != time.Second {
 		t.Fatalf("third request: wait %v ok %v, want the local bucket to refuse it for 1s", wait, ok)
 	}
 	// Pacing falls back too.
-	if wait, ok := a.Reserve(ctx, "line:L", 4, 1, time.Second); !ok || wait != 0 {
+	if wait, ok := a.Take(ctx, "line:L", 4, 1, time.Second); !ok || wait != 0 {
 		t.Fatalf("first dial: wait %v ok %v", wait, ok)
 	}
-	if wait, ok := a.Reserve(ctx, "line:L", 4, 1, time.Second); !ok || wait != 250*time.Millisecond {
+	if wait, ok := a.Take(ctx, "line:L", 4, 1, time.Second); !ok || wait != 250*time.Millisecond {
 		t.Fatalf("second dial: wait %v ok %v", wait, ok)
 	}
 	if n := a.fallbacks.Load(); n != 5 {
@@ -425,7 +426,7 @@ func TestUnreachableRedisFallsBack(t *testing.T) {
 		t.Fatalf("logged %d times that Redis is unreachable, want once: %v", n, a.logs.All())
 	}
 	// A limit of none still needs no Redis and is no fallback.
-	a.Reserve(ctx, "u", 0, 0, 0)
+	a.Take(ctx, "u", 0, 0, 0)
 	if n := a.fallbacks.Load(); n != 5 {
 		t.Fatalf("OnFallback called for no limit (%d)", n)
 	}
@@ -436,7 +437,7 @@ func TestStalledRedisTimesOut(t *testing.T) {
 	px := newProxy(t, redisURL(t))
 	px.set(stall)
 	a := open(t, px.url(), redislimit.Options{Prefix: prefix(t), Timeout: 50 * time.Millisecond, Now: newClock().now})
-	if _, ok := a.Reserve(context.Background(), "u", 1, 1, 0); !ok {
+	if _, ok := a.Take(context.Background(), "u", 1, 1, 0); !ok {
 		t.Fatal("the local bucket refused the first request")
 	}
 	if a.fallbacks.Load() != 1 || a.Status() != "disconnected" || a.logged(downMsg) != 1 {
@@ -457,14 +458,14 @@ func TestBackoffAndRecovery(t *testing.T) {
 	if a.Status() != "connected" || a.logged("shared through redis") != 1 {
 		t.Fatalf("status %s, logs %v", a.Status(), a.logs.All())
 	}
-	if _, ok := a.Reserve(ctx, "u", 0.001, 2, 0); !ok || a.fallbacks.Load() != 0 {
+	if _, ok := a.Take(ctx, "u", 0.001, 2, 0); !ok || a.fallbacks.Load() != 0 {
 		t.Fatalf("first request: ok %v, fallbacks %d", ok, a.fallbacks.Load())
 	}
 
 	px.set(refuse)
 	before := sent.Load()
 	for i := range 6 {
-		if _, ok := a.Reserve(ctx, "w", 1, 10, 0); !ok {
+		if _, ok := a.Take(ctx, "w", 1, 10, 0); !ok {
 			t.Fatalf("request %d refused by the local bucket", i)
 		}
 	}
@@ -479,7 +480,7 @@ func TestBackoffAndRecovery(t *testing.T) {
 		t.Helper()
 		c.add(step)
 		n := sent.Load()
-		a.Reserve(ctx, "w", 1, 10, 0)
+		a.Take(ctx, "w", 1, 10, 0)
 		return sent.Load() - n
 	}
 	if n := probes(999 * time.Millisecond); n != 0 {
@@ -505,14 +506,14 @@ func TestBackoffAndRecovery(t *testing.T) {
 	served := a.fallbacks.Load()
 
 	// Meanwhile the other replica drew the shared bucket's last token.
-	if _, ok := other.Reserve(ctx, "u", 0.001, 2, 0); !ok {
+	if _, ok := other.Take(ctx, "u", 0.001, 2, 0); !ok {
 		t.Fatal("the other replica was refused the second token")
 	}
 	px.set(up)
 	c.add(time.Millisecond)
 	// Back through Redis: the bucket is the shared one, now empty, its next token 1000s after
 	// the first one was taken.
-	if wait, ok := a.Reserve(ctx, "u", 0.001, 2, 0); ok || wait != 1000*time.Second-c.now().Sub(start) {
+	if wait, ok := a.Take(ctx, "u", 0.001, 2, 0); ok || wait != 1000*time.Second-c.now().Sub(start) {
 		t.Fatalf("after recovery: wait %v ok %v, want the shared bucket's refusal", wait, ok)
 	}
 	if a.fallbacks.Load() != served || a.Status() != "connected" || a.logged(upMsg) != 1 {
@@ -520,7 +521,7 @@ func TestBackoffAndRecovery(t *testing.T) {
 	}
 	// Down again, the backoff starts from its first value.
 	px.set(refuse)
-	a.Reserve(ctx, "w", 1, 10, 0)
+	a.Take(ctx, "w", 1, 10, 0)
 	if a.logged(downMsg) != 2 {
 		t.Fatalf("second outage logged %d times in all, want once more", a.logged(downMsg))
 	}
@@ -556,7 +557,7 @@ func TestCancelledRequestIsNoOutage(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, ok := a.Reserve(ctx, "u", 1, 1, 0); !ok {
+	if _, ok := a.Take(ctx, "u", 1, 1, 0); !ok {
 		t.Fatal("refused")
 	}
 	if a.fallbacks.Load() != 1 || a.Status() != "connected" || a.logged(downMsg) != 0 {
@@ -570,16 +571,17 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Open(%q) accepted", u)
 		}
 	}
-	// A client of the caller's own, and the port's older context-free form.
+	// A client of the caller's own, through the port's Reserve: the same buckets, never an error.
 	opt, _ := redis.ParseURL(redisURL(t))
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
-	l := redislimit.New(rdb, redislimit.Options{Prefix: prefix(t)}).NoContext()
-	if _, ok := l.Reserve("u", 0.001, 1, 0); !ok {
-		t.Fatal("first request refused")
+	var l createcall.RateLimiter = redislimit.New(rdb, redislimit.Options{Prefix: prefix(t)})
+	ctx := context.Background()
+	if _, ok, err := l.Reserve(ctx, "u", 0.001, 1, 0); !ok || err != nil {
+		t.Fatalf("first request refused: %v", err)
 	}
-	if wait, ok := l.Reserve("u", 0.001, 1, 0); ok || wait <= 999*time.Second {
-		t.Fatalf("second request: wait %v ok %v", wait, ok)
+	if wait, ok, err := l.Reserve(ctx, "u", 0.001, 1, 0); ok || err != nil || wait <= 999*time.Second {
+		t.Fatalf("second request: wait %v ok %v err %v", wait, ok, err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
+	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 )
@@ -97,7 +98,7 @@ func TestRESTClientIsCachedPerCredentials(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n++
 		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid":"CA%032d"}`, n)
+		fmt.Fprintf(w, `{"sid":"CA%032d","status":"queued"}`, n)
 	}))
 	defer srv.Close()
 	c, err := New(Config{
@@ -110,15 +111,16 @@ func TestRESTClientIsCachedPerCredentials(t *testing.T) {
 	}
 	req := createcall.DialRequest{From: "+14155550100", To: "+14155550123", Credentials: call.Credentials{
 		"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "token1"}}
-	for range 3 {
-		if _, err := c.Dial(context.Background(), req); err != nil {
+	fetch := func(creds call.Credentials) {
+		t.Helper()
+		if _, err := c.FetchCall(context.Background(), callevents.FetchRequest{LegID: "CA1", Credentials: creds}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	req.Credentials = call.Credentials{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "token2"}
-	if _, err := c.Dial(context.Background(), req); err != nil {
-		t.Fatal(err)
+	for range 3 {
+		fetch(req.Credentials)
 	}
+	fetch(call.Credentials{"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "token2"})
 	clients := 0
 	c.clients.Range(func(any, any) bool { clients++; return true })
 	if clients != 2 {

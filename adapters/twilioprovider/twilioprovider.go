@@ -1,5 +1,6 @@
-// Package twilioprovider places calls through Twilio's REST API (twilio-go's Api.CreateCall) and
-// connects each answered call to the voice agent's media stream.
+// Package twilioprovider places calls through Twilio's REST API (the Calls create request, sent
+// as twilio-go sends it: create.go) and connects each answered call to the voice agent's media
+// stream; it looks calls up with twilio-go's Api.FetchCall.
 package twilioprovider
 
 import (
@@ -16,7 +17,6 @@ import (
 
 	twilio "github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
-	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/kupe-voice/kupe/adapters/internal/carrierhttp"
 	"github.com/kupe-voice/kupe/application/createcall"
@@ -67,8 +67,8 @@ type Carrier struct {
 	cfg        Config
 	httpClient *http.Client
 	backoff    []time.Duration
-	// clients caches one REST client per (account sid, auth token): twilio-go builds some sixty
-	// service objects per client, too much to repeat on every dial.
+	// clients caches one REST client per (account sid, auth token), for FetchCall: twilio-go
+	// builds some sixty service objects per client, too much to repeat on every lookup.
 	clients sync.Map // clientKey -> *twilio.RestClient
 }
 
@@ -142,21 +142,20 @@ func (c *Carrier) Dial(ctx context.Context, req createcall.DialRequest) (string,
 		return "", &createcall.DialError{Kind: createcall.DialUnavailable,
 			Reason: "The call was not placed: the request was cancelled before it reached the carrier", Err: err}
 	}
-	rest := c.restClient(sid, token)
-	params := c.createParams(req, sid)
+	form := c.createForm(req)
 	for attempt := 0; ; attempt++ {
-		// The SDK takes no context: a create in flight runs to its answer or to Timeout even if
-		// ctx ends, which is what we want, since abandoning it would turn a placed call into an
-		// unknown outcome. ctx only cuts the wait between retries.
-		resp, err := rest.Api.CreateCall(params)
+		// A create in flight runs to its answer or to Timeout even if ctx ends (create.go), which
+		// is what we want, since abandoning it would turn a placed call into an unknown outcome.
+		// ctx only cuts the wait between retries.
+		callSid, err := c.create(ctx, sid, token, form)
 		if err == nil {
-			if resp.Sid == nil || *resp.Sid == "" {
+			if callSid == "" {
 				// A success answer without a call id: the call may well be placed.
 				return "", &createcall.DialError{Kind: createcall.DialUnknown,
 					Reason: createcall.DialUnknown.DefaultReason(),
 					Err:    errors.New("create call answered without a call sid")}
 			}
-			return *resp.Sid, nil
+			return callSid, nil
 		}
 		de, retry := classify(err)
 		de.Err = redact(err, token, req.To, req.From)
@@ -187,28 +186,6 @@ func (c *Carrier) restClient(sid, token string) *twilio.RestClient {
 	rc.SetRegion("")
 	actual, _ := c.clients.LoadOrStore(key, rc)
 	return actual.(*twilio.RestClient)
-}
-
-func (c *Carrier) createParams(req createcall.DialRequest, sid string) *api.CreateCallParams {
-	p := &api.CreateCallParams{}
-	p.SetPathAccountSid(sid)
-	p.SetTo(req.To)
-	p.SetFrom(req.From)
-	p.SetTwiml(streamTwiML(c.cfg.StreamURL(req), req.RequestID, req.SessionID))
-	p.SetStatusCallback(c.cfg.StatusCallbackURL(req.SessionID))
-	p.SetStatusCallbackEvent(statusEvents)
-	p.SetStatusCallbackMethod(http.MethodPost)
-	p.SetTimeout(seconds(req.Options.RingTimeout, c.cfg.RingTimeout))
-	p.SetTimeLimit(seconds(req.Options.MaxDuration, c.cfg.TimeLimit))
-	if md, ok := machineDetection[req.Options.MachineDetection]; ok && c.cfg.AMDCallbackURL != nil {
-		// Asynchronous: the call is connected to the stream at once, and the result comes to
-		// its own callback instead of delaying the answer by the detection's few seconds.
-		p.SetMachineDetection(md)
-		p.SetAsyncAmd("true")
-		p.SetAsyncAmdStatusCallback(c.cfg.AMDCallbackURL(req.SessionID))
-		p.SetAsyncAmdStatusCallbackMethod(http.MethodPost)
-	}
-	return p
 }
 
 // machineDetection is Twilio's MachineDetection for each mode that asks for one.

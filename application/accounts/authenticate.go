@@ -39,6 +39,6 @@ func (a *Authenticator) APIKey(ctx context.Context, plain string) (identity.Prin
 	if err != nil {
 		return identity.Principal{}, err
 	}
-	a.noteUse(k)
+	a.NoteUse(k)
 	return identity.Principal{UserID: k.UserID, Method: identity.AuthAPIKey, KeyID: k.ID}, nil
 }

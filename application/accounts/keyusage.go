@@ -18,10 +18,10 @@ const (
 	touchTimeout = 5 * time.Second
 )
 
-// noteUse records that k authenticated a request, off the request's path: the key just read
+// NoteUse records that k authenticated a request, off the request's path: the key just read
 // says when it was last recorded, so a key used within the interval costs nothing more, and at
 // most one write per key runs at a time, in the background.
-func (a *Authenticator) noteUse(k identity.APIKey) {
+func (a *Authenticator) NoteUse(k identity.APIKey) {
 	if a.Usage == nil {
 		return
 	}

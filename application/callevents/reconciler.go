@@ -71,7 +71,11 @@ type Reconciler struct {
 	GiveUpAfter time.Duration
 	// Batch is how many sessions one read returns. Default DefaultReconcileBatch.
 	Batch int
-	Now   func() time.Time
+	// SlotStaleAfter is how long a session holds a slot of its user's cap on active calls at
+	// most (create_call's ActiveCallStaleAfter); each run releases the slots of older ones.
+	// Default createcall.DefaultActiveCallStaleAfter.
+	SlotStaleAfter time.Duration
+	Now            func() time.Time
 }
 
 // ReconcileReport says what one run did.
@@ -86,14 +90,33 @@ type ReconcileReport struct {
 	// Moved sessions had already left dialing when the reconciler came to write them (a carrier
 	// event landed meanwhile); they were left as they were.
 	Moved int
+	// SlotsReleased is how many sessions past SlotStaleAfter gave their slot of the cap back;
+	// CountsCorrected how many users' counts of active calls disagreed with their sessions and
+	// were set right (createcall.CallStore.RepairActiveCalls).
+	SlotsReleased, CountsCorrected int
 }
 
 // errLeftDialing stops an update whose session has left dialing meanwhile.
 var errLeftDialing = errors.New("session has left dialing")
 
-// ReconcileOnce settles every session that has been in dialing longer than StaleAfter. It returns
-// what it did and the errors it met; a session it could not settle is left for the next run.
+// ReconcileOnce settles every session that has been in dialing longer than StaleAfter, then
+// repairs the users' counts of active calls. It returns what it did and the errors it met; a
+// session it could not settle is left for the next run.
 func (r *Reconciler) ReconcileOnce(ctx context.Context) (ReconcileReport, error) {
+	rep, err := r.settle(ctx)
+	if ctx.Err() != nil {
+		return rep, err
+	}
+	// After the settling, whose saves gave back the slots of the sessions they ended.
+	repair, rerr := r.Sessions.RepairActiveCalls(ctx, r.now().Add(-r.slotStaleAfter()))
+	rep.SlotsReleased, rep.CountsCorrected = repair.Released, repair.Corrected
+	if rerr != nil {
+		err = errors.Join(err, fmt.Errorf("repair the counts of active calls: %w", rerr))
+	}
+	return rep, err
+}
+
+func (r *Reconciler) settle(ctx context.Context) (ReconcileReport, error) {
 	var (
 		rep  ReconcileReport
 		errs []error
@@ -205,6 +228,13 @@ func (r *Reconciler) staleAfter() time.Duration {
 		return r.StaleAfter
 	}
 	return DefaultDialingStaleAfter
+}
+
+func (r *Reconciler) slotStaleAfter() time.Duration {
+	if r.SlotStaleAfter > 0 {
+		return r.SlotStaleAfter
+	}
+	return createcall.DefaultActiveCallStaleAfter
 }
 
 func (r *Reconciler) giveUpAfter() time.Duration {

@@ -302,3 +302,41 @@ func TestReconcileWorksThroughManyBatches(t *testing.T) {
 		t.Fatal("ReconcileOnce loops on sessions it cannot settle")
 	}
 }
+
+// Each run also gives back the slots of the cap held by calls older than SlotStaleAfter that
+// never got a final event, and reports how many.
+func TestReconcileReleasesStaleSlots(t *testing.T) {
+	ctx := context.Background()
+	g := newReconcileRig(t)
+	g.r.SlotStaleAfter = 30 * time.Minute
+	begin := func(at time.Time) *call.Session {
+		t.Helper()
+		s := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: g.userID,
+			LineID: g.line.ID, Provider: g.line.Provider, From: g.line.Number, To: "+14155550123"}, at)
+		if err := g.store.BeginCall(ctx, createcall.BeginCall{Session: s, MaxActive: 2, ActiveSince: at.Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkDialed("LEG-"+s.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.store.SaveSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	begin(g.now.Add(-45 * time.Minute)) // ringing for ever
+	begin(g.now.Add(-10 * time.Minute))
+	if rep := g.run(t); rep.SlotsReleased != 1 || rep.CountsCorrected != 0 {
+		t.Fatalf("report = %+v, want the one stale slot released", rep)
+	}
+	// The freed slot is usable; the cap of 2 still holds.
+	begin(g.now)
+	s := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: g.userID,
+		Provider: g.line.Provider, From: g.line.Number, To: "+14155550123"}, g.now)
+	if err := g.store.BeginCall(ctx, createcall.BeginCall{Session: s, MaxActive: 2, ActiveSince: g.now.Add(-time.Hour)}); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+		t.Fatalf("third call under a cap of 2 = %v", err)
+	}
+	if g.carrier.dials != 0 {
+		t.Fatalf("the reconciler dialled %d calls", g.carrier.dials)
+	}
+}

@@ -17,18 +17,28 @@ type CallStore interface {
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s *call.Session) error
 	// SaveSession stores the changes made to s since it was read or last saved, and fails with
-	// fault.ErrConflict if the stored session has changed since (its version moved on).
+	// fault.ErrConflict if the stored session has changed since (its version moved on). Saving a
+	// session in a final status gives back its slot of the user's cap, if it holds one, in the
+	// same write.
 	SaveSession(ctx context.Context, s *call.Session) error
 	// Session reads one session by id, whoever it belongs to (carrier callbacks are not a user).
 	Session(ctx context.Context, id string) (*call.Session, error)
 
-	// BeginCall writes the session and, when given, its pending idempotency record, in one
-	// transaction, provided the user has fewer than MaxActive active sessions created after
-	// ActiveSince; the check and the write are atomic across every process using the database.
-	// Otherwise nothing is written and it returns ErrConcurrencyLimit, or
-	// ErrIdempotencyInProgress when the user already holds a live record for the key. An expired
-	// record for the key is replaced.
+	// BeginCall writes the session and, when given, its pending idempotency record, provided
+	// the user holds fewer than MaxActive slots of their cap on active calls: the session then
+	// takes a slot, which it holds until SaveSession stores it in a final status (or until it
+	// goes stale: created before ActiveSince). The check and the write are atomic across every
+	// process using the store, and no lock is held between round trips: a user's create_calls
+	// never wait for each other. Otherwise nothing is written and it returns
+	// ErrConcurrencyLimit, or ErrIdempotencyInProgress when the user already holds a live record
+	// for the key. An expired record for the key is replaced. Only sessions written by BeginCall
+	// hold slots; CreateSession's do not.
 	BeginCall(ctx context.Context, b BeginCall) error
+	// RepairActiveCalls is the reconciler's upkeep of the caps: it releases the slots of
+	// sessions created at or before staleBefore that still hold one (calls that never got a
+	// final carrier event), then sets each user's count of slots held to the number of their
+	// sessions holding one wherever the two disagree (drift: a row changed by hand, a bug).
+	RepairActiveCalls(ctx context.Context, staleBefore time.Time) (ActiveCallRepair, error)
 	// CompleteIdempotency stores the Result of the request that holds the user's key: the
 	// record becomes done with that Result (its Replayed and Unrecorded are not stored).
 	// fault.ErrNotFound when there is no such record.
@@ -93,9 +103,18 @@ type BeginCall struct {
 	Idempotency *IdempotencyRecord
 	// MaxActive is the user's cap on active sessions (dialing, initiated, ringing, in progress).
 	MaxActive int
-	// ActiveSince: sessions created before it no longer count, whatever their status, so that a
-	// call that never got a final carrier event cannot hold a slot for ever.
+	// ActiveSince: sessions created at or before it no longer hold a slot, whatever their
+	// status, so that a call that never got a final carrier event cannot hold one for ever. A
+	// store may release them when the cap is reached, before it refuses.
 	ActiveSince time.Time
+}
+
+// ActiveCallRepair says what one RepairActiveCalls did.
+type ActiveCallRepair struct {
+	// Released is how many stale sessions gave their slot back.
+	Released int
+	// Corrected is how many users' counts disagreed with their sessions and were set right.
+	Corrected int
 }
 
 // UpdateSession applies fn to s and saves it. When the stored session has moved on meanwhile (a

@@ -20,12 +20,18 @@ import (
 	"github.com/kupe-voice/kupe/application/internal/ids"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
+	"github.com/kupe-voice/kupe/domain/identity"
 )
 
 // Command asks to place one outbound call for an authenticated user. Ids are raw client
 // strings; the handler validates them.
 type Command struct {
+	// UserID is who asks; or, when it is empty, KeyHash is: the hash of the API key the request
+	// came with, not looked up yet. Handle then reads the key with the dial plan (one round trip
+	// for both) and acts for its owner, and a key that names nobody is fault.ErrUnauthenticated,
+	// before any other answer.
 	UserID         string
+	KeyHash        identity.KeyHash
 	To             string
 	AgentID        string
 	WorkflowID     string
@@ -82,7 +88,18 @@ type Handler struct {
 	Limiter RateLimiter
 	// Limits are the deployment's limits and guards; the zero value takes the defaults.
 	Limits CallLimits
-	Now    func() time.Time
+	// KeyUsage hears of each API key that a Command's KeyHash named, once Handle has read it;
+	// nil hears nothing.
+	KeyUsage KeyUsage
+	// Observer hears what became of each Handle (metrics); nil hears nothing.
+	Observer Observer
+	Now      func() time.Time
+}
+
+// KeyUsage records that an API key authenticated a request (its last use): accounts'
+// Authenticator. It must not block.
+type KeyUsage interface {
+	NoteUse(k identity.APIKey)
 }
 
 // Limits on a create_call request that keep a hostile one small.
@@ -103,101 +120,110 @@ const (
 // the rate is the user's; before anything is written), the Idempotency-Key (a retry is answered
 // from its record before any other check, so that it gets the first answer even if the account
 // changed meanwhile), the destination policy, credits and the daily spend cap, the line's
-// pacing, and last the user's cap on active calls, checked and taken with the session write in
-// one transaction.
+// pacing, and last the user's cap on active calls, whose slot is taken with the session write
+// (CallStore.BeginCall).
+//
+// Before all of them, a Command naming its user by KeyHash is authenticated: the key is read with
+// the dial plan, and one that names nobody is fault.ErrUnauthenticated, whatever else is wrong
+// with the request.
 func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
-	if cmd.UserID == "" {
-		return Result{}, fault.ErrUnauthenticated
+	res, outcome, err := h.handle(ctx, cmd)
+	if h.Observer != nil {
+		h.observe(outcome, err)
 	}
-	if cmd.To == "" {
-		return Result{}, fault.Invalidf("phoneNumber is required")
+	return res, err
+}
+
+// handle is Handle, saying also what became of the call when it returns a Result: one of the
+// Outcome constants.
+func (h *Handler) handle(ctx context.Context, cmd Command) (Result, string, error) {
+	byKey := cmd.UserID == "" && cmd.KeyHash != (identity.KeyHash{})
+	if cmd.UserID == "" && !byKey {
+		return Result{}, "", fault.ErrUnauthenticated
 	}
-	to, err := call.ParsePhoneNumber(cmd.To)
+	in, err := parseCommand(cmd)
 	if err != nil {
-		return Result{}, fault.Invalidf("phoneNumber is not a valid E.164 phone number (example: +14155550123)")
+		if byKey {
+			// Who asks is answered first: a bad request with a bad key is told about the key.
+			if _, perr := h.Plans.DialPlan(ctx, DialPlanQuery{KeyHash: cmd.KeyHash}); perr != nil {
+				return Result{}, "", perr
+			}
+		}
+		return Result{}, "", err
 	}
-	var req call.LineRequest
-	if req.Target.AgentID, err = ids.Parse("agent_id", cmd.AgentID); err != nil {
-		return Result{}, err
-	}
-	if req.Target.WorkflowID, err = ids.Parse("workflow_id", cmd.WorkflowID); err != nil {
-		return Result{}, err
-	}
-	if req.LineID, err = ids.Parse("phone_number_id", cmd.LineID); err != nil {
-		return Result{}, err
-	}
-	if req.Target.AgentID != "" && req.Target.WorkflowID != "" {
-		return Result{}, call.ErrTargetBoth
-	}
-	vars, composite, err := normalizeVariables(cmd.VariableValues)
-	if err != nil {
-		return Result{}, err
-	}
-	opts, err := call.ParseOptions(cmd.RingTimeoutSeconds, cmd.MaxDurationSeconds, cmd.MachineDetection)
-	if err != nil {
-		return Result{}, err
-	}
+	to, req, vars, composite, opts := in.to, in.req, in.vars, in.composite, in.opts
 	now := h.now()
 	var hash string
 	if cmd.IdempotencyKey != "" {
-		if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
-			return Result{}, err
-		}
 		hash = requestHash(to.String(), req, vars, composite, opts)
 	}
 
 	q := DialPlanQuery{UserID: cmd.UserID, Requested: req.Target, Now: now, Destination: to.String()}
+	if byKey {
+		q.KeyHash = cmd.KeyHash
+	}
 	if hash != "" {
 		q.IdempotencyKey = cmd.IdempotencyKey
 	}
 	plan, err := h.Plans.DialPlan(ctx, q)
-	if err != nil {
-		return Result{}, fmt.Errorf("load dial plan: %w", err)
+	switch {
+	case errors.Is(err, fault.ErrUnauthenticated):
+		return Result{}, "", err
+	case err != nil:
+		return Result{}, "", fmt.Errorf("load dial plan: %w", err)
 	}
-	if err := h.checkRate(ctx, cmd.UserID, plan.Limits); err != nil {
-		return Result{}, err
+	userID := cmd.UserID
+	if byKey {
+		userID = plan.UserID
+		if h.KeyUsage != nil && plan.Key != nil {
+			h.KeyUsage.NoteUse(*plan.Key)
+		}
+	}
+	if err := h.checkRate(ctx, userID, plan.Limits); err != nil {
+		return Result{}, "", err
 	}
 	if plan.Idempotency != nil {
-		return h.replay(ctx, plan.Idempotency, hash, now)
+		res, err := h.replay(ctx, plan.Idempotency, hash, now)
+		return res, OutcomeReplayed, err
 	}
 	if err := plan.checkTarget(req.Target); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	line, err := call.ChooseLine(plan.Lines, req)
 	if err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	target, err := call.ResolveTarget(req.Target, line)
 	if err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	if err := plan.checkTarget(target); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	if err := h.checkDestination(to, plan.Limits); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	if plan.Suppressed {
-		return Result{}, errSuppressed
+		return Result{}, "", errSuppressed
 	}
 	if !plan.Credits.Positive() {
-		return Result{}, ErrInsufficientCredits
+		return Result{}, "", ErrInsufficientCredits
 	}
 	if err := checkSpend(&plan, now); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	carrier, ok := h.Carriers.Carrier(line.Provider)
 	if !ok {
-		return Result{}, fmt.Errorf("no carrier configured for provider %s", line.Provider)
+		return Result{}, "", fmt.Errorf("no carrier configured for provider %s", line.Provider)
 	}
 	if err := checkOptions(carrier, line.Provider, opts); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 
 	s := call.NewSession(call.Session{
 		ID:             ids.New(),
 		RequestID:      ids.New(),
-		UserID:         cmd.UserID,
+		UserID:         userID,
 		AgentID:        target.AgentID,
 		WorkflowID:     target.WorkflowID,
 		LineID:         line.ID,
@@ -212,21 +238,21 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 		s.RenderedFirstMessage = call.Render(a.FirstMessage, vars)
 	}
 	if err := h.paceLine(ctx, line); err != nil {
-		return Result{}, err
+		return Result{}, "", err
 	}
 	begin := BeginCall{Session: s, MaxActive: plan.Limits.MaxConcurrentCalls,
 		ActiveSince: now.Add(-orDuration(h.Limits.ActiveCallStaleAfter, DefaultActiveCallStaleAfter))}
 	if hash != "" {
-		begin.Idempotency = &IdempotencyRecord{UserID: cmd.UserID, Key: cmd.IdempotencyKey, RequestHash: hash,
+		begin.Idempotency = &IdempotencyRecord{UserID: userID, Key: cmd.IdempotencyKey, RequestHash: hash,
 			SessionID: s.ID, CreatedAt: now, ExpiresAt: now.Add(IdempotencyKeyTTL)}
 	}
 	switch err := h.Sessions.BeginCall(ctx, begin); {
 	case errors.Is(err, ErrConcurrencyLimit):
-		return Result{}, concurrencyError(begin.MaxActive)
+		return Result{}, "", concurrencyError(begin.MaxActive)
 	case errors.Is(err, ErrIdempotencyInProgress):
-		return Result{}, inProgressError()
+		return Result{}, "", inProgressError()
 	case err != nil:
-		return Result{}, fmt.Errorf("store session: %w", err)
+		return Result{}, "", fmt.Errorf("store session: %w", err)
 	}
 
 	legID, dialErr := carrier.Dial(ctx, DialRequest{
@@ -260,18 +286,66 @@ func (h *Handler) Handle(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		err = fmt.Errorf("record dial outcome of session %s: %w", s.ID, err)
 	}
-	res := resultOf(s, de == nil, "")
+	res, outcome := resultOf(s, de == nil, ""), OutcomeDialed
 	if de != nil {
-		res.Detail = de.Reason
+		res.Detail, outcome = de.Reason, OutcomeFailed
+		if de.Kind == DialUnknown {
+			outcome = OutcomeUnknown
+		}
 	}
 	if hash != "" {
 		// Stored even when the outcome could not be: the Result is what the caller was told.
-		if cerr := h.Sessions.CompleteIdempotency(ctx, cmd.UserID, cmd.IdempotencyKey, res); cerr != nil {
+		if cerr := h.Sessions.CompleteIdempotency(ctx, userID, cmd.IdempotencyKey, res); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("store the result of session %s for its idempotency key: %w", s.ID, cerr))
 		}
 	}
 	res.Unrecorded = err
-	return res, nil
+	return res, outcome, nil
+}
+
+// parsed is a Command's raw strings turned into values.
+type parsed struct {
+	to        call.PhoneNumber
+	req       call.LineRequest
+	vars      map[string]string
+	composite map[string]bool
+	opts      call.Options
+}
+
+// parseCommand validates what a Command asks, before anything is read.
+func parseCommand(cmd Command) (parsed, error) {
+	var in parsed
+	if cmd.To == "" {
+		return in, fault.Invalidf("phoneNumber is required")
+	}
+	var err error
+	if in.to, err = call.ParsePhoneNumber(cmd.To); err != nil {
+		return in, fault.Invalidf("phoneNumber is not a valid E.164 phone number (example: +14155550123)")
+	}
+	if in.req.Target.AgentID, err = ids.Parse("agent_id", cmd.AgentID); err != nil {
+		return in, err
+	}
+	if in.req.Target.WorkflowID, err = ids.Parse("workflow_id", cmd.WorkflowID); err != nil {
+		return in, err
+	}
+	if in.req.LineID, err = ids.Parse("phone_number_id", cmd.LineID); err != nil {
+		return in, err
+	}
+	if in.req.Target.AgentID != "" && in.req.Target.WorkflowID != "" {
+		return in, call.ErrTargetBoth
+	}
+	if in.vars, in.composite, err = normalizeVariables(cmd.VariableValues); err != nil {
+		return in, err
+	}
+	if in.opts, err = call.ParseOptions(cmd.RingTimeoutSeconds, cmd.MaxDurationSeconds, cmd.MachineDetection); err != nil {
+		return in, err
+	}
+	if cmd.IdempotencyKey != "" {
+		if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
 }
 
 func (h *Handler) now() time.Time {

@@ -16,6 +16,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
+	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -52,7 +53,7 @@ type fixture struct {
 	agent    call.Agent
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{store: memstore.New(), carrier: &scriptedCarrier{}}
@@ -335,5 +336,61 @@ func TestSeedDemoOnlyOnAnEmptyDatabase(t *testing.T) {
 	}
 	if n, _ := store.CountUsers(ctx); n != 1 {
 		t.Fatalf("%d users after two seeds", n)
+	}
+}
+
+type notedKeys struct {
+	mu   sync.Mutex
+	keys []identity.APIKey
+}
+
+func (n *notedKeys) NoteUse(k identity.APIKey) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.keys = append(n.keys, k)
+}
+
+// A Command may name its user by the hash of its API key, not yet looked up: Handle reads the
+// key with the dial plan, acts for its owner, and says who the key is. A key that names nobody
+// is refused as unauthenticated before anything else, a malformed request included.
+func TestHandleByAPIKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	used := &notedKeys{}
+	f.h.KeyUsage = used
+	key, err := f.accounts.CreateAPIKey(ctx, f.userID, "load")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := key.Plain
+	res, err := f.h.Handle(ctx, createcall.Command{KeyHash: identity.HashAPIKey(plain), To: "+14155550123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Success || res.UserID != f.userID || f.stored(t, res.SessionID).UserID != f.userID {
+		t.Fatalf("call by key = %+v, want one placed for the key's owner", res)
+	}
+	if len(used.keys) != 1 || used.keys[0].ID != key.ID || used.keys[0].UserID != f.userID {
+		t.Fatalf("keys noted as used = %+v, want %s", used.keys, key.ID)
+	}
+
+	stranger := identity.HashAPIKey(identity.NewAPIKey())
+	for name, cmd := range map[string]createcall.Command{
+		"a valid request":    {KeyHash: stranger, To: "+14155550123"},
+		"an invalid number":  {KeyHash: stranger, To: "12"},
+		"no number":          {KeyHash: stranger},
+		"a malformed key id": {KeyHash: stranger, To: "+14155550123", AgentID: "not-an-id"},
+	} {
+		if _, err := f.h.Handle(ctx, cmd); !errors.Is(err, fault.ErrUnauthenticated) {
+			t.Errorf("%s with an unknown key = %v, want ErrUnauthenticated", name, err)
+		}
+	}
+	// The owner's bad request is told what is wrong with it.
+	var invalid *fault.InvalidInputError
+	if _, err := f.h.Handle(ctx, createcall.Command{KeyHash: identity.HashAPIKey(plain), To: "12"}); !errors.As(err, &invalid) {
+		t.Fatalf("an invalid number with a good key = %v, want an InvalidInputError", err)
+	}
+	if len(f.carrier.dials) != 1 {
+		t.Fatalf("%d dials, want the one call by the good key", len(f.carrier.dials))
 	}
 }

@@ -11,6 +11,11 @@ import (
 
 // DialPlan is everything the line choice and the credit check read, for one user.
 type DialPlan struct {
+	// UserID is whose plan this is: the query's UserID, or the owner of its KeyHash.
+	UserID string
+	// Key is the live API key the query's KeyHash named, as stored (its id and last use), or nil
+	// for a query by UserID.
+	Key     *identity.APIKey
 	Credits money.Amount
 	// Lines holds all of the user's lines, active or not, with their mappings and credentials.
 	Lines []call.Line
@@ -31,7 +36,11 @@ type DialPlan struct {
 
 // DialPlanQuery says whose dial plan to read, and as of when.
 type DialPlanQuery struct {
-	UserID string
+	// UserID names the user; or, when it is empty, KeyHash does: the plan is that of the owner of
+	// the live (unrevoked) API key with that hash, read with the key in the same round trip, and
+	// fault.ErrUnauthenticated when there is no such key.
+	UserID  string
+	KeyHash identity.KeyHash
 	// Requested names the agent or workflow the request asked for, which the plan must include
 	// if it is the user's.
 	Requested call.Target
@@ -58,8 +67,11 @@ func (q DialPlanQuery) DayStart() time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// ByKey reports whether the query names the user by KeyHash.
+func (q DialPlanQuery) ByKey() bool { return q.UserID == "" && q.KeyHash != (identity.KeyHash{}) }
+
 // DialPlanStore loads a user's dial plan. It is a single read so that a store can answer it in
-// as few database round trips as it manages. Its contract suite is
+// as few database round trips as it manages: one, on a database, with the API key's lookup. Its contract suite is
 // createcalltest.RunDialPlanSuite.
 type DialPlanStore interface {
 	DialPlan(ctx context.Context, q DialPlanQuery) (DialPlan, error)

@@ -54,9 +54,10 @@ func ParsePhoneNumber(s string) (PhoneNumber, error) {
 	if err != nil {
 		return PhoneNumber{}, ErrInvalidPhoneNumber
 	}
-	// GetNumberType is IsValidNumber's own test (an invalid number has no type), with the type
-	// kept instead of thrown away.
-	kind := numberTypeOf(phonenumbers.GetNumberType(num))
+	// The number's type is IsValidNumber's own test (an invalid number has no type), with the
+	// type kept instead of thrown away; classify finds the region with it (numberplan.go).
+	t, region := classify(num)
+	kind := numberTypeOf(t)
 	if kind == numberTypeUnknown {
 		return PhoneNumber{}, ErrInvalidPhoneNumber
 	}
@@ -75,11 +76,12 @@ func ParsePhoneNumber(s string) (PhoneNumber, error) {
 		if err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
 			return PhoneNumber{}, ErrInvalidPhoneNumber
 		}
-		if num, kind = again, numberTypeOf(phonenumbers.GetNumberType(again)); kind == numberTypeUnknown {
+		t, region = classify(again)
+		if kind = numberTypeOf(t); kind == numberTypeUnknown {
 			return PhoneNumber{}, ErrInvalidPhoneNumber
 		}
 	}
-	return PhoneNumber{e164: e164, region: phonenumbers.GetRegionCodeForNumber(num), kind: kind}, nil
+	return PhoneNumber{e164: e164, region: region, kind: kind}, nil
 }
 
 // maxE164Len is "+" and E.164's at most 15 digits.

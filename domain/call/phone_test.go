@@ -88,3 +88,18 @@ func FuzzParsePhoneNumber(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParsePhoneNumber is create_call's parse of its destination: a number written in full,
+// as the API documents it, of a country code shared by many regions (+1) and of one region (+91).
+func BenchmarkParsePhoneNumber(b *testing.B) {
+	for _, s := range []string{"+14155550123", "+919876543210"} {
+		b.Run(s[:3], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := call.ParsePhoneNumber(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

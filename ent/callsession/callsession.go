@@ -60,6 +60,8 @@ const (
 	FieldRenderedFirstMessage = "rendered_first_message"
 	// FieldBilledSeconds holds the string denoting the billed_seconds field in the database.
 	FieldBilledSeconds = "billed_seconds"
+	// FieldSlot holds the string denoting the slot field in the database.
+	FieldSlot = "slot"
 	// FieldRingTimeoutSeconds holds the string denoting the ring_timeout_seconds field in the database.
 	FieldRingTimeoutSeconds = "ring_timeout_seconds"
 	// FieldMaxDurationSeconds holds the string denoting the max_duration_seconds field in the database.
@@ -106,6 +108,7 @@ var Columns = []string{
 	FieldRenderedSystemPrompt,
 	FieldRenderedFirstMessage,
 	FieldBilledSeconds,
+	FieldSlot,
 	FieldRingTimeoutSeconds,
 	FieldMaxDurationSeconds,
 	FieldMachineDetection,
@@ -273,6 +276,11 @@ func ByRenderedFirstMessage(opts ...sql.OrderTermOption) OrderOption {
 // ByBilledSeconds orders the results by the billed_seconds field.
 func ByBilledSeconds(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBilledSeconds, opts...).ToFunc()
+}
+
+// BySlot orders the results by the slot field.
+func BySlot(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSlot, opts...).ToFunc()
 }
 
 // ByRingTimeoutSeconds orders the results by the ring_timeout_seconds field.

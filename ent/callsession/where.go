@@ -156,6 +156,11 @@ func BilledSeconds(v int) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldBilledSeconds, v))
 }
 
+// Slot applies equality check predicate on the "slot" field. It's identical to SlotEQ.
+func Slot(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldSlot, v))
+}
+
 // RingTimeoutSeconds applies equality check predicate on the "ring_timeout_seconds" field. It's identical to RingTimeoutSecondsEQ.
 func RingTimeoutSeconds(v int) predicate.CallSession {
 	return predicate.CallSession(sql.FieldEQ(FieldRingTimeoutSeconds, v))
@@ -1249,6 +1254,56 @@ func BilledSecondsIsNil() predicate.CallSession {
 // BilledSecondsNotNil applies the NotNil predicate on the "billed_seconds" field.
 func BilledSecondsNotNil() predicate.CallSession {
 	return predicate.CallSession(sql.FieldNotNull(FieldBilledSeconds))
+}
+
+// SlotEQ applies the EQ predicate on the "slot" field.
+func SlotEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldEQ(FieldSlot, v))
+}
+
+// SlotNEQ applies the NEQ predicate on the "slot" field.
+func SlotNEQ(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNEQ(FieldSlot, v))
+}
+
+// SlotIn applies the In predicate on the "slot" field.
+func SlotIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldIn(FieldSlot, vs...))
+}
+
+// SlotNotIn applies the NotIn predicate on the "slot" field.
+func SlotNotIn(vs ...int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotIn(FieldSlot, vs...))
+}
+
+// SlotGT applies the GT predicate on the "slot" field.
+func SlotGT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGT(FieldSlot, v))
+}
+
+// SlotGTE applies the GTE predicate on the "slot" field.
+func SlotGTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldGTE(FieldSlot, v))
+}
+
+// SlotLT applies the LT predicate on the "slot" field.
+func SlotLT(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLT(FieldSlot, v))
+}
+
+// SlotLTE applies the LTE predicate on the "slot" field.
+func SlotLTE(v int) predicate.CallSession {
+	return predicate.CallSession(sql.FieldLTE(FieldSlot, v))
+}
+
+// SlotIsNil applies the IsNil predicate on the "slot" field.
+func SlotIsNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldIsNull(FieldSlot))
+}
+
+// SlotNotNil applies the NotNil predicate on the "slot" field.
+func SlotNotNil() predicate.CallSession {
+	return predicate.CallSession(sql.FieldNotNull(FieldSlot))
 }
 
 // RingTimeoutSecondsEQ applies the EQ predicate on the "ring_timeout_seconds" field.

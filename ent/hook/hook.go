@@ -93,6 +93,18 @@ func (f CallSessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CallSessionMutation", m)
 }
 
+// The CallSlotFunc type is an adapter to allow the use of ordinary
+// function as CallSlot mutator.
+type CallSlotFunc func(context.Context, *ent.CallSlotMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CallSlotFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CallSlotMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CallSlotMutation", m)
+}
+
 // The IdempotencyKeyFunc type is an adapter to allow the use of ordinary
 // function as IdempotencyKey mutator.
 type IdempotencyKeyFunc func(context.Context, *ent.IdempotencyKeyMutation) (ent.Value, error)

@@ -254,6 +254,7 @@ var (
 		{Name: "rendered_system_prompt", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "rendered_first_message", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "billed_seconds", Type: field.TypeInt, Nullable: true},
+		{Name: "slot", Type: field.TypeInt, Nullable: true},
 		{Name: "ring_timeout_seconds", Type: field.TypeInt, Nullable: true},
 		{Name: "max_duration_seconds", Type: field.TypeInt, Nullable: true},
 		{Name: "machine_detection", Type: field.TypeString, Default: "off"},
@@ -268,7 +269,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "call_sessions_users_call_sessions",
-				Columns:    []*schema.Column{CallSessionsColumns[26]},
+				Columns:    []*schema.Column{CallSessionsColumns[27]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -277,17 +278,43 @@ var (
 			{
 				Name:    "callsession_user_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[26], CallSessionsColumns[1], CallSessionsColumns[0]},
+				Columns: []*schema.Column{CallSessionsColumns[27], CallSessionsColumns[1], CallSessionsColumns[0]},
 			},
 			{
-				Name:    "callsession_user_id_status",
+				Name:    "callsession_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[26], CallSessionsColumns[9]},
+				Columns: []*schema.Column{CallSessionsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "ended_at IS NULL",
+				},
 			},
 			{
-				Name:    "callsession_leg_id",
+				Name:    "callsession_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CallSessionsColumns[11]},
+				Columns: []*schema.Column{CallSessionsColumns[27], CallSessionsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "slot IS NOT NULL",
+				},
+			},
+		},
+	}
+	// CallSlotsColumns holds the columns for the "call_slots" table.
+	CallSlotsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "shard", Type: field.TypeInt},
+		{Name: "held", Type: field.TypeInt, Default: 0},
+	}
+	// CallSlotsTable holds the schema information for the "call_slots" table.
+	CallSlotsTable = &schema.Table{
+		Name:       "call_slots",
+		Columns:    CallSlotsColumns,
+		PrimaryKey: []*schema.Column{CallSlotsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "callslot_user_id_shard",
+				Unique:  true,
+				Columns: []*schema.Column{CallSlotsColumns[1], CallSlotsColumns[2]},
 			},
 		},
 	}
@@ -586,6 +613,7 @@ var (
 		BatchRowsTable,
 		CallBatchesTable,
 		CallSessionsTable,
+		CallSlotsTable,
 		IdempotencyKeysTable,
 		LedgerEntriesTable,
 		PhoneMappingsTable,

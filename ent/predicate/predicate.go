@@ -27,6 +27,9 @@ type CallBatch func(*sql.Selector)
 // CallSession is the predicate function for callsession builders.
 type CallSession func(*sql.Selector)
 
+// CallSlot is the predicate function for callslot builders.
+type CallSlot func(*sql.Selector)
+
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 

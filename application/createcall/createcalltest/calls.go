@@ -21,6 +21,7 @@ import (
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
+	"github.com/kupe-voice/kupe/domain/identity"
 	"github.com/kupe-voice/kupe/domain/money"
 )
 
@@ -445,6 +446,59 @@ func RunDialPlanSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Fatalf("unknown user's plan = %+v", plan)
 		}
 	})
+}
+
+// RunDialPlanByKeySuite is the acceptance test of a dial plan read by API key
+// (createcall.DialPlanQuery.KeyHash): the plan of the key's owner, with the key, and
+// fault.ErrUnauthenticated for a key that names nobody. newStore returns an empty store.
+func RunDialPlanByKeySuite(t *testing.T, newStore func(t *testing.T) Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 11, 28, 9, 0, 0, 123456000, time.UTC)
+	s := newStore(t)
+	u, other := newUser(t, s, base), newUser(t, s, base)
+	line := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+14155550123", Provider: call.ProviderSimulated, Active: true, CreatedAt: base}
+	must(t, s.CreateLine(ctx, line))
+	agent := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: "Sales", Active: true, CreatedAt: base}
+	must(t, s.CreateAgent(ctx, agent))
+	must(t, s.SetMapping(ctx, line.ID, call.Target{AgentID: agent.ID}))
+	must(t, s.CreateLine(ctx, call.Line{ID: uuid.NewString(), UserID: other.ID, Number: "+14155550124",
+		Provider: call.ProviderSimulated, Active: true, CreatedAt: base}))
+	plain := identity.NewAPIKey()
+	key := identity.APIKey{ID: uuid.NewString(), UserID: u.ID, Name: "k", Prefix: identity.DisplayPrefix(plain),
+		Hash: identity.HashAPIKey(plain), CreatedAt: base}
+	must(t, s.CreateAPIKey(ctx, key))
+	used := base.Add(time.Hour)
+	if _, err := s.TouchAPIKey(ctx, key.ID, used, used); err != nil {
+		t.Fatal(err)
+	}
+
+	plan, err := s.DialPlan(ctx, createcall.DialPlanQuery{KeyHash: key.Hash, Requested: call.Target{}, Now: base})
+	must(t, err)
+	if plan.UserID != u.ID || plan.Key == nil || plan.Key.ID != key.ID || plan.Key.UserID != u.ID ||
+		!plan.Key.LastUsedAt.Equal(used) || plan.Key.Hash != key.Hash {
+		t.Fatalf("plan by key: user %s key %+v, want user %s and key %s last used %v", plan.UserID, plan.Key, u.ID, key.ID, used)
+	}
+	if len(plan.Lines) != 1 || plan.Lines[0].ID != line.ID || plan.Lines[0].UserID != u.ID ||
+		plan.Lines[0].Mapping.AgentID != agent.ID || plan.Credits != money.FromUnits(10) {
+		t.Fatalf("plan by key: lines %+v credits %v, want the owner's line", plan.Lines, plan.Credits)
+	}
+	if a, ok := plan.Agents[agent.ID]; !ok || a.UserID != u.ID || len(plan.Agents) != 1 {
+		t.Fatalf("plan by key: agents %+v, want the owner's mapped agent", plan.Agents)
+	}
+	// The same plan as by user id, but for the key.
+	byUser, err := s.DialPlan(ctx, createcall.DialPlanQuery{UserID: u.ID, Now: base})
+	must(t, err)
+	if byUser.UserID != u.ID || byUser.Key != nil || !reflect.DeepEqual(byUser.Lines, plan.Lines) || !reflect.DeepEqual(byUser.Agents, plan.Agents) {
+		t.Fatalf("plan by user id %+v differs from the plan by key %+v", byUser, plan)
+	}
+	// A key nobody has, and a revoked one, are no one.
+	if _, err := s.DialPlan(ctx, createcall.DialPlanQuery{KeyHash: identity.HashAPIKey(identity.NewAPIKey())}); !errors.Is(err, fault.ErrUnauthenticated) {
+		t.Fatalf("plan by an unknown key = %v, want ErrUnauthenticated", err)
+	}
+	must(t, s.RevokeUserAPIKey(ctx, u.ID, key.ID, base.Add(2*time.Hour)))
+	if _, err := s.DialPlan(ctx, createcall.DialPlanQuery{KeyHash: key.Hash}); !errors.Is(err, fault.ErrUnauthenticated) {
+		t.Fatalf("plan by a revoked key = %v, want ErrUnauthenticated", err)
+	}
 }
 
 func ownedSessionIDs(ss []*call.Session) []string {

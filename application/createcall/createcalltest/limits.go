@@ -3,6 +3,7 @@ package createcalltest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -170,6 +171,50 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			}
 		},
 
+		"a begun session keeps every field through its saves": func(t *testing.T) {
+			u := newUser(t, s, base)
+			line := call.Line{ID: uuid.NewString(), UserID: u.ID, Number: "+14155550100", Provider: call.ProviderSimulated,
+				Active: true, CreatedAt: base}
+			must(t, s.CreateLine(ctx, line))
+			agent := call.Agent{ID: uuid.NewString(), UserID: u.ID, Name: "A", Active: true, CreatedAt: base}
+			must(t, s.CreateAgent(ctx, agent))
+			cs := call.NewSession(call.Session{ID: uuid.NewString(), RequestID: uuid.NewString(), UserID: u.ID,
+				AgentID: agent.ID, LineID: line.ID, Provider: call.ProviderSimulated, From: line.Number, To: "+919876543210",
+				VariableValues:       map[string]string{"name": "Alex", "balance": "$50"},
+				RenderedSystemPrompt: "Call Alex", RenderedFirstMessage: "Hello Alex",
+				Options: call.Options{RingTimeout: 25 * time.Second, MaxDuration: 10 * time.Minute,
+					MachineDetection: call.MachineDetectionDetect}}, base)
+			must(t, begin(cs, 5, nil))
+			same := func(name string, want *call.Session) {
+				t.Helper()
+				got, err := s.Session(ctx, want.ID)
+				must(t, err)
+				if got.Status() != want.Status() || got.Version() != want.Version() || got.UserID != u.ID ||
+					got.AgentID != agent.ID || got.LineID != line.ID || got.Provider != want.Provider || got.From != want.From ||
+					got.To != want.To || !reflect.DeepEqual(got.VariableValues, want.VariableValues) ||
+					got.RenderedSystemPrompt != want.RenderedSystemPrompt || got.RenderedFirstMessage != want.RenderedFirstMessage ||
+					got.Options != want.Options || got.LegID != want.LegID || got.Detail != want.Detail ||
+					got.AnsweredBy != want.AnsweredBy || got.Duration != want.Duration || got.Cost != want.Cost ||
+					!got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) ||
+					!got.AnsweredAt.Equal(want.AnsweredAt) || !got.EndedAt.Equal(want.EndedAt) {
+					t.Fatalf("%s: stored %+v (status %s, version %d), want %+v (status %s, version %d)", name,
+						got, got.Status(), got.Version(), want, want.Status(), want.Version())
+				}
+			}
+			same("begun", cs)
+			must(t, cs.MarkDialed("LEG-1", base.Add(time.Second)))
+			must(t, s.SaveSession(ctx, cs))
+			same("dialed", cs)
+			cs.RecordAnsweredBy(call.AnsweredByMachine, base.Add(2*time.Second))
+			_, _ = cs.Advance(call.StatusInProgress, base.Add(3*time.Second))
+			must(t, s.SaveSession(ctx, cs))
+			same("answered", cs)
+			_, _ = cs.Advance(call.StatusCompleted, base.Add(63*time.Second))
+			cs.Duration, cs.Cost = 60*time.Second, money.Amount(20_000)
+			must(t, s.SaveSession(ctx, cs))
+			same("ended", cs)
+		},
+
 		"the cap holds under simultaneous writes": func(t *testing.T) {
 			u := newUser(t, s, base)
 			const n, limit = 20, 3
@@ -202,6 +247,175 @@ func RunCallLimitsSuite(t *testing.T, newStore func(t *testing.T) Store) {
 			wg.Wait()
 			if ok != limit || refused != n-limit {
 				t.Fatalf("%d simultaneous begins under a cap of %d: %d written, %d refused, %d failed", n, limit, ok, refused, other)
+			}
+		},
+
+		"a release racing claims never lets the user past the cap": func(t *testing.T) {
+			u := newUser(t, s, base)
+			const limit, claimers, rounds = 3, 6, 8
+			var held []*call.Session
+			for range limit {
+				cs := session(u.ID, base)
+				must(t, begin(cs, limit, nil))
+				held = append(held, cs)
+			}
+			for round := range rounds {
+				// Every held call ends while twice as many new ones try to begin: the new ones can
+				// only take the slots the ending ones give back.
+				var (
+					wg      sync.WaitGroup
+					mu      sync.Mutex
+					won     []*call.Session
+					refused int
+				)
+				start := make(chan struct{})
+				for _, cs := range held {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						if err := cs.MarkFailed("busy", base); err != nil {
+							t.Error(err)
+							return
+						}
+						if err := s.SaveSession(ctx, cs); err != nil {
+							t.Errorf("SaveSession: %v", err)
+						}
+					}()
+				}
+				for range claimers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						cs := session(u.ID, base)
+						err := begin(cs, limit, nil)
+						mu.Lock()
+						defer mu.Unlock()
+						switch {
+						case err == nil:
+							won = append(won, cs)
+						case errors.Is(err, createcall.ErrConcurrencyLimit):
+							refused++
+						default:
+							t.Errorf("BeginCall: %v", err)
+						}
+					}()
+				}
+				close(start)
+				wg.Wait()
+				if len(won) > limit || len(won)+refused != claimers {
+					t.Fatalf("round %d: %d began and %d were refused of %d, under a cap of %d", round, len(won), refused, claimers, limit)
+				}
+				// The slots held are exactly the calls that began: the rest of the cap is free, and
+				// no more.
+				for len(won) < limit {
+					cs := session(u.ID, base)
+					if err := begin(cs, limit, nil); err != nil {
+						t.Fatalf("round %d: with %d of %d slots held, BeginCall = %v", round, len(won), limit, err)
+					}
+					won = append(won, cs)
+				}
+				if err := begin(session(u.ID, base), limit, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+					t.Fatalf("round %d: past the cap, BeginCall = %v", round, err)
+				}
+				held = won
+			}
+			// The claims and releases left no count to correct. (The other cases share the store:
+			// the cutoff is older than any session of theirs.)
+			rep, err := s.RepairActiveCalls(ctx, base.Add(-100_000*time.Hour))
+			must(t, err)
+			if rep.Corrected != 0 || rep.Released != 0 {
+				t.Fatalf("RepairActiveCalls after the races = %+v, want nothing to do", rep)
+			}
+		},
+
+		"a lowered cap admits no call until the calls beyond it end": func(t *testing.T) {
+			u := newUser(t, s, base)
+			var held []*call.Session
+			for range 5 {
+				cs := session(u.ID, base)
+				must(t, begin(cs, 5, nil))
+				held = append(held, cs)
+			}
+			end := func(n int) {
+				t.Helper()
+				for _, cs := range held[:n] {
+					must(t, cs.MarkFailed("busy", base))
+					must(t, s.SaveSession(ctx, cs))
+				}
+				held = held[n:]
+			}
+			for _, ending := range []int{0, 3} {
+				end(ending)
+				if err := begin(session(u.ID, base), 2, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+					t.Fatalf("%d active under a cap lowered to 2: BeginCall = %v, want ErrConcurrencyLimit", len(held), err)
+				}
+			}
+			end(len(held))
+			must(t, begin(session(u.ID, base), 2, nil))
+			must(t, begin(session(u.ID, base), 2, nil))
+			if err := begin(session(u.ID, base), 2, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+				t.Fatalf("third call under a cap of 2 = %v", err)
+			}
+		},
+
+		"only sessions begun under the cap hold a slot, once": func(t *testing.T) {
+			u := newUser(t, s, base)
+			// A session written by CreateSession (tools, tests) holds none, and ending it frees none.
+			plain := session(u.ID, base)
+			must(t, s.CreateSession(ctx, plain))
+			a := session(u.ID, base)
+			must(t, begin(a, 1, nil))
+			must(t, plain.MarkFailed("busy", base))
+			must(t, s.SaveSession(ctx, plain))
+			if err := begin(session(u.ID, base), 1, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+				t.Fatalf("after a session without a slot ended, BeginCall = %v, want ErrConcurrencyLimit", err)
+			}
+			// A session that ended gives its slot back once: saving it again gives back nothing.
+			must(t, a.MarkDialed("LEG", base))
+			_, _ = a.Advance(call.StatusCompleted, base.Add(time.Minute))
+			must(t, s.SaveSession(ctx, a))
+			b := session(u.ID, base)
+			must(t, begin(b, 1, nil))
+			a.Cost = money.Amount(1000)
+			must(t, s.SaveSession(ctx, a))
+			if err := begin(session(u.ID, base), 1, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+				t.Fatalf("after an ended session was saved again, BeginCall = %v, want ErrConcurrencyLimit", err)
+			}
+		},
+
+		"the reconciler's repair releases stale slots": func(t *testing.T) {
+			u := newUser(t, s, base)
+			// Two calls that never got a final event, long ago, and one of today.
+			old1, old2 := session(u.ID, base.Add(-3*time.Hour)), session(u.ID, base.Add(-3*time.Hour))
+			for _, cs := range []*call.Session{old1, old2} {
+				must(t, s.BeginCall(ctx, createcall.BeginCall{Session: cs, MaxActive: 3, ActiveSince: base.Add(-4 * time.Hour)}))
+			}
+			must(t, old1.MarkDialed("LEG1", base.Add(-3*time.Hour)))
+			must(t, s.SaveSession(ctx, old1))
+			recent := session(u.ID, base)
+			must(t, begin(recent, 3, nil))
+			rep, err := s.RepairActiveCalls(ctx, base.Add(-2*time.Hour))
+			must(t, err)
+			if rep.Released < 2 {
+				t.Fatalf("RepairActiveCalls = %+v, want the 2 stale slots released", rep)
+			}
+			// The slot went with a new version: a save from the copy read before is refused, and
+			// the session ending later gives nothing back a second time.
+			_, _ = old1.Advance(call.StatusCompleted, base)
+			if err := s.SaveSession(ctx, old1); !errors.Is(err, fault.ErrConflict) {
+				t.Fatalf("SaveSession from before the release = %v, want ErrConflict", err)
+			}
+			must(t, createcall.UpdateSession(ctx, s, old1, func(cs *call.Session) error {
+				_, err := cs.Advance(call.StatusCompleted, base)
+				return err
+			}))
+			for range 2 {
+				must(t, begin(session(u.ID, base), 3, nil))
+			}
+			if err := begin(session(u.ID, base), 3, nil); !errors.Is(err, createcall.ErrConcurrencyLimit) {
+				t.Fatalf("with 3 of 3 slots held, BeginCall = %v, want ErrConcurrencyLimit", err)
 			}
 		},
 

@@ -22,6 +22,7 @@ func Server(c configs.Config) fx.Option {
 	return fx.Options(
 		Config(c),
 		Logging,
+		Observability,
 		Store,
 		Carriers,
 		UseCases,

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/kupe-voice/kupe/adapters/metrics"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
@@ -25,12 +26,13 @@ var Background = fx.Module("background",
 
 // NewReconciler builds the reconciler from the calls and catalog ports and the carriers.
 func NewReconciler(s createcall.CallStore, lines accounts.CatalogStore, carriers createcall.Carriers, cfg configs.Config) *callevents.Reconciler {
-	return &callevents.Reconciler{Sessions: s, Lines: lines, Carriers: carriers, StaleAfter: cfg.Reconcile.StaleAfter}
+	return &callevents.Reconciler{Sessions: s, Lines: lines, Carriers: carriers, StaleAfter: cfg.Reconcile.StaleAfter,
+		SlotStaleAfter: cfg.Limits.ActiveCallStaleAfter}
 }
 
 // RunReconciler runs r in the background for the app's lifetime: once at start, then every
 // interval. Stopping cancels a run in progress and waits for it (within the stop deadline).
-func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config, log *zap.Logger) {
+func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config, m *metrics.Metrics, log *zap.Logger) {
 	log = log.Named("reconcile")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -39,7 +41,7 @@ func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				reconcileEvery(ctx, r, cfg.Reconcile.Interval, log)
+				reconcileEvery(ctx, r, cfg.Reconcile.Interval, m, log)
 			}()
 			return nil
 		},
@@ -58,7 +60,7 @@ func RunReconciler(lc fx.Lifecycle, r *callevents.Reconciler, cfg configs.Config
 	})
 }
 
-func reconcileEvery(ctx context.Context, r *callevents.Reconciler, interval time.Duration, log *zap.Logger) {
+func reconcileEvery(ctx context.Context, r *callevents.Reconciler, interval time.Duration, m *metrics.Metrics, log *zap.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -66,9 +68,14 @@ func reconcileEvery(ctx context.Context, r *callevents.Reconciler, interval time
 		if ctx.Err() != nil {
 			return
 		}
+		observeReconcile(m, rep)
 		if rep.Settled+rep.Failed+rep.Moved > 0 {
 			log.Info("reconciled sessions left in dialing", zap.Int("settled", rep.Settled), zap.Int("failed", rep.Failed),
 				zap.Int("moved_on", rep.Moved), zap.Int("deferred", rep.Deferred))
+		}
+		if rep.SlotsReleased+rep.CountsCorrected > 0 {
+			log.Info("repaired the counts of active calls", zap.Int("stale_slots_released", rep.SlotsReleased),
+				zap.Int("counts_corrected", rep.CountsCorrected))
 		}
 		if err != nil {
 			// Session ids and carrier errors only: adapters redact numbers and credentials.

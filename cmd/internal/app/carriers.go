@@ -10,6 +10,7 @@ import (
 	"github.com/kupe-voice/kupe/adapters/elisonprovider"
 	"github.com/kupe-voice/kupe/adapters/exotelprovider"
 	"github.com/kupe-voice/kupe/adapters/httpapi"
+	"github.com/kupe-voice/kupe/adapters/metrics"
 	"github.com/kupe-voice/kupe/adapters/secretbox"
 	"github.com/kupe-voice/kupe/adapters/simprovider"
 	"github.com/kupe-voice/kupe/adapters/twilioprovider"
@@ -26,13 +27,14 @@ var Carriers = fx.Module("carriers",
 )
 
 // CarrierDeps are what the carriers need beside their configuration: the carrier-event use case
-// the simulated carrier reports to, and the clock it plays calls by (the real one unless a test
-// supplies a simprovider.Clock).
+// the simulated carrier reports to, the clock it plays calls by (the real one unless a test
+// supplies a simprovider.Clock), and the metrics (absent in kupectl).
 type CarrierDeps struct {
 	fx.In
 
-	Events *callevents.CarrierEvents
-	Clock  simprovider.Clock `optional:"true"`
+	Events  *callevents.CarrierEvents
+	Clock   simprovider.Clock `optional:"true"`
+	Metrics *metrics.Metrics  `optional:"true"`
 }
 
 // NewCarriers builds the carrier adapters from the configuration.
@@ -65,14 +67,15 @@ func NewCarriers(c configs.CarriersConfig, d CarrierDeps, signer *httpapi.Callba
 		call.ProviderExotel:    exo,
 		call.ProviderElison:    eli,
 		call.ProviderSimulated: sim,
-	}, c, log), sim, nil
+	}, c, d.Metrics, log), sim, nil
 }
 
-// guardCarriers puts a circuit breaker, one per carrier account, in front of every carrier.
-func guardCarriers(set createcall.CarrierSet, c configs.CarriersConfig, log *zap.Logger) createcall.CarrierSet {
+// guardCarriers puts a circuit breaker, one per carrier account, in front of every carrier, and
+// times each request that reaches the carrier (when there are metrics).
+func guardCarriers(set createcall.CarrierSet, c configs.CarriersConfig, m *metrics.Metrics, log *zap.Logger) createcall.CarrierSet {
 	out := make(createcall.CarrierSet, len(set))
 	for p, carrier := range set {
-		out[p] = carrierguard.New(carrier, carrierguard.Config{Provider: p, Failures: uint32(c.BreakerFailures),
+		out[p] = carrierguard.New(observeCarrier(carrier, p, m), carrierguard.Config{Provider: p, Failures: uint32(c.BreakerFailures),
 			Cooldown: c.BreakerCooldown}, log.Named("carrier"))
 	}
 	return out

@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"github.com/kupe-voice/kupe/adapters/httpapi"
+	"github.com/kupe-voice/kupe/adapters/metrics"
+	"github.com/kupe-voice/kupe/adapters/redislimit"
 	"github.com/kupe-voice/kupe/adapters/supabaseauth"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
@@ -47,6 +50,8 @@ type HandlerDeps struct {
 	Signer      *httpapi.CallbackSigner
 	Pinger      httpapi.Pinger
 	Readiness   *httpapi.Readiness
+	Metrics     *metrics.Metrics
+	Redis       *redislimit.Limiter `optional:"true"`
 	// Campaigns and DoNotCall serve batch calling when the Campaigns module is in.
 	Campaigns *campaigns.Service   `optional:"true"`
 	DoNotCall *campaigns.DoNotCall `optional:"true"`
@@ -54,15 +59,25 @@ type HandlerDeps struct {
 	Webhooks *httpapi.Webhooks `optional:"true"`
 }
 
-// NewHandler builds the gin engine.
+// NewHandler builds the gin engine: every request is counted and timed, and written to the
+// access log (sampled above KUPE_ACCESS_LOG_PER_SECOND), which replaces the API's own debug line.
 func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
-	return httpapi.New(httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
+	deps := httpapi.Deps{CreateCall: d.CreateCall, Auth: d.Auth, CallLogs: d.CallLogs, Accounts: d.Accounts,
 		Pinger: d.Pinger, Readiness: d.Readiness, APIKeys: d.APIKeys, Credentials: d.Credentials,
 		Callbacks: &httpapi.Callbacks{Events: d.Events, PublicBaseURL: c.Carriers.PublicBaseURL, Signer: d.Signer},
 		Lines:     d.Lines, Mappings: d.Mappings, Agents: d.Agents, Workflows: d.Workflows,
-		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall, Webhooks: d.Webhooks, Hangups: d.Hangups},
-		httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes, AllowedOrigins: c.HTTP.AllowedOrigins},
-		log.Named("http"))
+		Campaigns: d.Campaigns, DoNotCall: d.DoNotCall, Webhooks: d.Webhooks, Hangups: d.Hangups,
+		Metrics: d.Metrics.Handler(),
+		Middleware: []gin.HandlerFunc{
+			d.Metrics.HTTPMiddleware(),
+			metrics.AccessLog(log.Named("access"), metrics.AccessLogConfig{PerSecond: c.Observability.AccessLogPerSecond,
+				Metrics: d.Metrics}),
+		}}
+	if d.Redis != nil {
+		deps.Redis = d.Redis
+	}
+	return httpapi.New(deps, httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes,
+		AllowedOrigins: c.HTTP.AllowedOrigins, NoRequestLog: true}, log.Named("http"))
 }
 
 // StartServer runs the HTTP server for the app's lifetime. On stop, /ready fails at once, the

@@ -1,19 +1,25 @@
 package app
 
 import (
+	"fmt"
+
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/kupe-voice/kupe/adapters/metrics"
 	"github.com/kupe-voice/kupe/adapters/ratelimit"
+	"github.com/kupe-voice/kupe/adapters/redislimit"
 	"github.com/kupe-voice/kupe/application/accounts"
 	"github.com/kupe-voice/kupe/application/callevents"
 	"github.com/kupe-voice/kupe/application/createcall"
 	"github.com/kupe-voice/kupe/configs"
 )
 
-// UseCases provides the application's use cases, each built from the ports it consumes.
+// UseCases provides the application's use cases, each built from the ports it consumes, and the
+// rate limiter create_call enforces its limits with.
 var UseCases = fx.Module("usecases",
 	fx.Provide(
+		NewRateLimiter,
 		NewCreateCallHandler,
 		NewCarrierEvents,
 		func(s createcall.CallStore, lines accounts.CatalogStore, c createcall.Carriers) *callevents.HangupHandler {
@@ -32,19 +38,78 @@ var UseCases = fx.Module("usecases",
 	),
 )
 
+// CreateCallDeps are what the create_call use case is built from; the metrics are absent in
+// kupectl.
+type CreateCallDeps struct {
+	fx.In
+
+	Config   configs.Config
+	Plans    createcall.DialPlanStore
+	Sessions createcall.CallStore
+	Carriers createcall.Carriers
+	Limiter  createcall.RateLimiter
+	Auth     *accounts.Authenticator
+	Metrics  *metrics.Metrics `optional:"true"`
+}
+
 // NewCreateCallHandler builds the create_call use case with the deployment's limits and guards.
-// The rate limiter is this process's own: each replica enforces the per-user rate and the line
-// pacing by itself, while the cap on active calls holds across replicas (it is in the database).
-func NewCreateCallHandler(c configs.Config, p createcall.DialPlanStore, s createcall.CallStore, carriers createcall.Carriers) *createcall.Handler {
+// The cap on active calls holds across replicas (it is in the database); the request rate and
+// the line pacing do when the limiter shares them through Redis (NewRateLimiter).
+func NewCreateCallHandler(d CreateCallDeps) *createcall.Handler {
+	c := d.Config
 	dest := c.Limits.Destinations()
-	return &createcall.Handler{Plans: p, Sessions: s, Carriers: carriers,
-		Limiter: ratelimit.New(nil),
+	h := &createcall.Handler{Plans: d.Plans, Sessions: d.Sessions, Carriers: d.Carriers, KeyUsage: d.Auth,
+		Limiter: d.Limiter,
 		Limits: createcall.CallLimits{
 			Destinations:             &dest,
 			DefaultRequestsPerSecond: c.Limits.DefaultRequestsPerSecond,
 			ActiveCallStaleAfter:     c.Limits.ActiveCallStaleAfter,
 			MaxPacingWait:            c.Limits.LinePacingMaxWait,
 		}}
+	if d.Metrics != nil {
+		h.Observer = d.Metrics
+	}
+	return h
+}
+
+// LimiterDeps are what the rate limiter is built from; the metrics are absent in kupectl.
+type LimiterDeps struct {
+	fx.In
+
+	Lifecycle fx.Lifecycle
+	Config    configs.Config
+	Log       *zap.Logger
+	Metrics   *metrics.Metrics `optional:"true"`
+}
+
+// Limiter is create_call's rate limiter and, when it shares the limits through Redis, the
+// Redis side of it (nil otherwise), whose state /health reports.
+type Limiter struct {
+	fx.Out
+
+	RateLimiter createcall.RateLimiter
+	Redis       *redislimit.Limiter
+}
+
+// NewRateLimiter shares the per-user request rate and the line pacing between replicas through
+// the Redis at KUPE_REDIS_URL, falling back to per-process buckets while Redis is down (counted
+// in kupe_limiter_redis_fallbacks_total, logged once); unset, each process keeps its own and no
+// Redis is needed.
+func NewRateLimiter(d LimiterDeps) (Limiter, error) {
+	url := d.Config.Limits.RedisURL
+	if url == "" {
+		return Limiter{RateLimiter: ratelimit.New(nil)}, nil
+	}
+	o := redislimit.Options{Logger: d.Log.Named("redislimit")}
+	if d.Metrics != nil {
+		o.OnFallback = d.Metrics.RedisFallback
+	}
+	l, err := redislimit.Open(url, o)
+	if err != nil {
+		return Limiter{}, fmt.Errorf("KUPE_REDIS_URL: %w", err)
+	}
+	d.Lifecycle.Append(fx.StopHook(l.Close))
+	return Limiter{RateLimiter: l, Redis: l}, nil
 }
 
 // NewCarrierEvents applies the carriers' status callbacks and charges completed calls at the

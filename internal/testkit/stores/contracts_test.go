@@ -30,6 +30,7 @@ func TestContracts(t *testing.T) {
 		"catalog":       func(t *testing.T) { stores.Each(t, accountstest.RunCatalogStoreSuite) },
 		"calls":         func(t *testing.T) { stores.Each(t, createcalltest.RunCallStoreSuite) },
 		"dial plan":     func(t *testing.T) { stores.Each(t, createcalltest.RunDialPlanSuite) },
+		"plan by key":   func(t *testing.T) { stores.Each(t, createcalltest.RunDialPlanByKeySuite) },
 		"call limits":   func(t *testing.T) { stores.Each(t, createcalltest.RunCallLimitsSuite) },
 		"stale session": func(t *testing.T) { stores.Each(t, createcalltest.RunStaleSessionSuite) },
 		"ledger":        func(t *testing.T) { stores.Each(t, calleventstest.RunLedgerSuite) },

@@ -183,11 +183,13 @@ func TestPathPrefixOfTheBaseURL(t *testing.T) {
 
 func TestMissingOrMalformedCredentialsAreRefusedBeforeSending(t *testing.T) {
 	for name, creds := range map[string]call.Credentials{
-		"none":                nil,
-		"no auth token":       {"account_sid": testSID},
-		"no account sid":      {"auth_token": testToken},
-		"token with a symbol": {"account_sid": testSID, "auth_token": "f00d-face/f00d+face"},
-		"sid with a space":    {"account_sid": "AC 0123", "auth_token": testToken},
+		"none":                            nil,
+		"no auth token":                   {"account_sid": testSID},
+		"no account sid":                  {"auth_token": testToken},
+		"token with a symbol":             {"account_sid": testSID, "auth_token": "f00d-face/f00d+face"},
+		"sid with a space":                {"account_sid": "AC 0123", "auth_token": testToken},
+		"sid with a letter outside ASCII": {"account_sid": "AC0123é", "auth_token": testToken},
+		"token ending in a newline":       {"account_sid": testSID, "auth_token": testToken + "\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := startFake(t, createcalltest.Accept)

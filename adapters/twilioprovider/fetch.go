@@ -36,12 +36,12 @@ var callStatuses = map[string]call.Status{
 // dial's would be.
 func (c *Carrier) FetchCall(ctx context.Context, req callevents.FetchRequest) (call.Status, error) {
 	sid, token := req.Credentials[CredAccountSID], req.Credentials[CredAuthToken]
-	if sid == "" || token == "" || !alphanumeric.MatchString(sid) || !alphanumeric.MatchString(token) {
+	if sid == "" || token == "" || !alphanumeric(sid) || !alphanumeric(token) {
 		return 0, &createcall.DialError{Kind: createcall.DialBadCredentials,
 			Reason: "The line has no usable carrier account id or auth token"}
 	}
 	// The sid goes into the request path unescaped by twilio-go: only a plain one is sent.
-	if !alphanumeric.MatchString(req.LegID) {
+	if !alphanumeric(req.LegID) {
 		return 0, callevents.ErrLegNotFound
 	}
 	if err := ctx.Err(); err != nil {

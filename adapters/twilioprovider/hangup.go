@@ -25,12 +25,12 @@ var _ callevents.Hanger = (*Carrier)(nil)
 // callevents.ErrLegNotFound; other failures are a *createcall.DialError classified as a dial's.
 func (c *Carrier) Hangup(ctx context.Context, req callevents.HangupRequest) error {
 	sid, token := req.Credentials[CredAccountSID], req.Credentials[CredAuthToken]
-	if sid == "" || token == "" || !alphanumeric.MatchString(sid) || !alphanumeric.MatchString(token) {
+	if sid == "" || token == "" || !alphanumeric(sid) || !alphanumeric(token) {
 		return &createcall.DialError{Kind: createcall.DialBadCredentials,
 			Reason: "The line has no usable carrier account id or auth token"}
 	}
 	// The sid goes into the request path unescaped by twilio-go: only a plain one is sent.
-	if !alphanumeric.MatchString(req.LegID) {
+	if !alphanumeric(req.LegID) {
 		return callevents.ErrLegNotFound
 	}
 	status := "completed"

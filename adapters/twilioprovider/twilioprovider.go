@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -121,8 +120,19 @@ var _ createcall.Carrier = (*Carrier)(nil)
 // statusEvents are the call progress events the status callback receives.
 var statusEvents = []string{"initiated", "ringing", "answered", "completed"}
 
-// alphanumeric is what twilio-go accepts in an account sid or auth token.
-var alphanumeric = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+// alphanumeric reports whether s is what twilio-go accepts in an account sid or auth token: one
+// or more ASCII letters and digits. (A loop: the regexp it replaces was 2% of a dial's CPU.)
+func alphanumeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // Dial creates the call and returns its sid (CA...). A create is retried, at most twice, only
 // when the carrier provably did not act on it: a rate-limit answer, or a connection refused
@@ -133,7 +143,7 @@ func (c *Carrier) Dial(ctx context.Context, req createcall.DialRequest) (string,
 		return "", &createcall.DialError{Kind: createcall.DialBadCredentials,
 			Reason: "The line has no carrier account id or auth token configured"}
 	}
-	if !alphanumeric.MatchString(sid) || !alphanumeric.MatchString(token) {
+	if !alphanumeric(sid) || !alphanumeric(token) {
 		// twilio-go would refuse them before sending; say so in our words.
 		return "", &createcall.DialError{Kind: createcall.DialBadCredentials,
 			Reason: "The line's carrier account id or auth token is malformed: only letters and digits are allowed"}

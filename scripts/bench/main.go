@@ -520,7 +520,9 @@ func (h *harness) measure(ctx context.Context, server, database string, round in
 		profDone <- nil
 	}
 	before := h.carrier.Accepted()
+	cpuBefore := sampleCPU(p.cmd.Process.Pid)
 	t, elapsed := attack(ctx, h.client, tr, h.opt.conc, h.opt.dur)
+	serverCPU, pgCPU := sampleCPU(p.cmd.Process.Pid).since(cpuBefore)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -528,6 +530,10 @@ func (h *harness) measure(ctx context.Context, server, database string, round in
 	s.Server, s.Database, s.Round = server, database, round
 	s.Dials = h.carrier.Accepted() - before
 	s.PeakRSSKiB = p.peakRSSKiB()
+	s.ServerCPU = serverCPU
+	if database == "postgres" {
+		s.PostgresCPU = pgCPU
+	}
 	h.runs = append(h.runs, s)
 	h.printf("%s\n", s.Line())
 	for _, pr := range s.Problems() {

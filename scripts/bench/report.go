@@ -74,6 +74,11 @@ type Summary struct {
 	Details    map[string]int
 	PeakRSSKiB int64 // the server's VmHWM after the run; 0 when unknown
 	Dials      int64 // dials the fake carrier accepted during the run
+	// CPU spent during the run by the server process and, on PostgreSQL, by all of the
+	// cluster's processes; zero when unknown. Per successful call, these do not depend on how
+	// busy the machine is, as throughput does.
+	ServerCPU   time.Duration
+	PostgresCPU time.Duration
 }
 
 func (t *tally) summary(elapsed time.Duration) Summary {
@@ -146,8 +151,27 @@ func (s Summary) Line() string {
 	if s.PeakRSSKiB > 0 {
 		rss = fmt.Sprintf("%.1f MiB", float64(s.PeakRSSKiB)/1024)
 	}
-	return fmt.Sprintf("%-8s %-8s round %d: %7.0f calls/s  p50 %s  p95 %s  p99 %s  requests %d  errors %d  carrier dials %d  peak RSS %s\n    outcomes: %s",
+	line := fmt.Sprintf("%-8s %-8s round %d: %7.0f calls/s  p50 %s  p95 %s  p99 %s  requests %d  errors %d  carrier dials %d  peak RSS %s\n    outcomes: %s",
 		s.Database, s.Server, s.Round, s.Throughput, ms(s.P50), ms(s.P95), ms(s.P99), s.Requests, s.Errors, s.Dials, rss, s.Outcomes())
+	if c := s.CPUPerCall(); c != "" {
+		line += "\n    CPU per call: " + c
+	}
+	return line
+}
+
+// CPUPerCall says how much CPU a successful call cost the server and PostgreSQL; "" when unknown.
+func (s Summary) CPUPerCall() string {
+	if s.OK == 0 || s.ServerCPU <= 0 {
+		return ""
+	}
+	per := func(d time.Duration) string {
+		return fmt.Sprintf("%.3f ms", float64(d)/float64(s.OK)/float64(time.Millisecond))
+	}
+	out := "server " + per(s.ServerCPU)
+	if s.PostgresCPU > 0 {
+		out += ", PostgreSQL " + per(s.PostgresCPU) + ", together " + per(s.ServerCPU+s.PostgresCPU)
+	}
+	return out
 }
 
 // Problems lists the transport errors and refusal details seen, one per line, for the report.
@@ -208,15 +232,23 @@ func means(runs []Summary) (throughput, p99 float64) {
 // writeTable prints the runs as a Markdown table, then the ratio of each database with a
 // baseline, ready to paste into docs/performance.md.
 func writeTable(w io.Writer, runs []Summary) {
-	fmt.Fprintln(w, "| database | server | round | calls/s | p50 | p95 | p99 | errors | peak RSS |")
-	fmt.Fprintln(w, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| database | server | round | calls/s | p50 | p95 | p99 | errors | peak RSS | CPU per call (server + PostgreSQL) |")
+	fmt.Fprintln(w, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, s := range runs {
 		rss := "?"
 		if s.PeakRSSKiB > 0 {
 			rss = fmt.Sprintf("%.0f MiB", float64(s.PeakRSSKiB)/1024)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %d | %s |\n", s.Database, s.Server, s.Round,
-			thousands(s.Throughput), ms(s.P50), ms(s.P95), ms(s.P99), s.Errors, rss)
+		cpu := "?"
+		if s.OK > 0 && s.ServerCPU > 0 {
+			per := func(d time.Duration) float64 { return float64(d) / float64(s.OK) / float64(time.Millisecond) }
+			cpu = fmt.Sprintf("%.3f ms", per(s.ServerCPU))
+			if s.PostgresCPU > 0 {
+				cpu = fmt.Sprintf("%.3f + %.3f ms", per(s.ServerCPU), per(s.PostgresCPU))
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %d | %s | %s |\n", s.Database, s.Server, s.Round,
+			thousands(s.Throughput), ms(s.P50), ms(s.P95), ms(s.P99), s.Errors, rss, cpu)
 	}
 	for _, db := range []string{"postgres", "sqlite"} {
 		if r, ok := ratio(runs, db); ok {

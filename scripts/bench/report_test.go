@@ -83,7 +83,8 @@ func TestRatioComparesMeansPerDatabase(t *testing.T) {
 		{Server: "baseline", Database: "postgres", Throughput: 2000, P99: 20 * time.Millisecond},
 		{Server: "kupe", Database: "postgres", Throughput: 500, P99: 100 * time.Millisecond},
 		{Server: "baseline", Database: "postgres", Throughput: 3000, P99: 30 * time.Millisecond},
-		{Server: "kupe", Database: "postgres", Throughput: 1500, P99: 50 * time.Millisecond},
+		{Server: "kupe", Database: "postgres", Throughput: 1500, P99: 50 * time.Millisecond, OK: 15000,
+			ServerCPU: 4500 * time.Millisecond, PostgresCPU: 9 * time.Second},
 		{Server: "kupe", Database: "sqlite", Throughput: 900, P99: 10 * time.Millisecond},
 	}
 	r, ok := ratio(runs, "postgres")
@@ -95,7 +96,8 @@ func TestRatioComparesMeansPerDatabase(t *testing.T) {
 	}
 	var b bytes.Buffer
 	writeTable(&b, runs)
-	for _, want := range []string{"| postgres | baseline | 0 | 2,000 | 0.0 ms | 0.0 ms | 20.0 ms | 0 | ? |",
+	for _, want := range []string{"| postgres | baseline | 0 | 2,000 | 0.0 ms | 0.0 ms | 20.0 ms | 0 | ? | ? |",
+		"| 1,500 | 0.0 ms | 0.0 ms | 50.0 ms | 0 | ? | 0.300 + 0.600 ms |",
 		"| sqlite | kupe | 0 | 900 |", "kupe/baseline on postgres (means of 2 rounds): throughput 0.40x, p99 3.00x"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
@@ -167,5 +169,32 @@ func TestCreateCallsTargetsValidDistinctNumbers(t *testing.T) {
 		if err != nil || req.Header.Get("x-api-key") != "kupe_key" {
 			t.Errorf("request header %v, %v", req.Header, err)
 		}
+	}
+}
+
+func TestParseStatCPUCountsFromTheLastParenthesis(t *testing.T) {
+	// A command name with spaces and a parenthesis, as postgres backends' titles can be.
+	stat := []byte("4242 (postgres: a) b) S 1 4242 4242 0 -1 4194560 120 0 0 0 250 75 0 0 20 0 1 0 100 0 0\n")
+	if got, want := parseStatCPU(stat), 3250*time.Millisecond; got != want {
+		t.Errorf("parseStatCPU = %v, want %v (utime 250 + stime 75 ticks)", got, want)
+	}
+	for _, bad := range []string{"", "4242 (x) S 1 2", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 u s"} {
+		if got := parseStatCPU([]byte(bad)); got != 0 {
+			t.Errorf("parseStatCPU(%q) = %v, want 0", bad, got)
+		}
+	}
+}
+
+func TestCPUPerCallDividesBySuccessfulCalls(t *testing.T) {
+	s := Summary{OK: 1000, ServerCPU: 400 * time.Millisecond, PostgresCPU: 600 * time.Millisecond}
+	if got, want := s.CPUPerCall(), "server 0.400 ms, PostgreSQL 0.600 ms, together 1.000 ms"; got != want {
+		t.Errorf("CPUPerCall = %q, want %q", got, want)
+	}
+	s.PostgresCPU = 0
+	if got, want := s.CPUPerCall(), "server 0.400 ms"; got != want {
+		t.Errorf("without PostgreSQL: CPUPerCall = %q, want %q", got, want)
+	}
+	if got := (Summary{ServerCPU: time.Second}).CPUPerCall(); got != "" {
+		t.Errorf("with no successful call: CPUPerCall = %q, want empty", got)
 	}
 }

@@ -23,6 +23,7 @@ var (
 	errMethodNotAllowed = errors.New("method not allowed")
 	errBodyTooLarge     = errors.New("request body too large")
 	errBodyUnreadable   = errors.New("request body could not be read")
+	errMetricsToken     = errors.New("missing or wrong metrics token")
 )
 
 const detailInternal = "Internal server error"
@@ -41,6 +42,7 @@ var errorTable = []struct {
 	{errShuttingDown, http.StatusServiceUnavailable, "Service is shutting down"},
 	{accounts.ErrInvalidSession, http.StatusUnauthorized, "Invalid or expired session token"},
 	{fault.ErrUnauthenticated, http.StatusUnauthorized, "Invalid or missing API key"},
+	{errMetricsToken, http.StatusUnauthorized, "Invalid or missing metrics token: send Authorization: Bearer <KUPE_METRICS_TOKEN>"},
 	{accounts.ErrForeignUser, http.StatusForbidden, "Not allowed to act for another user"},
 	{errOriginNotAllowed, http.StatusForbidden, "Origin not allowed"},
 	{errCallbackUnverified, http.StatusForbidden, "Invalid or missing callback signature"},

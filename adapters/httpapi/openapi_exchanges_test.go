@@ -309,6 +309,11 @@ func serviceExchanges(x *exchanger) {
 	redisDown := specRig(t, func(d *httpapi.Deps, _ *httpapi.Config) { d.Redis = redisStatus("disconnected") })
 	x.do(redisDown, "health with Redis down", http.StatusOK, get("/health"))
 	x.do(r, "metrics", http.StatusOK, get("/metrics"))
+	guarded := specRig(t, func(_ *httpapi.Deps, c *httpapi.Config) { c.MetricsToken = "scrape-token-0123456789" })
+	x.do(guarded, "metrics without its token", http.StatusUnauthorized, get("/metrics"))
+	withToken := get("/metrics")
+	withToken.Header.Set("Authorization", "Bearer scrape-token-0123456789")
+	x.do(guarded, "metrics with its token", http.StatusOK, withToken)
 
 	x.do(r, "ready", http.StatusOK, get("/ready"))
 	x.do(dbDown, "not ready: database down", http.StatusServiceUnavailable, get("/ready"))

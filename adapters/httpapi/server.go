@@ -90,6 +90,8 @@ type Config struct {
 	// NoRequestLog drops the debug line each request is logged with, for a deployment whose
 	// Middleware writes an access log instead.
 	NoRequestLog bool
+	// MetricsToken, when set, is the bearer token GET /metrics asks for; empty leaves it open.
+	MetricsToken string
 	// BatchEventsInterval is how often a batch's event stream reads its counts; zero is
 	// DefaultBatchEventsInterval.
 	BatchEventsInterval time.Duration
@@ -134,7 +136,7 @@ func New(deps Deps, cfg Config, log *zap.Logger) *gin.Engine {
 
 	e.GET("/health", s.health)
 	if deps.Metrics != nil {
-		e.GET("/metrics", gin.WrapH(deps.Metrics))
+		e.GET("/metrics", s.metricsAuth, gin.WrapH(deps.Metrics))
 	}
 	e.GET("/ready", s.ready)
 	e.GET("/openapi.json", s.openAPIDocument)

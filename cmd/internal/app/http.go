@@ -77,7 +77,7 @@ func NewHandler(c configs.Config, d HandlerDeps, log *zap.Logger) http.Handler {
 		deps.Redis = d.Redis
 	}
 	return httpapi.New(deps, httpapi.Config{Version: Version, MaxBodyBytes: c.HTTP.MaxBodyBytes,
-		AllowedOrigins: c.HTTP.AllowedOrigins, NoRequestLog: true}, log.Named("http"))
+		AllowedOrigins: c.HTTP.AllowedOrigins, NoRequestLog: true, MetricsToken: c.Observability.MetricsToken}, log.Named("http"))
 }
 
 // StartServer runs the HTTP server for the app's lifetime. On stop, /ready fails at once, the

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -110,5 +111,39 @@ func TestMetricsServeEveryFamily(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("pprof: %d", res.StatusCode)
+	}
+}
+
+// With KUPE_METRICS_TOKEN set, /metrics answers only a scraper that sends it as a bearer token;
+// anyone else gets a 401 with Kupe's error shape and nothing of the metrics, and the token is
+// never written to the log.
+func TestMetricsTokenGuardsMetrics(t *testing.T) {
+	const token = "scrape-token-0123456789"
+	r := startApp(t, map[string]string{"KUPE_METRICS_TOKEN": token, "KUPE_ACCESS_LOG_PER_SECOND": "-1"}, nil, nil)
+	for name, header := range map[string][]string{
+		"no header":     nil,
+		"wrong token":   {"Authorization", "Bearer scrape-token-0123456780"},
+		"a prefix":      {"Authorization", "Bearer " + token[:len(token)-1]},
+		"basic auth":    {"Authorization", "Basic " + token},
+		"as an API key": {"x-api-key", token},
+	} {
+		a := r.do(http.MethodGet, "/metrics", "", "", header...)
+		if a.status != http.StatusUnauthorized || !strings.Contains(a.raw, `"detail"`) || strings.Contains(a.raw, "kupe_") {
+			t.Errorf("%s: %d %s, want a 401 with a detail and no metrics", name, a.status, a.raw)
+		}
+	}
+	for _, scheme := range []string{"Bearer ", "bearer "} {
+		a := r.do(http.MethodGet, "/metrics", "", "", "Authorization", scheme+token)
+		if a.status != http.StatusOK || !strings.Contains(a.raw, "kupe_http_requests_total") {
+			t.Fatalf("%q token: %d %.200s", scheme, a.status, a.raw)
+		}
+	}
+	if h := r.do(http.MethodGet, "/health", "", ""); h.status != http.StatusOK {
+		t.Fatalf("/health with a metrics token set: %d, want it open", h.status)
+	}
+	for _, l := range r.logs.All() {
+		if strings.Contains(l.Message, token) || strings.Contains(fmt.Sprint(l.ContextMap()), token) {
+			t.Fatalf("the token is logged: %s %v", l.Message, l.ContextMap())
+		}
 	}
 }

@@ -20,8 +20,8 @@ import (
 // rather than through twilio-go's Api.CreateCall, which decodes the whole Call resource into a
 // struct of some forty fields where the adapter reads only the sid: that decode was a third of
 // the dial's CPU, and the dial a fifth of create_call's, in the load harness. The request is the
-// one twilio-go sends (the same form fields, basic auth and Accept header, through the same HTTP
-// client, which the rewriting transport points at APIBaseURL), and an error answer becomes the
+// one twilio-go sends (the same form fields, basic auth and Accept header, through the same
+// connection pool and timeout, to APIBaseURL), and an error answer becomes the
 // same *client.TwilioRestError, or for a body that is not JSON the same error text, so that
 // classify reads both as before.
 //
@@ -29,14 +29,14 @@ import (
 // to the client's Timeout, since abandoning it would turn a placed call into an unknown outcome.
 func (c *Carrier) create(ctx context.Context, sid, token, form string) (string, error) {
 	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost,
-		"https://api.twilio.com/2010-04-01/Accounts/"+sid+"/Calls.json", strings.NewReader(form))
+		c.callsURL+sid+"/Calls.json", strings.NewReader(form))
 	if err != nil {
 		return "", err
 	}
 	req.SetBasicAuth(sid, token)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	res, err := c.httpClient.Do(req)
+	res, err := c.direct.Do(req)
 	if err != nil {
 		return "", err
 	}

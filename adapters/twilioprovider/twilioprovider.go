@@ -64,8 +64,13 @@ type Config struct {
 // Carrier is the Twilio createcall.Carrier. It is safe for concurrent use.
 type Carrier struct {
 	cfg        Config
-	httpClient *http.Client
-	backoff    []time.Duration
+	httpClient *http.Client // twilio-go's: its transport points api.twilio.com at APIBaseURL
+	// direct sends the create request, which create addresses to APIBaseURL itself (callsURL):
+	// the same connection pool and timeout as httpClient, without the rewriting transport, which
+	// net/http does not know and so times out with a goroutine and a timer per request.
+	direct   *http.Client
+	callsURL string // APIBaseURL + "/2010-04-01/Accounts/"
+	backoff  []time.Duration
 	// clients caches one REST client per (account sid, auth token), for FetchCall: twilio-go
 	// builds some sixty service objects per client, too much to repeat on every lookup.
 	clients sync.Map // clientKey -> *twilio.RestClient
@@ -111,8 +116,10 @@ func New(cfg Config) (*Carrier, error) {
 	// The carriers' shared client: Timeout bounds the whole request, redirects are not followed
 	// (as with twilio-go's own default client, a create is never replayed elsewhere).
 	hc := carrierhttp.NewClient(cfg.Timeout)
+	direct := *hc
 	hc.Transport = &rewriteTransport{base: base, next: hc.Transport}
-	return &Carrier{cfg: cfg, backoff: retryBackoff, httpClient: hc}, nil
+	callsURL := (&url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path + "/2010-04-01/Accounts/"}).String()
+	return &Carrier{cfg: cfg, backoff: retryBackoff, httpClient: hc, direct: &direct, callsURL: callsURL}, nil
 }
 
 var _ createcall.Carrier = (*Carrier)(nil)

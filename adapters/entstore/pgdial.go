@@ -20,16 +20,17 @@ const readGrace = 2 * time.Second
 // bounded by it (unless the URL sets connect_timeout) and every read waits at most the timeout
 // and readGrace: a server that stops answering, or a network that drops packets, fails the
 // statement instead of holding it until TCP gives up, minutes later. Without one (kupe migrate,
-// whose statements may run long) the pool is lib/pq's own.
+// whose statements may run long) the connections are lib/pq's own. Either way each connection
+// keeps its statements prepared (cachingConnector).
 func openPostgresDB(dsn string, timeout time.Duration) (*sql.DB, error) {
 	// lib/pq's parse errors may quote the URL, password included.
 	malformed := errors.New("entstore: open PostgreSQL: malformed URL")
 	if timeout <= 0 {
-		db, err := sql.Open("postgres", dsn)
+		conn, err := pq.NewConnector(dsn)
 		if err != nil {
 			return nil, malformed
 		}
-		return db, nil
+		return sql.OpenDB(&cachingConnector{next: conn, serverFrees: true}), nil
 	}
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
@@ -43,7 +44,7 @@ func openPostgresDB(dsn string, timeout time.Duration) (*sql.DB, error) {
 		return nil, malformed
 	}
 	conn.Dialer(&deadlineDialer{wait: timeout + readGrace})
-	return sql.OpenDB(conn), nil
+	return sql.OpenDB(&cachingConnector{next: conn, serverFrees: true}), nil
 }
 
 // deadlineDialer makes connections whose reads give up after wait without data.

@@ -16,10 +16,11 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/google/uuid"
-	_ "github.com/lib/pq"  // registers the "postgres" database/sql driver
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
+	_ "github.com/lib/pq" // registers the "postgres" database/sql driver
+	"modernc.org/sqlite"  // the pure Go SQLite driver
 
 	"github.com/kupe-voice/kupe/adapters/secretbox"
 	"github.com/kupe-voice/kupe/domain/fault"
@@ -54,7 +55,7 @@ type Store struct {
 //     keys on, WAL, a 10 s busy timeout and transactions that take the write lock at BEGIN;
 //   - postgres://... or postgresql://... is PostgreSQL (github.com/lib/pq).
 //
-// Statements are prepared once per connection and reused (see preparedDriver), so a pooler in
+// Statements are prepared once per connection and reused (see cachingConnector), so a pooler in
 // front of PostgreSQL must keep server-side prepared statements per client (PgBouncer's session
 // mode, or 1.21+ with max_prepared_statements). Open does not create or change tables: call
 // Migrate for that, or CheckSchema to refuse a database that is behind.
@@ -122,10 +123,7 @@ func openSQLite(dsn string) (*Store, error) {
 		// takes the write lock at BEGIN waits for it under busy_timeout instead.
 		q.Set("_txlock", "immediate")
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("entstore: open SQLite: %w", err)
-	}
+	db := sql.OpenDB(&cachingConnector{next: dsnConnector{drv: sqliteDriver, dsn: "file:" + path + "?" + q.Encode()}})
 	// SQLite has one writer at a time whatever the pool; readers run beside it under WAL.
 	n := max(4, runtime.GOMAXPROCS(0))
 	db.SetMaxOpenConns(n)
@@ -158,13 +156,16 @@ func openPostgres(dsn string, timeout time.Duration) (*Store, error) {
 	return newStore(db, Postgres), nil
 }
 
+// sqliteDriver opens SQLite connections, wrapped by cachingConnector.
+var sqliteDriver = &sqlite.Driver{}
+
 func newStore(db *sql.DB, name string) *Store {
 	entDialect := dialect.Postgres
 	if name == SQLite {
 		entDialect = dialect.SQLite
 	}
 	s := &Store{db: db, name: name, opened: &openedCredentials{}}
-	s.setDriver(newPreparedDriver(entDialect, db))
+	s.setDriver(entsql.OpenDB(entDialect, db))
 	return s
 }
 

@@ -63,6 +63,7 @@ var (
 	_ driver.NamedValueChecker  = (*cachingConn)(nil)
 	_ driver.SessionResetter    = (*cachingConn)(nil)
 	_ driver.Validator          = (*cachingConn)(nil)
+	_ driver.Pinger             = (*cachingConn)(nil)
 )
 
 // stmt is query's prepared statement on this connection, prepared now if need be; nil (and no
@@ -162,6 +163,17 @@ func (c *cachingConn) ResetSession(ctx context.Context) error {
 	}
 	if r, ok := c.Conn.(driver.SessionResetter); ok {
 		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+// Ping asks the server (database/sql's own Ping only takes a connection from the pool).
+func (c *cachingConn) Ping(ctx context.Context) error {
+	if c.bad {
+		return driver.ErrBadConn
+	}
+	if p, ok := c.Conn.(driver.Pinger); ok {
+		return p.Ping(ctx)
 	}
 	return nil
 }

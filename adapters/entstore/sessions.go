@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kupe-voice/kupe/domain/call"
 	"github.com/kupe-voice/kupe/domain/fault"
 	"github.com/kupe-voice/kupe/domain/money"
@@ -79,19 +81,26 @@ func (s *Store) SaveSession(ctx context.Context, cs *call.Session) error {
 	return nil
 }
 
+// sessionRefs parses the ids a session refers to (its agent, workflow and line), each nil when
+// unset.
+func sessionRefs(cs *call.Session) (agent, workflow, line *uuid.UUID, err error) {
+	if agent, err = optionalID(cs.AgentID); err != nil {
+		return nil, nil, nil, fmt.Errorf("session agent: %w", err)
+	}
+	if workflow, err = optionalID(cs.WorkflowID); err != nil {
+		return nil, nil, nil, fmt.Errorf("session workflow: %w", err)
+	}
+	if line, err = optionalID(cs.LineID); err != nil {
+		return nil, nil, nil, fmt.Errorf("session line: %w", err)
+	}
+	return agent, workflow, line, nil
+}
+
 // setSession sets every column a session's life may change, for insert and update alike.
 func setSession(m *ent.CallSessionMutation, cs *call.Session) error {
-	agent, err := optionalID(cs.AgentID)
+	agent, workflow, line, err := sessionRefs(cs)
 	if err != nil {
-		return fmt.Errorf("session agent: %w", err)
-	}
-	workflow, err := optionalID(cs.WorkflowID)
-	if err != nil {
-		return fmt.Errorf("session workflow: %w", err)
-	}
-	line, err := optionalID(cs.LineID)
-	if err != nil {
-		return fmt.Errorf("session line: %w", err)
+		return err
 	}
 	setOrClear(agent, m.SetAgentID, m.ClearAgentID)
 	setOrClear(workflow, m.SetWorkflowID, m.ClearWorkflowID)

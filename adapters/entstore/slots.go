@@ -166,17 +166,9 @@ func setList(cols []sessionColumn) string {
 // putMutable sets the c_ arguments of mutableColumns to cs's values, as setSession sets them
 // through ent: a change to setSession is a change here.
 func putMutable(a args, cs *call.Session) error {
-	agent, err := optionalID(cs.AgentID)
+	agent, workflow, line, err := sessionRefs(cs)
 	if err != nil {
-		return fmt.Errorf("session agent: %w", err)
-	}
-	workflow, err := optionalID(cs.WorkflowID)
-	if err != nil {
-		return fmt.Errorf("session workflow: %w", err)
-	}
-	line, err := optionalID(cs.LineID)
-	if err != nil {
-		return fmt.Errorf("session line: %w", err)
+		return err
 	}
 	var vars any
 	if len(cs.VariableValues) > 0 {

@@ -106,13 +106,26 @@ func (h *CarrierEvents) Apply(ctx context.Context, ev CarrierEvent) error {
 	if at.IsZero() || at.After(now) {
 		at = now
 	}
+	// A call that this event completes is charged first: saving its final status queues the
+	// call_final job, whose call.completed webhook must carry the cost. (The charge moves the
+	// session's version on, so the save below reads it again and keeps the cost.)
+	charged := false
+	if ev.Status == call.StatusCompleted && s.Status() != call.StatusCompleted {
+		preview := *s
+		if applyEvent(&preview, ev, at) == nil && preview.Status() == call.StatusCompleted {
+			if err := h.charge(ctx, &preview, at); err != nil {
+				return err
+			}
+			charged = true
+		}
+	}
 	err = createcall.UpdateSession(ctx, h.Sessions, s, func(s *call.Session) error { return applyEvent(s, ev, at) })
 	if err != nil && !errors.Is(err, errNoChange) {
 		return fmt.Errorf("apply %s event to session %s: %w", ev.Provider, s.ID, err)
 	}
 	// A repeated completed event charges too: the ledger charges a session once, so this only
 	// catches up on a charge that an earlier event recorded the completion for but never made.
-	if ev.Status == call.StatusCompleted && s.Status() == call.StatusCompleted {
+	if !charged && ev.Status == call.StatusCompleted && s.Status() == call.StatusCompleted {
 		return h.charge(ctx, s, at)
 	}
 	return nil

@@ -242,3 +242,39 @@ func TestCarrierEventTimesAreNeverInTheFuture(t *testing.T) {
 		t.Fatalf("ended at %v, want the arrival time %v", got.EndedAt, eventsBase.Add(time.Hour))
 	}
 }
+
+// finalSaves records, for each save of a session in a final status, the cost the session had
+// when it was saved: what the call_final job queued in that save's transaction reads.
+type finalSaves struct {
+	*memstore.Store
+	costs []money.Amount
+}
+
+func (f *finalSaves) SaveSession(ctx context.Context, s *call.Session) error {
+	err := f.Store.SaveSession(ctx, s)
+	if err == nil && s.Status().Terminal() {
+		f.costs = append(f.costs, s.Cost)
+	}
+	return err
+}
+
+// The completed status is saved after the charge, with its cost: the save queues the call_final
+// job, and the call.completed webhook built from it must not say the call was free.
+func TestACompletedCallIsChargedBeforeItsFinalStatusIsSaved(t *testing.T) {
+	r := newEventsRig(t)
+	saves := &finalSaves{Store: r.store}
+	r.h.Sessions = saves
+	s := r.session(true)
+	r.apply(s, call.StatusInProgress, 10, 0, "LEG1")
+	r.apply(s, call.StatusCompleted, 72, 62*time.Second, "LEG1")
+	if len(saves.costs) != 1 || saves.costs[0] != 100_000 {
+		t.Fatalf("final saves with costs %v, want one, with the cost 0.10", saves.costs)
+	}
+	if c := r.credits(); c != money.FromUnits(10)-100_000 {
+		t.Fatalf("credits %v, want 9.9: charged once", c)
+	}
+	r.apply(s, call.StatusCompleted, 80, 62*time.Second, "LEG1")
+	if c := r.credits(); c != money.FromUnits(10)-100_000 || len(saves.costs) != 1 {
+		t.Fatalf("after a repeat: credits %v, %d final saves; want 9.9 and one", c, len(saves.costs))
+	}
+}

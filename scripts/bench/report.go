@@ -164,14 +164,16 @@ func (s Summary) CPUPerCall() string {
 	if s.OK == 0 || s.ServerCPU <= 0 {
 		return ""
 	}
-	per := func(d time.Duration) string {
-		return fmt.Sprintf("%.3f ms", float64(d)/float64(s.OK)/float64(time.Millisecond))
-	}
-	out := "server " + per(s.ServerCPU)
+	out := fmt.Sprintf("server %.3f ms", s.perCall(s.ServerCPU))
 	if s.PostgresCPU > 0 {
-		out += ", PostgreSQL " + per(s.PostgresCPU) + ", together " + per(s.ServerCPU+s.PostgresCPU)
+		out += fmt.Sprintf(", PostgreSQL %.3f ms, together %.3f ms", s.perCall(s.PostgresCPU), s.perCall(s.ServerCPU+s.PostgresCPU))
 	}
 	return out
+}
+
+// perCall is d divided among the run's successful calls, in milliseconds.
+func (s Summary) perCall(d time.Duration) float64 {
+	return float64(d) / float64(s.OK) / float64(time.Millisecond)
 }
 
 // Problems lists the transport errors and refusal details seen, one per line, for the report.
@@ -241,10 +243,9 @@ func writeTable(w io.Writer, runs []Summary) {
 		}
 		cpu := "?"
 		if s.OK > 0 && s.ServerCPU > 0 {
-			per := func(d time.Duration) float64 { return float64(d) / float64(s.OK) / float64(time.Millisecond) }
-			cpu = fmt.Sprintf("%.3f ms", per(s.ServerCPU))
+			cpu = fmt.Sprintf("%.3f ms", s.perCall(s.ServerCPU))
 			if s.PostgresCPU > 0 {
-				cpu = fmt.Sprintf("%.3f + %.3f ms", per(s.ServerCPU), per(s.PostgresCPU))
+				cpu = fmt.Sprintf("%.3f + %.3f ms", s.perCall(s.ServerCPU), s.perCall(s.PostgresCPU))
 			}
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %d | %s | %s |\n", s.Database, s.Server, s.Round,
